@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The 6.18 API on older kernels. Each HVK_HAVE_* comes from a compile test
+ * in probes/ (see README.md), never from a version number.
+ */
+#ifndef _HVK_COMPAT_H
+#define _HVK_COMPAT_H
+
+#include "generated/probed.h"
+
+/* 6.11: bus_type.match() takes a const struct device_driver. */
+#ifdef HVK_HAVE_BUS_MATCH_CONST_DRV
+#define hvk_bus_match_drv const struct device_driver
+#else
+#define hvk_bus_match_drv struct device_driver
+#endif
+
+/* 6.3: bus_type.uevent() takes a const struct device. */
+#ifdef HVK_HAVE_BUS_UEVENT_CONST_DEV
+#define hvk_bus_uevent_dev const struct device
+#else
+#define hvk_bus_uevent_dev struct device
+#endif
+
+/* 6.4: bus_register() and device.bus take a const struct bus_type. */
+#ifdef HVK_HAVE_BUS_REGISTER_CONST
+#define hvk_bus_type const struct bus_type
+#else
+#define hvk_bus_type struct bus_type
+#endif
+
+#endif /* _HVK_COMPAT_H */

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "vmbus" bus: devices, drivers, matching by class GUID, sysfs and
+ * uevents, laid out as upstream's so that lsvmbus, udev rules, cloud-init
+ * and WALinuxAgent find what they expect under /sys/bus/vmbus.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <hvk_compat.h>
+#include "core.h"
+
+static const struct hv_vmbus_device_id *
+hvk_match_id(const struct hv_vmbus_device_id *id, const guid_t *class_id)
+{
+	if (!id)
+		return NULL;
+	for (; !guid_is_null(&id->guid); id++)
+		if (guid_equal(&id->guid, class_id))
+			return id;
+	return NULL;
+}
+
+static int hvk_bus_match(struct device *dev, hvk_bus_match_drv *drv)
+{
+	const struct hvk_driver *hdrv = to_hvk_driver(drv);
+	struct hvk_device *hdev = to_hvk_device(dev);
+
+	return hvk_match_id(hdrv->id_table, &hdev->class_id) != NULL;
+}
+
+static int hvk_bus_uevent(hvk_bus_uevent_dev *dev, struct kobj_uevent_env *env)
+{
+	const struct hvk_device *hdev = container_of(dev, struct hvk_device, dev);
+	int ret;
+
+	ret = add_uevent_var(env, "MODALIAS=vmbus:%*phN", 16, hdev->class_id.b);
+	if (ret)
+		return ret;
+	return add_uevent_var(env, "DEVICE_ID=%pUl", &hdev->instance_id);
+}
+
+static int hvk_bus_probe(struct device *dev)
+{
+	struct hvk_driver *hdrv = to_hvk_driver(dev->driver);
+	struct hvk_device *hdev = to_hvk_device(dev);
+	const struct hv_vmbus_device_id *id;
+
+	id = hvk_match_id(hdrv->id_table, &hdev->class_id);
+	if (!id || !hdrv->probe)
+		return -ENODEV;
+	return hdrv->probe(hdev, id);
+}
+
+static void hvk_bus_remove(struct device *dev)
+{
+	struct hvk_driver *hdrv = to_hvk_driver(dev->driver);
+
+	if (hdrv->remove)
+		hdrv->remove(to_hvk_device(dev));
+}
+
+static void hvk_bus_shutdown(struct device *dev)
+{
+	struct hvk_driver *hdrv;
+
+	if (!dev->driver)
+		return;
+	hdrv = to_hvk_driver(dev->driver);
+	if (hdrv->shutdown)
+		hdrv->shutdown(to_hvk_device(dev));
+}
+
+static ssize_t class_id_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "{%pUl}\n", &to_hvk_device(dev)->class_id);
+}
+static DEVICE_ATTR_RO(class_id);
+
+static ssize_t device_id_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "{%pUl}\n", &to_hvk_device(dev)->instance_id);
+}
+static DEVICE_ATTR_RO(device_id);
+
+static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "vmbus:%*phN\n", 16, to_hvk_device(dev)->class_id.b);
+}
+static DEVICE_ATTR_RO(modalias);
+
+static struct attribute *hvk_dev_attrs[] = {
+	&dev_attr_class_id.attr,
+	&dev_attr_device_id.attr,
+	&dev_attr_modalias.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(hvk_dev);
+
+hvk_bus_type hvk_bus = {
+	.name = "vmbus",
+	.match = hvk_bus_match,
+	.uevent = hvk_bus_uevent,
+	.probe = hvk_bus_probe,
+	.remove = hvk_bus_remove,
+	.shutdown = hvk_bus_shutdown,
+	.dev_groups = hvk_dev_groups,
+};
+
+int __hvk_driver_register(struct hvk_driver *drv, struct module *owner,
+			  const char *mod_name)
+{
+	drv->driver.name = drv->name;
+	drv->driver.owner = owner;
+	drv->driver.mod_name = mod_name;
+	drv->driver.bus = &hvk_bus;
+	return driver_register(&drv->driver);
+}
+EXPORT_SYMBOL_GPL(__hvk_driver_register);
+
+void hvk_driver_unregister(struct hvk_driver *drv)
+{
+	driver_unregister(&drv->driver);
+}
+EXPORT_SYMBOL_GPL(hvk_driver_unregister);
+
+static void hvk_device_release(struct device *dev)
+{
+	kfree(to_hvk_device(dev));
+}
+
+struct hvk_device *hvk_device_alloc(struct device *parent, const guid_t *class_id,
+				    const guid_t *instance_id)
+{
+	struct hvk_device *hdev;
+
+	hdev = kzalloc(sizeof(*hdev), GFP_KERNEL);
+	if (!hdev)
+		return NULL;
+	guid_copy(&hdev->class_id, class_id);
+	guid_copy(&hdev->instance_id, instance_id);
+	device_initialize(&hdev->dev);
+	hdev->dev.parent = parent;
+	hdev->dev.bus = &hvk_bus;
+	hdev->dev.release = hvk_device_release;
+	if (dev_set_name(&hdev->dev, "%pUl", instance_id)) {
+		put_device(&hdev->dev);
+		return NULL;
+	}
+	return hdev;
+}
+EXPORT_SYMBOL_GPL(hvk_device_alloc);
+
+int hvk_device_add(struct hvk_device *hdev)
+{
+	return device_add(&hdev->dev);
+}
+EXPORT_SYMBOL_GPL(hvk_device_add);
+
+void hvk_device_del(struct hvk_device *hdev)
+{
+	device_del(&hdev->dev);
+}
+EXPORT_SYMBOL_GPL(hvk_device_del);
+
+int hvk_bus_init(void)
+{
+	return bus_register(&hvk_bus);
+}
+
+void hvk_bus_exit(void)
+{
+	bus_unregister(&hvk_bus);
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvkit_vmbus: the VMBus core. It owns the "vmbus" bus and the ring buffer
+ * code shared with the simulated host; transports (Hyper-V's SynIC, or
+ * hvkit_sim) attach below it and device drivers above it.
+ */
+#include <linux/module.h>
+#include <hvkit/ring.h>
+#include "core.h"
+
+EXPORT_SYMBOL_GPL(hvk_ring_init);
+EXPORT_SYMBOL_GPL(hvk_ring_write);
+EXPORT_SYMBOL_GPL(hvk_ring_set_pending);
+EXPORT_SYMBOL_GPL(hvk_ring_read);
+EXPORT_SYMBOL_GPL(hvk_ring_commit);
+EXPORT_SYMBOL_GPL(hvk_ring_mask);
+EXPORT_SYMBOL_GPL(hvk_ring_unmask);
+EXPORT_SYMBOL_GPL(hvk_ring_avail_read);
+EXPORT_SYMBOL_GPL(hvk_ring_avail_write);
+
+static int __init hvk_vmbus_init(void)
+{
+	return hvk_bus_init();
+}
+
+static void __exit hvk_vmbus_exit(void)
+{
+	hvk_bus_exit();
+}
+
+module_init(hvk_vmbus_init);
+module_exit(hvk_vmbus_exit);
+MODULE_DESCRIPTION("hvkit VMBus core");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMBus ring buffers: the wire layout (control page, packet descriptors)
+ * and the ring algorithm shared by the guest core, the simulated host and
+ * the host-side tests. One struct hvk_ring is one direction; each side of
+ * a channel is the producer of one ring and the consumer of the other.
+ *
+ * Trust: the peer owns one index of each ring and may write anything to
+ * the shared page at any time. The ring therefore keeps its own index in
+ * private memory and never reads it back from the shared page, checks the
+ * peer's index on every read, copies each packet out before anyone parses
+ * it, and stops for good (-EBADMSG) at the first corruption.
+ */
+#ifndef _HVKIT_RING_H
+#define _HVKIT_RING_H
+
+#include "port.h"
+
+#define HVK_RING_CTL_SIZE	4096	/* the control page is 4 KiB on the wire */
+
+/* Control page at the head of each ring. */
+struct hvk_ring_ctl {
+	u32 write_index;	/* producer: byte offset of the next write */
+	u32 read_index;		/* consumer: byte offset of the next read */
+	u32 interrupt_mask;	/* consumer: 1 = draining, do not signal */
+	u32 pending_send_sz;	/* producer: signal me when this much is free */
+	u32 reserved1[12];
+	u32 feature_bits;	/* HVK_RING_FEAT_* */
+	u8 reserved2[4028];
+};
+HVK_WIRE_SIZE(struct hvk_ring_ctl, HVK_RING_CTL_SIZE);
+HVK_WIRE_OFF(struct hvk_ring_ctl, pending_send_sz, 12);
+HVK_WIRE_OFF(struct hvk_ring_ctl, feature_bits, 64);
+
+#define HVK_RING_FEAT_PENDING_SEND_SZ	0x1
+
+/* Every packet starts with a descriptor, both lengths in 8-byte units. */
+struct hvk_pkt_desc {
+	u16 type;		/* HVK_PKT_* */
+	u16 offset8;		/* payload starts offset8 * 8 bytes in */
+	u16 len8;		/* whole packet, descriptor included */
+	u16 flags;		/* HVK_PKT_FLAG_* */
+	u64 trans_id;
+};
+HVK_WIRE_SIZE(struct hvk_pkt_desc, 16);
+
+#define HVK_PKT_FLAG_COMPLETION_REQUESTED	0x1
+
+enum hvk_pkt_type {
+	HVK_PKT_INVALID			= 0x0,
+	HVK_PKT_SYNCH			= 0x1,
+	HVK_PKT_ADD_XFER_PAGESET	= 0x2,
+	HVK_PKT_RM_XFER_PAGESET		= 0x3,
+	HVK_PKT_ESTABLISH_GPADL		= 0x4,
+	HVK_PKT_TEARDOWN_GPADL		= 0x5,
+	HVK_PKT_DATA_INBAND		= 0x6,
+	HVK_PKT_DATA_USING_XFER_PAGES	= 0x7,
+	HVK_PKT_DATA_USING_GPADL	= 0x8,
+	HVK_PKT_DATA_USING_GPA_DIRECT	= 0x9,
+	HVK_PKT_CANCEL_REQUEST		= 0xa,
+	HVK_PKT_COMP			= 0xb,
+	HVK_PKT_DATA_USING_ADDITIONAL	= 0xc,
+	HVK_PKT_ADDITIONAL_DATA		= 0xd,
+};
+
+/* After each packet, padded to 8 bytes: the producer's previous index. */
+#define HVK_PKT_TRAILER		8
+
+/* GPA-direct packet: descriptor, then range_cnt hvk_gpa_range entries. */
+struct hvk_pkt_gpa_direct {
+	struct hvk_pkt_desc desc;
+	u32 reserved;
+	u32 range_cnt;
+};
+HVK_WIRE_SIZE(struct hvk_pkt_gpa_direct, 24);
+
+/* Transfer-page packet (host to guest, e.g. NIC receive). */
+struct hvk_xfer_range {
+	u32 byte_count;
+	u32 byte_offset;
+};
+
+struct hvk_pkt_xfer_pages {
+	struct hvk_pkt_desc desc;
+	u16 xfer_pageset_id;
+	u8 sender_owns_set;
+	u8 reserved;
+	u32 range_cnt;
+	struct hvk_xfer_range ranges[];
+};
+HVK_WIRE_SIZE(struct hvk_pkt_xfer_pages, 24);
+
+/* The largest packet a descriptor can describe. */
+#define HVK_PKT_MAX_LEN		(0xffffu * 8)
+
+/* One piece of a packet being written. */
+struct hvk_kvec {
+	const void *base;
+	u32 len;
+};
+
+/*
+ * One ring as one side sees it. Everything but *ctl and *data is private
+ * to this side. A ring is used by one producer or one consumer at a time:
+ * callers serialise hvk_ring_write() against itself, and hvk_ring_read()/
+ * hvk_ring_commit() against themselves (in the kernel core: the channel's
+ * outbound lock, and the channel's single reader).
+ */
+struct hvk_ring {
+	struct hvk_ring_ctl *ctl;	/* shared with the peer */
+	u8 *data;			/* shared with the peer */
+	u32 size;			/* bytes of data, a multiple of 8 */
+	u32 priv_write;			/* producer: our write index */
+	u32 priv_read;			/* consumer: read, not yet committed */
+	u32 pub_read;			/* consumer: last committed read */
+	const char *broken;		/* first corruption seen, or NULL */
+	/* counters, for the channel's statistics */
+	u64 pkts;
+	u64 bytes;
+	u64 full;			/* writes refused for lack of space */
+};
+
+/*
+ * Attach to a ring whose control page and data area are mapped. @fresh: a
+ * new ring, whose indices this side sets to zero (the guest, before OPEN).
+ * Otherwise the current shared indices are taken, checked, as the start
+ * (the host at OPEN). Returns 0 or -EINVAL for a bad size or index.
+ */
+int hvk_ring_init(struct hvk_ring *r, struct hvk_ring_ctl *ctl, u8 *data,
+		  u32 size, bool fresh);
+
+/*
+ * Producer. Writes one packet made of @n pieces, pads it to 8 bytes and
+ * appends the trailer. Returns 0, -EAGAIN when the ring lacks space now,
+ * -EMSGSIZE when the packet can never fit, or -EBADMSG once the peer's
+ * index is corrupt. On success *signal says whether the consumer must be
+ * signalled (it was idle, and its interrupt mask is clear).
+ */
+int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
+		   bool *signal);
+
+/* Bytes a packet of @len payload bytes takes in the ring. */
+static inline u32 hvk_ring_pkt_space(u32 len)
+{
+	return ((len + 7u) & ~7u) + HVK_PKT_TRAILER;
+}
+
+/*
+ * Producer, ring full: ask the consumer to signal once @len bytes (a
+ * value of hvk_ring_pkt_space()) are free; 0 clears the request. Returns
+ * true if that much is already free, so the caller must retry rather than
+ * wait: a signal may never come.
+ */
+bool hvk_ring_set_pending(struct hvk_ring *r, u32 len);
+
+/*
+ * Consumer. Copies the next packet, descriptor included, into @buf and
+ * sets *len to its length (len8 * 8). The descriptor at the head of @buf
+ * is the one that was checked, whatever the peer changed since. Returns
+ * 0, -EAGAIN when the ring is empty, -EMSGSIZE when @buflen is smaller
+ * than *len (nothing consumed), or -EBADMSG on corruption. The space is
+ * not given back to the producer until hvk_ring_commit().
+ */
+int hvk_ring_read(struct hvk_ring *r, void *buf, u32 buflen, u32 *len);
+
+/*
+ * Consumer: give the space of every packet read so far back to the
+ * producer. Returns true if the producer must be signalled: it asked for
+ * space with pending_send_sz, lacked it before and has it now.
+ */
+bool hvk_ring_commit(struct hvk_ring *r);
+
+/*
+ * Consumer: the interrupt mask. Mask while draining; unmask returns the
+ * bytes that arrived meanwhile, and a caller that sees non-zero must drain
+ * again, as no signal will come for them.
+ */
+void hvk_ring_mask(struct hvk_ring *r);
+u32 hvk_ring_unmask(struct hvk_ring *r);
+
+/* Bytes readable from the consumer's point of view (0 when broken). */
+u32 hvk_ring_avail_read(struct hvk_ring *r);
+/* Bytes writable from the producer's point of view (0 when broken). */
+u32 hvk_ring_avail_write(struct hvk_ring *r);
+
+/* Raw index arithmetic, exposed for tests and the statistics. */
+static inline u32 hvk_ring_used(u32 w, u32 r, u32 size)
+{
+	return w >= r ? w - r : size - r + w;
+}
+
+#endif /* _HVKIT_RING_H */

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# mkimage.sh KREL KODIR OUT.cpio
+# The guest's base initramfs: busybox, hvkit's modules (every .ko under
+# KODIR), the stock modules selftests/config names with what they depend
+# on (from the unpacked linux-image of KREL), hvkit's binaries with the
+# libraries ldd names, Debian tools unpacked from their .deb files, and the
+# init script. Rebuilt only when one of those inputs changed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/lib.sh"
+krel=$1 kodir=$2 out=$3
+kroot=$(kernel_root "$krel")
+ensure_kernel_image "$krel"
+conf=$top/selftests/config
+userbin=$top/build/user/bin
+
+# Stock modules: resolve with depmod on the unpacked image (once).
+kmods=$kroot/lib/modules/$krel
+[ -f "$kmods/modules.dep" ] || depmod -b "$kroot" "$krel"
+stock=()
+while read -r m _; do
+	[ -n "$m" ] && [ "${m#\#}" = "$m" ] || continue
+	while read -r verb path _; do
+		[ "$verb" = insmod ] && stock+=("$path")
+	done < <(modprobe -d "$kroot" -S "$krel" --show-depends "$m" 2>/dev/null ||
+		die "stock module '$m' (selftests/config) not found in linux-image-$krel")
+done < <(sed -n 's/^module[[:space:]]\+//p' "$conf")
+
+# Debian packages whose files the tests use, unpacked from their .deb.
+debs=($(sed -n 's/^deb[[:space:]]\+//p' "$conf"))
+
+# hvkit's own binaries, if userspace has been built.
+bins=()
+[ -d "$userbin" ] && while IFS= read -r b; do bins+=("$b"); done < <(find "$userbin" -maxdepth 1 -type f -perm -u+x | sort)
+
+# Skip the work when nothing changed.
+inputs=$( {
+	echo "$krel ${debs[*]:-}"
+	sha256sum /bin/busybox "$top/selftests/guest/init" "$conf" "$0"
+	find "$kodir" -name '*.ko' -print0 | sort -z | xargs -0r sha256sum
+	printf '%s\n' "${stock[@]:-}"
+	[ ${#bins[@]} -eq 0 ] || sha256sum "${bins[@]}"
+} | sha256sum | cut -d' ' -f1)
+if [ -f "$out" ] && [ "$(cat "$out.inputs" 2>/dev/null)" = "$inputs" ]; then
+	exit 0
+fi
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc,root,hvkit,lib/modules/"$krel"/extra}
+cp /bin/busybox "$stage/bin/busybox"
+cp "$top/selftests/guest/init" "$stage/init"
+chmod +x "$stage/init"
+for ko in $(find "$kodir" -name '*.ko' | sort); do
+	cp "$ko" "$stage/lib/modules/$krel/extra/"
+done
+for path in "${stock[@]:-}"; do
+	[ -n "$path" ] || continue
+	rel=${path#"$kroot"/}
+	mkdir -p "$stage/$(dirname "$rel")"
+	case "$path" in
+	*.xz) xz -dc "$path" >"$stage/${rel%.xz}" ;;
+	*.zst) zstd -qdc "$path" >"$stage/${rel%.zst}" ;;
+	*) cp "$path" "$stage/$rel" ;;
+	esac
+done
+cp "$kmods"/modules.builtin* "$kmods"/modules.order "$stage/lib/modules/$krel/" 2>/dev/null || true
+depmod -b "$stage" "$krel"
+
+# Debian packages: unpack from the apt cache (downloaded when missing).
+if [ ${#debs[@]} -gt 0 ]; then
+	dcache=$(hvkit_cache)/debs
+	mkdir -p "$dcache"
+	for d in "${debs[@]}"; do
+		f=$(ls "$dcache/${d}"_*.deb 2>/dev/null | head -n1 || true)
+		if [ -z "$f" ]; then
+			(cd "$dcache" && apt-get download "$d" >/dev/null 2>&1) ||
+				die "cannot download Debian package $d (selftests/config)"
+			f=$(ls "$dcache/${d}"_*.deb | head -n1)
+		fi
+		dpkg-deb -x "$f" "$stage"
+	done
+fi
+
+# Binaries and every library they (and the unpacked tools) need.
+for b in "${bins[@]:-}"; do
+	[ -n "$b" ] && cp "$b" "$stage/bin/"
+done
+libs=$( { for f in $(find "$stage" -type f -perm -u+x ! -name '*.ko' ! -name init); do
+	{ ldd "$f" 2>/dev/null || true; } | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'
+done } | sort -u)
+for l in $libs; do
+	[ -f "$l" ] || continue
+	mkdir -p "$stage/$(dirname "$l")"
+	cp -L "$l" "$stage/$l"
+done
+# The dynamic loader lives at /lib64 on amd64.
+if [ -n "$libs" ]; then
+	mkdir -p "$stage/lib64"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$stage/lib64/"
+fi
+
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . -print0 | sort -z | cpio --null -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "$inputs" >"$out.inputs"

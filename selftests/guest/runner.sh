@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In-guest test runner (busybox sh). Runs each test under a timeout and
+# prints TAP 13: one top-level line per test, its own TAP indented by four
+# spaces as subtests. A test passes when it exits 0, printed a plan, and
+# printed as many results as planned with no "not ok". Exit 4 with no
+# results is a skip (kselftest's KSFT_SKIP).
+n=$#
+echo "TAP version 13"
+echo "1..$n"
+i=0
+for t in "$@"; do
+	i=$((i + 1))
+	name=${t#/hvkit/tests/}
+	name=${name%.sh}
+	echo "# selftest: $name"
+	echo "hvkit-selftest: begin $name" >/dev/kmsg
+	start=$(cut -d' ' -f1 /proc/uptime)
+	timeout -s KILL "$HVKIT_TIMEOUT" "$t" >/tmp/test.out 2>&1 </dev/null
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	echo "hvkit-selftest: end $name rc=$rc" >/dev/kmsg
+	sed 's/^/    /' /tmp/test.out
+	verdict=$(awk -v rc="$rc" '
+		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; seen_plan = 1 }
+		/^ok / { ok++ }
+		/^not ok / { bad++ }
+		END {
+			res = ok + bad
+			if (rc == 137) { print "timeout"; exit }
+			if (rc == 4 && bad == 0) { print "skip"; exit }
+			if (rc != 0) { print "exit " rc; exit }
+			if (!seen_plan) { print "no plan"; exit }
+			if (bad) { print bad " failed"; exit }
+			if (res != plan) { print "ran " res " of " plan; exit }
+			print "ok"
+		}' /tmp/test.out)
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	case "$verdict" in
+	ok) echo "ok $i $name # ${secs}s" ;;
+	skip) echo "ok $i $name # SKIP $(sed -n 's/^# SKIP //p' /tmp/test.out | head -n1)" ;;
+	timeout) echo "not ok $i $name # TIMEOUT after ${HVKIT_TIMEOUT}s" ;;
+	*) echo "not ok $i $name # $verdict" ;;
+	esac
+done

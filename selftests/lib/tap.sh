@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for guest selftests written in sh. Source it, then:
+#   tap_plan 3
+#   tap_ok "name of the behaviour"          or  tap_fail "name" "what was seen"
+#   tap_check "name" command args...        ok if the command succeeds
+#   tap_skip "name" "reason"
+#   tap_skip_all "reason"                   the whole test does not apply
+#   tap_done                                exit 0 if all passed, else 1
+# Name each result after the behaviour, not the function.
+_tap_n=0
+_tap_failed=0
+
+tap_plan() { echo "1..$1"; }
+tap_ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n $1"; }
+tap_fail() {
+	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/# /'
+}
+tap_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then tap_ok "$name"; else tap_fail "$name" "$* failed: $out"; fi
+}
+tap_skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n $1 # SKIP $2"; }
+tap_skip_all() { echo "1..0"; echo "# SKIP $1"; exit 4; }
+tap_done() { [ "$_tap_failed" -eq 0 ]; exit $?; }
+
+# The hvkit modules in this guest: drivers first, test modules excluded.
+hvk_modules() {
+	for f in /lib/modules/$(uname -r)/extra/hvkit_*.ko; do
+		case "$f" in *_test.ko) continue ;; esac
+		basename "$f" .ko
+	done
+}

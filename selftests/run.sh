@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boots a QEMU guest (TCG) with a stock Debian kernel, hvkit's modules and
+# the selftests, and judges the run. See docs/testing.md.
+#
+#   run.sh [options]                run the guest selftests
+#   run.sh --script FILE [args]     run FILE in the guest, print its output,
+#                                   exit with its status
+#   run.sh --shell                  interactive guest shell
+# Options:
+#   --krel R        kernel release (default: the installed 6.12 headers)
+#   --kodir D       where the .ko files are (default build/kmod/R)
+#   --tests PAT     run only tests whose name (area/name) contains PAT
+#   --dir D         test area directories to run (default: every area)
+#   --timeout S     per-test timeout in seconds (default 300)
+#   --mem M         guest memory in MiB (default 1024)
+#   --results F     append "passed failed skipped" to F
+#   --keep D        keep console.log and tap.log in D
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+
+krel= kodir= pat= dirs= timeout=300 mem=1024 results= keep= mode=tests script=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--krel) krel=$2; shift 2 ;;
+	--kodir) kodir=$2; shift 2 ;;
+	--tests) pat=$2; shift 2 ;;
+	--dir) dirs="$dirs $2"; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
+	--script) mode=script; script=$2; shift 2; break ;;
+	--shell) mode=shell; shift ;;
+	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+done
+case "$timeout$mem" in *[!0-9]*) die "--timeout and --mem take whole numbers" ;; esac
+[ -n "$krel" ] || krel=$(krel_of 6.12) || die "no 6.12 kernel headers; run 'make deps'"
+[ -n "$kodir" ] || kodir=$top/build/kmod/$krel
+[ -d "$kodir" ] || die "no modules built for $krel in $kodir; run 'make modules'"
+[ "$mode" != script ] || [ -f "$script" ] || die "script '$script' not found"
+
+kernel=$("$top/selftests/guest/kernel.sh" "$krel")
+gdir=$top/build/guest/$krel
+mkdir -p "$gdir"
+"$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$gdir/base.cpio"
+
+work=$(mktemp -d)
+cleanup() {
+	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The per-run overlay: runner, helpers, tests or script, and run.conf.
+ov=$work/overlay
+mkdir -p "$ov/hvkit/tests" "$ov/hvkit/lib"
+cp "$top/selftests/guest/runner.sh" "$ov/hvkit/"
+cp "$top/selftests/lib/tap.sh" "$ov/hvkit/lib/"
+tests=()
+if [ "$mode" = tests ]; then
+	[ -n "$dirs" ] || dirs=$(cd "$top/selftests" && for d in */; do
+		case "$d" in guest/|lib/|kmod/|harness/) ;; *) echo "${d%/}" ;; esac
+	done)
+	for d in $dirs; do
+		for src in "$top/selftests/$d"/* "$top/build/user/selftests/$d"/*; do
+			[ -f "$src" ] && [ -x "$src" ] || continue
+			name=$d/$(basename "$src")
+			[ -z "$pat" ] || case "${name%.sh}" in *"$pat"*) ;; *) continue ;; esac
+			mkdir -p "$ov/hvkit/tests/$d"
+			cp "$src" "$ov/hvkit/tests/$name"
+			tests+=("/hvkit/tests/$name")
+		done
+	done
+	[ ${#tests[@]} -gt 0 ] || die "no selftest matches '${pat:-*}' in: $dirs"
+	qtimeout=$(( ${#tests[@]} * timeout + 120 ))
+elif [ "$mode" = script ]; then
+	cp "$script" "$ov/hvkit/script.sh"
+	qtimeout=$((timeout + 120))
+fi
+{
+	echo "HVKIT_MODE=$mode"
+	echo "HVKIT_TIMEOUT=$timeout"
+	echo "HVKIT_TESTS='${tests[*]:-}'"
+	printf 'set --'; printf ' %q' "$@"; echo
+} >"$ov/hvkit/run.conf"
+(cd "$ov" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/overlay.cpio"
+cat "$gdir/base.cpio" "$work/overlay.cpio" >"$work/initrd.cpio"
+
+qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem"
+	-nodefaults -no-reboot -display none
+	-kernel "$kernel" -initrd "$work/initrd.cpio"
+	-append "console=ttyS0 panic=-1 printk.time=1 hung_task_timeout_secs=60 ${HVKIT_APPEND:-}"
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -serial mon:stdio -serial file:"$work/tap.log"
+fi
+
+started=$(date +%s)
+set +e
+timeout -k 5 "$qtimeout" "${qemu[@]}" -serial file:"$work/console.log" \
+	-serial file:"$work/tap.log" </dev/null >"$work/qemu.log" 2>&1
+qrc=$?
+set -e
+secs=$(( $(date +%s) - started ))
+touch "$work/console.log" "$work/tap.log"
+# Serial lines may end in CR LF.
+sed -i 's/\r$//' "$work/console.log" "$work/tap.log"
+
+# The kernel log between two selftest markers (or all of it).
+klog_of() {
+	awk -v n="$1" '
+		index($0, "hvkit-selftest: begin " n) { on = 1 }
+		on { print }
+		index($0, "hvkit-selftest: end " n) { on = 0 }' "$work/console.log" | tail -n 60
+}
+
+done_line=$(grep -a '^HVKIT-DONE' "$work/tap.log" | tail -n1 || true)
+guest_rc=$(sed -n 's/.*rc=\([0-9]*\).*/\1/p' <<<"$done_line")
+tainted=$(sed -n 's/.*tainted=\([0-9]*\).*/\1/p' <<<"$done_line")
+
+problems=()
+if [ -z "$done_line" ]; then
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		problems+=("guest did not finish within ${qtimeout}s")
+	else
+		problems+=("guest stopped without reporting (QEMU exit $qrc: a panic, or a crash)")
+	fi
+fi
+# Bits other than O (out-of-tree, 4096) and E (unsigned, 8192).
+if [ -n "$tainted" ] && [ $((tainted & ~12288)) -ne 0 ]; then
+	problems+=("kernel tainted=$tainted (only 12288, out-of-tree and unsigned modules, is allowed)")
+fi
+bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|kmemleak:|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called'
+kbad=$(grep -naE "$bad_re" "$work/console.log" | head -n 5 || true)
+[ -z "$kbad" ] || problems+=("kernel log reports a problem")
+
+if [ "$mode" = script ]; then
+	grep -av '^HVKIT-DONE' "$work/tap.log" || true
+	for p in "${problems[@]:-}"; do [ -z "$p" ] || echo "hvkit: $p" >&2; done
+	if [ -n "$kbad" ]; then
+		echo "hvkit: kernel log:" >&2
+		grep -naE -B5 -A25 "$bad_re" "$work/console.log" | head -n 80 >&2
+	fi
+	[ ${#problems[@]} -eq 0 ] || exit 1
+	exit "${guest_rc:-1}"
+fi
+
+# Judge the TAP: subtests are the units counted; a test that failed
+# without a failing subtest (timeout, crash, short plan) counts once.
+read -r passed failed skipped < <(awk '
+	/^# selftest: / { nsub = 0; nbad = 0; next }
+	/^    ok / { nsub++; if ($0 ~ /# SKIP/) s++; else p++; next }
+	/^    not ok / { nsub++; nbad++; f++; next }
+	/^ok / { if ($0 ~ /# SKIP/ && nsub == 0) s++; next }
+	/^not ok / { if (nbad == 0) f++; next }
+	END { printf "%d %d %d\n", p, f, s }' "$work/tap.log")
+plan=$(grep -a -m1 '^1\.\.' "$work/tap.log" | cut -c4- || true)
+ran=$(grep -acE '^(ok|not ok) ' "$work/tap.log" || true)
+if [ -n "$done_line" ] && [ "${plan:-x}" != "$ran" ]; then
+	problems+=("runner planned ${plan:-no} tests and reported $ran")
+fi
+failed=$((failed + ${#problems[@]}))
+
+# Show every failing test with its output and its kernel log.
+while IFS= read -r line; do
+	name=$(sed -E 's/^not ok [0-9]+ ([^ ]+).*/\1/' <<<"$line")
+	echo "---- FAILED: $line"
+	awk -v n="$name" '$0 == "# selftest: " n { on = 1; next } on && /^(ok|not ok) / { exit } on' \
+		"$work/tap.log" | tail -n 60
+	echo "---- kernel log during $name:"
+	klog_of "$name"
+done < <(grep -a '^not ok ' "$work/tap.log" || true)
+for p in "${problems[@]:-}"; do
+	[ -n "$p" ] || continue
+	echo "---- FAILED: $p"
+done
+if [ -n "$kbad" ]; then
+	echo "---- kernel log around the first problem:"
+	first=$(head -n1 <<<"$kbad" | cut -d: -f1)
+	sed -n "$((first > 10 ? first - 10 : 1)),$((first + 40))p" "$work/console.log"
+fi
+if [ -z "$done_line" ]; then
+	echo "---- last kernel log lines:"
+	tail -n 40 "$work/console.log"
+fi
+
+grep -aE '^(ok|not ok) ' "$work/tap.log" | sed 's/^/  /'
+echo "guest $krel: $passed passed, $failed failed, $skipped skipped (${secs}s)"
+[ -z "$results" ] || echo "$passed $failed $skipped" >>"$results"
+[ "$failed" -eq 0 ]
