@@ -26,5 +26,7 @@ rsync -a --delete --include '*/' --include 'Kbuild' --include '*.c' --include '*
 	--exclude '*' "$top/selftests/kmod" "$out/selftests/" >/dev/null
 "$top/scripts/compat-probe.sh" "$kdir" "$top/drivers/compat/probes" \
 	"$out/drivers/compat/generated/probed.h"
-make -C "$kdir" M="$out" "$@" modules >&2
+quiet=(-s --no-print-directory)
+case " $* " in *" V=1 "*) quiet=() ;; esac
+make "${quiet[@]}" -C "$kdir" M="$out" "$@" modules >&2
 echo "$out"

@@ -147,6 +147,7 @@ if [ "$mode" = script ]; then
 		grep -naE -B5 -A25 "$bad_re" "$work/console.log" | head -n 80 >&2
 	fi
 	[ ${#problems[@]} -eq 0 ] || exit 1
+	[ "${guest_rc:-1}" = 0 ] || echo "hvkit: script exited with status ${guest_rc:-1}" >&2
 	exit "${guest_rc:-1}"
 fi
 

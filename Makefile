@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+# hvkit: Hyper-V / VMBus guest suite. `make help` lists the targets.
+#
+# Variables:
+#   KVER=6.12      kernel series for modules, vm and the guest tests (6.12, 6.1)
+#   KDIR=path      build the modules against this kernel tree instead
+#   T=pattern      check: run only the guest selftests whose name matches
+#   SCRIPT=file    vm: run this script in the guest and exit with its status
+#   V=1            verbose kbuild
+KVER ?= 6.12
+export KVER KDIR T V
+
+.PHONY: all help deps modules userspace check demo vm bench sparse fuzz clean
+
+all: modules userspace
+
+help:
+	@sed -n 's/^## //p' Makefile
+
+## make             build the modules (for KVER or KDIR) and userspace
+## make deps        install what is missing (apt) and unpack the guest kernels
+deps:
+	@scripts/deps.sh
+
+## make modules     build the kernel modules (W=1) into build/kmod/<release>
+modules: deps
+	@scripts/build-modules.sh "$$(scripts/kdir.sh)" W=1 $(if $(V),V=1) >/dev/null
+
+## make userspace   build userspace and the host tests into build/user
+userspace: deps
+	@scripts/build-user.sh
+
+## make check       build with warnings as errors, run host and guest tests
+check:
+	@scripts/check.sh
+
+## make demo        boot a guest on the simulated host and show the suite work
+demo:
+	@scripts/demo.sh
+
+## make vm          guest shell with everything loaded (SCRIPT=file: run it;
+##                  make exits 2 when it fails, run.sh --script gives its status)
+vm: modules userspace
+	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" \
+		$(if $(SCRIPT),--script "$(SCRIPT)",--shell)
+
+## make bench       benchmarks, printed as ratios against a same-run baseline
+bench: userspace
+	@build/user/tests/hvkit_bench_ring --benchmark_min_time=0.5
+
+## make sparse      sparse (C=2) over every module; fails on any warning
+sparse: deps
+	@scripts/sparse.sh "$$(scripts/kdir.sh)"
+
+## make fuzz        build the libFuzzer targets and run each FUZZ_SECONDS (60)
+fuzz: deps
+	@scripts/fuzz.sh $${FUZZ_SECONDS:-60}
+
+## make clean       remove build/ (the kernel image cache stays)
+clean:
+	rm -rf build

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: install what is missing, build everything with warnings as
+# errors, run the host tests, a fuzz smoke pass, the guest selftests on
+# 6.12, the harness self-check, and a load/unload boot on 6.1. Ends with
+# one line "N passed, N failed" (skips counted apart).
+#   T=pattern   guest selftests to run (and no harness self-check)
+#   KVERS       kernel series to build for (default "6.12 6.1"); the first
+#               runs the guest selftests, the others a load/unload boot
+#   FUZZ_SECONDS  per fuzz target in the smoke pass (default 20)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+cd "$top"
+kvers=${KVERS:-"6.12 6.1"}
+logs=$top/build/check
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+started=$(date +%s)
+
+# step NAME LOG CMD...: one pass or fail, with the log's tail on failure.
+step() {
+	local name=$1 log=$logs/$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+		return 0
+	fi
+	echo "not ok - $name (log: ${log#"$top"/})"
+	tail -n 30 "$log" | sed 's/^/    /'
+	failed=$((failed + 1))
+	return 1
+}
+
+# counts FILE: add the "passed failed skipped" lines a runner appended.
+add_counts() {
+	local p f s
+	while read -r p f s; do
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	done <"$1"
+}
+
+echo "== dependencies"
+HVKIT_KSERIES=$kvers step "dependencies installed" deps.log scripts/deps.sh || {
+	echo "$passed passed, $failed failed"
+	exit 1
+}
+
+echo "== build (warnings are errors)"
+declare -A krel_of_series
+for s in $kvers; do
+	krel=$(krel_of "$s")
+	krel_of_series[$s]=$krel
+	step "modules build for $krel (W=1, -Werror)" "modules-$s.log" \
+		scripts/build-modules.sh "/lib/modules/$krel/build" W=1 KCFLAGS=-Werror
+done
+primary=${kvers%% *}
+step "sparse (C=2) is clean on ${krel_of_series[$primary]}" sparse.log \
+	scripts/sparse.sh "/lib/modules/${krel_of_series[$primary]}/build"
+step "userspace builds (C++20, -Wall -Wextra -Werror)" userspace.log \
+	scripts/build-user.sh -DHVKIT_WERROR=ON
+
+echo "== host tests"
+if [ -x build/user/tests/hvkit_unit_tests ]; then
+	ctest --test-dir build/user --output-on-failure -j"$(nproc)" >"$logs/ctest.log" 2>&1
+	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$logs/ctest.log" | tail -n1)
+	total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+	bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+	if [ -z "$line" ]; then
+		echo "not ok - ctest did not report (log: build/check/ctest.log)"
+		failed=$((failed + 1))
+	else
+		echo "ok - host unit tests: $((total - bad)) of $total passed"
+		passed=$((passed + total - bad)) failed=$((failed + bad))
+		[ "$bad" -eq 0 ] || grep -E '^\s+[0-9]+ - .*\(Failed\)' "$logs/ctest.log" | sed 's/^/    /'
+	fi
+else
+	echo "not ok - host unit tests were not built"
+	failed=$((failed + 1))
+fi
+step "fuzz smoke: every target runs ${FUZZ_SECONDS:-20}s without a crash" fuzz.log \
+	scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
+echo "== guest selftests"
+krel=${krel_of_series[$primary]}
+if [ -d "build/kmod/$krel" ]; then
+	selftests/run.sh --krel "$krel" ${T:+--tests "$T"} --results "$logs/guest.counts" \
+		2>&1 | tee "$logs/guest.log" | grep -vE '^  (ok|not ok) ' || true
+	if [ -s "$logs/guest.counts" ]; then
+		add_counts "$logs/guest.counts"
+	else
+		echo "not ok - guest selftests on $krel did not run"
+		failed=$((failed + 1))
+	fi
+else
+	echo "not ok - guest selftests: no modules for $krel"
+	failed=$((failed + 1))
+fi
+
+if [ -z "${T:-}" ]; then
+	# The harness must fail a run with a failing test and one with a
+	# kernel WARNING; this proves that the passes above mean something.
+	harness_check() {
+		if selftests/run.sh --krel "$krel" --dir harness; then
+			echo "harness passed a run that must fail"
+			return 1
+		fi
+	} >"$logs/harness.out" 2>&1
+	harness_ok() {
+		harness_check
+		grep -q 'FAILED: not ok 1 harness/fails' "$logs/harness.out" &&
+			grep -q 'kernel log reports a problem' "$logs/harness.out" &&
+			grep -q 'WARNING:.*harness_test' "$logs/harness.out"
+	}
+	step "harness fails a run with a failing test and a kernel WARNING" harness.log harness_ok ||
+		cat "$logs/harness.out" | tail -n 20
+fi
+
+for s in $kvers; do
+	[ "$s" = "$primary" ] && continue
+	k=${krel_of_series[$s]}
+	echo "== load/unload boot on $k"
+	if [ -d "build/kmod/$k" ]; then
+		selftests/run.sh --krel "$k" --tests core/modules --results "$logs/guest-$s.counts" \
+			>"$logs/guest-$s.log" 2>&1
+		tail -n 3 "$logs/guest-$s.log"
+		[ -s "$logs/guest-$s.counts" ] && add_counts "$logs/guest-$s.counts" ||
+			{ echo "not ok - boot on $k did not report"; failed=$((failed + 1)); }
+	fi
+done
+
+echo "== $(( $(date +%s) - started ))s; logs in build/check/"
+echo "$passed passed, $failed failed${skipped:+, $skipped skipped}"
+[ "$failed" -eq 0 ]

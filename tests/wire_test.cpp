@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+// The char-device ABI must be upstream's, byte for byte: every field of
+// every message is at the same offset as in the system's
+// <linux/hyperv.h> (linux-libc-dev), so either side's daemons work with
+// either side's drivers.
+extern "C" {
+#include <hvkit/uapi/hv_ic_dev.h>
+#include <hvkit/vmbus.h>
+#include <hvkit/ring.h>
+}
+#include <linux/hyperv.h>
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+
+#define SAME_FIELD(ours, theirs, f) \
+	EXPECT_EQ(offsetof(ours, f), offsetof(theirs, f)) << #f; \
+	EXPECT_EQ(sizeof(((ours *)0)->f), sizeof(((theirs *)0)->f)) << #f
+
+TEST(Uapi, KvpMessageMatchesUpstream)
+{
+	EXPECT_EQ(sizeof(hv_kvp_msg), sizeof(hvk_kvp_msg));
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, kvp_hdr);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, error);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_get);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_set);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_delete);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_enum_data);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_ip_val);
+	SAME_FIELD(hvk_kvp_msg, hv_kvp_msg, body.kvp_register);
+	EXPECT_EQ(offsetof(hvk_kvp_msg, body.kvp_enum_data.data),
+		  offsetof(hv_kvp_msg, body.kvp_enum_data.data));
+}
+
+TEST(Uapi, KvpValueAndAddressMatchUpstream)
+{
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, value_type);
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, key_size);
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, value_size);
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, key);
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, value);
+	SAME_FIELD(hvk_kvp_value, hv_kvp_exchg_msg_value, value_u64);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, adapter_id);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, addr_family);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, dhcp_enabled);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, ip_addr);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, sub_net);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, gate_way);
+	SAME_FIELD(hvk_kvp_ipaddr_value, hv_kvp_ipaddr_value, dns_addr);
+}
+
+TEST(Uapi, KvpOperationsAndPoolsMatchUpstream)
+{
+	EXPECT_EQ(KVP_OP_REGISTER1, HVK_KVP_OP_REGISTER1);
+	EXPECT_EQ(KVP_OP_REGISTER, HVK_KVP_OP_REGISTER);
+	EXPECT_EQ(KVP_OP_SET_IP_INFO, HVK_KVP_OP_SET_IP_INFO);
+	EXPECT_EQ(KVP_OP_COUNT, HVK_KVP_OP_COUNT);
+	EXPECT_EQ(KVP_POOL_AUTO_INTERNAL, HVK_KVP_POOL_AUTO_INTERNAL);
+	EXPECT_EQ(HV_S_CONT, HVK_S_CONT);
+	EXPECT_EQ(HV_E_FAIL, HVK_E_FAIL);
+	EXPECT_EQ(HV_GUID_NOTFOUND, HVK_GUID_NOTFOUND);
+}
+
+TEST(Uapi, VssMessageMatchesUpstream)
+{
+	EXPECT_EQ(sizeof(hv_vss_msg), sizeof(hvk_vss_msg));
+	SAME_FIELD(hvk_vss_msg, hv_vss_msg, vss_hdr);
+	SAME_FIELD(hvk_vss_msg, hv_vss_msg, error);
+	EXPECT_EQ(offsetof(hvk_vss_msg, vss_cf_flags), offsetof(hv_vss_msg, vss_cf));
+	EXPECT_EQ(VSS_OP_REGISTER1, HVK_VSS_OP_REGISTER1);
+	EXPECT_EQ(VSS_OP_FREEZE, HVK_VSS_OP_FREEZE);
+	EXPECT_EQ(VSS_OP_THAW, HVK_VSS_OP_THAW);
+	EXPECT_EQ(VSS_OP_COUNT, HVK_VSS_OP_COUNT);
+}
+
+TEST(Uapi, FcopyMessagesMatchUpstream)
+{
+	EXPECT_EQ(sizeof(hv_start_fcopy), sizeof(hvk_fcopy_start));
+	EXPECT_EQ(sizeof(hv_do_fcopy), sizeof(hvk_fcopy_data));
+	SAME_FIELD(hvk_fcopy_start, hv_start_fcopy, file_name);
+	SAME_FIELD(hvk_fcopy_start, hv_start_fcopy, path_name);
+	SAME_FIELD(hvk_fcopy_start, hv_start_fcopy, copy_flags);
+	SAME_FIELD(hvk_fcopy_start, hv_start_fcopy, file_size);
+	SAME_FIELD(hvk_fcopy_data, hv_do_fcopy, offset);
+	SAME_FIELD(hvk_fcopy_data, hv_do_fcopy, size);
+	SAME_FIELD(hvk_fcopy_data, hv_do_fcopy, data);
+}
+
+TEST(ChannelMessages, HostMessagesHaveAMinimumLength)
+{
+	EXPECT_EQ(196u, hvk_chanmsg_min_len(HVK_CHANMSG_OFFERCHANNEL));
+	EXPECT_EQ(16u, hvk_chanmsg_min_len(HVK_CHANMSG_VERSION_RESPONSE));
+	EXPECT_EQ(20u, hvk_chanmsg_min_len(HVK_CHANMSG_GPADL_CREATED));
+	// Guest-to-host and unknown types are never accepted from the host.
+	EXPECT_EQ(0u, hvk_chanmsg_min_len(HVK_CHANMSG_OPENCHANNEL));
+	EXPECT_EQ(0u, hvk_chanmsg_min_len(HVK_CHANMSG_GPADL_HEADER));
+	EXPECT_EQ(0u, hvk_chanmsg_min_len(19));
+	EXPECT_EQ(0u, hvk_chanmsg_min_len(0xffffffffu));
+	for (u32 t = 0; t < HVK_CHANMSG_COUNT; t++)
+		EXPECT_LE(hvk_chanmsg_min_len(t), u32(HVK_MESSAGE_PAYLOAD)) << t;
+}
