@@ -29,4 +29,11 @@
 #define hvk_bus_type struct bus_type
 #endif
 
+/* 6.4: bus_attribute.show() takes a const struct bus_type. */
+#ifdef HVK_HAVE_BUS_ATTR_SHOW_CONST
+#define hvk_bus_attr_bus const struct bus_type
+#else
+#define hvk_bus_attr_bus struct bus_type
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -99,7 +99,25 @@ static struct attribute *hvk_dev_attrs[] = {
 };
 ATTRIBUTE_GROUPS(hvk_dev);
 
+/* /sys/bus/vmbus/protocol_version: the negotiated version, as "5.3". */
+static ssize_t protocol_version_show(hvk_bus_attr_bus *bus, char *buf)
+{
+	u32 v = READ_ONCE(hvk_conn.version);
+
+	if (!v)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%u.%u\n", HVK_VMBUS_VERSION_MAJOR(v), HVK_VMBUS_VERSION_MINOR(v));
+}
+static BUS_ATTR_RO(protocol_version);
+
+static struct attribute *hvk_bus_attrs[] = {
+	&bus_attr_protocol_version.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(hvk_bus);
+
 hvk_bus_type hvk_bus = {
+	.bus_groups = hvk_bus_groups,
 	.name = "vmbus",
 	.match = hvk_bus_match,
 	.uevent = hvk_bus_uevent,

@@ -20,12 +20,32 @@ EXPORT_SYMBOL_GPL(hvk_ring_avail_write);
 
 static int __init hvk_vmbus_init(void)
 {
-	return hvk_bus_init();
+	int ret;
+
+	ret = hvk_conn_init();
+	if (ret)
+		return ret;
+	ret = hvk_synic_init();
+	if (ret)
+		goto err_conn;
+	ret = hvk_bus_init();
+	if (ret)
+		goto err_synic;
+	return 0;
+
+err_synic:
+	hvk_synic_exit();
+err_conn:
+	hvk_conn_exit();
+	return ret;
 }
 
+/* A transport module holds a reference on us, so none is attached here. */
 static void __exit hvk_vmbus_exit(void)
 {
 	hvk_bus_exit();
+	hvk_synic_exit();
+	hvk_conn_exit();
 }
 
 module_init(hvk_vmbus_init);

@@ -173,9 +173,10 @@ struct hvk_msg_gpadl_header {
 	struct hvk_chanmsg_hdr hdr;
 	u32 child_relid;
 	u32 gpadl;
-	u16 range_buflen;	/* bytes of range[] including every pfn */
+	u16 range_buflen;	/* bytes of range_buf */
 	u16 rangecount;
-	struct hvk_gpa_range range[];
+	/* rangecount hvk_gpa_range, each followed by its pfns */
+	u8 range_buf[];
 } __packed;
 HVK_WIRE_SIZE(struct hvk_msg_gpadl_header, 20);
 

@@ -4,7 +4,7 @@
 
 static const struct bus_type probe_bus = { .name = "probe" };
 
-int probe_register(void)
+static int __maybe_unused probe_register(void)
 {
 	return bus_register(&probe_bus);
 }

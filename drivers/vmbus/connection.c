@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection to the host: version negotiation, the request for
+ * offers, and UNLOAD. One transport at a time.
+ */
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/gfp.h>
+#include <asm/io.h>
+#include "core.h"
+
+static uint max_version;
+module_param(max_version, uint, 0444);
+MODULE_PARM_DESC(max_version,
+		 "highest VMBus protocol version to ask for, (major << 16) | minor, e.g. 0x40000 for 4.0; 0: the newest known");
+
+/* Newest first: the guest asks for each until the host agrees. */
+static const u32 hvk_versions[] = {
+	HVK_VMBUS_WIN10_V5_3, HVK_VMBUS_WIN10_V5_2, HVK_VMBUS_WIN10_V5_1,
+	HVK_VMBUS_WIN10_V5, HVK_VMBUS_WIN10_V4_1, HVK_VMBUS_WIN10,
+	HVK_VMBUS_WIN8_1, HVK_VMBUS_WIN8,
+};
+
+#define HVK_REPLY_TIMEOUT	(5 * HZ)
+#define HVK_OFFERS_TIMEOUT	(30 * HZ)
+
+struct hvk_conn hvk_conn;
+
+/* Post a message, retrying while the host asks us to (-EAGAIN). */
+int hvk_post(u32 conn_id, const void *msg, u32 len)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+	int ret, tries;
+
+	if (!ops)
+		return -ENODEV;
+	for (tries = 0; tries < 20; tries++) {
+		ret = ops->post_msg(conn_id, msg, len);
+		if (ret != -EAGAIN)
+			return ret;
+		usleep_range(100 << min(tries, 6), 200 << min(tries, 6));
+	}
+	return ret;
+}
+
+/*
+ * Send @msg and wait for the host's message of type @reply_type, copied
+ * into @reply. Requests of this kind are serialised by hvk_conn.lock.
+ */
+static int hvk_request(u32 conn_id, const void *msg, u32 len, u32 reply_type,
+		       void *reply, u32 reply_len)
+{
+	int ret;
+
+	spin_lock_irq(&hvk_conn.req_lock);
+	hvk_conn.req_type = reply_type;
+	hvk_conn.req_len = 0;
+	reinit_completion(&hvk_conn.req_done);
+	spin_unlock_irq(&hvk_conn.req_lock);
+
+	ret = hvk_post(conn_id, msg, len);
+	if (!ret && !wait_for_completion_timeout(&hvk_conn.req_done, HVK_REPLY_TIMEOUT))
+		ret = -ETIMEDOUT;
+
+	spin_lock_irq(&hvk_conn.req_lock);
+	hvk_conn.req_type = 0;
+	if (!ret)
+		memcpy(reply, hvk_conn.req_buf, min(reply_len, hvk_conn.req_len));
+	spin_unlock_irq(&hvk_conn.req_lock);
+	return ret;
+}
+
+/* From the message workqueue: a reply the connection may be waiting for. */
+void hvk_conn_reply(u32 type, const void *msg, u32 len)
+{
+	bool expected;
+
+	spin_lock_irq(&hvk_conn.req_lock);
+	expected = hvk_conn.req_type == type;
+	if (expected) {
+		hvk_conn.req_len = min_t(u32, len, sizeof(hvk_conn.req_buf));
+		memcpy(hvk_conn.req_buf, msg, hvk_conn.req_len);
+		hvk_conn.req_type = 0;
+		complete(&hvk_conn.req_done);
+	}
+	spin_unlock_irq(&hvk_conn.req_lock);
+	if (!expected)
+		pr_err_ratelimited("hvkit_vmbus: host sent message type %u that nothing asked for, dropped\n",
+				   type);
+}
+
+static int hvk_negotiate(u32 version)
+{
+	struct hvk_msg_initiate_contact m = {};
+	struct hvk_msg_version_response resp = {};
+	u32 conn_id;
+	int ret;
+
+	m.hdr.msgtype = HVK_CHANMSG_INITIATE_CONTACT;
+	m.version_requested = version;
+	m.target_vcpu = 0;	/* messages arrive on the VP of CPU 0 */
+	if (version >= HVK_VMBUS_WIN10_V5) {
+		/* 5.0 on: the SINT travels in the message, on connection 4. */
+		m.msg_sint = HVK_VMBUS_SINT;
+		m.msg_vtl = 0;
+		conn_id = HVK_CONN_ID_MESSAGE_4;
+	} else {
+		m.interrupt_page = virt_to_phys(hvk_conn.int_page);
+		conn_id = HVK_CONN_ID_MESSAGE;
+	}
+	m.monitor_page1 = virt_to_phys(hvk_conn.monitor_pages[0]);
+	m.monitor_page2 = virt_to_phys(hvk_conn.monitor_pages[1]);
+
+	ret = hvk_request(conn_id, &m, sizeof(m), HVK_CHANMSG_VERSION_RESPONSE,
+			  &resp, sizeof(resp));
+	if (ret)
+		return ret;
+	if (!resp.version_supported)
+		return -EPROTONOSUPPORT;
+	hvk_conn.version = version;
+	/* From 5.0 the host names the connection id for later messages. */
+	hvk_conn.msg_conn_id = version >= HVK_VMBUS_WIN10_V5 ? resp.msg_conn_id :
+							       HVK_CONN_ID_MESSAGE;
+	return 0;
+}
+
+static int hvk_connect(void)
+{
+	struct hvk_chanmsg_hdr req = { .msgtype = HVK_CHANMSG_REQUESTOFFERS };
+	int ret = -EPROTONOSUPPORT;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hvk_versions); i++) {
+		if (max_version && hvk_versions[i] > max_version)
+			continue;
+		ret = hvk_negotiate(hvk_versions[i]);
+		if (ret != -EPROTONOSUPPORT)
+			break;
+	}
+	if (ret) {
+		pr_err("hvkit_vmbus: no VMBus protocol version agreed with %s (%s)\n",
+		       hvk_conn.ops->name,
+		       ret == -ETIMEDOUT ? "the host did not answer" : "none of ours is supported");
+		return ret;
+	}
+	pr_info("hvkit_vmbus: connected to %s, VMBus protocol %u.%u\n", hvk_conn.ops->name,
+		HVK_VMBUS_VERSION_MAJOR(hvk_conn.version),
+		HVK_VMBUS_VERSION_MINOR(hvk_conn.version));
+
+	reinit_completion(&hvk_conn.offers_done);
+	ret = hvk_post(hvk_conn.msg_conn_id, &req, sizeof(req));
+	if (!ret && !wait_for_completion_timeout(&hvk_conn.offers_done, HVK_OFFERS_TIMEOUT))
+		ret = -ETIMEDOUT;
+	if (ret)
+		pr_err("hvkit_vmbus: %s did not deliver its offers (%d)\n", hvk_conn.ops->name, ret);
+	return ret;
+}
+
+static void hvk_unload(void)
+{
+	struct hvk_chanmsg_hdr m = { .msgtype = HVK_CHANMSG_UNLOAD };
+	struct hvk_chanmsg_hdr resp;
+
+	if (hvk_request(hvk_conn.msg_conn_id, &m, sizeof(m), HVK_CHANMSG_UNLOAD_RESPONSE,
+			&resp, sizeof(resp)))
+		pr_warn("hvkit_vmbus: %s did not answer UNLOAD\n", hvk_conn.ops->name);
+}
+
+int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *parent)
+{
+	int ret;
+
+	mutex_lock(&hvk_conn.lock);
+	if (hvk_conn.ops) {
+		mutex_unlock(&hvk_conn.lock);
+		return -EBUSY;
+	}
+	WRITE_ONCE(hvk_conn.ops, ops);
+	hvk_conn.parent = parent;
+	ret = hvk_connect();
+	if (ret) {
+		if (hvk_conn.version)
+			hvk_unload();
+		hvk_conn.version = 0;
+		WRITE_ONCE(hvk_conn.ops, NULL);
+		flush_workqueue(hvk_conn.msg_wq);
+	}
+	mutex_unlock(&hvk_conn.lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvk_transport_register);
+
+void hvk_transport_unregister(const struct hvk_transport_ops *ops)
+{
+	mutex_lock(&hvk_conn.lock);
+	if (hvk_conn.ops == ops) {
+		hvk_unload();
+		hvk_conn.version = 0;
+		flush_workqueue(hvk_conn.msg_wq);
+		WRITE_ONCE(hvk_conn.ops, NULL);
+	}
+	mutex_unlock(&hvk_conn.lock);
+}
+EXPORT_SYMBOL_GPL(hvk_transport_unregister);
+
+int hvk_conn_init(void)
+{
+	mutex_init(&hvk_conn.lock);
+	spin_lock_init(&hvk_conn.req_lock);
+	init_completion(&hvk_conn.req_done);
+	init_completion(&hvk_conn.offers_done);
+	hvk_conn.msg_wq = alloc_ordered_workqueue("hvk_msg", 0);
+	hvk_conn.int_page = (void *)get_zeroed_page(GFP_KERNEL);
+	hvk_conn.monitor_pages[0] = (void *)get_zeroed_page(GFP_KERNEL);
+	hvk_conn.monitor_pages[1] = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!hvk_conn.msg_wq || !hvk_conn.int_page || !hvk_conn.monitor_pages[0] ||
+	    !hvk_conn.monitor_pages[1]) {
+		hvk_conn_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void hvk_conn_exit(void)
+{
+	if (hvk_conn.msg_wq)
+		destroy_workqueue(hvk_conn.msg_wq);
+	free_page((unsigned long)hvk_conn.int_page);
+	free_page((unsigned long)hvk_conn.monitor_pages[0]);
+	free_page((unsigned long)hvk_conn.monitor_pages[1]);
+	memset(&hvk_conn, 0, sizeof(hvk_conn));
+}

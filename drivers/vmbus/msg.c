@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channel messages from the host: checked for type and length, then
+ * handled one at a time, in arrival order, on an ordered workqueue.
+ * Nothing in a message is used before hvk_chanmsg_min_len() says the
+ * message is long enough to hold it.
+ */
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include "core.h"
+
+struct hvk_msg_work {
+	struct work_struct work;
+	u32 len;
+	u8 data[HVK_MESSAGE_PAYLOAD] __aligned(8);
+};
+
+static void hvk_msg_handle(struct work_struct *work)
+{
+	struct hvk_msg_work *w = container_of(work, struct hvk_msg_work, work);
+	const struct hvk_chanmsg_hdr *hdr = (const void *)w->data;
+	u32 type, min;
+
+	if (w->len < sizeof(*hdr)) {
+		pr_err_ratelimited("hvkit_vmbus: host message of %u bytes has no header, dropped\n",
+				   w->len);
+		goto out;
+	}
+	type = hdr->msgtype;
+	min = hvk_chanmsg_min_len(type);
+	if (!min) {
+		pr_err_ratelimited("hvkit_vmbus: host sent message type %u, which a host never sends, dropped\n",
+				   type);
+		goto out;
+	}
+	if (w->len < min) {
+		pr_err_ratelimited("hvkit_vmbus: host message type %u is %u bytes, shorter than %u, dropped\n",
+				   type, w->len, min);
+		goto out;
+	}
+
+	switch (type) {
+	case HVK_CHANMSG_VERSION_RESPONSE:
+	case HVK_CHANMSG_UNLOAD_RESPONSE:
+		hvk_conn_reply(type, w->data, w->len);
+		break;
+	case HVK_CHANMSG_ALLOFFERS_DELIVERED:
+		complete(&hvk_conn.offers_done);
+		break;
+	default:
+		pr_warn_ratelimited("hvkit_vmbus: host message type %u is not handled yet, dropped\n",
+				    type);
+		break;
+	}
+out:
+	kfree(w);
+}
+
+/* Hard interrupt context: copy the slot's message out and queue it. */
+void hvk_msg_receive(const struct hvk_hv_message *slot)
+{
+	struct hvk_msg_work *w;
+	u32 len = READ_ONCE(slot->payload_size);
+
+	if (READ_ONCE(slot->message_type) != HVK_HVMSG_CHANNEL) {
+		pr_err_ratelimited("hvkit_vmbus: SynIC message type %#x is not a channel message, dropped\n",
+				   slot->message_type);
+		return;
+	}
+	if (len > HVK_MESSAGE_PAYLOAD) {
+		pr_err_ratelimited("hvkit_vmbus: SynIC message of %u bytes exceeds %u, dropped\n",
+				   len, HVK_MESSAGE_PAYLOAD);
+		return;
+	}
+	w = kmalloc(sizeof(*w), GFP_ATOMIC);
+	if (!w) {
+		pr_err_ratelimited("hvkit_vmbus: no memory for a host message, dropped\n");
+		return;
+	}
+	INIT_WORK(&w->work, hvk_msg_handle);
+	w->len = len;
+	memcpy(w->data, slot->payload, len);
+	queue_work(hvk_conn.msg_wq, &w->work);
+}

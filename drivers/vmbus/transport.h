@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The seam between the VMBus core and whatever plays the host: Hyper-V's
+ * SynIC and hypercalls, or hvkit_sim. Everything above it is the same code
+ * for both.
+ *
+ * Guest to host: post_msg() (HvPostMessage) and signal_event()
+ * (HvSignalEvent). Host to guest: the host writes a message into the
+ * core's per-CPU SynIC message slot, or sets a relid bit in the per-CPU
+ * event page, then interrupts that CPU, which calls hvk_vmbus_isr() in
+ * hard interrupt context. When the core frees a slot whose message had
+ * HVK_HVMSG_FLAG_PENDING set, it calls eom() so the host delivers the next.
+ */
+#ifndef _HVK_TRANSPORT_H
+#define _HVK_TRANSPORT_H
+
+#include <linux/device.h>
+#include <hvkit/vmbus.h>
+
+struct hvk_transport_ops {
+	const char *name;
+	/* May be called in atomic context; -EAGAIN asks for a retry. */
+	int (*post_msg)(u32 conn_id, const void *msg, u32 len);
+	void (*signal_event)(u32 conn_id, u32 relid);
+	void (*eom)(void);
+};
+
+/* The core's SynIC pages of @cpu: the SINT2 message slot, the event bits. */
+struct hvk_hv_message *hvk_synic_msg_slot(unsigned int cpu);
+unsigned long *hvk_synic_event_bits(unsigned int cpu);
+
+/* Host to guest: the hypervisor interrupt, in hard interrupt context. */
+void hvk_vmbus_isr(void);
+
+/*
+ * A transport attaches the core to its host: negotiate a protocol version,
+ * request the offers and wait until all are delivered. @parent is the
+ * parent of every VMBus device. Fails, with nothing left behind, if no
+ * version can be agreed on.
+ */
+int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *parent);
+/* Sends UNLOAD, waits for the answer, removes every device. */
+void hvk_transport_unregister(const struct hvk_transport_ops *ops);
+
+#endif /* _HVK_TRANSPORT_H */
