@@ -1,18 +1,110 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hvkit_sim: a simulated Hyper-V host, so the VMBus core and its drivers
- * run in any guest. It attaches to hvkit_vmbus as its transport and
- * delivers messages through the core's SynIC slots from hard interrupt
- * context on the target CPU, with the slot discipline of the real SynIC.
+ * run in any guest. It attaches to hvkit_vmbus as its transport, and
+ * reaches the guest the way Hyper-V does: messages through the core's
+ * SynIC slot on the connect CPU, channel signals through the event page
+ * of the channel's target CPU, each followed by an interrupt that runs the
+ * core's handler in hard interrupt context on that CPU.
  */
-#include <linux/module.h>
-#include <linux/slab.h>
 #include <linux/device.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include "sim.h"
 #include "transport.h"
 
 struct sim sim;
 static struct device *sim_root;
+
+struct sim_cpu {
+	struct irq_work iw;
+	call_single_data_t csd;
+};
+static DEFINE_PER_CPU(struct sim_cpu, sim_cpu);
+
+/*
+ * Hard interrupt context: on msg_cpu, put the next message into the free
+ * slot (a busy slot gets the pending flag; the guest's EOM brings us
+ * back); then let the guest handle its SynIC, as the real interrupt would.
+ */
+static void sim_irq(struct irq_work *iw)
+{
+	unsigned int cpu = smp_processor_id();
+	struct hvk_hv_message *slot = hvk_synic_msg_slot(cpu);
+	struct sim_msg *m;
+
+	if (cpu == sim.msg_cpu) {
+		raw_spin_lock(&sim.out_lock);
+		if (READ_ONCE(slot->message_type) != HVK_HVMSG_NONE) {
+			if (!list_empty(&sim.out))
+				WRITE_ONCE(slot->message_flags,
+					   slot->message_flags | HVK_HVMSG_FLAG_PENDING);
+		} else {
+			m = list_first_entry_or_null(&sim.out, struct sim_msg, node);
+			if (m) {
+				list_del(&m->node);
+				memcpy(slot->payload, m->data, m->len);
+				slot->payload_size = m->len;
+				slot->message_flags = list_empty(&sim.out) ? 0 :
+						      HVK_HVMSG_FLAG_PENDING;
+				slot->sender = 0;
+				/* The body before the type that makes it valid. */
+				smp_wmb();
+				WRITE_ONCE(slot->message_type, HVK_HVMSG_CHANNEL);
+				kfree(m);
+			}
+		}
+		raw_spin_unlock(&sim.out_lock);
+	}
+	hvk_vmbus_isr();
+}
+
+/*
+ * Interrupt @cpu. Only the local irq_work is exported to modules, so a
+ * function call on @cpu queues it there; its handler then runs in hard
+ * interrupt context on that CPU. A call still in flight (-EBUSY) has not
+ * run yet, and will see what the caller set up.
+ */
+static void sim_kick_local(void *unused)
+{
+	irq_work_queue(this_cpu_ptr(&sim_cpu.iw));
+}
+
+static void sim_kick(unsigned int cpu)
+{
+	if (cpu == get_cpu())
+		irq_work_queue(this_cpu_ptr(&sim_cpu.iw));
+	else
+		smp_call_function_single_async(cpu, per_cpu_ptr(&sim_cpu.csd, cpu));
+	put_cpu();
+}
+
+/* Host to guest message: any context. */
+int sim_send(const void *msg, u32 len)
+{
+	struct sim_msg *m;
+	unsigned long flags;
+
+	m = kmalloc(sizeof(*m), GFP_ATOMIC);
+	if (!m)
+		return -ENOMEM;
+	m->len = len;
+	memcpy(m->data, msg, len);
+	raw_spin_lock_irqsave(&sim.out_lock, flags);
+	list_add_tail(&m->node, &sim.out);
+	raw_spin_unlock_irqrestore(&sim.out_lock, flags);
+	sim_kick(sim.msg_cpu);
+	return 0;
+}
+
+/* Host to guest channel signal: the relid's bit, then the interrupt. */
+void sim_signal_guest(struct sim_chan *c)
+{
+	set_bit(c->relid, hvk_synic_event_bits(c->target_cpu));
+	sim_kick(c->target_cpu);
+}
 
 /* Guest to host (HvPostMessage): queue it for the server, as a host would. */
 static int sim_post_msg(u32 conn_id, const void *msg, u32 len)
@@ -35,88 +127,25 @@ static int sim_post_msg(u32 conn_id, const void *msg, u32 len)
 	return 0;
 }
 
-/*
- * Interrupt msg_cpu. Only the local irq_work is exported to modules, so a
- * function call on msg_cpu queues it there; its handler then runs in hard
- * interrupt context on that CPU, as the SynIC interrupt would. A kick
- * still in flight (-EBUSY) has not run yet and will see what we queued.
- */
-static void sim_kick_local(void *unused)
-{
-	irq_work_queue(&sim.out_iw);
-}
-
-static void sim_kick(void)
-{
-	int cpu = get_cpu();
-
-	if (cpu == sim.msg_cpu)
-		irq_work_queue(&sim.out_iw);
-	else
-		smp_call_function_single_async(sim.msg_cpu, &sim.out_csd);
-	put_cpu();
-}
-
+/* Guest to host (HvSignalEvent): any context, even hard interrupt. */
 static void sim_signal_event(u32 conn_id, u32 relid)
 {
-}
+	struct sim_chan *c;
 
-/*
- * Hard interrupt context on msg_cpu: put the next message into the free
- * slot and raise the guest's interrupt. A busy slot gets the pending flag;
- * the guest's EOM brings us back.
- */
-static void sim_deliver(struct irq_work *iw)
-{
-	struct hvk_hv_message *slot = hvk_synic_msg_slot(sim.msg_cpu);
-	struct sim_msg *m;
-	bool deliver = false;
-
-	raw_spin_lock(&sim.out_lock);
-	if (READ_ONCE(slot->message_type) != HVK_HVMSG_NONE) {
-		if (!list_empty(&sim.out))
-			WRITE_ONCE(slot->message_flags, slot->message_flags | HVK_HVMSG_FLAG_PENDING);
-	} else {
-		m = list_first_entry_or_null(&sim.out, struct sim_msg, node);
-		if (m) {
-			list_del(&m->node);
-			memcpy(slot->payload, m->data, m->len);
-			slot->payload_size = m->len;
-			slot->message_flags = list_empty(&sim.out) ? 0 : HVK_HVMSG_FLAG_PENDING;
-			slot->sender = 0;
-			/* The body before the type that makes the slot valid. */
-			smp_wmb();
-			WRITE_ONCE(slot->message_type, HVK_HVMSG_CHANNEL);
-			kfree(m);
-			deliver = true;
-		}
-	}
-	raw_spin_unlock(&sim.out_lock);
-	if (deliver)
-		hvk_vmbus_isr();
+	rcu_read_lock();
+	c = xa_load(&sim.chans, relid);
+	if (!c || c->conn_id != conn_id)
+		pr_err_ratelimited("hvkit_sim: guest signalled connection %#x for relid %u, which does not match an offer\n",
+				   conn_id, relid);
+	else if (READ_ONCE(c->open))
+		queue_work(sim.chan_wq, &c->work);
+	/* else: closed or rescinded meanwhile; a late signal is harmless. */
+	rcu_read_unlock();
 }
 
 static void sim_eom(void)
 {
-	sim_kick();
-}
-
-/* Host to guest: any context. */
-int sim_send(const void *msg, u32 len)
-{
-	struct sim_msg *m;
-	unsigned long flags;
-
-	m = kmalloc(sizeof(*m), GFP_ATOMIC);
-	if (!m)
-		return -ENOMEM;
-	m->len = len;
-	memcpy(m->data, msg, len);
-	raw_spin_lock_irqsave(&sim.out_lock, flags);
-	list_add_tail(&m->node, &sim.out);
-	raw_spin_unlock_irqrestore(&sim.out_lock, flags);
-	sim_kick();
-	return 0;
+	sim_kick(sim.msg_cpu);
 }
 
 static const struct hvk_transport_ops sim_ops = {
@@ -139,48 +168,85 @@ static void sim_nop(void *unused)
 {
 }
 
-/* No kick in flight once this returns: calls to a CPU run in order. */
+/* No interrupt of ours in flight once this returns. */
 static void sim_quiesce(void)
 {
-	smp_call_function_single(sim.msg_cpu, sim_nop, NULL, 1);
-	irq_work_sync(&sim.out_iw);
+	unsigned int cpu;
+
+	cancel_work_sync(&sim.in_work);
+	for_each_online_cpu(cpu)
+		smp_call_function_single(cpu, sim_nop, NULL, 1);	/* in order */
+	for_each_possible_cpu(cpu)
+		irq_work_sync(per_cpu_ptr(&sim_cpu.iw, cpu));
+}
+
+static void sim_teardown(void)
+{
+	sim_quiesce();
+	mutex_lock(&sim.lock);
+	sim_dev_remove_all();
+	mutex_unlock(&sim.lock);
+	sim_free_list(&sim.in);
+	sim_free_list(&sim.out);
+	destroy_workqueue(sim.chan_wq);
+	xa_destroy(&sim.chans);
 }
 
 static int __init sim_init(void)
 {
+	unsigned int cpu;
 	int ret;
 
+	mutex_init(&sim.lock);
+	mutex_init(&sim.gpadl_lock);
+	INIT_LIST_HEAD(&sim.devs);
+	INIT_LIST_HEAD(&sim.gpadls);
+	xa_init_flags(&sim.chans, XA_FLAGS_ALLOC1);
+	sim.next_relid = 1;
 	spin_lock_init(&sim.in_lock);
 	INIT_LIST_HEAD(&sim.in);
 	INIT_WORK(&sim.in_work, sim_server_work);
 	raw_spin_lock_init(&sim.out_lock);
 	INIT_LIST_HEAD(&sim.out);
-	init_irq_work(&sim.out_iw, sim_deliver);
-	INIT_CSD(&sim.out_csd, sim_kick_local, NULL);
 	sim.msg_cpu = cpumask_first(cpu_online_mask);	/* the VP of target_vcpu 0 */
+	for_each_possible_cpu(cpu) {
+		struct sim_cpu *sc = per_cpu_ptr(&sim_cpu, cpu);
 
-	sim_root = root_device_register("hvkit_sim");
-	if (IS_ERR(sim_root))
-		return PTR_ERR(sim_root);
-	ret = hvk_transport_register(&sim_ops, sim_root);
-	if (ret) {
-		sim_quiesce();
-		cancel_work_sync(&sim.in_work);
-		sim_free_list(&sim.in);
-		sim_free_list(&sim.out);
-		root_device_unregister(sim_root);
+		init_irq_work(&sc->iw, sim_irq);
+		INIT_CSD(&sc->csd, sim_kick_local, NULL);
 	}
+	sim.chan_wq = alloc_workqueue("hvk_sim_chan", WQ_UNBOUND, 0);
+	if (!sim.chan_wq)
+		return -ENOMEM;
+
+	ret = sim_nl_init();
+	if (ret)
+		goto err_wq;
+	sim_root = root_device_register("hvkit_sim");
+	ret = PTR_ERR_OR_ZERO(sim_root);
+	if (ret)
+		goto err_nl;
+	ret = hvk_transport_register(&sim_ops, sim_root);
+	if (ret)
+		goto err_root;
+	return 0;
+
+err_root:
+	root_device_unregister(sim_root);
+err_nl:
+	sim_nl_exit();
+err_wq:
+	sim_teardown();
 	return ret;
 }
 
 static void __exit sim_exit(void)
 {
+	sim_nl_exit();
+	/* The guest's drivers close their channels and the core unloads. */
 	hvk_transport_unregister(&sim_ops);
-	sim_quiesce();
-	cancel_work_sync(&sim.in_work);
-	sim_free_list(&sim.in);
-	sim_free_list(&sim.out);
 	root_device_unregister(sim_root);
+	sim_teardown();
 }
 
 module_init(sim_init);

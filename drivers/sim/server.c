@@ -2,9 +2,13 @@
 /*
  * The simulated host's VMBus server: the host side of the control
  * protocol, written from the wire facts independently of the guest core.
+ * It checks what the guest sends as a host must: a guest bug shows up
+ * here as a refused request and a message, not as a host crash.
  */
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include "sim.h"
 
 static uint max_version = HVK_VMBUS_WIN10_V5_3;
@@ -17,6 +21,9 @@ MODULE_PARM_DESC(min_version, "lowest VMBus version this host accepts (default 2
 
 /* What the host tells a 5.0+ guest to post later messages on. */
 #define SIM_MSG_CONN_ID		0x10
+#define SIM_STATUS_FAIL		0xC0000001u	/* STATUS_UNSUCCESSFUL */
+/* 16-bit range_buflen: at most this many pages in one GPADL. */
+#define SIM_GPADL_MAX_PFNS	((U16_MAX - sizeof(struct hvk_gpa_range)) / sizeof(u64))
 
 static const u32 sim_known[] = {
 	HVK_VMBUS_WIN8, HVK_VMBUS_WIN8_1, HVK_VMBUS_WIN10, HVK_VMBUS_WIN10_V4_1,
@@ -65,15 +72,329 @@ static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_cont
 	sim_send(&r, sizeof(r));
 }
 
+void sim_offer_chan(struct sim_chan *c)
+{
+	struct hvk_msg_offer o = {};
+
+	o.hdr.msgtype = HVK_CHANMSG_OFFERCHANNEL;
+	memcpy(&o.offer.if_type, &c->dev->type->class_id, sizeof(o.offer.if_type));
+	memcpy(&o.offer.if_instance, &c->dev->instance, sizeof(o.offer.if_instance));
+	o.offer.sub_channel_index = c->subidx;
+	o.child_relid = c->relid;
+	o.connection_id = c->conn_id;
+	o.interrupt_flags = HVK_OFFER_DEDICATED_INTERRUPT;
+	c->offered = true;
+	sim_send(&o, sizeof(o));
+}
+
+static void sim_request_offers(void)
+{
+	struct sim_dev *d;
+	u32 i;
+
+	sim.offers_requested = true;
+	list_for_each_entry(d, &sim.devs, node)
+		for (i = 0; i < d->nchans; i++)
+			if (!d->chans[i]->rescinded)
+				sim_offer_chan(d->chans[i]);
+	sim_send_hdr(HVK_CHANMSG_ALLOFFERS_DELIVERED);
+}
+
+struct sim_gpadl *sim_gpadl_find(u32 handle)
+{
+	struct sim_gpadl *g;
+
+	list_for_each_entry(g, &sim.gpadls, node)
+		if (g->handle == handle)
+			return g;
+	return NULL;
+}
+
+void sim_gpadl_free(struct sim_gpadl *g)
+{
+	list_del(&g->node);
+	if (g->va)
+		vunmap(g->va);
+	kvfree(g->pages);
+	kvfree(g->pfns);
+	kfree(g);
+}
+
+/* A rescinded or released channel's GPADLs go with it. */
+void sim_gpadls_drop(u32 relid)
+{
+	struct sim_gpadl *g, *tmp;
+
+	mutex_lock(&sim.gpadl_lock);
+	list_for_each_entry_safe(g, tmp, &sim.gpadls, node)
+		if (g->relid == relid)
+			sim_gpadl_free(g);
+	mutex_unlock(&sim.gpadl_lock);
+}
+
+static void sim_gpadl_created(u32 relid, u32 handle, u32 status)
+{
+	struct hvk_msg_gpadl_created r = {};
+
+	r.hdr.msgtype = HVK_CHANMSG_GPADL_CREATED;
+	r.child_relid = relid;
+	r.gpadl = handle;
+	r.creation_status = status;
+	sim_send(&r, sizeof(r));
+}
+
+/* All page numbers are in: check each is RAM, then map them. */
+static void sim_gpadl_complete(struct sim_gpadl *g)
+{
+	u32 i;
+
+	g->pages = kvmalloc_array(g->npfns, sizeof(*g->pages), GFP_KERNEL);
+	if (!g->pages)
+		goto fail;
+	for (i = 0; i < g->npfns; i++) {
+		if (!pfn_valid(g->pfns[i])) {
+			pr_err_ratelimited("hvkit_sim: GPADL %#x page %u names pfn %#llx, which is not RAM\n",
+					   g->handle, i, g->pfns[i]);
+			goto fail;
+		}
+		g->pages[i] = pfn_to_page(g->pfns[i]);
+	}
+	g->va = vmap(g->pages, g->npfns, VM_MAP, PAGE_KERNEL);
+	if (!g->va)
+		goto fail;
+	g->created = true;
+	sim_gpadl_created(g->relid, g->handle, 0);
+	return;
+fail:
+	sim_gpadl_created(g->relid, g->handle, SIM_STATUS_FAIL);
+	sim_gpadl_free(g);
+}
+
+static void __sim_gpadl_header(const struct hvk_msg_gpadl_header *h, u32 len)
+{
+	const struct hvk_gpa_range *range = (const void *)h->range_buf;
+	struct sim_chan *c = xa_load(&sim.chans, h->child_relid);
+	u32 npfns, inmsg;
+	struct sim_gpadl *g;
+	const char *why = NULL;
+
+	if (!c || c->rescinded)
+		why = "unknown relid";
+	else if (sim_gpadl_find(h->gpadl))
+		why = "handle in use";
+	else if (h->rangecount != 1)
+		why = "not exactly one range";
+	else if (len < sizeof(*h) + sizeof(*range) || h->range_buflen < sizeof(*range) ||
+		 (h->range_buflen - sizeof(*range)) % sizeof(u64))
+		why = "range shorter than its header";
+	if (why)
+		goto refuse;
+	npfns = (h->range_buflen - sizeof(*range)) / sizeof(u64);
+	if (!npfns || npfns > SIM_GPADL_MAX_PFNS ||
+	    range->byte_offset >= PAGE_SIZE || !range->byte_count ||
+	    DIV_ROUND_UP((u64)range->byte_offset + range->byte_count, PAGE_SIZE) != npfns) {
+		why = "page count does not match the byte count";
+		goto refuse;
+	}
+	inmsg = (len - sizeof(*h) - sizeof(*range)) / sizeof(u64);
+	if (inmsg > npfns) {
+		why = "more page numbers than announced";
+		goto refuse;
+	}
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		goto nomem;
+	g->pfns = kvmalloc_array(npfns, sizeof(u64), GFP_KERNEL);
+	if (!g->pfns) {
+		kfree(g);
+		goto nomem;
+	}
+	g->handle = h->gpadl;
+	g->relid = h->child_relid;
+	g->npfns = npfns;
+	g->byte_count = range->byte_count;
+	g->have = inmsg;
+	memcpy(g->pfns, range->pfn_array, inmsg * sizeof(u64));
+	list_add_tail(&g->node, &sim.gpadls);
+	if (g->have == g->npfns)
+		sim_gpadl_complete(g);
+	return;
+nomem:
+	why = "no memory";
+refuse:
+	pr_err_ratelimited("hvkit_sim: GPADL %#x for relid %u refused: %s\n",
+			   h->gpadl, h->child_relid, why);
+	sim_gpadl_created(h->child_relid, h->gpadl, SIM_STATUS_FAIL);
+}
+
+static void __sim_gpadl_body(const struct hvk_msg_gpadl_body *b, u32 len)
+{
+	struct sim_gpadl *g = sim_gpadl_find(b->gpadl);
+	u32 n = (len - sizeof(*b)) / sizeof(u64);
+
+	if (!g || g->created) {
+		pr_err_ratelimited("hvkit_sim: GPADL body for %#x, which is not being built, dropped\n",
+				   b->gpadl);
+		return;
+	}
+	if (n > g->npfns - g->have) {
+		pr_err_ratelimited("hvkit_sim: GPADL %#x body carries more pages than announced\n",
+				   g->handle);
+		sim_gpadl_created(g->relid, g->handle, SIM_STATUS_FAIL);
+		sim_gpadl_free(g);
+		return;
+	}
+	memcpy(g->pfns + g->have, b->pfn, n * sizeof(u64));
+	g->have += n;
+	if (g->have == g->npfns)
+		sim_gpadl_complete(g);
+}
+
+static void __sim_gpadl_teardown(const struct hvk_msg_gpadl_teardown *t)
+{
+	struct hvk_msg_gpadl_torndown r = {};
+	struct sim_gpadl *g = sim_gpadl_find(t->gpadl);
+
+	if (!g || g->relid != t->child_relid || g->in_use) {
+		pr_err_ratelimited("hvkit_sim: teardown of GPADL %#x refused: %s\n", t->gpadl,
+				   !g ? "unknown" : g->in_use ? "its channel is open" : "wrong relid");
+		return;
+	}
+	sim_gpadl_free(g);
+	r.hdr.msgtype = HVK_CHANMSG_GPADL_TORNDOWN;
+	r.gpadl = t->gpadl;
+	sim_send(&r, sizeof(r));
+}
+
+static void sim_open_result(const struct hvk_msg_open *m, u32 status)
+{
+	struct hvk_msg_open_result r = {};
+
+	r.hdr.msgtype = HVK_CHANMSG_OPENCHANNEL_RESULT;
+	r.child_relid = m->child_relid;
+	r.openid = m->openid;
+	r.status = status;
+	sim_send(&r, sizeof(r));
+}
+
+static void __sim_open(const struct hvk_msg_open *m)
+{
+	struct sim_chan *c = xa_load(&sim.chans, m->child_relid);
+	struct sim_gpadl *g = sim_gpadl_find(m->ringbuffer_gpadl);
+	u32 off = m->downstream_page_offset;
+	const char *why = NULL;
+	u8 *va;
+
+	if (!c || c->rescinded)
+		why = "unknown relid";
+	else if (c->open)
+		why = "already open";
+	else if (!g || !g->created || g->relid != c->relid)
+		why = "no such GPADL on this channel";
+	else if (g->in_use)
+		why = "GPADL holds another channel's rings";
+	else if (g->byte_count != g->npfns * PAGE_SIZE)
+		why = "ring GPADL is not whole pages";
+	else if (g->npfns < 4 || off < 2 || off > g->npfns - 2)
+		why = "each ring needs a control page and a data page";
+	else if (m->target_vp >= nr_cpu_ids || !cpu_online(m->target_vp))
+		why = "target VP is not online";
+	if (why)
+		goto refuse;
+	va = g->va;
+	c->buf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	c->stash = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	if (!c->buf || !c->stash ||
+	    hvk_ring_init(&c->rx, (void *)va, va + PAGE_SIZE, (off - 1) * PAGE_SIZE, false) ||
+	    hvk_ring_init(&c->tx, (void *)(va + off * PAGE_SIZE), va + (off + 1) * PAGE_SIZE,
+			  (g->npfns - off - 1) * PAGE_SIZE, false)) {
+		kvfree(c->buf);
+		kvfree(c->stash);
+		c->buf = NULL;
+		c->stash = NULL;
+		why = "rings could not be set up";
+		goto refuse;
+	}
+	c->ring = g;
+	g->in_use = true;
+	c->stash_len = 0;
+	c->target_cpu = m->target_vp;
+	WRITE_ONCE(c->open, true);
+	sim_open_result(m, 0);
+	return;
+refuse:
+	pr_err_ratelimited("hvkit_sim: OPENCHANNEL %u refused: %s\n", m->child_relid, why);
+	sim_open_result(m, SIM_STATUS_FAIL);
+}
+
+/* The GPADL handlers, under gpadl_lock. */
+#define SIM_GPADL_LOCKED(name, ...) \
+	do { \
+		mutex_lock(&sim.gpadl_lock); \
+		__##name(__VA_ARGS__); \
+		mutex_unlock(&sim.gpadl_lock); \
+	} while (0)
+
+static void sim_close(u32 relid)
+{
+	struct sim_chan *c = xa_load(&sim.chans, relid);
+
+	if (!c || !c->open) {
+		pr_err_ratelimited("hvkit_sim: CLOSECHANNEL %u, which is not open, ignored\n", relid);
+		return;
+	}
+	sim_chan_close(c);
+}
+
+static void sim_relid_released(u32 relid)
+{
+	struct sim_chan *c = xa_load(&sim.chans, relid);
+
+	if (!c || !c->rescinded) {
+		pr_err_ratelimited("hvkit_sim: RELID_RELEASED %u, which was not rescinded, ignored\n",
+				   relid);
+		return;
+	}
+	sim_chan_free(c);
+}
+
+/* Message lengths the guest must meet; 0: the host does not take it. */
+static u32 sim_min_len(u32 type)
+{
+	switch (type) {
+	case HVK_CHANMSG_REQUESTOFFERS:
+	case HVK_CHANMSG_UNLOAD:
+		return sizeof(struct hvk_chanmsg_hdr);
+	case HVK_CHANMSG_OPENCHANNEL:
+		return sizeof(struct hvk_msg_open);
+	case HVK_CHANMSG_CLOSECHANNEL:
+	case HVK_CHANMSG_RELID_RELEASED:
+		return sizeof(struct hvk_msg_relid);
+	case HVK_CHANMSG_GPADL_HEADER:
+		return sizeof(struct hvk_msg_gpadl_header);
+	case HVK_CHANMSG_GPADL_BODY:
+		return sizeof(struct hvk_msg_gpadl_body);
+	case HVK_CHANMSG_GPADL_TEARDOWN:
+		return sizeof(struct hvk_msg_gpadl_teardown);
+	case HVK_CHANMSG_INITIATE_CONTACT:
+		return sizeof(struct hvk_msg_initiate_contact);
+	default:
+		return 0;
+	}
+}
+
 static void sim_handle(const struct sim_msg *m)
 {
 	const struct hvk_chanmsg_hdr *h = (const void *)m->data;
+	u32 min = sim_min_len(h->msgtype);
 
+	if (!min || m->len < min) {
+		pr_err_ratelimited("hvkit_sim: message type %u of %u bytes %s, dropped\n",
+				   h->msgtype, m->len, min ? "is too short" : "is not one a guest sends");
+		return;
+	}
 	if (h->msgtype == HVK_CHANMSG_INITIATE_CONTACT) {
-		if (m->len < sizeof(struct hvk_msg_initiate_contact))
-			pr_err_ratelimited("hvkit_sim: short INITIATE_CONTACT (%u bytes)\n", m->len);
-		else
-			sim_initiate_contact(m->conn_id, (const void *)m->data);
+		sim_initiate_contact(m->conn_id, (const void *)m->data);
 		return;
 	}
 	if (!sim.version) {
@@ -88,16 +409,30 @@ static void sim_handle(const struct sim_msg *m)
 	}
 	switch (h->msgtype) {
 	case HVK_CHANMSG_REQUESTOFFERS:
-		/* No device backends yet: the offer list is empty. */
-		sim_send_hdr(HVK_CHANMSG_ALLOFFERS_DELIVERED);
+		sim_request_offers();
+		break;
+	case HVK_CHANMSG_GPADL_HEADER:
+		SIM_GPADL_LOCKED(sim_gpadl_header, (const void *)m->data, m->len);
+		break;
+	case HVK_CHANMSG_GPADL_BODY:
+		SIM_GPADL_LOCKED(sim_gpadl_body, (const void *)m->data, m->len);
+		break;
+	case HVK_CHANMSG_GPADL_TEARDOWN:
+		SIM_GPADL_LOCKED(sim_gpadl_teardown, (const void *)m->data);
+		break;
+	case HVK_CHANMSG_OPENCHANNEL:
+		SIM_GPADL_LOCKED(sim_open, (const void *)m->data);
+		break;
+	case HVK_CHANMSG_CLOSECHANNEL:
+		sim_close(((const struct hvk_msg_relid *)m->data)->child_relid);
+		break;
+	case HVK_CHANMSG_RELID_RELEASED:
+		sim_relid_released(((const struct hvk_msg_relid *)m->data)->child_relid);
 		break;
 	case HVK_CHANMSG_UNLOAD:
 		sim.version = 0;
+		sim.offers_requested = false;
 		sim_send_hdr(HVK_CHANMSG_UNLOAD_RESPONSE);
-		break;
-	default:
-		pr_warn_ratelimited("hvkit_sim: message type %u is not served yet, dropped\n",
-				    h->msgtype);
 		break;
 	}
 }
@@ -114,7 +449,9 @@ void sim_server_work(struct work_struct *work)
 		spin_unlock_irq(&sim.in_lock);
 		if (!m)
 			return;
+		mutex_lock(&sim.lock);
 		sim_handle(m);
+		mutex_unlock(&sim.lock);
 		kfree(m);
 	}
 }

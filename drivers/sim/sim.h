@@ -4,11 +4,15 @@
 #define _HVK_SIM_H
 
 #include <linux/irq_work.h>
-#include <linux/smp.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <linux/uuid.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <hvkit/vmbus.h>
+#include <hvkit/ring.h>
 
 /* A message in flight, either direction. */
 struct sim_msg {
@@ -18,32 +22,125 @@ struct sim_msg {
 	u8 data[HVK_MESSAGE_PAYLOAD] __aligned(8);
 };
 
+/* A GPADL as the host holds it: the guest's pages, mapped. */
+struct sim_gpadl {
+	struct list_head node;	/* sim.gpadls */
+	u32 handle;
+	u32 relid;
+	u32 npfns;		/* announced in the header */
+	u32 have;		/* received so far */
+	u32 byte_count;
+	u64 *pfns;
+	struct page **pages;
+	void *va;		/* all pages, mapped, once complete */
+	bool created;
+	bool in_use;		/* rings of an open channel */
+};
+
+struct sim_dev;
+
+struct sim_chan {
+	struct sim_dev *dev;
+	u32 relid;
+	u16 subidx;
+	u32 conn_id;		/* the guest signals us on this */
+	bool offered;
+	bool rescinded;
+
+	/* Open state: written by the server under sim.lock. */
+	bool open;
+	u32 target_cpu;
+	struct sim_gpadl *ring;
+	struct hvk_ring rx;	/* guest to host: we consume */
+	struct hvk_ring tx;	/* host to guest: we produce; tx_lock */
+	spinlock_t tx_lock;
+	struct work_struct work;	/* serves rx */
+	u8 *buf;		/* one packet */
+	u32 stash_len;		/* a reply waiting for tx space */
+	u8 *stash;
+	u64 pkts_in, pkts_out;
+};
+
+struct sim_dev_type {
+	const char *name;
+	guid_t class_id;
+	/* A packet from the guest; queue the replies with sim_chan_reply(). */
+	int (*serve)(struct sim_chan *c, const u8 *pkt, u32 len);
+};
+
+struct sim_dev {
+	struct list_head node;	/* sim.devs */
+	const struct sim_dev_type *type;
+	guid_t instance;
+	u32 nchans;
+	struct sim_chan *chans[];	/* [0]: primary */
+};
+
 struct sim {
+	/*
+	 * lock serialises the server (host messages), the control interface
+	 * and device add/remove; it protects everything below it here and
+	 * the server-side state of every device and channel.
+	 */
+	struct mutex lock;
+	struct list_head devs;
+	/*
+	 * gpadl_lock protects gpadls and every sim_gpadl; taken after lock,
+	 * and alone by a channel's serve work (which lock-holders cancel).
+	 */
+	struct mutex gpadl_lock;
+	struct list_head gpadls;
+	struct xarray chans;	/* relid -> sim_chan, RCU-read by signal_event */
+	u32 next_relid;
+	u32 version;		/* agreed with the guest; 0: not connected */
+	u32 msg_conn_id;	/* what the guest must post on after 5.0 */
+	bool offers_requested;
+
 	/* Guest to host: handled in order by the server's work. */
-	spinlock_t in_lock;		/* protects in */
+	spinlock_t in_lock;	/* protects in */
 	struct list_head in;
 	struct work_struct in_work;
 
 	/*
 	 * Host to guest: queued, then put into the guest's SynIC slot on
-	 * msg_cpu by out_iw, one at a time, as Hyper-V does: the next only
-	 * after the guest freed the slot (EOM when it was flagged pending).
-	 * out_lock protects out and the slot writes.
+	 * msg_cpu one at a time, as Hyper-V does: the next only after the
+	 * guest freed the slot (EOM when it was flagged pending). out_lock
+	 * protects out and the slot writes.
 	 */
 	raw_spinlock_t out_lock;
 	struct list_head out;
-	struct irq_work out_iw;
-	call_single_data_t out_csd;	/* raises out_iw on msg_cpu */
 	unsigned int msg_cpu;
-
-	/* Server state: written by the server work only. */
-	u32 version;		/* agreed with the guest; 0: not connected */
-	u32 msg_conn_id;	/* what the guest must post on after 5.0 */
+	struct workqueue_struct *chan_wq;
 };
 
 extern struct sim sim;
+extern const struct sim_dev_type sim_echo_type;
 
-void sim_server_work(struct work_struct *work);
+/* main.c */
 int sim_send(const void *msg, u32 len);
+void sim_signal_guest(struct sim_chan *c);
+
+/* server.c */
+void sim_server_work(struct work_struct *work);
+void sim_offer_chan(struct sim_chan *c);
+void sim_gpadls_drop(u32 relid);
+struct sim_gpadl *sim_gpadl_find(u32 handle);
+void sim_gpadl_free(struct sim_gpadl *g);
+
+/* dev.c */
+const struct sim_dev_type *sim_type_find(const char *name);
+struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
+			    u32 nchans, const char **err);
+int sim_dev_remove(struct sim_dev *d);
+struct sim_dev *sim_dev_find(const guid_t *instance);
+void sim_dev_remove_all(void);
+void sim_chan_close(struct sim_chan *c);
+bool sim_chan_free(struct sim_chan *c);
+void sim_chan_work(struct work_struct *work);
+int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
+
+/* netlink.c */
+int sim_nl_init(void);
+void sim_nl_exit(void);
 
 #endif /* _HVK_SIM_H */

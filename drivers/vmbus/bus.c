@@ -91,10 +91,39 @@ static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(modalias);
 
+/* The primary channel's relid, as upstream's "id". */
+static ssize_t id_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct hvk_channel *ch = to_hvk_device(dev)->channel;
+
+	return sysfs_emit(buf, "%u\n", ch ? ch->relid : 0);
+}
+static DEVICE_ATTR_RO(id);
+
+static ssize_t monitor_id_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct hvk_channel *ch = to_hvk_device(dev)->channel;
+
+	return sysfs_emit(buf, "%u\n", ch ? ch->monitor_id : 0xff);
+}
+static DEVICE_ATTR_RO(monitor_id);
+
+/* Upstream's state: 1 when the primary channel is open. */
+static ssize_t state_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct hvk_channel *ch = to_hvk_device(dev)->channel;
+
+	return sysfs_emit(buf, "%d\n", ch && READ_ONCE(ch->state) == HVK_CHAN_OPEN);
+}
+static DEVICE_ATTR_RO(state);
+
 static struct attribute *hvk_dev_attrs[] = {
 	&dev_attr_class_id.attr,
 	&dev_attr_device_id.attr,
 	&dev_attr_modalias.attr,
+	&dev_attr_id.attr,
+	&dev_attr_monitor_id.attr,
+	&dev_attr_state.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(hvk_dev);

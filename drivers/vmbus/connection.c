@@ -22,7 +22,6 @@ static const u32 hvk_versions[] = {
 	HVK_VMBUS_WIN8_1, HVK_VMBUS_WIN8,
 };
 
-#define HVK_REPLY_TIMEOUT	(5 * HZ)
 #define HVK_OFFERS_TIMEOUT	(30 * HZ)
 
 struct hvk_conn hvk_conn;
@@ -44,56 +43,11 @@ int hvk_post(u32 conn_id, const void *msg, u32 len)
 	return ret;
 }
 
-/*
- * Send @msg and wait for the host's message of type @reply_type, copied
- * into @reply. Requests of this kind are serialised by hvk_conn.lock.
- */
-static int hvk_request(u32 conn_id, const void *msg, u32 len, u32 reply_type,
-		       void *reply, u32 reply_len)
-{
-	int ret;
-
-	spin_lock_irq(&hvk_conn.req_lock);
-	hvk_conn.req_type = reply_type;
-	hvk_conn.req_len = 0;
-	reinit_completion(&hvk_conn.req_done);
-	spin_unlock_irq(&hvk_conn.req_lock);
-
-	ret = hvk_post(conn_id, msg, len);
-	if (!ret && !wait_for_completion_timeout(&hvk_conn.req_done, HVK_REPLY_TIMEOUT))
-		ret = -ETIMEDOUT;
-
-	spin_lock_irq(&hvk_conn.req_lock);
-	hvk_conn.req_type = 0;
-	if (!ret)
-		memcpy(reply, hvk_conn.req_buf, min(reply_len, hvk_conn.req_len));
-	spin_unlock_irq(&hvk_conn.req_lock);
-	return ret;
-}
-
-/* From the message workqueue: a reply the connection may be waiting for. */
-void hvk_conn_reply(u32 type, const void *msg, u32 len)
-{
-	bool expected;
-
-	spin_lock_irq(&hvk_conn.req_lock);
-	expected = hvk_conn.req_type == type;
-	if (expected) {
-		hvk_conn.req_len = min_t(u32, len, sizeof(hvk_conn.req_buf));
-		memcpy(hvk_conn.req_buf, msg, hvk_conn.req_len);
-		hvk_conn.req_type = 0;
-		complete(&hvk_conn.req_done);
-	}
-	spin_unlock_irq(&hvk_conn.req_lock);
-	if (!expected)
-		pr_err_ratelimited("hvkit_vmbus: host sent message type %u that nothing asked for, dropped\n",
-				   type);
-}
-
 static int hvk_negotiate(u32 version)
 {
 	struct hvk_msg_initiate_contact m = {};
 	struct hvk_msg_version_response resp = {};
+	struct hvk_xact x;
 	u32 conn_id;
 	int ret;
 
@@ -112,10 +66,11 @@ static int hvk_negotiate(u32 version)
 	m.monitor_page1 = virt_to_phys(hvk_conn.monitor_pages[0]);
 	m.monitor_page2 = virt_to_phys(hvk_conn.monitor_pages[1]);
 
-	ret = hvk_request(conn_id, &m, sizeof(m), HVK_CHANMSG_VERSION_RESPONSE,
-			  &resp, sizeof(resp));
+	hvk_xact_start(&x, HVK_CHANMSG_VERSION_RESPONSE, 0, 0);
+	ret = hvk_xact_send(&x, conn_id, &m, sizeof(m));
 	if (ret)
 		return ret;
+	memcpy(&resp, x.buf, min_t(u32, x.len, sizeof(resp)));
 	if (!resp.version_supported)
 		return -EPROTONOSUPPORT;
 	hvk_conn.version = version;
@@ -152,18 +107,23 @@ static int hvk_connect(void)
 	ret = hvk_post(hvk_conn.msg_conn_id, &req, sizeof(req));
 	if (!ret && !wait_for_completion_timeout(&hvk_conn.offers_done, HVK_OFFERS_TIMEOUT))
 		ret = -ETIMEDOUT;
-	if (ret)
+	if (ret) {
 		pr_err("hvkit_vmbus: %s did not deliver its offers (%d)\n", hvk_conn.ops->name, ret);
-	return ret;
+		return ret;
+	}
+	/* The offers are handled in order: every device exists after this. */
+	flush_workqueue(hvk_conn.msg_wq);
+	flush_workqueue(hvk_conn.dev_wq);
+	return 0;
 }
 
 static void hvk_unload(void)
 {
 	struct hvk_chanmsg_hdr m = { .msgtype = HVK_CHANMSG_UNLOAD };
-	struct hvk_chanmsg_hdr resp;
+	struct hvk_xact x;
 
-	if (hvk_request(hvk_conn.msg_conn_id, &m, sizeof(m), HVK_CHANMSG_UNLOAD_RESPONSE,
-			&resp, sizeof(resp)))
+	hvk_xact_start(&x, HVK_CHANMSG_UNLOAD_RESPONSE, 0, 0);
+	if (hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m)))
 		pr_warn("hvkit_vmbus: %s did not answer UNLOAD\n", hvk_conn.ops->name);
 }
 
@@ -180,6 +140,7 @@ int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *p
 	hvk_conn.parent = parent;
 	ret = hvk_connect();
 	if (ret) {
+		hvk_chan_remove_all();
 		if (hvk_conn.version)
 			hvk_unload();
 		hvk_conn.version = 0;
@@ -195,6 +156,7 @@ void hvk_transport_unregister(const struct hvk_transport_ops *ops)
 {
 	mutex_lock(&hvk_conn.lock);
 	if (hvk_conn.ops == ops) {
+		hvk_chan_remove_all();
 		hvk_unload();
 		hvk_conn.version = 0;
 		flush_workqueue(hvk_conn.msg_wq);
@@ -207,14 +169,13 @@ EXPORT_SYMBOL_GPL(hvk_transport_unregister);
 int hvk_conn_init(void)
 {
 	mutex_init(&hvk_conn.lock);
-	spin_lock_init(&hvk_conn.req_lock);
-	init_completion(&hvk_conn.req_done);
 	init_completion(&hvk_conn.offers_done);
 	hvk_conn.msg_wq = alloc_ordered_workqueue("hvk_msg", 0);
+	hvk_conn.dev_wq = alloc_ordered_workqueue("hvk_dev", 0);
 	hvk_conn.int_page = (void *)get_zeroed_page(GFP_KERNEL);
 	hvk_conn.monitor_pages[0] = (void *)get_zeroed_page(GFP_KERNEL);
 	hvk_conn.monitor_pages[1] = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!hvk_conn.msg_wq || !hvk_conn.int_page || !hvk_conn.monitor_pages[0] ||
+	if (!hvk_conn.msg_wq || !hvk_conn.dev_wq || !hvk_conn.int_page || !hvk_conn.monitor_pages[0] ||
 	    !hvk_conn.monitor_pages[1]) {
 		hvk_conn_exit();
 		return -ENOMEM;
@@ -226,6 +187,8 @@ void hvk_conn_exit(void)
 {
 	if (hvk_conn.msg_wq)
 		destroy_workqueue(hvk_conn.msg_wq);
+	if (hvk_conn.dev_wq)
+		destroy_workqueue(hvk_conn.dev_wq);
 	free_page((unsigned long)hvk_conn.int_page);
 	free_page((unsigned long)hvk_conn.monitor_pages[0]);
 	free_page((unsigned long)hvk_conn.monitor_pages[1]);

@@ -4,9 +4,11 @@
 #define _HVK_CORE_H
 
 #include <linux/completion.h>
+#include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <hvkit/ring.h>
 #include <hvk_compat.h>
 #include "hvk_vmbus.h"
 #include "transport.h"
@@ -14,8 +16,9 @@
 /* The connection to the host (connection.c). */
 struct hvk_conn {
 	/*
-	 * lock serialises attach, detach and the requests made under them.
-	 * ops is written under it and read with READ_ONCE anywhere.
+	 * lock serialises attach and detach. ops is written under it and
+	 * read with READ_ONCE anywhere; a transport calls nothing after
+	 * hvk_transport_unregister() returns.
 	 */
 	struct mutex lock;
 	const struct hvk_transport_ops *ops;
@@ -23,20 +26,96 @@ struct hvk_conn {
 	u32 version;		/* negotiated; 0 when not connected */
 	u32 msg_conn_id;	/* connection id for our messages */
 	struct workqueue_struct *msg_wq;	/* ordered: host messages */
+	struct workqueue_struct *dev_wq;	/* ordered: device add/remove */
 	void *int_page;		/* before 5.0: signalling bitmap */
 	void *monitor_pages[2];	/* host to guest, guest to host */
 	struct completion offers_done;
-
-	/* The one request awaiting its reply; req_lock protects req_*. */
-	spinlock_t req_lock;
-	u32 req_type;		/* message type awaited, 0: none */
-	u32 req_len;
-	struct completion req_done;
-	u8 req_buf[HVK_MESSAGE_PAYLOAD];
 };
 
 extern struct hvk_conn hvk_conn;
 extern hvk_bus_type hvk_bus;
+
+/* A control request awaiting the host's reply (xact.c). */
+struct hvk_xact {
+	struct list_head node;
+	u32 reply_type;
+	u32 key;		/* relid or GPADL handle in the reply */
+	u32 relid;		/* the channel it concerns, 0: none */
+	int err;
+	struct completion done;
+	u32 len;
+	u8 buf[HVK_MESSAGE_PAYLOAD] __aligned(8);
+};
+
+void hvk_xact_start(struct hvk_xact *x, u32 reply_type, u32 key, u32 relid);
+int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len);
+int hvk_xact_wait(struct hvk_xact *x);
+bool hvk_xact_reply(u32 type, const void *msg, u32 len);
+void hvk_xact_fail_relid(u32 relid, int err);
+
+enum hvk_chan_state {
+	HVK_CHAN_OFFERED,	/* known, not open */
+	HVK_CHAN_OPEN,		/* rings attached, host serving */
+};
+
+/*
+ * One channel (channel.c). Lifetime: created by the offer, freed when the
+ * last reference goes (kobj), after the relid was released. The offer
+ * fields are written once, before the channel is published in the relid
+ * table, and read-only after that.
+ */
+struct hvk_channel {
+	struct kobject kobj;		/* channels/<relid> in sysfs */
+	struct hvk_offer offer;
+	u32 relid;
+	u32 sig_conn_id;		/* HvSignalEvent connection id */
+	u8 monitor_id;			/* 0xff: not monitored */
+	bool dedicated_interrupt;
+	struct hvk_device *hdev;	/* primary: its device */
+	struct hvk_channel *primary;	/* sub-channel: its primary */
+
+	/*
+	 * lock (a mutex) serialises open, close and rescind of this channel
+	 * and protects state and rescinded.
+	 */
+	struct mutex lock;
+	enum hvk_chan_state state;
+	bool rescinded;
+	struct work_struct add_work;	/* on dev_wq */
+	struct work_struct remove_work;	/* on dev_wq */
+
+	/* Set while open: */
+	void *ring_buf;			/* both rings, one GPADL */
+	u32 ring_bytes;
+	struct hvk_gpadl ring_gpadl;
+	u32 target_cpu;
+	hvk_channel_cb callback;	/* hard irq, target_cpu */
+	void *cb_ctx;
+	hvk_channel_cb rescind_cb;	/* atomic, message workqueue */
+	void *rescind_ctx;
+
+	/* out_lock serialises writers of the outbound ring. */
+	spinlock_t out_lock;
+	struct hvk_ring out;
+	/* The inbound ring has one reader: the driver's drain. */
+	struct hvk_ring in;
+
+	/*
+	 * Request ids handed to the host as trans_id: slot i (id i + 1)
+	 * holds a caller's u64 while its bit is set. rqst_lock protects
+	 * them; sized at open, one per packet the ring can hold.
+	 */
+	spinlock_t rqst_lock;
+	u64 *rqst_ctx;
+	unsigned long *rqst_used;
+	u32 rqst_size;
+	u32 rqst_next;
+
+	/* statistics, read without locks */
+	u64 interrupts;			/* host signalled us */
+	u64 events;			/* we signalled the host */
+	u64 out_full;			/* sends refused: ring full */
+};
 
 int hvk_bus_init(void);
 void hvk_bus_exit(void);
@@ -44,9 +123,21 @@ int hvk_synic_init(void);
 void hvk_synic_exit(void);
 int hvk_conn_init(void);
 void hvk_conn_exit(void);
+int hvk_chan_init(void);
+void hvk_chan_exit(void);
 
 int hvk_post(u32 conn_id, const void *msg, u32 len);
-void hvk_conn_reply(u32 type, const void *msg, u32 len);
 void hvk_msg_receive(const struct hvk_hv_message *slot);
+
+void hvk_chan_offer(const struct hvk_msg_offer *m);
+void hvk_chan_rescind(u32 relid);
+void hvk_chan_event(u32 relid);
+void hvk_chan_remove_all(void);
+u32 hvk_chan_max_relid(void);
+
+int hvk_chan_sysfs_add(struct hvk_channel *ch);
+void hvk_chan_sysfs_del(struct hvk_channel *ch);
+void hvk_chan_release(struct kobject *kobj);
+extern const struct kobj_type hvk_chan_ktype;
 
 #endif /* _HVK_CORE_H */

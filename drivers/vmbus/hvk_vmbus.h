@@ -13,14 +13,27 @@
 #include <linux/device.h>
 #include <linux/mod_devicetable.h>
 #include <linux/uuid.h>
+#include <hvkit/ring.h>
 
 struct hvk_channel;
+struct hvk_kvec;
+
+/* Called in hard interrupt context on the channel's target CPU. */
+typedef void (*hvk_channel_cb)(void *ctx);
+
+/* A buffer the host can reach by GPADL handle. */
+struct hvk_gpadl {
+	u32 handle;
+	u32 size;
+	void *buf;
+};
 
 struct hvk_device {
 	struct device dev;
 	guid_t class_id;		/* offer if_type */
 	guid_t instance_id;		/* offer if_instance; also the name */
 	struct hvk_channel *channel;	/* primary channel */
+	struct kobject *channels_kobj;	/* sysfs channels/ */
 };
 
 struct hvk_driver {
@@ -61,5 +74,55 @@ static inline void hvk_device_put(struct hvk_device *hdev)
 {
 	put_device(&hdev->dev);
 }
+
+/*
+ * Channels. A ring size is the bytes of one direction including its 4 KiB
+ * control page, a multiple of PAGE_SIZE. @userdata (at most 120 bytes)
+ * goes to the host in OPENCHANNEL. @cb runs in hard interrupt context on
+ * the channel's target CPU whenever the host signals: it should only
+ * schedule the real work (NAPI, a work item), which drains the inbound
+ * ring with hvk_channel_recv() between hvk_channel_drain_begin() and
+ * hvk_channel_drain_end().
+ */
+int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
+		     const void *userdata, u32 userdata_len, hvk_channel_cb cb, void *ctx);
+void hvk_channel_close(struct hvk_channel *ch);
+/*
+ * @cb runs, in atomic context, when the host rescinds the channel, so a
+ * driver can wake whoever waits on the host; the device's removal follows.
+ * Set it before hvk_channel_open(); hvk_channel_close() clears it.
+ */
+void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx);
+bool hvk_channel_rescinded(struct hvk_channel *ch);
+
+/* In-band packet: descriptor, then @len bytes of @buf. -EAGAIN: ring full. */
+int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
+		     u16 type, u16 flags);
+
+/*
+ * The next inbound packet, descriptor included, copied into @buf; *len is
+ * its length. -EAGAIN: nothing more; -EMSGSIZE: @buflen too small (*len
+ * says what is needed); -EBADMSG: the host corrupted the ring, which is
+ * now dead (the reason is logged once).
+ */
+int hvk_channel_recv(struct hvk_channel *ch, void *buf, u32 buflen, u32 *len);
+void hvk_channel_drain_begin(struct hvk_channel *ch);
+/* Gives the space back; true if more arrived: drain again. */
+bool hvk_channel_drain_end(struct hvk_channel *ch);
+
+/*
+ * Request ids: a transaction id for the host that maps back to @ctx
+ * exactly once. take() fails (-ENOENT) for an id that is not in flight: a
+ * host completing twice, or naming an id it was never given. add() fails
+ * with -EBUSY when as many requests are in flight as the ring can hold.
+ */
+int hvk_rqst_add(struct hvk_channel *ch, u64 ctx, u64 *id);
+int hvk_rqst_take(struct hvk_channel *ch, u64 id, u64 *ctx);
+
+/* GPADLs for driver buffers: @buf from vmalloc or the page allocator. */
+int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpadl *g);
+int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g);
+
+const char *hvk_channel_name(struct hvk_channel *ch);
 
 #endif /* _HVK_VMBUS_H */

@@ -42,10 +42,22 @@ static void hvk_msg_handle(struct work_struct *work)
 	switch (type) {
 	case HVK_CHANMSG_VERSION_RESPONSE:
 	case HVK_CHANMSG_UNLOAD_RESPONSE:
-		hvk_conn_reply(type, w->data, w->len);
+	case HVK_CHANMSG_OPENCHANNEL_RESULT:
+	case HVK_CHANMSG_GPADL_CREATED:
+	case HVK_CHANMSG_GPADL_TORNDOWN:
+	case HVK_CHANMSG_MODIFYCHANNEL_RESPONSE:
+		if (!hvk_xact_reply(type, w->data, w->len))
+			pr_err_ratelimited("hvkit_vmbus: host sent message type %u that nothing asked for, dropped\n",
+					   type);
 		break;
 	case HVK_CHANMSG_ALLOFFERS_DELIVERED:
 		complete(&hvk_conn.offers_done);
+		break;
+	case HVK_CHANMSG_OFFERCHANNEL:
+		hvk_chan_offer((const struct hvk_msg_offer *)w->data);
+		break;
+	case HVK_CHANMSG_RESCIND_CHANNELOFFER:
+		hvk_chan_rescind(((const struct hvk_msg_relid *)w->data)->child_relid);
 		break;
 	default:
 		pr_warn_ratelimited("hvkit_vmbus: host message type %u is not handled yet, dropped\n",

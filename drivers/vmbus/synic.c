@@ -38,11 +38,21 @@ EXPORT_SYMBOL_GPL(hvk_synic_event_bits);
  */
 void hvk_vmbus_isr(void)
 {
-	struct hvk_hv_message *slot = hvk_synic_msg_slot(smp_processor_id());
+	unsigned int cpu = smp_processor_id();
+	struct hvk_hv_message *slot = hvk_synic_msg_slot(cpu);
+	unsigned long *events = hvk_synic_event_bits(cpu);
 	const struct hvk_transport_ops *ops;
+	u32 max = hvk_chan_max_relid();
+	unsigned long relid;
 	u8 flags;
 
 	lockdep_assert_in_irq();
+	/* Channel signals: one bit per relid, set by the host. */
+	if (max) {
+		for_each_set_bit(relid, events, max + 1)
+			if (test_and_clear_bit(relid, events))
+				hvk_chan_event(relid);
+	}
 	if (READ_ONCE(slot->message_type) == HVK_HVMSG_NONE)
 		return;
 	/* The message body after its type, as the host wrote them. */

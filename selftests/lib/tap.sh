@@ -33,3 +33,23 @@ hvk_modules() {
 		basename "$f" .ko
 	done
 }
+
+# wait_for SECONDS command...: poll until the command succeeds.
+wait_for() {
+	local t=$(( $1 * 10 ))
+	shift
+	while [ $t -gt 0 ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# An echo device on the simulated host, bound to hvkit_echo: prints its GUID.
+hvk_echo_add() {
+	local g
+	g=$(hvctl sim add echo "$@") || return 1
+	wait_for 10 test -e "/sys/bus/vmbus/devices/$g/driver" || return 1
+	echo "$g"
+}

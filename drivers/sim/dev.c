@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Simulated devices: each is a set of channels (a primary and its
+ * sub-channels) served by a device type. The echo type returns every
+ * data packet as it came and checks GPADLs on request: the workload of
+ * the core's tests and benchmarks.
+ */
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <hvkit/echo.h>
+#include "sim.h"
+
+#define SIM_MAX_CHANS	64
+
+/*
+ * Send one packet to the guest: a channel's serve work, under nothing but
+ * tx_lock. -EAGAIN: no room; the caller stashes it and asks for a signal.
+ */
+int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
+{
+	struct hvk_kvec v = { pkt, len };
+	bool signal;
+	int ret;
+
+	spin_lock_bh(&c->tx_lock);
+	ret = hvk_ring_write(&c->tx, &v, 1, &signal);
+	spin_unlock_bh(&c->tx_lock);
+	if (!ret) {
+		c->pkts_out++;
+		if (signal)
+			sim_signal_guest(c);
+	} else if (ret == -EBADMSG) {
+		pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its inbound ring: %s\n",
+				   c->relid, c->tx.broken);
+	}
+	return ret;
+}
+
+/* A reply that did not fit: keep it, and ask the guest to signal on space. */
+static bool sim_chan_flush_stash(struct sim_chan *c)
+{
+	int ret;
+
+	if (!c->stash_len)
+		return true;
+	ret = sim_chan_reply(c, c->stash, c->stash_len);
+	if (ret == -EAGAIN) {
+		if (!hvk_ring_set_pending(&c->tx, hvk_ring_pkt_space(c->stash_len)))
+			return false;
+		ret = sim_chan_reply(c, c->stash, c->stash_len);
+		if (ret == -EAGAIN)
+			return false;
+	}
+	hvk_ring_set_pending(&c->tx, 0);
+	c->stash_len = 0;
+	return true;
+}
+
+/* Serve the guest's packets: woken by the guest's signal. */
+void sim_chan_work(struct work_struct *work)
+{
+	struct sim_chan *c = container_of(work, struct sim_chan, work);
+	u32 len;
+	int ret;
+
+	if (!READ_ONCE(c->open))
+		return;
+	hvk_ring_mask(&c->rx);
+	do {
+		while (sim_chan_flush_stash(c)) {
+			ret = hvk_ring_read(&c->rx, c->buf, HVK_PKT_MAX_LEN, &len);
+			if (ret == -EBADMSG)
+				pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its outbound ring: %s\n",
+						   c->relid, c->rx.broken);
+			if (ret)
+				break;
+			c->pkts_in++;
+			c->dev->type->serve(c, c->buf, len);
+		}
+		if (hvk_ring_commit(&c->rx))
+			sim_signal_guest(c);
+		if (c->stash_len)
+			break;	/* the guest's signal on space brings us back */
+	} while (hvk_ring_unmask(&c->rx));
+	if (c->stash_len)
+		hvk_ring_unmask(&c->rx);
+}
+
+static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	u32 off = d->offset8 * 8;
+	struct hvk_echo_hdr hdr;
+	int ret;
+
+	if (d->type != HVK_PKT_DATA_INBAND || len - off < sizeof(hdr)) {
+		pr_err_ratelimited("hvkit_sim: echo %u: packet type %u of %u bytes ignored\n",
+				   c->relid, d->type, len);
+		return 0;
+	}
+	memcpy(&hdr, pkt + off, sizeof(hdr));
+	if (hdr.op == HVK_ECHO_GPADL_CHECK && len - off >= sizeof(struct hvk_echo_gpadl_check)) {
+		struct hvk_echo_gpadl_check *chk = (void *)(c->buf + off);
+		struct sim_gpadl *g;
+		u32 i;
+
+		mutex_lock(&sim.gpadl_lock);
+		g = sim_gpadl_find(chk->handle);
+		if (!g || !g->created || g->relid != c->relid || chk->size > g->byte_count) {
+			chk->status = 2;
+		} else {
+			const u8 *p = g->va;
+
+			chk->status = 0;
+			for (i = 0; i < chk->size; i++)
+				if (p[i] != hvk_echo_pattern(chk->seed, i)) {
+					chk->status = 1;
+					break;
+				}
+		}
+		mutex_unlock(&sim.gpadl_lock);
+	}
+	/* Reply with the same packet (descriptor and transaction id). */
+	ret = sim_chan_reply(c, pkt, len);
+	if (ret == -EAGAIN) {
+		memcpy(c->stash, pkt, len);
+		c->stash_len = len;
+	}
+	return ret;
+}
+
+const struct sim_dev_type sim_echo_type = {
+	.name = "echo",
+	.class_id = GUID_INIT(0x3a4b8f52, 0x7c1e, 0x4f0b,
+			      0x9d, 0x63, 0x6b, 0x1e, 0x0c, 0x2f, 0x8a, 0x71),
+	.serve = sim_echo_serve,
+};
+
+static const struct sim_dev_type *sim_types[] = { &sim_echo_type };
+
+const struct sim_dev_type *sim_type_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_types); i++)
+		if (!strcmp(sim_types[i]->name, name))
+			return sim_types[i];
+	return NULL;
+}
+
+struct sim_dev *sim_dev_find(const guid_t *instance)
+{
+	struct sim_dev *d;
+
+	list_for_each_entry(d, &sim.devs, node)
+		if (guid_equal(&d->instance, instance))
+			return d;
+	return NULL;
+}
+
+/* Host side of a close: stop serving, give the rings' GPADL back. */
+void sim_chan_close(struct sim_chan *c)
+{
+	if (!c->open)
+		return;
+	WRITE_ONCE(c->open, false);
+	cancel_work_sync(&c->work);
+	mutex_lock(&sim.gpadl_lock);
+	c->ring->in_use = false;
+	mutex_unlock(&sim.gpadl_lock);
+	c->ring = NULL;
+	kvfree(c->buf);
+	kvfree(c->stash);
+	c->buf = NULL;
+	c->stash = NULL;
+	c->stash_len = 0;
+}
+
+/*
+ * The channel is gone for both sides; with its device's last channel the
+ * device goes too (returns true). Caller holds sim.lock.
+ */
+bool sim_chan_free(struct sim_chan *c)
+{
+	struct sim_dev *d = c->dev;
+	u32 i, live = 0;
+
+	sim_chan_close(c);
+	sim_gpadls_drop(c->relid);
+	xa_erase(&sim.chans, c->relid);
+	synchronize_rcu();	/* signal_event lookups are done with it */
+	for (i = 0; i < d->nchans; i++) {
+		if (d->chans[i] == c)
+			d->chans[i] = NULL;
+		if (d->chans[i])
+			live++;
+	}
+	kfree(c);
+	if (live)
+		return false;
+	list_del(&d->node);
+	kfree(d);
+	return true;
+}
+
+struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
+			    u32 nchans, const char **err)
+{
+	struct sim_dev *d;
+	u32 i;
+
+	if (!nchans || nchans > SIM_MAX_CHANS) {
+		*err = "channels must be 1 to 64";
+		return ERR_PTR(-EINVAL);
+	}
+	if (sim_dev_find(instance)) {
+		*err = "a device with this instance GUID exists";
+		return ERR_PTR(-EEXIST);
+	}
+	d = kzalloc(struct_size(d, chans, nchans), GFP_KERNEL);
+	if (!d)
+		return ERR_PTR(-ENOMEM);
+	d->type = type;
+	guid_copy(&d->instance, instance);
+	d->nchans = nchans;
+	for (i = 0; i < nchans; i++) {
+		struct sim_chan *c = kzalloc(sizeof(*c), GFP_KERNEL);
+		int ret;
+
+		if (!c)
+			goto nomem;
+		c->dev = d;
+		c->subidx = i;
+		spin_lock_init(&c->tx_lock);
+		INIT_WORK(&c->work, sim_chan_work);
+		ret = xa_alloc(&sim.chans, &c->relid, c, XA_LIMIT(1, HVK_MAX_RELID), GFP_KERNEL);
+		if (ret) {
+			kfree(c);
+			*err = "no relid left";
+			goto fail;
+		}
+		c->conn_id = 0x1000 + c->relid;
+		d->chans[i] = c;
+	}
+	list_add_tail(&d->node, &sim.devs);
+	if (sim.offers_requested)
+		for (i = 0; i < nchans; i++)
+			sim_offer_chan(d->chans[i]);
+	return d;
+nomem:
+	*err = "no memory";
+fail:
+	for (i = 0; i < nchans; i++) {
+		if (!d->chans[i])
+			continue;
+		xa_erase(&sim.chans, d->chans[i]->relid);
+		kfree(d->chans[i]);
+	}
+	kfree(d);
+	return ERR_PTR(-ENOMEM);
+}
+
+/*
+ * Rescind every channel of @d, sub-channels first. The guest answers
+ * each with RELID_RELEASED, which frees it. Caller holds sim.lock.
+ */
+int sim_dev_remove(struct sim_dev *d)
+{
+	struct hvk_msg_relid m = {};
+	int i;
+
+	m.hdr.msgtype = HVK_CHANMSG_RESCIND_CHANNELOFFER;
+	for (i = d->nchans - 1; i >= 0; i--) {
+		struct sim_chan *c = d->chans[i];
+
+		if (!c || c->rescinded)
+			continue;
+		sim_chan_close(c);
+		sim_gpadls_drop(c->relid);
+		c->rescinded = true;
+		if (!c->offered || !sim.version) {
+			/* The guest never knew it: nothing to release. */
+			if (sim_chan_free(c))
+				return 0;	/* @d went with it */
+			continue;
+		}
+		m.child_relid = c->relid;
+		sim_send(&m, sizeof(m));
+	}
+	return 0;
+}
+
+/* Unload: the guest is gone, so is every device. Caller holds sim.lock. */
+void sim_dev_remove_all(void)
+{
+	struct sim_dev *d, *tmp;
+	struct sim_gpadl *g, *gt;
+	u32 i;
+
+	list_for_each_entry_safe(d, tmp, &sim.devs, node)
+		for (i = 0; i < d->nchans; i++)
+			if (d->chans[i] && sim_chan_free(d->chans[i]))
+				break;	/* @d went with its last channel */
+	mutex_lock(&sim.gpadl_lock);
+	list_for_each_entry_safe(g, gt, &sim.gpadls, node)
+		sim_gpadl_free(g);
+	mutex_unlock(&sim.gpadl_lock);
+}

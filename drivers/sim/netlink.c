@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Generic netlink family "hvsim": hvctl's way to play the host. */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <hvkit/uapi/hvsim.h>
+#include "sim.h"
+
+static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
+	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
+	[HVSIM_A_INSTANCE] = NLA_POLICY_EXACT_LEN(16),
+	[HVSIM_A_CHANNELS] = NLA_POLICY_RANGE(NLA_U32, 1, 64),
+	[HVSIM_A_FAULT] = { .type = NLA_U32 },
+	[HVSIM_A_COUNT] = { .type = NLA_U32 },
+};
+
+static struct genl_family hvsim_family;
+
+/* A message chosen at run time; @msg must be a string that lives forever. */
+static void hvsim_err(struct genl_info *info, const char *msg)
+{
+	if (info->extack)
+		info->extack->_msg = msg;
+}
+
+static int hvsim_dev_add(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct sim_dev_type *type;
+	const char *err = NULL;
+	struct sim_dev *d;
+	struct sk_buff *msg;
+	guid_t instance;
+	u32 nchans = 1, relid;
+	void *hdr;
+
+	if (!info->attrs[HVSIM_A_TYPE]) {
+		NL_SET_ERR_MSG(info->extack, "a device type is required");
+		return -EINVAL;
+	}
+	type = sim_type_find(nla_data(info->attrs[HVSIM_A_TYPE]));
+	if (!type) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVSIM_A_TYPE],
+				    "unknown device type");
+		return -ENOENT;
+	}
+	if (info->attrs[HVSIM_A_INSTANCE])
+		memcpy(&instance, nla_data(info->attrs[HVSIM_A_INSTANCE]), sizeof(instance));
+	else
+		guid_gen(&instance);
+	if (info->attrs[HVSIM_A_CHANNELS])
+		nchans = nla_get_u32(info->attrs[HVSIM_A_CHANNELS]);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&sim.lock);
+	d = sim_dev_add(type, &instance, nchans, &err);
+	relid = IS_ERR(d) ? 0 : d->chans[0]->relid;
+	mutex_unlock(&sim.lock);
+	if (IS_ERR(d)) {
+		nlmsg_free(msg);
+		hvsim_err(info, err);
+		return PTR_ERR(d);
+	}
+	hdr = genlmsg_put_reply(msg, info, &hvsim_family, 0, HVSIM_CMD_DEV_ADD);
+	if (!hdr || nla_put(msg, HVSIM_A_INSTANCE, 16, &instance) ||
+	    nla_put_u32(msg, HVSIM_A_RELID, relid)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int hvsim_dev_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sim_dev *d;
+	guid_t instance;
+	int ret;
+
+	if (!info->attrs[HVSIM_A_INSTANCE]) {
+		NL_SET_ERR_MSG(info->extack, "the device's instance GUID is required");
+		return -EINVAL;
+	}
+	memcpy(&instance, nla_data(info->attrs[HVSIM_A_INSTANCE]), sizeof(instance));
+	mutex_lock(&sim.lock);
+	d = sim_dev_find(&instance);
+	ret = d ? sim_dev_remove(d) : -ENOENT;
+	mutex_unlock(&sim.lock);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVSIM_A_INSTANCE],
+				    "no device with this instance GUID");
+	return ret;
+}
+
+static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
+			  const struct sim_dev *d)
+{
+	u64 in = 0, out = 0;
+	u32 open = 0, i;
+	void *hdr;
+
+	for (i = 0; i < d->nchans; i++) {
+		const struct sim_chan *c = d->chans[i];
+
+		if (!c)
+			continue;
+		open += c->open;
+		in += c->pkts_in;
+		out += c->pkts_out;
+	}
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &hvsim_family, NLM_F_MULTI, HVSIM_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, HVSIM_A_TYPE, d->type->name) ||
+	    nla_put(skb, HVSIM_A_INSTANCE, 16, &d->instance) ||
+	    nla_put(skb, HVSIM_A_CLASS, 16, &d->type->class_id) ||
+	    nla_put_u32(skb, HVSIM_A_CHANNELS, d->nchans) ||
+	    nla_put_u32(skb, HVSIM_A_RELID, d->chans[0] ? d->chans[0]->relid : 0) ||
+	    nla_put_u32(skb, HVSIM_A_OPEN, open) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_IN, in, HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_OUT, out, HVSIM_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* cb->args[0]: devices already sent. */
+static int hvsim_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct sim_dev *d;
+	long idx = 0;
+
+	mutex_lock(&sim.lock);
+	list_for_each_entry(d, &sim.devs, node) {
+		if (idx++ < cb->args[0])
+			continue;
+		if (hvsim_dev_fill(skb, cb, d)) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&sim.lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static const struct genl_small_ops hvsim_ops[] = {
+	{
+		.cmd = HVSIM_CMD_DEV_ADD,
+		.doit = hvsim_dev_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HVSIM_CMD_DEV_DEL,
+		.doit = hvsim_dev_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HVSIM_CMD_DEV_GET,
+		.dumpit = hvsim_dev_dump,
+	},
+};
+
+static struct genl_family hvsim_family = {
+	.name = HVSIM_GENL_NAME,
+	.version = HVSIM_GENL_VERSION,
+	.maxattr = HVSIM_A_MAX,
+	.policy = hvsim_policy,
+	.module = THIS_MODULE,
+	.small_ops = hvsim_ops,
+	.n_small_ops = ARRAY_SIZE(hvsim_ops),
+	.resv_start_op = HVSIM_CMD_MAX + 1,
+};
+
+int sim_nl_init(void)
+{
+	return genl_register_family(&hvsim_family);
+}
+
+void sim_nl_exit(void)
+{
+	genl_unregister_family(&hvsim_family);
+}

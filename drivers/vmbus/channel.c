@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Channels: offers, rescinds, open and close, sending and receiving, and
+ * the host's signals.
+ *
+ * Contexts. Offers and rescinds arrive on the ordered message workqueue;
+ * they never sleep on a reply (the replies come through the same queue).
+ * Device registration and removal, which run driver probe and remove and
+ * so wait for replies, are queued on the ordered device workqueue: a
+ * rescind's removal therefore always runs after the offer's registration.
+ * Host signals arrive in hard interrupt context (hvk_chan_event()).
+ */
+#include <linux/bitmap.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "core.h"
+
+static_assert(PAGE_SIZE == HVK_RING_CTL_SIZE,
+	      "ring layout assumes 4 KiB pages; 64 KiB pages need the HV_GPADL_RING split");
+
+/*
+ * relid -> channel. Writers hold hvk_relid_lock; the interrupt path reads
+ * under RCU. A channel is freed only after a grace period past its removal.
+ */
+static struct hvk_channel __rcu *hvk_relids[HVK_MAX_RELID + 1];
+static DEFINE_SPINLOCK(hvk_relid_lock);
+static u32 hvk_relid_max;		/* highest relid in use, for the scan */
+static atomic_t hvk_next_cpu = ATOMIC_INIT(0);
+
+u32 hvk_chan_max_relid(void)
+{
+	return READ_ONCE(hvk_relid_max);
+}
+
+const char *hvk_channel_name(struct hvk_channel *ch)
+{
+	return dev_name(&ch->hdev->dev);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_name);
+
+bool hvk_channel_rescinded(struct hvk_channel *ch)
+{
+	return READ_ONCE(ch->rescinded);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_rescinded);
+
+static struct hvk_channel *hvk_relid_get(u32 relid)
+{
+	struct hvk_channel *ch;
+
+	if (relid > HVK_MAX_RELID)
+		return NULL;
+	spin_lock_irq(&hvk_relid_lock);
+	ch = rcu_dereference_protected(hvk_relids[relid], lockdep_is_held(&hvk_relid_lock));
+	if (ch)
+		kobject_get(&ch->kobj);
+	spin_unlock_irq(&hvk_relid_lock);
+	return ch;
+}
+
+static void hvk_relid_unpublish(struct hvk_channel *ch)
+{
+	u32 r;
+
+	spin_lock_irq(&hvk_relid_lock);
+	RCU_INIT_POINTER(hvk_relids[ch->relid], NULL);
+	for (r = hvk_relid_max; r && !rcu_access_pointer(hvk_relids[r]); r--)
+		;
+	WRITE_ONCE(hvk_relid_max, r);
+	spin_unlock_irq(&hvk_relid_lock);
+	/* No interrupt handler still looks at it. */
+	synchronize_rcu();
+}
+
+void hvk_chan_release(struct kobject *kobj)
+{
+	struct hvk_channel *ch = container_of(kobj, struct hvk_channel, kobj);
+
+	kfree(ch);
+}
+
+static void hvk_chan_add_work(struct work_struct *work);
+static int hvk_rqst_alloc(struct hvk_channel *ch, u32 send_size);
+static void hvk_rqst_free(struct hvk_channel *ch);
+static void hvk_chan_remove_work(struct work_struct *work);
+
+/* Message workqueue: a new channel, checked before anything is kept. */
+void hvk_chan_offer(const struct hvk_msg_offer *m)
+{
+	struct hvk_channel *ch, *primary = NULL;
+	u32 relid = m->child_relid, r;
+	bool monitored = m->monitor_flags & HVK_OFFER_MONITOR_ALLOCATED;
+
+	if (!relid || relid > HVK_MAX_RELID) {
+		pr_err_ratelimited("hvkit_vmbus: offer with relid %u outside 1..%u, ignored\n",
+				   relid, HVK_MAX_RELID);
+		return;
+	}
+	if (monitored && m->monitorid >= 128) {
+		pr_err_ratelimited("hvkit_vmbus: offer %u with monitor id %u outside 0..127, ignored\n",
+				   relid, m->monitorid);
+		return;
+	}
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
+	if (!ch)
+		return;
+	kobject_init(&ch->kobj, &hvk_chan_ktype);
+	memcpy(&ch->offer, &m->offer, sizeof(ch->offer));
+	ch->relid = relid;
+	ch->sig_conn_id = m->connection_id;
+	ch->monitor_id = monitored ? m->monitorid : 0xff;
+	ch->dedicated_interrupt = m->interrupt_flags & HVK_OFFER_DEDICATED_INTERRUPT;
+	mutex_init(&ch->lock);
+	spin_lock_init(&ch->out_lock);
+	spin_lock_init(&ch->rqst_lock);
+	INIT_WORK(&ch->add_work, hvk_chan_add_work);
+	INIT_WORK(&ch->remove_work, hvk_chan_remove_work);
+
+	spin_lock_irq(&hvk_relid_lock);
+	if (rcu_access_pointer(hvk_relids[relid])) {
+		spin_unlock_irq(&hvk_relid_lock);
+		pr_err_ratelimited("hvkit_vmbus: offer reuses relid %u, which is in use: ignored\n",
+				   relid);
+		kobject_put(&ch->kobj);
+		return;
+	}
+	/* Same class and instance: a primary's twin, or its sub-channel. */
+	for (r = 1; r <= hvk_relid_max; r++) {
+		struct hvk_channel *o = rcu_dereference_protected(hvk_relids[r],
+							lockdep_is_held(&hvk_relid_lock));
+
+		if (!o || o->offer.sub_channel_index ||
+		    memcmp(&o->offer.if_instance, &m->offer.if_instance, sizeof(struct hvk_guid)) ||
+		    memcmp(&o->offer.if_type, &m->offer.if_type, sizeof(struct hvk_guid)))
+			continue;
+		primary = o;
+		break;
+	}
+	if (!m->offer.sub_channel_index == !!primary) {
+		spin_unlock_irq(&hvk_relid_lock);
+		pr_err_ratelimited("hvkit_vmbus: offer %u %s, ignored\n", relid,
+				   primary ? "repeats a device that exists" :
+					     "is a sub-channel with no primary channel");
+		kobject_put(&ch->kobj);
+		return;
+	}
+	if (primary) {
+		ch->primary = primary;
+		kobject_get(&primary->kobj);
+	}
+	rcu_assign_pointer(hvk_relids[relid], ch);
+	if (relid > hvk_relid_max)
+		WRITE_ONCE(hvk_relid_max, relid);
+	spin_unlock_irq(&hvk_relid_lock);
+	queue_work(hvk_conn.dev_wq, &ch->add_work);
+}
+
+/* Device workqueue: the device appears; its driver probes from here. */
+static void hvk_chan_add_work(struct work_struct *work)
+{
+	struct hvk_channel *ch = container_of(work, struct hvk_channel, add_work);
+	struct hvk_device *hdev;
+	guid_t class_id, instance_id;
+
+	if (ch->primary) {
+		/* Ordered after the primary's add; its device may have failed. */
+		ch->hdev = ch->primary->hdev;
+		if (ch->hdev)
+			hvk_chan_sysfs_add(ch);
+		return;
+	}
+	memcpy(&class_id, &ch->offer.if_type, sizeof(class_id));
+	memcpy(&instance_id, &ch->offer.if_instance, sizeof(instance_id));
+	hdev = hvk_device_alloc(hvk_conn.parent, &class_id, &instance_id);
+	if (!hdev) {
+		pr_err("hvkit_vmbus: no memory for the device of channel %u\n", ch->relid);
+		return;
+	}
+	hdev->channel = ch;
+	ch->hdev = hdev;
+	if (hvk_device_add(hdev)) {
+		pr_err("hvkit_vmbus: device %pUl of channel %u could not be added\n",
+		       &instance_id, ch->relid);
+		ch->hdev = NULL;
+		hvk_device_put(hdev);
+		return;
+	}
+	hvk_chan_sysfs_add(ch);
+}
+
+/* Device workqueue: tear down what the offer built, then release the relid. */
+static void hvk_chan_remove_work(struct work_struct *work)
+{
+	struct hvk_channel *ch = container_of(work, struct hvk_channel, remove_work);
+	struct hvk_msg_relid rel = {};
+
+	if (!ch->primary && ch->hdev) {
+		hvk_chan_sysfs_del(ch);
+		hvk_device_del(ch->hdev);	/* the driver closes the channel */
+		hvk_device_put(ch->hdev);
+	} else if (ch->primary) {
+		hvk_channel_close(ch);
+		if (ch->hdev)
+			hvk_chan_sysfs_del(ch);
+	}
+	hvk_relid_unpublish(ch);
+	if (READ_ONCE(ch->rescinded)) {
+		rel.hdr.msgtype = HVK_CHANMSG_RELID_RELEASED;
+		rel.child_relid = ch->relid;
+		if (hvk_post(hvk_conn.msg_conn_id, &rel, sizeof(rel)))
+			pr_warn_ratelimited("hvkit_vmbus: RELID_RELEASED %u not sent\n", ch->relid);
+	}
+	if (ch->primary)
+		kobject_put(&ch->primary->kobj);
+	kobject_put(&ch->kobj);
+}
+
+/* Message workqueue: the host takes a channel away. */
+void hvk_chan_rescind(u32 relid)
+{
+	struct hvk_channel *ch = hvk_relid_get(relid);
+	hvk_channel_cb cb;
+
+	if (!ch) {
+		pr_err_ratelimited("hvkit_vmbus: rescind of unknown relid %u, ignored\n", relid);
+		return;
+	}
+	if (xchg(&ch->rescinded, true)) {
+		pr_err_ratelimited("hvkit_vmbus: relid %u rescinded twice, ignored\n", relid);
+		kobject_put(&ch->kobj);
+		return;
+	}
+	/* Whoever waits on the host for this channel stops waiting. */
+	hvk_xact_fail_relid(relid, -ENODEV);
+	rcu_read_lock();
+	cb = READ_ONCE(ch->rescind_cb);
+	if (cb)
+		cb(ch->rescind_ctx);
+	rcu_read_unlock();
+	queue_work(hvk_conn.dev_wq, &ch->remove_work);
+	kobject_put(&ch->kobj);
+}
+
+/* Detach: every device goes, sub-channels first, as drivers close. */
+void hvk_chan_remove_all(void)
+{
+	u32 r;
+	int pass;
+
+	flush_workqueue(hvk_conn.dev_wq);
+	for (pass = 0; pass < 2; pass++) {
+		for (r = 1; r <= HVK_MAX_RELID; r++) {
+			struct hvk_channel *ch = hvk_relid_get(r);
+
+			if (!ch)
+				continue;
+			if (!!ch->primary == !pass)
+				queue_work(hvk_conn.dev_wq, &ch->remove_work);
+			kobject_put(&ch->kobj);
+		}
+		flush_workqueue(hvk_conn.dev_wq);
+	}
+}
+
+/* Hard interrupt context: the host signalled @relid on this CPU. */
+void hvk_chan_event(u32 relid)
+{
+	struct hvk_channel *ch;
+	hvk_channel_cb cb;
+
+	rcu_read_lock();
+	ch = rcu_dereference(hvk_relids[relid]);
+	if (ch) {
+		cb = READ_ONCE(ch->callback);
+		if (cb) {
+			ch->interrupts++;
+			cb(ch->cb_ctx);
+		}
+	}
+	rcu_read_unlock();
+}
+
+static void hvk_chan_signal(struct hvk_channel *ch)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+
+	ch->events++;
+	/* The relid's bit in the send half of the interrupt page. */
+	if (!ch->dedicated_interrupt)
+		set_bit(ch->relid, hvk_conn.int_page + PAGE_SIZE / 2);
+	if (ops)
+		ops->signal_event(ch->sig_conn_id, ch->relid);
+}
+
+static u32 hvk_pick_cpu(void)
+{
+	unsigned int n = atomic_inc_return(&hvk_next_cpu);
+	unsigned int cpu;
+
+	/* Spread channels over the online CPUs, round robin. */
+	n %= num_online_cpus();
+	for_each_online_cpu(cpu)
+		if (!n--)
+			return cpu;
+	return cpumask_first(cpu_online_mask);
+}
+
+int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
+		     const void *userdata, u32 userdata_len, hvk_channel_cb cb, void *ctx)
+{
+	struct hvk_msg_open m = {};
+	const struct hvk_msg_open_result *r;
+	struct hvk_xact x;
+	void *buf;
+	int ret;
+
+	if (send_size < 2 * PAGE_SIZE || recv_size < 2 * PAGE_SIZE ||
+	    !PAGE_ALIGNED(send_size) || !PAGE_ALIGNED(recv_size) ||
+	    userdata_len > HVK_OPEN_USER_DATA_BYTES || !cb)
+		return -EINVAL;
+	mutex_lock(&ch->lock);
+	ret = -ENODEV;
+	if (READ_ONCE(ch->rescinded))
+		goto out;
+	ret = -EBUSY;
+	if (ch->state != HVK_CHAN_OFFERED)
+		goto out;
+	ret = hvk_rqst_alloc(ch, send_size);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	buf = vzalloc(send_size + recv_size);
+	if (!buf) {
+		hvk_rqst_free(ch);
+		goto out;
+	}
+	hvk_ring_init(&ch->out, buf, buf + PAGE_SIZE, send_size - PAGE_SIZE, true);
+	hvk_ring_init(&ch->in, buf + send_size, buf + send_size + PAGE_SIZE,
+		      recv_size - PAGE_SIZE, true);
+	ret = hvk_gpadl_create(ch, buf, send_size + recv_size, &ch->ring_gpadl);
+	if (ret) {
+		/* A GPADL the host may still hold is never freed. */
+		if (ret == -ETIMEDOUT)
+			dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
+				 ch->relid);
+		else
+			vfree(buf);
+		hvk_rqst_free(ch);
+		goto out;
+	}
+	ch->ring_buf = buf;
+	ch->ring_bytes = send_size + recv_size;
+	ch->target_cpu = hvk_pick_cpu();
+	ch->cb_ctx = ctx;
+	WRITE_ONCE(ch->callback, cb);
+
+	m.hdr.msgtype = HVK_CHANMSG_OPENCHANNEL;
+	m.child_relid = ch->relid;
+	m.openid = ch->relid;
+	m.ringbuffer_gpadl = ch->ring_gpadl.handle;
+	m.target_vp = ch->target_cpu;
+	m.downstream_page_offset = send_size >> PAGE_SHIFT;
+	if (userdata_len)
+		memcpy(m.userdata, userdata, userdata_len);
+	hvk_xact_start(&x, HVK_CHANMSG_OPENCHANNEL_RESULT, ch->relid, ch->relid);
+	ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	r = (const void *)x.buf;
+	if (!ret && r->status) {
+		dev_err_ratelimited(&ch->hdev->dev, "host refused to open channel %u: status %#x\n",
+				    ch->relid, r->status);
+		ret = -EIO;
+	}
+	if (ret) {
+		WRITE_ONCE(ch->callback, NULL);
+		synchronize_rcu();
+		if (hvk_gpadl_teardown(ch, &ch->ring_gpadl) == -ETIMEDOUT)
+			dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
+				 ch->relid);
+		else
+			vfree(buf);
+		ch->ring_buf = NULL;
+		hvk_rqst_free(ch);
+		goto out;
+	}
+	ch->state = HVK_CHAN_OPEN;
+out:
+	mutex_unlock(&ch->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_open);
+
+void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx)
+{
+	ch->rescind_ctx = ctx;
+	WRITE_ONCE(ch->rescind_cb, cb);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_set_rescind_cb);
+
+void hvk_channel_close(struct hvk_channel *ch)
+{
+	struct hvk_msg_relid m = {};
+	int ret;
+
+	mutex_lock(&ch->lock);
+	if (ch->state != HVK_CHAN_OPEN)
+		goto out;
+	ch->state = HVK_CHAN_OFFERED;
+	WRITE_ONCE(ch->callback, NULL);
+	WRITE_ONCE(ch->rescind_cb, NULL);
+	/* No interrupt handler or rescind runs a callback past this point. */
+	synchronize_rcu();
+	if (!READ_ONCE(ch->rescinded)) {
+		m.hdr.msgtype = HVK_CHANMSG_CLOSECHANNEL;
+		m.child_relid = ch->relid;
+		if (hvk_post(hvk_conn.msg_conn_id, &m, sizeof(m)))
+			dev_warn_ratelimited(&ch->hdev->dev, "CLOSECHANNEL %u not sent\n", ch->relid);
+	}
+	ret = hvk_gpadl_teardown(ch, &ch->ring_gpadl);
+	if (ret == -ETIMEDOUT)
+		dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
+			 ch->relid);
+	else
+		vfree(ch->ring_buf);
+	ch->ring_buf = NULL;
+	hvk_rqst_free(ch);
+out:
+	mutex_unlock(&ch->lock);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_close);
+
+static void hvk_ring_broken(struct hvk_channel *ch, const struct hvk_ring *r, const char *dir)
+{
+	dev_err_ratelimited(&ch->hdev->dev, "channel %u: host corrupted the %s ring: %s\n",
+			    ch->relid, dir, r->broken);
+}
+
+int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
+		     u16 type, u16 flags)
+{
+	struct hvk_pkt_desc d = {
+		.type = type,
+		.offset8 = sizeof(d) / 8,
+		.flags = flags,
+		.trans_id = trans_id,
+	};
+	struct hvk_kvec v[2] = { { &d, sizeof(d) }, { buf, len } };
+	unsigned long irqflags;
+	bool signal = false;
+	int ret;
+
+	if (len > HVK_PKT_MAX_LEN - sizeof(d))
+		return -EMSGSIZE;
+	d.len8 = (sizeof(d) + len + 7) / 8;
+	spin_lock_irqsave(&ch->out_lock, irqflags);
+	if (READ_ONCE(ch->state) != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
+		ret = -ENODEV;
+	else
+		ret = hvk_ring_write(&ch->out, v, 2, &signal);
+	spin_unlock_irqrestore(&ch->out_lock, irqflags);
+	if (ret == -EAGAIN)
+		ch->out_full++;
+	else if (ret == -EBADMSG)
+		hvk_ring_broken(ch, &ch->out, "outbound");
+	if (signal)
+		hvk_chan_signal(ch);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_send);
+
+int hvk_channel_recv(struct hvk_channel *ch, void *buf, u32 buflen, u32 *len)
+{
+	int ret = hvk_ring_read(&ch->in, buf, buflen, len);
+
+	if (unlikely(ret == -EBADMSG))
+		hvk_ring_broken(ch, &ch->in, "inbound");
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_recv);
+
+void hvk_channel_drain_begin(struct hvk_channel *ch)
+{
+	hvk_ring_mask(&ch->in);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_drain_begin);
+
+bool hvk_channel_drain_end(struct hvk_channel *ch)
+{
+	if (hvk_ring_commit(&ch->in))
+		hvk_chan_signal(ch);
+	return hvk_ring_unmask(&ch->in) != 0;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_drain_end);
+
+/* Sized for the most packets the outbound ring can hold at once. */
+static int hvk_rqst_alloc(struct hvk_channel *ch, u32 send_size)
+{
+	u32 n = (send_size - PAGE_SIZE) / (sizeof(struct hvk_pkt_desc) + HVK_PKT_TRAILER);
+
+	ch->rqst_ctx = kvcalloc(n, sizeof(u64), GFP_KERNEL);
+	ch->rqst_used = bitmap_zalloc(n, GFP_KERNEL);
+	if (!ch->rqst_ctx || !ch->rqst_used) {
+		kvfree(ch->rqst_ctx);
+		bitmap_free(ch->rqst_used);
+		ch->rqst_ctx = NULL;
+		ch->rqst_used = NULL;
+		return -ENOMEM;
+	}
+	ch->rqst_size = n;
+	ch->rqst_next = 0;
+	return 0;
+}
+
+static void hvk_rqst_free(struct hvk_channel *ch)
+{
+	kvfree(ch->rqst_ctx);
+	bitmap_free(ch->rqst_used);
+	ch->rqst_ctx = NULL;
+	ch->rqst_used = NULL;
+	ch->rqst_size = 0;
+}
+
+int hvk_rqst_add(struct hvk_channel *ch, u64 ctx, u64 *id)
+{
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&ch->rqst_lock, flags);
+	i = find_next_zero_bit(ch->rqst_used, ch->rqst_size, ch->rqst_next);
+	if (i >= ch->rqst_size)
+		i = find_first_zero_bit(ch->rqst_used, ch->rqst_size);
+	if (i >= ch->rqst_size) {
+		spin_unlock_irqrestore(&ch->rqst_lock, flags);
+		return -EBUSY;
+	}
+	__set_bit(i, ch->rqst_used);
+	ch->rqst_ctx[i] = ctx;
+	ch->rqst_next = i + 1;
+	spin_unlock_irqrestore(&ch->rqst_lock, flags);
+	*id = (u64)i + 1;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hvk_rqst_add);
+
+int hvk_rqst_take(struct hvk_channel *ch, u64 id, u64 *ctx)
+{
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&ch->rqst_lock, flags);
+	if (id && id <= ch->rqst_size && __test_and_clear_bit(id - 1, ch->rqst_used)) {
+		*ctx = ch->rqst_ctx[id - 1];
+		ret = 0;
+	}
+	spin_unlock_irqrestore(&ch->rqst_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hvk_rqst_take);

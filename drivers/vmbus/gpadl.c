@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GPADLs: a buffer described to the host as a list of 4 KiB guest page
+ * numbers, in one GPADL_HEADER message and as many GPADL_BODY messages as
+ * the rest needs. The guest picks the handle.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "core.h"
+
+#define HVK_HV_PAGE_SIZE	4096u
+#define HVK_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
+/* range_buflen is 16 bits: one range header and this many page numbers. */
+#define HVK_GPADL_MAX_PFNS	((U16_MAX - sizeof(struct hvk_gpa_range)) / sizeof(u64))
+
+static atomic_t hvk_next_gpadl = ATOMIC_INIT(0xE1E10);
+
+static u64 *hvk_gpadl_pfns(void *buf, u32 npfns)
+{
+	u64 *pfns = kvmalloc_array(npfns, sizeof(u64), GFP_KERNEL);
+	u32 i;
+
+	if (!pfns)
+		return NULL;
+	for (i = 0; i < npfns; i++) {
+		void *p = buf + (size_t)(i / HVK_HV_PER_PAGE) * PAGE_SIZE;
+		struct page *pg = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+
+		pfns[i] = (u64)page_to_pfn(pg) * HVK_HV_PER_PAGE + i % HVK_HV_PER_PAGE;
+	}
+	return pfns;
+}
+
+int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpadl *g)
+{
+	u8 msg[HVK_MESSAGE_PAYLOAD] __aligned(8);
+	struct hvk_msg_gpadl_header *h = (void *)msg;
+	struct hvk_msg_gpadl_body *b = (void *)msg;
+	const struct hvk_msg_gpadl_created *r;
+	struct hvk_gpa_range *range;
+	u32 npfns, n, done, handle, status;
+	struct hvk_xact x;
+	u64 *pfns;
+	int ret;
+
+	if (!size || !PAGE_ALIGNED(buf) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	npfns = size / HVK_HV_PAGE_SIZE;
+	if (npfns > HVK_GPADL_MAX_PFNS) {
+		dev_err_ratelimited(&ch->hdev->dev,
+				    "GPADL of %u bytes exceeds the protocol's %zu pages\n",
+				    size, (size_t)HVK_GPADL_MAX_PFNS);
+		return -E2BIG;
+	}
+	pfns = hvk_gpadl_pfns(buf, npfns);
+	if (!pfns)
+		return -ENOMEM;
+	handle = atomic_inc_return(&hvk_next_gpadl);
+
+	memset(msg, 0, sizeof(msg));
+	h->hdr.msgtype = HVK_CHANMSG_GPADL_HEADER;
+	h->child_relid = ch->relid;
+	h->gpadl = handle;
+	h->rangecount = 1;
+	h->range_buflen = sizeof(*range) + npfns * sizeof(u64);
+	range = (void *)h->range_buf;
+	range->byte_count = size;
+	range->byte_offset = 0;
+	n = min_t(u32, npfns, HVK_GPADL_HEADER_PFNS);
+	memcpy(range->pfn_array, pfns, n * sizeof(u64));
+
+	hvk_xact_start(&x, HVK_CHANMSG_GPADL_CREATED, handle, ch->relid);
+	ret = hvk_post(hvk_conn.msg_conn_id, msg,
+		       sizeof(*h) + sizeof(*range) + n * sizeof(u64));
+	for (done = n; !ret && done < npfns; done += n) {
+		memset(msg, 0, sizeof(msg));
+		b->hdr.msgtype = HVK_CHANMSG_GPADL_BODY;
+		b->msgnumber = done / HVK_GPADL_BODY_PFNS + 1;
+		b->gpadl = handle;
+		n = min_t(u32, npfns - done, HVK_GPADL_BODY_PFNS);
+		memcpy(b->pfn, pfns + done, n * sizeof(u64));
+		ret = hvk_post(hvk_conn.msg_conn_id, msg, sizeof(*b) + n * sizeof(u64));
+	}
+	kvfree(pfns);
+	if (ret) {
+		/* The host may hold a partial GPADL: wait for its verdict. */
+		dev_err_ratelimited(&ch->hdev->dev, "posting GPADL %#x failed (%d)\n",
+				    handle, ret);
+	}
+	ret = hvk_xact_wait(&x) ?: ret;
+	if (ret)
+		return ret;
+	r = (const void *)x.buf;
+	status = r->creation_status;
+	if (status) {
+		dev_err_ratelimited(&ch->hdev->dev, "host refused GPADL %#x: status %#x\n",
+				    handle, status);
+		return -EIO;
+	}
+	g->handle = handle;
+	g->size = size;
+	g->buf = buf;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hvk_gpadl_create);
+
+int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g)
+{
+	struct hvk_msg_gpadl_teardown m = {};
+	struct hvk_xact x;
+	int ret;
+
+	if (!g->handle)
+		return 0;
+	/* A rescinded channel's GPADLs are gone with it on the host side. */
+	if (hvk_channel_rescinded(ch)) {
+		g->handle = 0;
+		return 0;
+	}
+	m.hdr.msgtype = HVK_CHANMSG_GPADL_TEARDOWN;
+	m.child_relid = ch->relid;
+	m.gpadl = g->handle;
+	hvk_xact_start(&x, HVK_CHANMSG_GPADL_TORNDOWN, g->handle, ch->relid);
+	ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	if (ret && ret != -ENODEV)
+		dev_err_ratelimited(&ch->hdev->dev, "GPADL %#x teardown failed (%d)\n",
+				    g->handle, ret);
+	g->handle = 0;
+	return ret == -ENODEV ? 0 : ret;
+}
+EXPORT_SYMBOL_GPL(hvk_gpadl_teardown);

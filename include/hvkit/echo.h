@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The echo device: hvkit_sim's test device type and the hvkit_echo guest
+ * driver speak this over an ordinary VMBus channel. Every in-band packet
+ * starts with a u32 op.
+ */
+#ifndef _HVKIT_ECHO_H
+#define _HVKIT_ECHO_H
+
+#include "port.h"
+
+/* Class GUID 3a4b8f52-7c1e-4f0b-9d63-6b1e0c2f8a71, in wire byte order. */
+#define HVK_ECHO_CLASS_BYTES \
+	0x52, 0x8f, 0x4b, 0x3a, 0x1e, 0x7c, 0x0b, 0x4f, \
+	0x9d, 0x63, 0x6b, 0x1e, 0x0c, 0x2f, 0x8a, 0x71
+
+enum hvk_echo_op {
+	HVK_ECHO_DATA = 1,		/* the host returns the packet as it is */
+	HVK_ECHO_GPADL_CHECK = 2,	/* the host checks a GPADL's bytes */
+};
+
+struct hvk_echo_hdr {
+	u32 op;
+	u32 reserved;
+};
+
+/*
+ * The host reads @size bytes of GPADL @handle through its own mapping of
+ * the guest's pages and checks byte i == (u8)(seed + i * 7 + (i >> 12)).
+ */
+struct hvk_echo_gpadl_check {
+	struct hvk_echo_hdr hdr;
+	u32 handle;
+	u32 size;
+	u32 seed;
+	u32 status;		/* reply: 0 ok, 1 wrong bytes, 2 no such GPADL */
+};
+
+static inline u8 hvk_echo_pattern(u32 seed, u32 i)
+{
+	return (u8)(seed + i * 7 + (i >> 12));
+}
+
+#endif /* _HVKIT_ECHO_H */

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Devices come and go: many at once, drivers bound and unbound in loops,
+# a device rescinded in the middle of traffic, and the modules loaded and
+# unloaded with nothing left behind.
+. /hvkit/lib/tap.sh
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+tap_plan 9
+N=16
+
+# Many devices.
+gs=
+for i in $(seq $N); do gs="$gs $(hvk_echo_add)"; done
+bound=0
+for g in $gs; do [ -e /sys/bus/vmbus/devices/$g/driver ] && bound=$((bound + 1)); done
+[ $bound -eq $N ] && tap_ok "$N echo devices are offered and bound" ||
+	tap_fail "$N echo devices are offered and bound" "$bound bound"
+ok=0
+for g in $gs; do echo "50 256" >/sys/bus/vmbus/devices/$g/echo_test && ok=$((ok + 1)); done
+[ $ok -eq $N ] && tap_ok "each of the $N devices echoes" || tap_fail "each of the $N devices echoes" "$ok did"
+cpus=$(cat /sys/bus/vmbus/devices/*/channels/*/cpu | sort -u | wc -l)
+[ "$cpus" -ge "$(grep -c ^processor /proc/cpuinfo)" ] && tap_ok "channel interrupts are spread over the CPUs" ||
+	tap_fail "channel interrupts are spread over the CPUs" "only $cpus CPU(s) used"
+
+# Open and close: unbind and bind the driver.
+set -- $gs
+g=$1
+err=
+for i in $(seq 20); do
+	echo $g >/sys/bus/vmbus/drivers/hvkit_echo/unbind || { err="unbind $i"; break; }
+	[ "$(cat /sys/bus/vmbus/devices/$g/state)" = 0 ] || { err="still open after unbind $i"; break; }
+	echo $g >/sys/bus/vmbus/drivers/hvkit_echo/bind || { err="bind $i"; break; }
+	echo "5 100" >/sys/bus/vmbus/devices/$g/echo_test || { err="echo after bind $i"; break; }
+done
+[ -z "$err" ] && tap_ok "the channel closes and reopens 20 times, working each time" ||
+	tap_fail "the channel closes and reopens 20 times, working each time" "$err"
+
+# Rescind during traffic.
+g=$2
+(echo "200000 4096" >/sys/bus/vmbus/devices/$g/echo_test; echo $? >/tmp/traffic.rc) &
+sleep 0.3
+t0=$(cut -d. -f1 /proc/uptime)
+hvctl sim remove $g
+wait
+t1=$(cut -d. -f1 /proc/uptime)
+# The driver would give up after 30 s on its own: the rescind must stop it.
+if [ "$(cat /tmp/traffic.rc)" != 0 ] && [ $((t1 - t0)) -lt 15 ]; then
+	tap_ok "traffic on a rescinded channel stops at once with an error"
+else
+	tap_fail "traffic on a rescinded channel stops at once with an error" \
+		"exit $(cat /tmp/traffic.rc) after $((t1 - t0)) s"
+fi
+wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g" &&
+	tap_ok "the rescinded device leaves the bus" || tap_fail "the rescinded device leaves the bus"
+wait_for 10 sh -c "! hvctl sim list | grep -q $g" &&
+	tap_ok "the host got the relid back (RELID_RELEASED)" ||
+	tap_fail "the host got the relid back (RELID_RELEASED)" "hvctl sim list still shows it"
+
+# Load and unload with devices, 50 times: no memory left behind.
+rmmod hvkit_echo hvkit_sim hvkit_vmbus
+slab() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo; }
+free_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
+cycle() {
+	modprobe hvkit_sim && g=$(hvk_echo_add) && g2=$(hvk_echo_add) &&
+		echo "10 1000" >/sys/bus/vmbus/devices/$g/echo_test &&
+		rmmod hvkit_echo hvkit_sim hvkit_vmbus
+}
+cycle
+echo 3 >/proc/sys/vm/drop_caches
+s0=$(slab) m0=$(free_kb)
+err=
+for i in $(seq 50); do cycle || { err="cycle $i failed"; break; }; done
+echo 3 >/proc/sys/vm/drop_caches
+sleep 1
+s1=$(slab) m1=$(free_kb)
+[ -z "$err" ] && tap_ok "50 load, offer, echo, unload cycles succeed" ||
+	tap_fail "50 load, offer, echo, unload cycles succeed" "$err"
+# Allow 1 MiB of noise in slab+vmalloc and 4 MiB in available memory.
+if [ $((s1 - s0)) -lt 1024 ] && [ $((m0 - m1)) -lt 4096 ]; then
+	tap_ok "the cycles leave no memory behind"
+else
+	tap_fail "the cycles leave no memory behind" "slab+vmalloc ${s0}->${s1} kB, available ${m0}->${m1} kB"
+fi
+tap_done

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+// hvctl: the operator's tool for VMBus devices, and for hvkit's simulated
+// host. `hvctl --help` says what it does.
+#include "../lib/genl.h"
+#include "../lib/guid.h"
+#include "../lib/vmbus.h"
+
+extern "C" {
+#include <hvkit/uapi/hvsim.h>
+}
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: hvctl COMMAND [ARGS]
+
+VMBus devices (read from /sys/bus/vmbus):
+  list [-v] [--json]        devices and their channels, as lsvmbus shows them;
+                            -v adds each channel's live ring state
+
+The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
+  sim add TYPE [--instance GUID] [--channels N]
+                            offer a new device of TYPE (echo); prints its GUID
+  sim remove GUID           rescind the device
+  sim list [--json]         the simulated host's devices
+
+  -h, --help                this text
+Exit status: 0 success, 1 failure, 2 bad usage.
+)";
+
+constexpr int kExitFail = 1;
+constexpr int kExitUsage = 2;
+
+int usage_error(const std::string &msg)
+{
+	std::fprintf(stderr, "hvctl: %s (see 'hvctl --help')\n", msg.c_str());
+	return kExitUsage;
+}
+
+int fail(const std::string &msg)
+{
+	std::fprintf(stderr, "hvctl: %s\n", msg.c_str());
+	return kExitFail;
+}
+
+std::string json_str(std::string_view s)
+{
+	std::string out = "\"";
+	for (char c : s) {
+		if (c == '"' || c == '\\') {
+			out += '\\';
+			out += c;
+		} else if (static_cast<unsigned char>(c) < 0x20) {
+			char buf[8];
+			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+			out += buf;
+		} else {
+			out += c;
+		}
+	}
+	return out + "\"";
+}
+
+bool is_number(std::string_view s)
+{
+	return !s.empty() && s.find_first_not_of("-0123456789") == std::string_view::npos;
+}
+
+// ---- hvctl list ----
+
+int cmd_list(const std::vector<std::string_view> &args)
+{
+	bool verbose = false, json = false;
+	for (auto a : args) {
+		if (a == "-v" || a == "--verbose")
+			verbose = true;
+		else if (a == "--json")
+			json = true;
+		else
+			return usage_error("list: unknown option '" + std::string(a) + "'");
+	}
+	if (!std::filesystem::exists("/sys/bus/vmbus"))
+		return fail("no VMBus here: /sys/bus/vmbus does not exist (load hvkit_vmbus, or run on Hyper-V)");
+	std::vector<hvkit::DeviceInfo> devs;
+	std::string err;
+	if (!hvkit::list_devices(devs, err))
+		return fail(err);
+
+	if (json) {
+		std::printf("{\"protocol_version\":%s,\"devices\":[", json_str(hvkit::protocol_version()).c_str());
+		for (size_t i = 0; i < devs.size(); i++) {
+			const auto &d = devs[i];
+			auto cls = hvkit::parse_guid(d.class_id);
+			std::printf("%s{\"id\":%u,\"class_id\":%s,\"class_name\":%s,\"device_id\":%s,\"driver\":%s,\"channels\":[",
+				    i ? "," : "", d.relid, json_str(d.class_id).c_str(),
+				    json_str(cls ? hvkit::class_name(*cls) : "").c_str(),
+				    json_str(d.device_id).c_str(), json_str(d.driver).c_str());
+			for (size_t j = 0; j < d.channels.size(); j++) {
+				const auto &c = d.channels[j];
+				std::printf("%s{\"relid\":%u", j ? "," : "", c.relid);
+				for (const auto &[k, v] : c.attrs) {
+					if (!verbose && k != "cpu" && k != "subchannel_id" && k != "state")
+						continue;
+					std::printf(",%s:%s", json_str(k).c_str(),
+						    is_number(v) ? v.c_str() : json_str(v).c_str());
+				}
+				std::printf("}");
+			}
+			std::printf("]}");
+		}
+		std::printf("]}\n");
+		return 0;
+	}
+
+	std::string pv = hvkit::protocol_version();
+	if (!pv.empty())
+		std::printf("VMBus protocol %s\n", pv.c_str());
+	for (const auto &d : devs) {
+		auto cls = hvkit::parse_guid(d.class_id);
+		std::string_view name = cls ? hvkit::class_name(*cls) : "";
+		std::printf("VMBUS ID %3u: Class_ID = {%s} - %s\n", d.relid, d.class_id.c_str(),
+			    name.empty() ? "Unknown" : std::string(name).c_str());
+		std::printf("\tDevice_ID = {%s}\n", d.device_id.c_str());
+		std::printf("\tDriver: %s\n", d.driver.empty() ? "(none)" : d.driver.c_str());
+		for (const auto &c : d.channels) {
+			std::printf("\tChannel %u: sub-channel %s, CPU %s, %s\n", c.relid,
+				    c.attr("subchannel_id").c_str(), c.attr("cpu").c_str(),
+				    c.attr("state").c_str());
+			if (!verbose)
+				continue;
+			for (const char *dir : {"out", "in"}) {
+				auto a = [&](const char *f) { return c.attr(std::string(dir) + "_" + f); };
+				std::printf("\t  %-3s ring: read %s write %s, readable %s writable %s, mask %s, pending_send_sz %s\n",
+					    dir, a("read_index").c_str(), a("write_index").c_str(),
+					    a("read_bytes_avail").c_str(), a("write_bytes_avail").c_str(),
+					    a("mask").c_str(), a("pending_send_sz").c_str());
+			}
+			std::printf("\t  interrupts %s, events %s, sends refused (ring full) %s\n",
+				    c.attr("interrupts").c_str(), c.attr("events").c_str(),
+				    c.attr("out_full_total").c_str());
+		}
+	}
+	return 0;
+}
+
+// ---- hvctl sim ----
+
+int genl_failure(const hvkit::NlError &e, const char *what)
+{
+	if (e.err == -ENOENT && e.msg.empty())
+		return fail("the simulated host is not loaded; run 'modprobe hvkit_sim'");
+	if (e.err == -EPERM)
+		return fail(std::string(what) + ": permission denied: this needs root (CAP_NET_ADMIN)");
+	return fail(std::string(what) + ": " + (e.msg.empty() ? std::strerror(-e.err) : e.msg));
+}
+
+std::optional<hvkit::Guid> guid_arg(std::string_view s)
+{
+	auto g = hvkit::parse_guid(s);
+	if (!g)
+		std::fprintf(stderr, "hvctl: '%.*s' is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)\n",
+			     static_cast<int>(s.size()), s.data());
+	return g;
+}
+
+hvkit::Guid attr_guid(nlattr *a)
+{
+	hvkit::Guid g;
+	if (a && nla_len(a) == 16)
+		std::memcpy(g.b.data(), nla_data(a), 16);
+	return g;
+}
+
+int cmd_sim_add(const std::vector<std::string_view> &args)
+{
+	if (args.empty())
+		return usage_error("sim add: a device type is required (echo)");
+	std::string type(args[0]);
+	std::optional<hvkit::Guid> instance;
+	uint32_t channels = 0;
+	for (size_t i = 1; i < args.size(); i++) {
+		if (args[i] == "--instance" && i + 1 < args.size()) {
+			instance = guid_arg(args[++i]);
+			if (!instance)
+				return kExitUsage;
+		} else if (args[i] == "--channels" && i + 1 < args.size()) {
+			auto s = args[++i];
+			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), channels);
+			if (ec != std::errc() || p != s.data() + s.size() || channels < 1 || channels > 64)
+				return usage_error("--channels takes a number from 1 to 64");
+		} else {
+			return usage_error("sim add: unknown option '" + std::string(args[i]) + "'");
+		}
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim add");
+	hvkit::Guid got;
+	uint32_t relid = 0;
+	auto e = nl.request(
+		HVSIM_CMD_DEV_ADD, 0, HVSIM_A_MAX,
+		[&](nl_msg *m) {
+			return nla_put_string(m, HVSIM_A_TYPE, type.c_str()) == 0 &&
+			       (!instance || nla_put(m, HVSIM_A_INSTANCE, 16, instance->b.data()) == 0) &&
+			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0);
+		},
+		[&](nlattr **a) {
+			got = attr_guid(a[HVSIM_A_INSTANCE]);
+			if (a[HVSIM_A_RELID])
+				relid = nla_get_u32(a[HVSIM_A_RELID]);
+		});
+	if (e.err)
+		return genl_failure(e, "sim add");
+	std::printf("%s\n", hvkit::format_guid(got).c_str());
+	(void)relid;
+	return 0;
+}
+
+int cmd_sim_remove(const std::vector<std::string_view> &args)
+{
+	if (args.size() != 1)
+		return usage_error("sim remove takes one device GUID");
+	auto g = guid_arg(args[0]);
+	if (!g)
+		return kExitUsage;
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim remove");
+	auto e = nl.request(HVSIM_CMD_DEV_DEL, 0, HVSIM_A_MAX,
+			    [&](nl_msg *m) { return nla_put(m, HVSIM_A_INSTANCE, 16, g->b.data()) == 0; },
+			    nullptr);
+	if (e.err)
+		return genl_failure(e, "sim remove");
+	return 0;
+}
+
+int cmd_sim_list(const std::vector<std::string_view> &args)
+{
+	bool json = false;
+	for (auto a : args) {
+		if (a == "--json")
+			json = true;
+		else
+			return usage_error("sim list: unknown option '" + std::string(a) + "'");
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim list");
+	struct Row {
+		std::string type, instance;
+		uint32_t relid, channels, open;
+		uint64_t in, out;
+	};
+	std::vector<Row> rows;
+	auto u32 = [](nlattr *a) { return a ? nla_get_u32(a) : 0u; };
+	auto u64 = [](nlattr *a) { return a ? static_cast<uint64_t>(nla_get_u64(a)) : uint64_t(0); };
+	auto e = nl.request(HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
+		rows.push_back({a[HVSIM_A_TYPE] ? nla_get_string(a[HVSIM_A_TYPE]) : "",
+				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
+				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u64(a[HVSIM_A_PKTS_IN]),
+				u64(a[HVSIM_A_PKTS_OUT])});
+	});
+	if (e.err)
+		return genl_failure(e, "sim list");
+	if (json) {
+		std::printf("[");
+		for (size_t i = 0; i < rows.size(); i++) {
+			const auto &r = rows[i];
+			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"packets_in\":%llu,\"packets_out\":%llu}",
+				    i ? "," : "", json_str(r.type).c_str(), json_str(r.instance).c_str(),
+				    r.relid, r.channels, r.open, static_cast<unsigned long long>(r.in),
+				    static_cast<unsigned long long>(r.out));
+		}
+		std::printf("]\n");
+		return 0;
+	}
+	std::printf("%-6s %-36s %5s %8s %4s %12s %12s\n", "TYPE", "INSTANCE", "RELID", "CHANNELS", "OPEN",
+		    "PKTS_IN", "PKTS_OUT");
+	for (const auto &r : rows)
+		std::printf("%-6s %-36s %5u %8u %4u %12llu %12llu\n", r.type.c_str(), r.instance.c_str(),
+			    r.relid, r.channels, r.open, static_cast<unsigned long long>(r.in),
+			    static_cast<unsigned long long>(r.out));
+	return 0;
+}
+
+int cmd_sim(const std::vector<std::string_view> &args)
+{
+	if (args.empty())
+		return usage_error("sim needs a command: add, remove or list");
+	std::vector<std::string_view> rest(args.begin() + 1, args.end());
+	if (args[0] == "add")
+		return cmd_sim_add(rest);
+	if (args[0] == "remove")
+		return cmd_sim_remove(rest);
+	if (args[0] == "list")
+		return cmd_sim_list(rest);
+	return usage_error("unknown sim command '" + std::string(args[0]) + "'");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string_view> args(argv + 1, argv + argc);
+	if (args.empty())
+		return usage_error("a command is required");
+	if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		std::fputs(kUsage, stdout);
+		return 0;
+	}
+	std::vector<std::string_view> rest(args.begin() + 1, args.end());
+	if (args[0] == "list")
+		return cmd_list(rest);
+	if (args[0] == "sim")
+		return cmd_sim(rest);
+	return usage_error("unknown command '" + std::string(args[0]) + "'");
+}
