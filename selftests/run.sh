@@ -4,7 +4,8 @@
 # the selftests, and judges the run. See docs/testing.md.
 #
 #   run.sh [options]                run the guest selftests
-#   run.sh --script FILE [args]     run FILE in the guest, print its output,
+#   run.sh [options] --script FILE [args]   run FILE in the guest (options go
+#                                   before --script), print its output,
 #                                   exit with its status
 #   run.sh --shell                  interactive guest shell
 # Options:
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--keep) keep=$2; shift 2 ;;
 	--script) mode=script; script=$2; shift 2; break ;;
 	--shell) mode=shell; shift ;;
-	-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
 	*) die "unknown option '$1' (see --help)" ;;
 	esac
 done
@@ -63,7 +64,7 @@ cp "$top/selftests/lib/tap.sh" "$ov/hvkit/lib/"
 tests=()
 if [ "$mode" = tests ]; then
 	[ -n "$dirs" ] || dirs=$(cd "$top/selftests" && for d in */; do
-		case "$d" in guest/|lib/|kmod/|harness/) ;; *) echo "${d%/}" ;; esac
+		case "$d" in guest/|lib/|kmod/|harness/|host/) ;; *) echo "${d%/}" ;; esac
 	done)
 	for d in $dirs; do
 		for src in "$top/selftests/$d"/* "$top/build/user/selftests/$d"/*; do

@@ -13,6 +13,7 @@ extern "C" {
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstring>
 
 #define SAME_FIELD(ours, theirs, f) \
 	EXPECT_EQ(offsetof(ours, f), offsetof(theirs, f)) << #f; \
@@ -99,4 +100,67 @@ TEST(ChannelMessages, HostMessagesHaveAMinimumLength)
 	EXPECT_EQ(0u, hvk_chanmsg_min_len(0xffffffffu));
 	for (u32 t = 0; t < HVK_CHANMSG_COUNT; t++)
 		EXPECT_LE(hvk_chanmsg_min_len(t), u32(HVK_MESSAGE_PAYLOAD)) << t;
+}
+
+namespace {
+
+hvk_msg_offer good_offer()
+{
+	hvk_msg_offer o{};
+	o.hdr.msgtype = HVK_CHANMSG_OFFERCHANNEL;
+	o.child_relid = 7;
+	return o;
+}
+
+} // namespace
+
+TEST(ChannelMessages, AWellFormedOfferIsAccepted)
+{
+	auto o = good_offer();
+	EXPECT_EQ(nullptr, hvk_chanmsg_check(&o, sizeof(o)));
+}
+
+TEST(ChannelMessages, OffersWithBadIndicesAreRefused)
+{
+	auto o = good_offer();
+	o.child_relid = 0;
+	EXPECT_STREQ("relid outside 1..2047", hvk_chanmsg_check(&o, sizeof(o)));
+	o.child_relid = 2048;
+	EXPECT_STREQ("relid outside 1..2047", hvk_chanmsg_check(&o, sizeof(o)));
+	o = good_offer();
+	o.monitor_flags = HVK_OFFER_MONITOR_ALLOCATED;
+	o.monitorid = 128;
+	EXPECT_STREQ("monitor id outside 0..127", hvk_chanmsg_check(&o, sizeof(o)));
+	o.monitor_flags = 0;	// not monitored: the id is not used
+	EXPECT_EQ(nullptr, hvk_chanmsg_check(&o, sizeof(o)));
+	o = good_offer();
+	o.offer.sub_channel_index = 64;
+	EXPECT_STREQ("sub-channel index outside 0..63", hvk_chanmsg_check(&o, sizeof(o)));
+}
+
+TEST(ChannelMessages, TruncatedAndOversizedMessagesAreRefused)
+{
+	auto o = good_offer();
+	EXPECT_STREQ("shorter than its type requires", hvk_chanmsg_check(&o, sizeof(o) - 1));
+	EXPECT_STREQ("shorter than a message header", hvk_chanmsg_check(&o, 7));
+	u8 big[HVK_MESSAGE_PAYLOAD + 8] = {};
+	std::memcpy(big, &o, sizeof(o));
+	EXPECT_STREQ("longer than a SynIC message", hvk_chanmsg_check(big, sizeof(big)));
+}
+
+TEST(ChannelMessages, GuestToHostTypesFromTheHostAreRefused)
+{
+	hvk_msg_open m{};
+	m.hdr.msgtype = HVK_CHANMSG_OPENCHANNEL;
+	EXPECT_STREQ("a type a host never sends", hvk_chanmsg_check(&m, sizeof(m)));
+}
+
+TEST(ChannelMessages, RepliesNamingARelidAreChecked)
+{
+	hvk_msg_gpadl_created g{};
+	g.hdr.msgtype = HVK_CHANMSG_GPADL_CREATED;
+	g.child_relid = 5000;
+	EXPECT_STREQ("relid outside 1..2047", hvk_chanmsg_check(&g, sizeof(g)));
+	g.child_relid = 1;
+	EXPECT_EQ(nullptr, hvk_chanmsg_check(&g, sizeof(g)));
 }

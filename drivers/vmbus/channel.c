@@ -94,16 +94,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	u32 relid = m->child_relid, r;
 	bool monitored = m->monitor_flags & HVK_OFFER_MONITOR_ALLOCATED;
 
-	if (!relid || relid > HVK_MAX_RELID) {
-		pr_err_ratelimited("hvkit_vmbus: offer with relid %u outside 1..%u, ignored\n",
-				   relid, HVK_MAX_RELID);
-		return;
-	}
-	if (monitored && m->monitorid >= 128) {
-		pr_err_ratelimited("hvkit_vmbus: offer %u with monitor id %u outside 0..127, ignored\n",
-				   relid, m->monitorid);
-		return;
-	}
+	/* hvk_chanmsg_check() vetted relid, monitor id and sub-channel index. */
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
 	if (!ch)
 		return;

@@ -5,6 +5,7 @@
  */
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <linux/gfp.h>
 #include <asm/io.h>
@@ -32,7 +33,7 @@ int hvk_post(u32 conn_id, const void *msg, u32 len)
 	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
 	int ret, tries;
 
-	if (!ops)
+	if (!ops || READ_ONCE(hvk_conn.unloaded))
 		return -ENODEV;
 	for (tries = 0; tries < 20; tries++) {
 		ret = ops->post_msg(conn_id, msg, len);
@@ -137,6 +138,7 @@ int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *p
 		return -EBUSY;
 	}
 	WRITE_ONCE(hvk_conn.ops, ops);
+	WRITE_ONCE(hvk_conn.unloaded, false);
 	hvk_conn.parent = parent;
 	ret = hvk_connect();
 	if (ret) {
@@ -166,6 +168,29 @@ void hvk_transport_unregister(const struct hvk_transport_ops *ops)
 }
 EXPORT_SYMBOL_GPL(hvk_transport_unregister);
 
+/*
+ * Reboot, power off and kexec (kernel_kexec() runs this chain too): tell
+ * the host we are going, before device shutdown, so that a kexec'd kernel
+ * finds a host that will negotiate afresh. Everything after fails fast.
+ */
+static int hvk_reboot_notify(struct notifier_block *nb, unsigned long code, void *unused)
+{
+	mutex_lock(&hvk_conn.lock);
+	if (hvk_conn.ops && hvk_conn.version) {
+		hvk_unload();
+		hvk_conn.version = 0;
+		WRITE_ONCE(hvk_conn.unloaded, true);
+		pr_info("hvkit_vmbus: sent UNLOAD to %s before %s\n", hvk_conn.ops->name,
+			code == SYS_RESTART ? "restart or kexec" : "power off");
+	}
+	mutex_unlock(&hvk_conn.lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block hvk_reboot_nb = {
+	.notifier_call = hvk_reboot_notify,
+};
+
 int hvk_conn_init(void)
 {
 	mutex_init(&hvk_conn.lock);
@@ -180,11 +205,13 @@ int hvk_conn_init(void)
 		hvk_conn_exit();
 		return -ENOMEM;
 	}
+	register_reboot_notifier(&hvk_reboot_nb);
 	return 0;
 }
 
 void hvk_conn_exit(void)
 {
+	unregister_reboot_notifier(&hvk_reboot_nb);
 	if (hvk_conn.msg_wq)
 		destroy_workqueue(hvk_conn.msg_wq);
 	if (hvk_conn.dev_wq)

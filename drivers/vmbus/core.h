@@ -24,6 +24,7 @@ struct hvk_conn {
 	const struct hvk_transport_ops *ops;
 	struct device *parent;
 	u32 version;		/* negotiated; 0 when not connected */
+	bool unloaded;		/* UNLOAD sent at reboot: post nothing more */
 	u32 msg_conn_id;	/* connection id for our messages */
 	struct workqueue_struct *msg_wq;	/* ordered: host messages */
 	struct workqueue_struct *dev_wq;	/* ordered: device add/remove */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Channel messages from the host: checked for type and length, then
- * handled one at a time, in arrival order, on an ordered workqueue.
- * Nothing in a message is used before hvk_chanmsg_min_len() says the
- * message is long enough to hold it.
+ * Channel messages from the host: checked by hvk_chanmsg_check() (type,
+ * length, every index and count: the same code the host-side fuzzer
+ * runs), then handled one at a time, in arrival order, on an ordered
+ * workqueue.
  */
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -19,25 +19,15 @@ static void hvk_msg_handle(struct work_struct *work)
 {
 	struct hvk_msg_work *w = container_of(work, struct hvk_msg_work, work);
 	const struct hvk_chanmsg_hdr *hdr = (const void *)w->data;
-	u32 type, min;
+	const char *why = hvk_chanmsg_check(w->data, w->len);
+	u32 type;
 
-	if (w->len < sizeof(*hdr)) {
-		pr_err_ratelimited("hvkit_vmbus: host message of %u bytes has no header, dropped\n",
-				   w->len);
+	if (why) {
+		pr_err_ratelimited("hvkit_vmbus: host message type %u of %u bytes dropped: %s\n",
+				   w->len >= sizeof(*hdr) ? hdr->msgtype : 0, w->len, why);
 		goto out;
 	}
 	type = hdr->msgtype;
-	min = hvk_chanmsg_min_len(type);
-	if (!min) {
-		pr_err_ratelimited("hvkit_vmbus: host sent message type %u, which a host never sends, dropped\n",
-				   type);
-		goto out;
-	}
-	if (w->len < min) {
-		pr_err_ratelimited("hvkit_vmbus: host message type %u is %u bytes, shorter than %u, dropped\n",
-				   type, w->len, min);
-		goto out;
-	}
 
 	switch (type) {
 	case HVK_CHANMSG_VERSION_RESPONSE:

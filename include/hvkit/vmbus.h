@@ -313,4 +313,59 @@ static inline u32 hvk_chanmsg_min_len(u32 type)
 	}
 }
 
+/* Sub-channels a device may have (upstream's VRSS_CHANNEL_MAX). */
+#define HVK_MAX_SUBCHANNELS	64
+
+/*
+ * Checks a host-to-guest channel message as it came out of the SynIC
+ * slot: its type, its length, and every field the guest will use as an
+ * index or a count. Returns NULL when the guest may act on it, or why
+ * not. The guest's own state (is this relid known?) is checked later.
+ */
+static inline const char *hvk_chanmsg_check(const void *msg, u32 len)
+{
+	const struct hvk_chanmsg_hdr *h = (const struct hvk_chanmsg_hdr *)msg;
+	u32 min, relid;
+
+	if (len < sizeof(*h))
+		return "shorter than a message header";
+	if (len > HVK_MESSAGE_PAYLOAD)
+		return "longer than a SynIC message";
+	min = hvk_chanmsg_min_len(h->msgtype);
+	if (!min)
+		return "a type a host never sends";
+	if (len < min)
+		return "shorter than its type requires";
+
+	switch (h->msgtype) {
+	case HVK_CHANMSG_OFFERCHANNEL: {
+		const struct hvk_msg_offer *o = (const struct hvk_msg_offer *)msg;
+
+		relid = o->child_relid;
+		if ((o->monitor_flags & HVK_OFFER_MONITOR_ALLOCATED) && o->monitorid >= 128)
+			return "monitor id outside 0..127";
+		if (o->offer.sub_channel_index >= HVK_MAX_SUBCHANNELS)
+			return "sub-channel index outside 0..63";
+		break;
+	}
+	case HVK_CHANMSG_RESCIND_CHANNELOFFER:
+		relid = ((const struct hvk_msg_relid *)msg)->child_relid;
+		break;
+	case HVK_CHANMSG_OPENCHANNEL_RESULT:
+		relid = ((const struct hvk_msg_open_result *)msg)->child_relid;
+		break;
+	case HVK_CHANMSG_GPADL_CREATED:
+		relid = ((const struct hvk_msg_gpadl_created *)msg)->child_relid;
+		break;
+	case HVK_CHANMSG_MODIFYCHANNEL_RESPONSE:
+		relid = ((const struct hvk_msg_modifychannel_response *)msg)->child_relid;
+		break;
+	default:
+		return NULL;	/* no index in it */
+	}
+	if (!relid || relid > HVK_MAX_RELID)
+		return "relid outside 1..2047";
+	return NULL;
+}
+
 #endif /* _HVKIT_VMBUS_H */
