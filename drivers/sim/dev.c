@@ -20,12 +20,40 @@
  */
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 {
-	struct hvk_kvec v = { pkt, len };
+	struct hvk_pkt_desc bad;
+	struct hvk_kvec v[2] = { { pkt, len } };
+	unsigned int n = 1;
 	bool signal;
 	int ret;
 
+	/* Descriptor faults: the reply goes out with a forged descriptor. */
+	if (len >= sizeof(bad)) {
+		memcpy(&bad, pkt, sizeof(bad));
+		if (sim_fault(HVSIM_FAULT_BAD_PKT_LEN))
+			bad.len8 = 0xffff;
+		else if (sim_fault(HVSIM_FAULT_BAD_PKT_OFFSET))
+			bad.offset8 = bad.len8 + 1;
+		else if (sim_fault(HVSIM_FAULT_BAD_TRANS_ID))
+			bad.trans_id += 0x10000;
+		if (memcmp(&bad, pkt, sizeof(bad))) {
+			v[0] = (struct hvk_kvec){ &bad, sizeof(bad) };
+			v[1] = (struct hvk_kvec){ (const u8 *)pkt + sizeof(bad), len - sizeof(bad) };
+			n = 2;
+		}
+	}
 	spin_lock_bh(&c->tx_lock);
-	ret = hvk_ring_write(&c->tx, &v, 1, &signal);
+	if (c->tx_corrupted) {
+		/* A host that broke the ring leaves it broken. */
+		spin_unlock_bh(&c->tx_lock);
+		return 0;
+	}
+	ret = hvk_ring_write(&c->tx, v, n, &signal);
+	if (!ret && sim_fault(HVSIM_FAULT_BAD_RING_INDEX)) {
+		/* The host scribbles on its own index: past the end. */
+		WRITE_ONCE(c->tx.ctl->write_index, c->tx.size + 8);
+		c->tx_corrupted = true;
+		signal = true;
+	}
 	spin_unlock_bh(&c->tx_lock);
 	if (!ret) {
 		c->pkts_out++;
@@ -176,6 +204,7 @@ void sim_chan_close(struct sim_chan *c)
 	c->buf = NULL;
 	c->stash = NULL;
 	c->stash_len = 0;
+	c->tx_corrupted = false;
 }
 
 /*

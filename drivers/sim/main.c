@@ -7,6 +7,7 @@
  * of the channel's target CPU, each followed by an interrupt that runs the
  * core's handler in hard interrupt context on that CPU.
  */
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -81,21 +82,58 @@ static void sim_kick(unsigned int cpu)
 	put_cpu();
 }
 
-/* Host to guest message: any context. */
-int sim_send(const void *msg, u32 len)
-{
+static uint fault_delay_ms = 500;
+module_param(fault_delay_ms, uint, 0644);
+MODULE_PARM_DESC(fault_delay_ms, "how late the delay_msg fault delivers a message (default 500)");
+
+struct sim_delayed {
+	struct delayed_work dw;
 	struct sim_msg *m;
+};
+
+static void sim_queue_out(struct sim_msg *m)
+{
 	unsigned long flags;
 
-	m = kmalloc(sizeof(*m), GFP_ATOMIC);
-	if (!m)
-		return -ENOMEM;
-	m->len = len;
-	memcpy(m->data, msg, len);
 	raw_spin_lock_irqsave(&sim.out_lock, flags);
 	list_add_tail(&m->node, &sim.out);
 	raw_spin_unlock_irqrestore(&sim.out_lock, flags);
 	sim_kick(sim.msg_cpu);
+}
+
+static void sim_delayed_send(struct work_struct *work)
+{
+	struct sim_delayed *d = container_of(to_delayed_work(work), struct sim_delayed, dw);
+
+	sim_queue_out(d->m);
+	kfree(d);
+	atomic_dec(&sim.delayed);
+}
+
+/* Host to guest message: any context. */
+int sim_send(const void *msg, u32 len)
+{
+	struct sim_delayed *d;
+	struct sim_msg *m;
+
+	if (sim_fault(HVSIM_FAULT_DROP_MSG))
+		return 0;
+	m = kmalloc(sizeof(*m), GFP_ATOMIC);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m->data, msg, len);
+	m->len = sim_fault(HVSIM_FAULT_SHORT_MSG) ? sizeof(struct hvk_chanmsg_hdr) : len;
+	if (sim_fault(HVSIM_FAULT_DELAY_MSG)) {
+		d = kmalloc(sizeof(*d), GFP_ATOMIC);
+		if (d) {
+			d->m = m;
+			INIT_DELAYED_WORK(&d->dw, sim_delayed_send);
+			atomic_inc(&sim.delayed);
+			queue_delayed_work(system_wq, &d->dw, msecs_to_jiffies(fault_delay_ms));
+			return 0;
+		}
+	}
+	sim_queue_out(m);
 	return 0;
 }
 
@@ -180,9 +218,18 @@ static void sim_quiesce(void)
 		irq_work_sync(per_cpu_ptr(&sim_cpu.iw, cpu));
 }
 
+/* Messages the delay_msg fault holds back arrive within fault_delay_ms. */
+static void sim_wait_delayed(void)
+{
+	while (atomic_read(&sim.delayed))
+		msleep(20);
+}
+
 static void sim_teardown(void)
 {
+	sim_wait_delayed();
 	sim_quiesce();
+	sim_fault_reset();
 	mutex_lock(&sim.lock);
 	sim_dev_remove_all();
 	mutex_unlock(&sim.lock);
@@ -243,6 +290,7 @@ err_wq:
 static void __exit sim_exit(void)
 {
 	sim_nl_exit();
+	sim_wait_delayed();
 	/* The guest's drivers close their channels and the core unloads. */
 	hvk_transport_unregister(&sim_ops);
 	root_device_unregister(sim_root);

@@ -11,6 +11,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_CHANNELS] = NLA_POLICY_RANGE(NLA_U32, 1, 64),
 	[HVSIM_A_FAULT] = { .type = NLA_U32 },
 	[HVSIM_A_COUNT] = { .type = NLA_U32 },
+	[HVSIM_A_FAULT_NAME] = { .type = NLA_NUL_STRING, .len = 31 },
 };
 
 static struct genl_family hvsim_family;
@@ -147,6 +148,50 @@ static int hvsim_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static int hvsim_fault_set(struct sk_buff *skb, struct genl_info *info)
+{
+	int f;
+
+	if (!info->attrs[HVSIM_A_FAULT_NAME] || !info->attrs[HVSIM_A_COUNT]) {
+		NL_SET_ERR_MSG(info->extack, "a fault name and a count are required");
+		return -EINVAL;
+	}
+	f = sim_fault_lookup(nla_data(info->attrs[HVSIM_A_FAULT_NAME]));
+	if (f < 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVSIM_A_FAULT_NAME],
+				    "unknown fault; 'hvctl sim faults' lists them");
+		return -ENOENT;
+	}
+	sim_fault_arm(f, nla_get_u32(info->attrs[HVSIM_A_COUNT]));
+	return 0;
+}
+
+/* cb->args[0]: the next fault to send. */
+static int hvsim_fault_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned int f;
+	u32 left, hits;
+	void *hdr;
+
+	for (f = cb->args[0]; f < HVSIM_FAULT_COUNT; f++) {
+		sim_fault_state(f, &left, &hits);
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &hvsim_family, NLM_F_MULTI, HVSIM_CMD_FAULT_GET);
+		if (!hdr)
+			break;
+		if (nla_put_u32(skb, HVSIM_A_FAULT, f) ||
+		    nla_put_string(skb, HVSIM_A_FAULT_NAME, sim_fault_name(f)) ||
+		    nla_put_u32(skb, HVSIM_A_COUNT, left) ||
+		    nla_put_u32(skb, HVSIM_A_HITS, hits)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = f;
+	return skb->len;
+}
+
 static const struct genl_small_ops hvsim_ops[] = {
 	{
 		.cmd = HVSIM_CMD_DEV_ADD,
@@ -161,6 +206,15 @@ static const struct genl_small_ops hvsim_ops[] = {
 	{
 		.cmd = HVSIM_CMD_DEV_GET,
 		.dumpit = hvsim_dev_dump,
+	},
+	{
+		.cmd = HVSIM_CMD_FAULT_SET,
+		.doit = hvsim_fault_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = HVSIM_CMD_FAULT_GET,
+		.dumpit = hvsim_fault_dump,
 	},
 };
 

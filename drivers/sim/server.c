@@ -84,7 +84,11 @@ void sim_offer_chan(struct sim_chan *c)
 	o.connection_id = c->conn_id;
 	o.interrupt_flags = HVK_OFFER_DEDICATED_INTERRUPT;
 	c->offered = true;
+	if (sim_fault(HVSIM_FAULT_BAD_RELID))
+		o.child_relid = 4000;
 	sim_send(&o, sizeof(o));
+	if (sim_fault(HVSIM_FAULT_DUP_RELID))
+		sim_send(&o, sizeof(o));
 }
 
 static void sim_request_offers(void)
@@ -163,6 +167,11 @@ static void sim_gpadl_complete(struct sim_gpadl *g)
 	if (!g->va)
 		goto fail;
 	g->created = true;
+	if (sim_fault(HVSIM_FAULT_GPADL_REORDER)) {
+		/* A reply nobody asked for first, the real one, then its twin. */
+		sim_gpadl_created(g->relid, g->handle ^ 0x40000000, 0);
+		sim_gpadl_created(g->relid, g->handle, 0);
+	}
 	sim_gpadl_created(g->relid, g->handle, 0);
 	return;
 fail:
@@ -320,6 +329,11 @@ static void __sim_open(const struct hvk_msg_open *m)
 	c->stash_len = 0;
 	c->target_cpu = m->target_vp;
 	WRITE_ONCE(c->open, true);
+	if (sim_fault(HVSIM_FAULT_RESCIND_ON_OPEN)) {
+		/* The host takes the device away instead of answering. */
+		sim.rescind_after = c->dev;
+		return;
+	}
 	sim_open_result(m, 0);
 	return;
 refuse:
@@ -422,6 +436,10 @@ static void sim_handle(const struct sim_msg *m)
 		break;
 	case HVK_CHANMSG_OPENCHANNEL:
 		SIM_GPADL_LOCKED(sim_open, (const void *)m->data);
+		if (sim.rescind_after) {
+			sim_dev_remove(sim.rescind_after);
+			sim.rescind_after = NULL;
+		}
 		break;
 	case HVK_CHANMSG_CLOSECHANNEL:
 		sim_close(((const struct hvk_msg_relid *)m->data)->child_relid);

@@ -13,6 +13,7 @@
 #include <linux/xarray.h>
 #include <hvkit/vmbus.h>
 #include <hvkit/ring.h>
+#include <hvkit/uapi/hvsim.h>
 
 /* A message in flight, either direction. */
 struct sim_msg {
@@ -57,6 +58,7 @@ struct sim_chan {
 	struct work_struct work;	/* serves rx */
 	u8 *buf;		/* one packet */
 	u32 stash_len;		/* a reply waiting for tx space */
+	bool tx_corrupted;	/* bad_ring_index fired: we write no more */
 	u8 *stash;
 	u64 pkts_in, pkts_out;
 };
@@ -95,6 +97,7 @@ struct sim {
 	u32 version;		/* agreed with the guest; 0: not connected */
 	u32 msg_conn_id;	/* what the guest must post on after 5.0 */
 	bool offers_requested;
+	struct sim_dev *rescind_after;	/* rescind_on_open: once unlocked */
 
 	/* Guest to host: handled in order by the server's work. */
 	spinlock_t in_lock;	/* protects in */
@@ -110,6 +113,7 @@ struct sim {
 	raw_spinlock_t out_lock;
 	struct list_head out;
 	unsigned int msg_cpu;
+	atomic_t delayed;	/* messages the delay_msg fault holds */
 	struct workqueue_struct *chan_wq;
 };
 
@@ -138,6 +142,14 @@ void sim_chan_close(struct sim_chan *c);
 bool sim_chan_free(struct sim_chan *c);
 void sim_chan_work(struct work_struct *work);
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
+
+/* fault.c */
+bool sim_fault(unsigned int f);
+const char *sim_fault_name(unsigned int f);
+int sim_fault_lookup(const char *name);
+void sim_fault_arm(unsigned int f, u32 count);
+void sim_fault_state(unsigned int f, u32 *left, u32 *hits);
+void sim_fault_reset(void);
 
 /* netlink.c */
 int sim_nl_init(void);

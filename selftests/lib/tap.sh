@@ -51,5 +51,6 @@ hvk_echo_add() {
 	local g
 	g=$(hvctl sim add echo "$@") || return 1
 	wait_for 10 test -e "/sys/bus/vmbus/devices/$g/driver" || return 1
+	wait_for 5 sh -c "cat /sys/bus/vmbus/devices/$g/channels/*/state" >/dev/null || return 1
 	echo "$g"
 }

@@ -35,6 +35,8 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             offer a new device of TYPE (echo); prints its GUID
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
+  sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
+  sim faults [--json]       every fault, armed count and times it fired
 
   -h, --help                this text
 Exit status: 0 success, 1 failure, 2 bad usage.
@@ -295,10 +297,68 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	return 0;
 }
 
+int cmd_sim_fault(const std::vector<std::string_view> &args)
+{
+	if (args.size() != 2)
+		return usage_error("sim fault takes a fault name and a count");
+	uint32_t count = 0;
+	auto s = args[1];
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), count);
+	if (ec != std::errc() || p != s.data() + s.size())
+		return usage_error("sim fault: the count must be a whole number");
+	std::string name(args[0]);
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim fault");
+	auto e = nl.request(HVSIM_CMD_FAULT_SET, 0, HVSIM_A_MAX,
+			    [&](nl_msg *m) {
+				    return nla_put_string(m, HVSIM_A_FAULT_NAME, name.c_str()) == 0 &&
+					   nla_put_u32(m, HVSIM_A_COUNT, count) == 0;
+			    },
+			    nullptr);
+	if (e.err)
+		return genl_failure(e, ("sim fault " + name).c_str());
+	return 0;
+}
+
+int cmd_sim_faults(const std::vector<std::string_view> &args)
+{
+	bool json = args.size() == 1 && args[0] == "--json";
+	if (!args.empty() && !json)
+		return usage_error("sim faults takes only --json");
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim faults");
+	struct Row {
+		std::string name;
+		uint32_t armed, hits;
+	};
+	std::vector<Row> rows;
+	auto e = nl.request(HVSIM_CMD_FAULT_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
+		rows.push_back({a[HVSIM_A_FAULT_NAME] ? nla_get_string(a[HVSIM_A_FAULT_NAME]) : "",
+				a[HVSIM_A_COUNT] ? nla_get_u32(a[HVSIM_A_COUNT]) : 0,
+				a[HVSIM_A_HITS] ? nla_get_u32(a[HVSIM_A_HITS]) : 0});
+	});
+	if (e.err)
+		return genl_failure(e, "sim faults");
+	if (json) {
+		std::printf("[");
+		for (size_t i = 0; i < rows.size(); i++)
+			std::printf("%s{\"name\":%s,\"armed\":%u,\"hits\":%u}", i ? "," : "",
+				    json_str(rows[i].name).c_str(), rows[i].armed, rows[i].hits);
+		std::printf("]\n");
+		return 0;
+	}
+	std::printf("%-16s %8s %8s\n", "FAULT", "ARMED", "HITS");
+	for (const auto &r : rows)
+		std::printf("%-16s %8u %8u\n", r.name.c_str(), r.armed, r.hits);
+	return 0;
+}
+
 int cmd_sim(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
-		return usage_error("sim needs a command: add, remove or list");
+		return usage_error("sim needs a command: add, remove, list, fault or faults");
 	std::vector<std::string_view> rest(args.begin() + 1, args.end());
 	if (args[0] == "add")
 		return cmd_sim_add(rest);
@@ -306,6 +366,10 @@ int cmd_sim(const std::vector<std::string_view> &args)
 		return cmd_sim_remove(rest);
 	if (args[0] == "list")
 		return cmd_sim_list(rest);
+	if (args[0] == "fault")
+		return cmd_sim_fault(rest);
+	if (args[0] == "faults")
+		return cmd_sim_faults(rest);
 	return usage_error("unknown sim command '" + std::string(args[0]) + "'");
 }
 

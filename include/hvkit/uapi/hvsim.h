@@ -40,4 +40,24 @@ enum hvsim_attr {
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
 
+/*
+ * Faults of the simulated host (HVSIM_CMD_FAULT_SET names one by
+ * HVSIM_A_FAULT_NAME and arms it for the next HVSIM_A_COUNT chances).
+ * "hvctl sim faults" lists them; docs/sim.md says what each does.
+ */
+enum hvsim_fault {
+	HVSIM_FAULT_DROP_MSG,		/* a message to the guest is lost */
+	HVSIM_FAULT_DELAY_MSG,		/* ... arrives fault_delay_ms late */
+	HVSIM_FAULT_SHORT_MSG,		/* ... arrives cut to its header */
+	HVSIM_FAULT_BAD_RELID,		/* an offer names relid 4000 */
+	HVSIM_FAULT_DUP_RELID,		/* an offer is sent twice */
+	HVSIM_FAULT_RESCIND_ON_OPEN,	/* OPENCHANNEL is answered by a rescind */
+	HVSIM_FAULT_GPADL_REORDER,	/* GPADL_CREATED: a stranger first, a twin after */
+	HVSIM_FAULT_BAD_RING_INDEX,	/* a reply sets write_index past the ring */
+	HVSIM_FAULT_BAD_PKT_LEN,	/* a reply's descriptor runs past the data */
+	HVSIM_FAULT_BAD_PKT_OFFSET,	/* a reply's payload offset is past its end */
+	HVSIM_FAULT_BAD_TRANS_ID,	/* a reply names a request never made */
+	HVSIM_FAULT_COUNT,
+};
+
 #endif /* _HVKIT_UAPI_HVSIM_H */

@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Every fault the simulated host can inject: the guest notices, says so in
+# its log, fails only what it must, and recovers. (Any Oops, WARNING or
+# taint fails the whole run in the harness.)
+. /hvkit/lib/tap.sh
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+tap_plan 12
+
+g=$(hvk_echo_add) || { tap_skip_all "no echo device"; }
+d=/sys/bus/vmbus/devices/$g
+drv=/sys/bus/vmbus/drivers/hvkit_echo
+
+mark() { M="hvk-fault-$1-$$"; echo "$M" >/dev/kmsg; }
+logged() { dmesg | awk -v m="$M" 'index($0, m) { on = 1; next } on' | grep -q "$1"; }
+rebind() { echo $g >$drv/unbind 2>/dev/null; echo $g >$drv/bind 2>/dev/null; }
+works() { echo "20 300" >$d/echo_test 2>/dev/null; }
+appears() { wait_for "$2" test -e /sys/bus/vmbus/devices/$1; }
+
+# drop_msg: the GPADL_CREATED for the ring is lost; open times out.
+mark drop
+echo $g >$drv/unbind
+hvctl sim fault drop_msg 1
+if ! echo $g >$drv/bind 2>/dev/null && logged "cannot open the echo channel (-110)" &&
+	rebind && works; then
+	tap_ok "drop_msg: a lost reply fails the open by timeout, and a retry works"
+else
+	tap_fail "drop_msg: a lost reply fails the open by timeout, and a retry works" "$(dmesg | tail -n 5)"
+fi
+
+# delay_msg: replies come half a second late; nothing fails.
+mark delay
+hvctl sim fault delay_msg 3
+rebind && works && tap_ok "delay_msg: late replies only slow the open down" ||
+	tap_fail "delay_msg: late replies only slow the open down" "$(cat $d/echo_test)"
+
+# short_msg: an offer cut to its header is dropped.
+mark short
+hvctl sim fault short_msg 1
+s=$(hvctl sim add echo)
+if ! appears "$s" 2 && logged "shorter than its type requires"; then
+	tap_ok "short_msg: a truncated offer is dropped with a message"
+else
+	tap_fail "short_msg: a truncated offer is dropped with a message"
+fi
+
+# bad_relid: an offer naming relid 4000 is dropped.
+mark badrelid
+hvctl sim fault bad_relid 1
+s=$(hvctl sim add echo)
+if ! appears "$s" 2 && logged "relid outside 1..2047"; then
+	tap_ok "bad_relid: an offer with an impossible relid is dropped"
+else
+	tap_fail "bad_relid: an offer with an impossible relid is dropped"
+fi
+
+# dup_relid: the same offer twice; the second is refused, the device works.
+mark duprelid
+hvctl sim fault dup_relid 1
+s=$(hvk_echo_add)
+if [ -n "$s" ] && logged "reuses relid" && echo "5 10" >/sys/bus/vmbus/devices/$s/echo_test; then
+	tap_ok "dup_relid: a repeated offer is refused and the device works"
+else
+	tap_fail "dup_relid: a repeated offer is refused and the device works"
+fi
+
+# rescind_on_open: the host rescinds instead of answering OPENCHANNEL.
+mark rescindopen
+hvctl sim fault rescind_on_open 1
+s=$(hvctl sim add echo)
+sleep 1
+if ! test -e /sys/bus/vmbus/devices/$s && logged "cannot open the echo channel (-19)" &&
+	wait_for 10 sh -c "! hvctl sim list | grep -q $s"; then
+	tap_ok "rescind_on_open: the open fails, the device goes, the relid is released"
+else
+	tap_fail "rescind_on_open: the open fails, the device goes, the relid is released" "$(dmesg | tail -n 5)"
+fi
+
+# gpadl_reorder: a stranger's GPADL_CREATED first, the real one, a twin.
+mark reorder
+hvctl sim fault gpadl_reorder 1
+if rebind && works && [ "$(dmesg | awk -v m="$M" 'index($0, m) { on = 1; next } on' |
+	grep -c 'message type 10 that nothing asked for')" = 2 ]; then
+	tap_ok "gpadl_reorder: replies are matched by handle, strays are dropped"
+else
+	tap_fail "gpadl_reorder: replies are matched by handle, strays are dropped" "$(dmesg | tail -n 5)"
+fi
+
+# Ring corruption by the host: the channel fails, a rebind recovers.
+ring_fault() {
+	mark "$1"
+	hvctl sim fault "$1" 1
+	if ! works && logged "$2" && rebind && works; then
+		tap_ok "$1: the guest refuses the corrupt ring ($2) and recovers on reopen"
+	else
+		tap_fail "$1: the guest refuses the corrupt ring ($2) and recovers on reopen" \
+			"$(cat $d/echo_test); $(dmesg | tail -n 3)"
+	fi
+}
+ring_fault bad_ring_index "write index outside the ring"
+ring_fault bad_pkt_len "packet runs past the write index"
+ring_fault bad_pkt_offset "payload offset outside the packet"
+
+mark transid
+hvctl sim fault bad_trans_id 1
+if ! works && logged "not in flight" && works; then
+	tap_ok "bad_trans_id: a reply to a request never made is refused"
+else
+	tap_fail "bad_trans_id: a reply to a request never made is refused" "$(cat $d/echo_test)"
+fi
+
+bad=$(hvctl sim faults | awk 'NR > 1 && ($2 != 0 || $3 == 0) { print $1 " armed " $2 " hits " $3 }')
+[ -z "$bad" ] && tap_ok "every fault fired, and none is left armed" ||
+	tap_fail "every fault fired, and none is left armed" "$bad"
+tap_done
