@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvkit_echo: the guest driver of hvkit_sim's echo device. It sends
- * packets, takes them back and checks every byte, on a test's command:
+ * hvkit_echo: the guest driver of hvkit_sim's echo device. It opens the
+ * primary channel and every sub-channel the host offers, sends packets
+ * round robin over them, takes them back and checks every byte, on a
+ * test's command:
  *
  *   echo "COUNT SIZE" > /sys/bus/vmbus/devices/<id>/echo_test
- *   cat /sys/bus/vmbus/devices/<id>/echo_test   # "ok count=.. size=.. ns=.."
+ *   cat /sys/bus/vmbus/devices/<id>/echo_test   # "ok count=.. size=.. channels=.. ns=.."
  *   echo SIZE > .../gpadl_test                  # the host checks a GPADL
  *
  * It is the workload of the VMBus core's tests and benchmarks.
@@ -22,23 +24,38 @@ static uint ring_kb = 256;
 module_param(ring_kb, uint, 0444);
 MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (default 256)");
 
+static uint subchannels = HVK_MAX_SUBCHANNELS - 1;
+module_param(subchannels, uint, 0444);
+MODULE_PARM_DESC(subchannels, "sub-channels to ask the host for (default 63: all it has)");
+
 #define ECHO_TIMEOUT	(30 * HZ)
+
+struct echo;
+
+struct echo_chan {
+	struct echo *e;
+	struct hvk_channel *ch;
+	struct work_struct rx_work;
+	u8 *rxbuf;
+};
 
 struct echo {
 	struct hvk_device *hdev;
-	struct hvk_channel *ch;
-	struct work_struct rx_work;
 	wait_queue_head_t wq;
-	u8 *rxbuf;
 
-	/* test_lock: one test at a time; it protects the fields below it. */
+	/*
+	 * test_lock: one test at a time, and the set of channels does not
+	 * change under a test; it protects chans and the fields below it.
+	 */
 	struct mutex test_lock;
+	struct echo_chan *chans[HVK_MAX_SUBCHANNELS];	/* by sub-channel index */
 	u32 size;			/* payload of the running test */
-	u64 received;			/* replies that checked out */
+	atomic64_t received;		/* replies that checked out */
 	bool bad;			/* a reply did not */
 	char why[96];
 	struct hvk_echo_gpadl_check chk;	/* GPADL check reply */
 	bool chk_done;
+	u32 sc_promised;		/* sub-channels the host will offer */
 	char result[160];
 };
 
@@ -49,19 +66,20 @@ static u8 echo_byte(u64 seq, u32 i)
 
 static void echo_fail(struct echo *e, const char *why)
 {
-	if (!e->bad)
+	if (!READ_ONCE(e->bad))
 		strscpy(e->why, why, sizeof(e->why));
 	WRITE_ONCE(e->bad, true);
 }
 
-static void echo_check(struct echo *e, const u8 *pkt, u32 len)
+static void echo_check(struct echo_chan *ec, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
+	struct echo *e = ec->e;
 	u32 off = d->offset8 * 8, i;
 	struct hvk_echo_hdr hdr;
 	u64 seq;
 
-	if (hvk_rqst_take(e->ch, d->trans_id, &seq)) {
+	if (hvk_rqst_take(ec->ch, d->trans_id, &seq)) {
 		dev_err_ratelimited(&e->hdev->dev, "reply with transaction id %llu that is not in flight\n",
 				    d->trans_id);
 		echo_fail(e, "reply with an unknown transaction id");
@@ -77,6 +95,12 @@ static void echo_check(struct echo *e, const u8 *pkt, u32 len)
 		WRITE_ONCE(e->chk_done, true);
 		return;
 	}
+	if (hdr.op == HVK_ECHO_SUBCHANNELS && len - off >= sizeof(struct hvk_echo_subchannels)) {
+		const struct hvk_echo_subchannels *sc = (const void *)(pkt + off);
+
+		WRITE_ONCE(e->sc_promised, min_t(u32, sc->count, HVK_MAX_SUBCHANNELS - 1));
+		return;
+	}
 	off += sizeof(hdr);
 	if (len - off < e->size) {
 		echo_fail(e, "reply shorter than the packet sent");
@@ -87,51 +111,164 @@ static void echo_check(struct echo *e, const u8 *pkt, u32 len)
 			echo_fail(e, "reply bytes differ from what was sent");
 			return;
 		}
-	WRITE_ONCE(e->received, e->received + 1);
+	atomic64_inc(&e->received);
 }
 
 static void echo_rx_work(struct work_struct *work)
 {
-	struct echo *e = container_of(work, struct echo, rx_work);
+	struct echo_chan *ec = container_of(work, struct echo_chan, rx_work);
 	u32 len;
 	int ret;
 
 	do {
-		hvk_channel_drain_begin(e->ch);
-		while (!(ret = hvk_channel_recv(e->ch, e->rxbuf, HVK_PKT_MAX_LEN, &len)))
-			echo_check(e, e->rxbuf, len);
+		hvk_channel_drain_begin(ec->ch);
+		while (!(ret = hvk_channel_recv(ec->ch, ec->rxbuf, HVK_PKT_MAX_LEN, &len)))
+			echo_check(ec, ec->rxbuf, len);
 		if (ret != -EAGAIN)
-			echo_fail(e, "the inbound ring failed");
-	} while (hvk_channel_drain_end(e->ch) && ret == -EAGAIN);
-	wake_up(&e->wq);
+			echo_fail(ec->e, "the inbound ring failed");
+	} while (hvk_channel_drain_end(ec->ch) && ret == -EAGAIN);
+	wake_up(&ec->e->wq);
 }
 
 /* Hard interrupt: the host signalled. */
 static void echo_callback(void *ctx)
 {
-	struct echo *e = ctx;
+	struct echo_chan *ec = ctx;
 
-	queue_work(system_highpri_wq, &e->rx_work);
+	queue_work(system_highpri_wq, &ec->rx_work);
 }
 
-/* The host took the channel away: whoever waits on it stops. */
+/* The host took a channel away: whoever waits on it stops. */
 static void echo_rescinded(void *ctx)
 {
-	struct echo *e = ctx;
+	struct echo_chan *ec = ctx;
 
+	wake_up(&ec->e->wq);
+}
+
+static struct echo_chan *echo_chan_open(struct echo *e, struct hvk_channel *ch)
+{
+	u32 ring = ring_kb * 1024;
+	struct echo_chan *ec;
+	int ret;
+
+	ec = kzalloc(sizeof(*ec), GFP_KERNEL);
+	if (!ec)
+		return ERR_PTR(-ENOMEM);
+	ec->rxbuf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	if (!ec->rxbuf) {
+		kfree(ec);
+		return ERR_PTR(-ENOMEM);
+	}
+	ec->e = e;
+	ec->ch = ch;
+	INIT_WORK(&ec->rx_work, echo_rx_work);
+	hvk_channel_set_rescind_cb(ch, echo_rescinded, ec);
+	ret = hvk_channel_open(ch, ring, ring, NULL, 0, echo_callback, ec);
+	if (ret) {
+		dev_err(&e->hdev->dev, "cannot open the echo channel (%d)\n", ret);
+		kvfree(ec->rxbuf);
+		kfree(ec);
+		return ERR_PTR(ret);
+	}
+	return ec;
+}
+
+static void echo_chan_close(struct echo_chan *ec)
+{
+	hvk_channel_stop_callbacks(ec->ch);
+	cancel_work_sync(&ec->rx_work);	/* no reader left on the rings */
+	hvk_channel_close(ec->ch);
+	kvfree(ec->rxbuf);
+	kfree(ec);
+}
+
+static void echo_sc_added(struct hvk_channel *sc, void *ctx)
+{
+	struct echo *e = ctx;
+	u16 idx = hvk_channel_subidx(sc);
+	struct echo_chan *ec;
+
+	mutex_lock(&e->test_lock);
+	if (!e->chans[idx]) {
+		ec = echo_chan_open(e, sc);
+		if (!IS_ERR(ec))
+			e->chans[idx] = ec;
+	}
+	mutex_unlock(&e->test_lock);
 	wake_up(&e->wq);
 }
 
+static void echo_sc_removed(struct hvk_channel *sc, void *ctx)
+{
+	struct echo *e = ctx;
+	u16 idx = hvk_channel_subidx(sc);
+
+	mutex_lock(&e->test_lock);
+	if (e->chans[idx] && e->chans[idx]->ch == sc) {
+		echo_chan_close(e->chans[idx]);
+		e->chans[idx] = NULL;
+	}
+	mutex_unlock(&e->test_lock);
+}
+
+static bool echo_any_rescinded(struct echo *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVK_MAX_SUBCHANNELS; i++)
+		if (e->chans[i] && hvk_channel_rescinded(e->chans[i]->ch))
+			return true;
+	return false;
+}
+
+/* Send one packet on @ec, waiting while its ring is full. */
+static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 len, u64 ctx)
+{
+	u64 id, seen, dummy;
+	int ret;
+
+	ret = hvk_rqst_add(ec->ch, ctx, &id);
+	if (ret)
+		return ret;
+	for (;;) {
+		seen = atomic64_read(&e->received);
+		ret = hvk_channel_send(ec->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
+		if (ret != -EAGAIN)
+			break;
+		/* Full: wait for the host to move, then retry. */
+		if (!wait_event_timeout(e->wq, atomic64_read(&e->received) != seen ||
+					READ_ONCE(e->bad) || echo_any_rescinded(e), ECHO_TIMEOUT)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (READ_ONCE(e->bad) || echo_any_rescinded(e)) {
+			ret = -EIO;
+			break;
+		}
+	}
+	if (ret)
+		hvk_rqst_take(ec->ch, id, &dummy);
+	return ret;
+}
+
+/* Caller holds test_lock. */
 static int echo_run(struct echo *e, u64 count, u32 size)
 {
 	u32 len = sizeof(struct hvk_echo_hdr) + size;
+	struct echo_chan *open[HVK_MAX_SUBCHANNELS];
+	unsigned int nopen = 0, i;
 	struct hvk_echo_hdr *hdr;
-	u64 seq, id, seen;
 	ktime_t start;
+	u64 seq;
 	u8 *buf;
 	int ret = 0;
-	u32 i;
 
+	for (i = 0; i < HVK_MAX_SUBCHANNELS; i++)
+		if (e->chans[i])
+			open[nopen++] = e->chans[i];
+	if (!nopen)
+		return -ENODEV;
 	buf = kvmalloc(len, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -139,48 +276,27 @@ static int echo_run(struct echo *e, u64 count, u32 size)
 	hdr->op = HVK_ECHO_DATA;
 	hdr->reserved = 0;
 	e->size = size;
-	e->received = 0;
+	atomic64_set(&e->received, 0);
 	e->bad = false;
 	start = ktime_get();
 	for (seq = 0; seq < count && !ret; seq++) {
 		for (i = 0; i < size; i++)
 			buf[sizeof(*hdr) + i] = echo_byte(seq, i);
-		ret = hvk_rqst_add(e->ch, seq, &id);
-		if (ret)
-			break;
-		for (;;) {
-			seen = READ_ONCE(e->received);
-			ret = hvk_channel_send(e->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
-			if (ret != -EAGAIN)
-				break;
-			/* Full: wait for the host to move, then retry. */
-			if (!wait_event_timeout(e->wq, READ_ONCE(e->received) != seen ||
-						READ_ONCE(e->bad) || hvk_channel_rescinded(e->ch),
-						ECHO_TIMEOUT)) {
-				ret = -ETIMEDOUT;
-				break;
-			}
-			if (READ_ONCE(e->bad) || hvk_channel_rescinded(e->ch)) {
-				ret = -EIO;
-				break;
-			}
-		}
-		if (ret)
-			hvk_rqst_take(e->ch, id, &seen);
+		ret = echo_send(e, open[seq % nopen], buf, len, seq);
 	}
-	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(e->received) == count ||
-					READ_ONCE(e->bad) || hvk_channel_rescinded(e->ch),
-					ECHO_TIMEOUT))
+	if (!ret && !wait_event_timeout(e->wq, atomic64_read(&e->received) == count ||
+					READ_ONCE(e->bad) || echo_any_rescinded(e), ECHO_TIMEOUT))
 		ret = -ETIMEDOUT;
-	if (!ret && (e->bad || e->received != count))
+	if (!ret && (e->bad || atomic64_read(&e->received) != count))
 		ret = -EIO;
 	if (ret)
-		snprintf(e->result, sizeof(e->result), "fail count=%llu size=%u received=%llu err=%d %s\n",
-			 count, size, READ_ONCE(e->received), ret,
-			 e->bad ? e->why : hvk_channel_rescinded(e->ch) ? "channel rescinded" : "");
+		snprintf(e->result, sizeof(e->result),
+			 "fail count=%llu size=%u received=%lld err=%d %s\n", count, size,
+			 atomic64_read(&e->received), ret,
+			 e->bad ? e->why : echo_any_rescinded(e) ? "channel rescinded" : "");
 	else
-		snprintf(e->result, sizeof(e->result), "ok count=%llu size=%u ns=%lld\n",
-			 count, size, ktime_to_ns(ktime_sub(ktime_get(), start)));
+		snprintf(e->result, sizeof(e->result), "ok count=%llu size=%u channels=%u ns=%lld\n",
+			 count, size, nopen, ktime_to_ns(ktime_sub(ktime_get(), start)));
 	kvfree(buf);
 	return ret;
 }
@@ -214,21 +330,24 @@ static ssize_t echo_test_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(echo_test);
 
+/* Caller holds test_lock. */
 static int echo_gpadl_run(struct echo *e, u32 size)
 {
 	struct hvk_echo_gpadl_check chk = { .hdr.op = HVK_ECHO_GPADL_CHECK };
+	struct echo_chan *ec = e->chans[0];
 	struct hvk_gpadl g = {};
-	u64 id;
 	u8 *mem;
 	u32 i;
 	int ret;
 
+	if (!ec)
+		return -ENODEV;
 	mem = vmalloc(size);
 	if (!mem)
 		return -ENOMEM;
 	for (i = 0; i < size; i++)
 		mem[i] = hvk_echo_pattern(size, i);
-	ret = hvk_gpadl_create(e->ch, mem, size, &g);
+	ret = hvk_gpadl_create(ec->ch, mem, size, &g);
 	if (ret)
 		goto out;
 	chk.handle = g.handle;
@@ -236,17 +355,13 @@ static int echo_gpadl_run(struct echo *e, u32 size)
 	chk.seed = size;
 	e->chk_done = false;
 	e->bad = false;
-	ret = hvk_rqst_add(e->ch, 0, &id);
-	if (!ret)
-		ret = hvk_channel_send(e->ch, &chk, sizeof(chk), id, HVK_PKT_DATA_INBAND, 0);
+	ret = echo_send(e, ec, &chk, sizeof(chk), 0);
 	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(e->chk_done) || READ_ONCE(e->bad) ||
-					hvk_channel_rescinded(e->ch), ECHO_TIMEOUT))
+					hvk_channel_rescinded(ec->ch), ECHO_TIMEOUT))
 		ret = -ETIMEDOUT;
-	if (!ret && !e->chk_done)
+	if (!ret && (!e->chk_done || e->chk.status))
 		ret = -EIO;
-	if (!ret && e->chk.status)
-		ret = -EIO;
-	if (hvk_gpadl_teardown(e->ch, &g) == -ETIMEDOUT) {
+	if (hvk_gpadl_teardown(ec->ch, &g) == -ETIMEDOUT) {
 		dev_warn(&e->hdev->dev, "GPADL buffer of %u bytes leaked: host did not answer\n", size);
 		mem = NULL;
 	}
@@ -280,36 +395,43 @@ static struct attribute *echo_attrs[] = {
 };
 ATTRIBUTE_GROUPS(echo);
 
+/* Ask the host for sub-channels; they arrive through echo_sc_added(). */
+static void echo_ask_subchannels(struct echo *e)
+{
+	struct hvk_echo_subchannels req = {
+		.hdr.op = HVK_ECHO_SUBCHANNELS,
+		.count = min_t(u32, subchannels, HVK_MAX_SUBCHANNELS - 1),
+	};
+
+	if (!req.count)
+		return;
+	if (echo_send(e, e->chans[0], &req, sizeof(req), 0))
+		dev_warn(&e->hdev->dev, "could not ask for sub-channels\n");
+}
+
 static int echo_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)
 {
 	u32 ring = ring_kb * 1024;
+	struct echo_chan *ec;
 	struct echo *e;
-	int ret;
 
 	if (ring < 2 * PAGE_SIZE || !PAGE_ALIGNED(ring))
 		return -EINVAL;
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
-	e->rxbuf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
-	if (!e->rxbuf) {
-		kfree(e);
-		return -ENOMEM;
-	}
 	e->hdev = hdev;
-	e->ch = hdev->channel;
-	INIT_WORK(&e->rx_work, echo_rx_work);
 	init_waitqueue_head(&e->wq);
 	mutex_init(&e->test_lock);
 	dev_set_drvdata(&hdev->dev, e);
-	hvk_channel_set_rescind_cb(e->ch, echo_rescinded, e);
-	ret = hvk_channel_open(e->ch, ring, ring, NULL, 0, echo_callback, e);
-	if (ret) {
-		dev_err(&hdev->dev, "cannot open the echo channel (%d)\n", ret);
-		kvfree(e->rxbuf);
+	ec = echo_chan_open(e, hdev->channel);
+	if (IS_ERR(ec)) {
 		kfree(e);
-		return ret;
+		return PTR_ERR(ec);
 	}
+	e->chans[0] = ec;
+	hvk_channel_set_subchannel_cbs(hdev->channel, echo_sc_added, echo_sc_removed, e);
+	echo_ask_subchannels(e);
 	return 0;
 }
 
@@ -317,9 +439,12 @@ static void echo_remove(struct hvk_device *hdev)
 {
 	struct echo *e = dev_get_drvdata(&hdev->dev);
 
-	hvk_channel_close(e->ch);	/* no callback after this */
-	cancel_work_sync(&e->rx_work);
-	kvfree(e->rxbuf);
+	/* Closes every sub-channel through echo_sc_removed(). */
+	hvk_channel_set_subchannel_cbs(hdev->channel, NULL, NULL, NULL);
+	mutex_lock(&e->test_lock);
+	echo_chan_close(e->chans[0]);
+	e->chans[0] = NULL;
+	mutex_unlock(&e->test_lock);
 	kfree(e);
 }
 

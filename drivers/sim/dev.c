@@ -129,6 +129,13 @@ static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		return 0;
 	}
 	memcpy(&hdr, pkt + off, sizeof(hdr));
+	if (hdr.op == HVK_ECHO_SUBCHANNELS && len - off >= sizeof(struct hvk_echo_subchannels)) {
+		struct hvk_echo_subchannels *sc = (void *)(c->buf + off);
+
+		sc->count = min(sc->count, c->dev->nchans - 1);
+		WRITE_ONCE(c->dev->sc_wanted, sc->count);
+		queue_work(system_wq, &sim.offer_work);
+	}
 	if (hdr.op == HVK_ECHO_GPADL_CHECK && len - off >= sizeof(struct hvk_echo_gpadl_check)) {
 		struct hvk_echo_gpadl_check *chk = (void *)(c->buf + off);
 		struct sim_gpadl *g;
@@ -274,9 +281,9 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 		d->chans[i] = c;
 	}
 	list_add_tail(&d->node, &sim.devs);
+	/* The primary now; sub-channels when the guest's driver asks. */
 	if (sim.offers_requested)
-		for (i = 0; i < nchans; i++)
-			sim_offer_chan(d->chans[i]);
+		sim_offer_chan(d->chans[0]);
 	return d;
 nomem:
 	*err = "no memory";

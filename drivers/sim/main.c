@@ -212,6 +212,7 @@ static void sim_quiesce(void)
 	unsigned int cpu;
 
 	cancel_work_sync(&sim.in_work);
+	cancel_work_sync(&sim.offer_work);
 	for_each_online_cpu(cpu)
 		smp_call_function_single(cpu, sim_nop, NULL, 1);	/* in order */
 	for_each_possible_cpu(cpu)
@@ -253,6 +254,7 @@ static int __init sim_init(void)
 	spin_lock_init(&sim.in_lock);
 	INIT_LIST_HEAD(&sim.in);
 	INIT_WORK(&sim.in_work, sim_server_work);
+	INIT_WORK(&sim.offer_work, sim_offer_work);
 	raw_spin_lock_init(&sim.out_lock);
 	INIT_LIST_HEAD(&sim.out);
 	sim.msg_cpu = cpumask_first(cpu_online_mask);	/* the VP of target_vcpu 0 */

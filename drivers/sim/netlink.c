@@ -119,6 +119,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u32(skb, HVSIM_A_CHANNELS, d->nchans) ||
 	    nla_put_u32(skb, HVSIM_A_RELID, d->chans[0] ? d->chans[0]->relid : 0) ||
 	    nla_put_u32(skb, HVSIM_A_OPEN, open) ||
+	    nla_put_u32(skb, HVSIM_A_CPU, d->chans[0] ? READ_ONCE(d->chans[0]->target_cpu) : 0) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_IN, in, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_OUT, out, HVSIM_A_PAD)) {
 		genlmsg_cancel(skb, hdr);

@@ -98,10 +98,25 @@ static void sim_request_offers(void)
 
 	sim.offers_requested = true;
 	list_for_each_entry(d, &sim.devs, node)
-		for (i = 0; i < d->nchans; i++)
-			if (!d->chans[i]->rescinded)
+		for (i = 0; i <= READ_ONCE(d->sc_wanted) && i < d->nchans; i++)
+			if (d->chans[i] && !d->chans[i]->rescinded)
 				sim_offer_chan(d->chans[i]);
 	sim_send_hdr(HVK_CHANMSG_ALLOFFERS_DELIVERED);
+}
+
+/* Sub-channels are offered when the device asks, as Hyper-V does. */
+void sim_offer_work(struct work_struct *work)
+{
+	struct sim_dev *d;
+	u32 i;
+
+	mutex_lock(&sim.lock);
+	if (sim.offers_requested)
+		list_for_each_entry(d, &sim.devs, node)
+			for (i = 1; i <= READ_ONCE(d->sc_wanted) && i < d->nchans; i++)
+				if (d->chans[i] && !d->chans[i]->offered && !d->chans[i]->rescinded)
+					sim_offer_chan(d->chans[i]);
+	mutex_unlock(&sim.lock);
 }
 
 struct sim_gpadl *sim_gpadl_find(u32 handle)
@@ -360,6 +375,33 @@ static void sim_close(u32 relid)
 	sim_chan_close(c);
 }
 
+static void sim_modify(const struct hvk_msg_modifychannel *m)
+{
+	struct hvk_msg_modifychannel_response r = {};
+	struct sim_chan *c = xa_load(&sim.chans, m->child_relid);
+	u32 status = 0;
+
+	if (sim.version < HVK_VMBUS_WIN10_V4_1) {
+		pr_err_ratelimited("hvkit_sim: MODIFYCHANNEL at VMBus %#x, which lacks it, dropped\n",
+				   sim.version);
+		return;
+	}
+	if (!c || !c->open || m->target_vp >= nr_cpu_ids || !cpu_online(m->target_vp)) {
+		pr_err_ratelimited("hvkit_sim: MODIFYCHANNEL %u to VP %u refused\n",
+				   m->child_relid, m->target_vp);
+		status = SIM_STATUS_FAIL;
+	} else {
+		WRITE_ONCE(c->target_cpu, m->target_vp);
+	}
+	/* Only hosts of 5.3 and later confirm. */
+	if (sim.version < HVK_VMBUS_WIN10_V5_3)
+		return;
+	r.hdr.msgtype = HVK_CHANMSG_MODIFYCHANNEL_RESPONSE;
+	r.child_relid = m->child_relid;
+	r.status = status;
+	sim_send(&r, sizeof(r));
+}
+
 static void sim_relid_released(u32 relid)
 {
 	struct sim_chan *c = xa_load(&sim.chans, relid);
@@ -392,6 +434,8 @@ static u32 sim_min_len(u32 type)
 		return sizeof(struct hvk_msg_gpadl_teardown);
 	case HVK_CHANMSG_INITIATE_CONTACT:
 		return sizeof(struct hvk_msg_initiate_contact);
+	case HVK_CHANMSG_MODIFYCHANNEL:
+		return sizeof(struct hvk_msg_modifychannel);
 	default:
 		return 0;
 	}
@@ -446,6 +490,9 @@ static void sim_handle(const struct sim_msg *m)
 		break;
 	case HVK_CHANMSG_RELID_RELEASED:
 		sim_relid_released(((const struct hvk_msg_relid *)m->data)->child_relid);
+		break;
+	case HVK_CHANMSG_MODIFYCHANNEL:
+		sim_modify((const void *)m->data);
 		break;
 	case HVK_CHANMSG_UNLOAD:
 		sim.version = 0;

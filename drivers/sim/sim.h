@@ -74,6 +74,7 @@ struct sim_dev {
 	struct list_head node;	/* sim.devs */
 	const struct sim_dev_type *type;
 	guid_t instance;
+	u32 sc_wanted;		/* sub-channels the guest asked for */
 	u32 nchans;
 	struct sim_chan *chans[];	/* [0]: primary */
 };
@@ -115,6 +116,7 @@ struct sim {
 	unsigned int msg_cpu;
 	atomic_t delayed;	/* messages the delay_msg fault holds */
 	struct workqueue_struct *chan_wq;
+	struct work_struct offer_work;	/* offers sub-channels asked for */
 };
 
 extern struct sim sim;
@@ -127,6 +129,7 @@ void sim_signal_guest(struct sim_chan *c);
 /* server.c */
 void sim_server_work(struct work_struct *work);
 void sim_offer_chan(struct sim_chan *c);
+void sim_offer_work(struct work_struct *work);
 void sim_gpadls_drop(u32 relid);
 struct sim_gpadl *sim_gpadl_find(u32 handle);
 void sim_gpadl_free(struct sim_gpadl *g);

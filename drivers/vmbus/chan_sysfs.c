@@ -10,6 +10,7 @@
 struct hvk_chan_attr {
 	struct attribute attr;
 	ssize_t (*show)(struct hvk_channel *ch, char *buf);
+	ssize_t (*store)(struct hvk_channel *ch, const char *buf, size_t n);
 };
 
 #define HVK_CHAN_ATTR(_name) \
@@ -23,8 +24,18 @@ static ssize_t hvk_chan_attr_show(struct kobject *kobj, struct attribute *attr, 
 	return a->show(ch, buf);
 }
 
+static ssize_t hvk_chan_attr_store(struct kobject *kobj, struct attribute *attr,
+				   const char *buf, size_t n)
+{
+	struct hvk_chan_attr *a = container_of(attr, struct hvk_chan_attr, attr);
+	struct hvk_channel *ch = container_of(kobj, struct hvk_channel, kobj);
+
+	return a->store ? a->store(ch, buf, n) : -EIO;
+}
+
 static const struct sysfs_ops hvk_chan_sysfs_ops = {
 	.show = hvk_chan_attr_show,
+	.store = hvk_chan_attr_store,
 };
 
 /* A ring's shared field, or -1 while the channel is not open. */
@@ -90,7 +101,19 @@ static ssize_t cpu_show(struct hvk_channel *ch, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(ch->target_cpu));
 }
-HVK_CHAN_ATTR(cpu);
+
+/* Writing a CPU number moves the channel's interrupts there. */
+static ssize_t cpu_store(struct hvk_channel *ch, const char *buf, size_t n)
+{
+	unsigned int cpu;
+	int ret;
+
+	if (kstrtouint(buf, 10, &cpu))
+		return -EINVAL;
+	ret = hvk_chan_modify_cpu(ch, cpu);
+	return ret ?: n;
+}
+static struct hvk_chan_attr hvk_chan_attr_cpu = __ATTR_RW(cpu);
 
 static ssize_t subchannel_id_show(struct hvk_channel *ch, char *buf)
 {

@@ -105,6 +105,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	ch->monitor_id = monitored ? m->monitorid : 0xff;
 	ch->dedicated_interrupt = m->interrupt_flags & HVK_OFFER_DEDICATED_INTERRUPT;
 	mutex_init(&ch->lock);
+	mutex_init(&ch->sc_lock);
 	spin_lock_init(&ch->out_lock);
 	spin_lock_init(&ch->rqst_lock);
 	INIT_WORK(&ch->add_work, hvk_chan_add_work);
@@ -159,8 +160,15 @@ static void hvk_chan_add_work(struct work_struct *work)
 	if (ch->primary) {
 		/* Ordered after the primary's add; its device may have failed. */
 		ch->hdev = ch->primary->hdev;
-		if (ch->hdev)
-			hvk_chan_sysfs_add(ch);
+		if (!ch->hdev)
+			return;
+		hvk_chan_sysfs_add(ch);
+		mutex_lock(&ch->primary->sc_lock);
+		if (ch->primary->sc_added && !READ_ONCE(ch->rescinded)) {
+			ch->sc_live = true;
+			ch->primary->sc_added(ch, ch->primary->sc_ctx);
+		}
+		mutex_unlock(&ch->primary->sc_lock);
 		return;
 	}
 	memcpy(&class_id, &ch->offer.if_type, sizeof(class_id));
@@ -193,6 +201,11 @@ static void hvk_chan_remove_work(struct work_struct *work)
 		hvk_device_del(ch->hdev);	/* the driver closes the channel */
 		hvk_device_put(ch->hdev);
 	} else if (ch->primary) {
+		mutex_lock(&ch->primary->sc_lock);
+		if (ch->sc_live && ch->primary->sc_removed)
+			ch->primary->sc_removed(ch, ch->primary->sc_ctx);
+		ch->sc_live = false;
+		mutex_unlock(&ch->primary->sc_lock);
 		hvk_channel_close(ch);
 		if (ch->hdev)
 			hvk_chan_sysfs_del(ch);
@@ -376,12 +389,57 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 		hvk_rqst_free(ch);
 		goto out;
 	}
-	ch->state = HVK_CHAN_OPEN;
+	WRITE_ONCE(ch->state, HVK_CHAN_OPEN);
 out:
 	mutex_unlock(&ch->lock);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(hvk_channel_open);
+
+u16 hvk_channel_subidx(struct hvk_channel *ch)
+{
+	return ch->offer.sub_channel_index;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_subidx);
+
+void hvk_channel_set_subchannel_cbs(struct hvk_channel *primary,
+				    void (*added)(struct hvk_channel *sc, void *ctx),
+				    void (*removed)(struct hvk_channel *sc, void *ctx), void *ctx)
+{
+	u32 r;
+
+	mutex_lock(&primary->sc_lock);
+	/* Unhooking: the driver is told about each live sub-channel first. */
+	for (r = 1; !added && r <= HVK_MAX_RELID; r++) {
+		struct hvk_channel *sc = hvk_relid_get(r);
+
+		if (!sc)
+			continue;
+		if (sc->primary == primary && sc->sc_live && primary->sc_removed)
+			primary->sc_removed(sc, primary->sc_ctx);
+		if (sc->primary == primary)
+			sc->sc_live = false;
+		kobject_put(&sc->kobj);
+	}
+	primary->sc_added = added;
+	primary->sc_removed = removed;
+	primary->sc_ctx = ctx;
+	/* Hooking: those the host offered already are the driver's now. */
+	for (r = 1; added && r <= HVK_MAX_RELID; r++) {
+		struct hvk_channel *sc = hvk_relid_get(r);
+
+		if (!sc)
+			continue;
+		if (sc->primary == primary && sc->hdev && !sc->sc_live &&
+		    !READ_ONCE(sc->rescinded)) {
+			sc->sc_live = true;
+			added(sc, ctx);
+		}
+		kobject_put(&sc->kobj);
+	}
+	mutex_unlock(&primary->sc_lock);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_set_subchannel_cbs);
 
 void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx)
 {
@@ -390,19 +448,29 @@ void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void 
 }
 EXPORT_SYMBOL_GPL(hvk_channel_set_rescind_cb);
 
+void hvk_channel_stop_callbacks(struct hvk_channel *ch)
+{
+	WRITE_ONCE(ch->callback, NULL);
+	WRITE_ONCE(ch->rescind_cb, NULL);
+	/* No interrupt handler or rescind runs a callback past this point. */
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(hvk_channel_stop_callbacks);
+
 void hvk_channel_close(struct hvk_channel *ch)
 {
 	struct hvk_msg_relid m = {};
+	unsigned long flags;
 	int ret;
 
 	mutex_lock(&ch->lock);
 	if (ch->state != HVK_CHAN_OPEN)
 		goto out;
-	ch->state = HVK_CHAN_OFFERED;
-	WRITE_ONCE(ch->callback, NULL);
-	WRITE_ONCE(ch->rescind_cb, NULL);
-	/* No interrupt handler or rescind runs a callback past this point. */
-	synchronize_rcu();
+	/* Senders check the state under out_lock: wait out those inside. */
+	spin_lock_irqsave(&ch->out_lock, flags);
+	WRITE_ONCE(ch->state, HVK_CHAN_OFFERED);
+	spin_unlock_irqrestore(&ch->out_lock, flags);
+	hvk_channel_stop_callbacks(ch);
 	if (!READ_ONCE(ch->rescinded)) {
 		m.hdr.msgtype = HVK_CHANMSG_CLOSECHANNEL;
 		m.child_relid = ch->relid;
@@ -421,6 +489,52 @@ out:
 	mutex_unlock(&ch->lock);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_close);
+
+/*
+ * Retarget the channel's interrupts to @cpu (MODIFYCHANNEL, VMBus 4.1+).
+ * Hosts of 5.3 and later confirm; older ones do not answer, and the move
+ * takes effect when the host gets to it. Signals already sent may still
+ * arrive on the old CPU, which handles them as usual.
+ */
+int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
+{
+	struct hvk_msg_modifychannel m = {};
+	const struct hvk_msg_modifychannel_response *r;
+	struct hvk_xact x;
+	int ret;
+
+	if (hvk_conn.version < HVK_VMBUS_WIN10_V4_1)
+		return -EOPNOTSUPP;
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	mutex_lock(&ch->lock);
+	ret = -ENODEV;
+	if (ch->state != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
+		goto out;
+	ret = 0;
+	if (ch->target_cpu == cpu)
+		goto out;
+	m.hdr.msgtype = HVK_CHANMSG_MODIFYCHANNEL;
+	m.child_relid = ch->relid;
+	m.target_vp = cpu;
+	if (hvk_conn.version >= HVK_VMBUS_WIN10_V5_3) {
+		hvk_xact_start(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch->relid);
+		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+		r = (const void *)x.buf;
+		if (!ret && r->status) {
+			dev_err_ratelimited(&ch->hdev->dev, "host refused to move channel %u to CPU %u: status %#x\n",
+					    ch->relid, cpu, r->status);
+			ret = -EIO;
+		}
+	} else {
+		ret = hvk_post(hvk_conn.msg_conn_id, &m, sizeof(m));
+	}
+	if (!ret)
+		WRITE_ONCE(ch->target_cpu, cpu);
+out:
+	mutex_unlock(&ch->lock);
+	return ret;
+}
 
 static void hvk_ring_broken(struct hvk_channel *ch, const struct hvk_ring *r, const char *dir)
 {

@@ -74,6 +74,12 @@ struct hvk_channel {
 	bool dedicated_interrupt;
 	struct hvk_device *hdev;	/* primary: its device */
 	struct hvk_channel *primary;	/* sub-channel: its primary */
+	/* Primary: the driver's sub-channel hooks; under sc_lock. */
+	struct mutex sc_lock;
+	void (*sc_added)(struct hvk_channel *sc, void *ctx);
+	void (*sc_removed)(struct hvk_channel *sc, void *ctx);
+	void *sc_ctx;
+	bool sc_live;			/* sub-channel: sc_added ran for it */
 
 	/*
 	 * lock (a mutex) serialises open, close and rescind of this channel
@@ -133,6 +139,7 @@ void hvk_msg_receive(const struct hvk_hv_message *slot);
 void hvk_chan_offer(const struct hvk_msg_offer *m);
 void hvk_chan_rescind(u32 relid);
 void hvk_chan_event(u32 relid);
+int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu);
 void hvk_chan_remove_all(void);
 u32 hvk_chan_max_relid(void);
 

@@ -14,6 +14,7 @@
 #include <linux/mod_devicetable.h>
 #include <linux/uuid.h>
 #include <hvkit/ring.h>
+#include <hvkit/vmbus.h>
 
 struct hvk_channel;
 struct hvk_kvec;
@@ -86,7 +87,28 @@ static inline void hvk_device_put(struct hvk_device *hdev)
  */
 int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 		     const void *userdata, u32 userdata_len, hvk_channel_cb cb, void *ctx);
+/*
+ * Closing is two steps, so that no reader touches a freed ring: first
+ * hvk_channel_stop_callbacks() (no callback runs once it returns), then
+ * the driver stops the work its callback scheduled, then
+ * hvk_channel_close(), which waits for senders in flight and frees the
+ * rings. close() alone also stops callbacks, for drivers that defer
+ * nothing.
+ */
+void hvk_channel_stop_callbacks(struct hvk_channel *ch);
 void hvk_channel_close(struct hvk_channel *ch);
+u16 hvk_channel_subidx(struct hvk_channel *ch);
+
+/*
+ * Sub-channels of a primary channel. @added runs for each sub-channel the
+ * host offers (and at once for those already offered), @removed before
+ * one goes (rescind, or the device's removal); both on the core's device
+ * workqueue, where they may sleep and open or close the sub-channel.
+ * Clear with NULLs before the primary's driver goes away.
+ */
+void hvk_channel_set_subchannel_cbs(struct hvk_channel *primary,
+				    void (*added)(struct hvk_channel *sc, void *ctx),
+				    void (*removed)(struct hvk_channel *sc, void *ctx), void *ctx);
 /*
  * @cb runs, in atomic context, when the host rescinds the channel, so a
  * driver can wake whoever waits on the host; the device's removal follows.

@@ -17,6 +17,7 @@
 enum hvk_echo_op {
 	HVK_ECHO_DATA = 1,		/* the host returns the packet as it is */
 	HVK_ECHO_GPADL_CHECK = 2,	/* the host checks a GPADL's bytes */
+	HVK_ECHO_SUBCHANNELS = 3,	/* the host offers sub-channels */
 };
 
 struct hvk_echo_hdr {
@@ -34,6 +35,13 @@ struct hvk_echo_gpadl_check {
 	u32 size;
 	u32 seed;
 	u32 status;		/* reply: 0 ok, 1 wrong bytes, 2 no such GPADL */
+};
+
+/* Asks for up to @count sub-channels; the reply says how many will come. */
+struct hvk_echo_subchannels {
+	struct hvk_echo_hdr hdr;
+	u32 count;
+	u32 reserved;
 };
 
 static inline u8 hvk_echo_pattern(u32 seed, u32 i)

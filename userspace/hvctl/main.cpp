@@ -262,7 +262,7 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		return genl_failure(nl.error(), "sim list");
 	struct Row {
 		std::string type, instance;
-		uint32_t relid, channels, open;
+		uint32_t relid, channels, open, cpu;
 		uint64_t in, out;
 	};
 	std::vector<Row> rows;
@@ -271,8 +271,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	auto e = nl.request(HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
 		rows.push_back({a[HVSIM_A_TYPE] ? nla_get_string(a[HVSIM_A_TYPE]) : "",
 				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
-				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u64(a[HVSIM_A_PKTS_IN]),
-				u64(a[HVSIM_A_PKTS_OUT])});
+				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u32(a[HVSIM_A_CPU]),
+				u64(a[HVSIM_A_PKTS_IN]), u64(a[HVSIM_A_PKTS_OUT])});
 	});
 	if (e.err)
 		return genl_failure(e, "sim list");
@@ -280,19 +280,19 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++) {
 			const auto &r = rows[i];
-			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"packets_in\":%llu,\"packets_out\":%llu}",
+			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu}",
 				    i ? "," : "", json_str(r.type).c_str(), json_str(r.instance).c_str(),
-				    r.relid, r.channels, r.open, static_cast<unsigned long long>(r.in),
+				    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
 				    static_cast<unsigned long long>(r.out));
 		}
 		std::printf("]\n");
 		return 0;
 	}
-	std::printf("%-6s %-36s %5s %8s %4s %12s %12s\n", "TYPE", "INSTANCE", "RELID", "CHANNELS", "OPEN",
-		    "PKTS_IN", "PKTS_OUT");
+	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s\n", "TYPE", "INSTANCE", "RELID", "CHANNELS",
+		    "OPEN", "CPU", "PKTS_IN", "PKTS_OUT");
 	for (const auto &r : rows)
-		std::printf("%-6s %-36s %5u %8u %4u %12llu %12llu\n", r.type.c_str(), r.instance.c_str(),
-			    r.relid, r.channels, r.open, static_cast<unsigned long long>(r.in),
+		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu\n", r.type.c_str(), r.instance.c_str(),
+			    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
 			    static_cast<unsigned long long>(r.out));
 	return 0;
 }

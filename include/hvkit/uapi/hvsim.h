@@ -36,6 +36,7 @@ enum hvsim_attr {
 	HVSIM_A_FAULT_NAME,	/* string */
 	HVSIM_A_HITS,		/* u32: times the fault fired */
 	HVSIM_A_PAD,
+	HVSIM_A_CPU,		/* u32: the CPU the host signals (primary) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
