@@ -63,7 +63,12 @@ static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_cont
 	} else if (v >= HVK_VMBUS_WIN10_V5 && m->msg_sint != HVK_VMBUS_SINT) {
 		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT asks for SINT %u, not %u: refused\n",
 				   m->msg_sint, HVK_VMBUS_SINT);
+	} else if (m->target_vcpu >= nr_cpu_ids || !cpu_online(m->target_vcpu)) {
+		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT names VP %u, which is not online: refused\n",
+				   m->target_vcpu);
 	} else if (sim_accepts(v)) {
+		/* Messages go where the guest asked; nothing is in flight yet. */
+		WRITE_ONCE(sim.msg_cpu, m->target_vcpu);
 		r.version_supported = 1;
 		sim.version = v;
 		sim.msg_conn_id = v >= HVK_VMBUS_WIN10_V5 ? SIM_MSG_CONN_ID : HVK_CONN_ID_MESSAGE;

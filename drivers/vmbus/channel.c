@@ -299,6 +299,22 @@ static void hvk_chan_signal(struct hvk_channel *ch)
 		ops->signal_event(ch->sig_conn_id, ch->relid);
 }
 
+bool hvk_cpu_busy(unsigned int cpu)
+{
+	struct hvk_channel *ch;
+	bool busy = cpu == HVK_CONNECT_CPU && READ_ONCE(hvk_conn.ops);
+	u32 r;
+
+	rcu_read_lock();
+	for (r = 1; !busy && r <= hvk_chan_max_relid(); r++) {
+		ch = rcu_dereference(hvk_relids[r]);
+		busy = ch && READ_ONCE(ch->state) == HVK_CHAN_OPEN && READ_ONCE(ch->target_cpu) == cpu;
+	}
+	rcu_read_unlock();
+	return busy;
+}
+EXPORT_SYMBOL_GPL(hvk_cpu_busy);
+
 static u32 hvk_pick_cpu(void)
 {
 	unsigned int n = atomic_inc_return(&hvk_next_cpu);
@@ -365,7 +381,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	m.child_relid = ch->relid;
 	m.openid = ch->relid;
 	m.ringbuffer_gpadl = ch->ring_gpadl.handle;
-	m.target_vp = ch->target_cpu;
+	m.target_vp = hvk_vp(ch->target_cpu);
 	m.downstream_page_offset = send_size >> PAGE_SHIFT;
 	if (userdata_len)
 		memcpy(m.userdata, userdata, userdata_len);
@@ -516,7 +532,7 @@ int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
 		goto out;
 	m.hdr.msgtype = HVK_CHANMSG_MODIFYCHANNEL;
 	m.child_relid = ch->relid;
-	m.target_vp = cpu;
+	m.target_vp = hvk_vp(cpu);
 	if (hvk_conn.version >= HVK_VMBUS_WIN10_V5_3) {
 		hvk_xact_start(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch->relid);
 		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));

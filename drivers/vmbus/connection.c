@@ -27,6 +27,14 @@ static const u32 hvk_versions[] = {
 
 struct hvk_conn hvk_conn;
 
+/* The hypervisor's VP number of @cpu. */
+u32 hvk_vp(unsigned int cpu)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+
+	return ops && ops->vp_index ? ops->vp_index(cpu) : cpu;
+}
+
 /* Post a message, retrying while the host asks us to (-EAGAIN). */
 int hvk_post(u32 conn_id, const void *msg, u32 len)
 {
@@ -54,7 +62,7 @@ static int hvk_negotiate(u32 version)
 
 	m.hdr.msgtype = HVK_CHANMSG_INITIATE_CONTACT;
 	m.version_requested = version;
-	m.target_vcpu = 0;	/* messages arrive on the VP of CPU 0 */
+	m.target_vcpu = hvk_vp(HVK_CONNECT_CPU);	/* messages arrive there */
 	if (version >= HVK_VMBUS_WIN10_V5) {
 		/* 5.0 on: the SINT travels in the message, on connection 4. */
 		m.msg_sint = HVK_VMBUS_SINT;

@@ -13,6 +13,9 @@
 #include "hvk_vmbus.h"
 #include "transport.h"
 
+/* Control messages arrive on this CPU; it cannot go offline. */
+#define HVK_CONNECT_CPU		0
+
 /* The connection to the host (connection.c). */
 struct hvk_conn {
 	/*
@@ -134,6 +137,7 @@ int hvk_chan_init(void);
 void hvk_chan_exit(void);
 
 int hvk_post(u32 conn_id, const void *msg, u32 len);
+u32 hvk_vp(unsigned int cpu);
 void hvk_msg_receive(const struct hvk_hv_message *slot);
 
 void hvk_chan_offer(const struct hvk_msg_offer *m);

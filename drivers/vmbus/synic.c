@@ -24,6 +24,13 @@ struct hvk_hv_message *hvk_synic_msg_slot(unsigned int cpu)
 }
 EXPORT_SYMBOL_GPL(hvk_synic_msg_slot);
 
+void hvk_synic_pages(unsigned int cpu, void **msg_page, void **event_page)
+{
+	*msg_page = per_cpu(hvk_synic, cpu).msg_page;
+	*event_page = per_cpu(hvk_synic, cpu).event_page;
+}
+EXPORT_SYMBOL_GPL(hvk_synic_pages);
+
 unsigned long *hvk_synic_event_bits(unsigned int cpu)
 {
 	return per_cpu(hvk_synic, cpu).event_page +

@@ -23,11 +23,17 @@ struct hvk_transport_ops {
 	int (*post_msg)(u32 conn_id, const void *msg, u32 len);
 	void (*signal_event)(u32 conn_id, u32 relid);
 	void (*eom)(void);
+	/* The hypervisor's number for @cpu; NULL: the same number. */
+	u32 (*vp_index)(unsigned int cpu);
 };
 
 /* The core's SynIC pages of @cpu: the SINT2 message slot, the event bits. */
 struct hvk_hv_message *hvk_synic_msg_slot(unsigned int cpu);
 unsigned long *hvk_synic_event_bits(unsigned int cpu);
+/* Both pages of @cpu, for a transport that hands them to the hypervisor. */
+void hvk_synic_pages(unsigned int cpu, void **msg_page, void **event_page);
+/* A CPU the connection or an open channel still interrupts. */
+bool hvk_cpu_busy(unsigned int cpu);
 
 /* Host to guest: the hypervisor interrupt, in hard interrupt context. */
 void hvk_vmbus_isr(void);

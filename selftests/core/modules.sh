@@ -8,6 +8,20 @@ mods=$(hvk_modules)
 set -- $mods
 tap_plan $(($# * 2))
 for m in $mods; do
+	if [ "$m" = hvkit_hyperv ]; then
+		# No Hyper-V under TCG: it must say so and leave nothing behind.
+		mark="hvk-hv-$$"
+		echo "$mark" >/dev/kmsg
+		modprobe hvkit_hyperv 2>/dev/null &&
+			tap_fail "hvkit_hyperv refuses to load without Hyper-V" "it loaded" ||
+			tap_ok "hvkit_hyperv refuses to load without Hyper-V"
+		dmesg | awk -v m="$mark" 'index($0, m) { on = 1; next } on' | grep -q "not running on Hyper-V" &&
+			! grep -q "^hvkit_hyperv " /proc/modules &&
+			tap_ok "hvkit_hyperv says why and leaves nothing loaded" ||
+			tap_fail "hvkit_hyperv says why and leaves nothing loaded" "$(dmesg | tail -n 3)"
+		modprobe -r hvkit_vmbus 2>/dev/null
+		continue
+	fi
 	err=
 	i=0
 	while [ $i -lt "$loops" ]; do

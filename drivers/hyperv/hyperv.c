@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvkit_hyperv: the VMBus transport for real Hyper-V (and for QEMU/KVM with
+ * hv-synic and -device vmbus-bridge). It points each CPU's SynIC at the
+ * core's message and event pages, takes the hypervisor callback vector,
+ * and posts messages and signals events with hypercalls.
+ *
+ * Not for isolated (SEV-SNP, TDX) guests yet: those need the pages
+ * decrypted and hypercalls through the GHCB/TDCALL, and the module refuses
+ * to load there. Facts: Hyper-V TLFS (SynIC, HvPostMessage, HvSignalEvent).
+ */
+#include <linux/cpuhotplug.h>
+#include <linux/device.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <asm/mshyperv.h>
+#include <asm/msr.h>
+#include "tlfs.h"
+#include "transport.h"
+
+static enum cpuhp_state hvk_hv_cpuhp;
+static struct device *hvk_hv_root;
+
+static int hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
+{
+	struct hvk_post_message_input *in;
+	unsigned long flags;
+	u64 status;
+
+	if (len > sizeof(in->payload))
+		return -EMSGSIZE;
+	local_irq_save(flags);
+	in = *this_cpu_ptr(hyperv_pcpu_input_arg);
+	in->connection_id = conn_id;
+	in->reserved = 0;
+	in->message_type = HVK_HVMSG_CHANNEL;
+	in->payload_size = len;
+	memcpy(in->payload, msg, len);
+	status = hv_do_hypercall(HVK_HVCALL_POST_MESSAGE, in, NULL) & HVK_HV_STATUS_MASK;
+	local_irq_restore(flags);
+
+	switch (status) {
+	case HVK_HV_STATUS_SUCCESS:
+		return 0;
+	case HVK_HV_STATUS_INSUFFICIENT_MEMORY:
+	case HVK_HV_STATUS_INSUFFICIENT_BUFFERS:
+	case HVK_HV_STATUS_INVALID_CONNECTION_ID:	/* the host is not ready yet */
+		return -EAGAIN;
+	default:
+		pr_err_ratelimited("hvkit_hyperv: HvPostMessage failed: status %#llx\n", status);
+		return -EIO;
+	}
+}
+
+static void hvk_hv_signal_event(u32 conn_id, u32 relid)
+{
+	hv_do_fast_hypercall8(HVK_HVCALL_SIGNAL_EVENT, conn_id);
+}
+
+static void hvk_hv_eom(void)
+{
+	wrmsrl(HVK_MSR_EOM, 0);
+}
+
+static u32 hvk_hv_vp_index(unsigned int cpu)
+{
+	return hv_vp_index[cpu];
+}
+
+static const struct hvk_transport_ops hvk_hv_ops = {
+	.name = "Hyper-V",
+	.post_msg = hvk_hv_post_msg,
+	.signal_event = hvk_hv_signal_event,
+	.eom = hvk_hv_eom,
+	.vp_index = hvk_hv_vp_index,
+};
+
+/* The hypervisor callback vector: hard interrupt context, EOI by the kernel. */
+static void hvk_hv_isr(void)
+{
+	hvk_vmbus_isr();
+}
+
+/* A CPU comes up: point its SynIC at the core's pages and unmask SINT2. */
+static int hvk_hv_cpu_online(unsigned int cpu)
+{
+	void *msg_page, *event_page;
+	u64 v;
+
+	hvk_synic_pages(cpu, &msg_page, &event_page);
+	rdmsrl(HVK_MSR_SIMP, v);
+	wrmsrl(HVK_MSR_SIMP, (v & ~HVK_PAGE_GPA_MASK) | virt_to_phys(msg_page) | HVK_SIMP_ENABLE);
+	rdmsrl(HVK_MSR_SIEFP, v);
+	wrmsrl(HVK_MSR_SIEFP, (v & ~HVK_PAGE_GPA_MASK) | virt_to_phys(event_page) | HVK_SIMP_ENABLE);
+
+	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+	v &= ~(HVK_SINT_VECTOR_MASK | HVK_SINT_MASKED | HVK_SINT_AUTO_EOI);
+	v |= HYPERVISOR_CALLBACK_VECTOR;
+	if (!(ms_hyperv.hints & HVK_HINT_DEPRECATING_AEOI))
+		v |= HVK_SINT_AUTO_EOI;
+	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+
+	rdmsrl(HVK_MSR_SCONTROL, v);
+	wrmsrl(HVK_MSR_SCONTROL, v | HVK_SCONTROL_ENABLE);
+	return 0;
+}
+
+/* A CPU goes down: only when no channel still interrupts it. */
+static int hvk_hv_cpu_offline(unsigned int cpu)
+{
+	u64 v;
+
+	if (hvk_cpu_busy(cpu))
+		return -EBUSY;
+	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
+	rdmsrl(HVK_MSR_SIMP, v);
+	wrmsrl(HVK_MSR_SIMP, v & ~HVK_SIMP_ENABLE);
+	rdmsrl(HVK_MSR_SIEFP, v);
+	wrmsrl(HVK_MSR_SIEFP, v & ~HVK_SIMP_ENABLE);
+	return 0;
+}
+
+static int __init hvk_hv_init(void)
+{
+	int ret;
+
+	if (!hv_is_hyperv_initialized()) {
+		pr_info("hvkit_hyperv: not running on Hyper-V (use hvkit_sim to simulate one)\n");
+		return -ENODEV;
+	}
+	if (hv_is_isolation_supported()) {
+		pr_err("hvkit_hyperv: isolated (SEV-SNP/TDX) guests are not supported yet\n");
+		return -EOPNOTSUPP;
+	}
+	hvk_hv_root = root_device_register("hvkit_hyperv");
+	if (IS_ERR(hvk_hv_root))
+		return PTR_ERR(hvk_hv_root);
+	hv_setup_vmbus_handler(hvk_hv_isr);
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvkit/synic:online",
+				hvk_hv_cpu_online, hvk_hv_cpu_offline);
+	if (ret < 0)
+		goto err_handler;
+	hvk_hv_cpuhp = ret;
+	ret = hvk_transport_register(&hvk_hv_ops, hvk_hv_root);
+	if (ret)
+		goto err_cpuhp;
+	return 0;
+
+err_cpuhp:
+	cpuhp_remove_state(hvk_hv_cpuhp);
+err_handler:
+	hv_remove_vmbus_handler();
+	root_device_unregister(hvk_hv_root);
+	return ret;
+}
+
+static void __exit hvk_hv_exit(void)
+{
+	hvk_transport_unregister(&hvk_hv_ops);
+	cpuhp_remove_state(hvk_hv_cpuhp);
+	hv_remove_vmbus_handler();
+	root_device_unregister(hvk_hv_root);
+}
+
+module_init(hvk_hv_init);
+module_exit(hvk_hv_exit);
+MODULE_DESCRIPTION("hvkit VMBus transport for Hyper-V (SynIC and hypercalls)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few Hyper-V TLFS facts the SynIC transport needs. Defined here,
+ * under our own names, because their home in the kernel's headers moved
+ * (asm/hyperv-tlfs.h, then include/hyperv/hvgdk_mini.h in 6.14).
+ */
+#ifndef _HVK_TLFS_H
+#define _HVK_TLFS_H
+
+#include <linux/bits.h>
+
+/* Synthetic MSRs (x64). */
+#define HVK_MSR_SCONTROL	0x40000080
+#define HVK_MSR_SIEFP		0x40000082
+#define HVK_MSR_SIMP		0x40000083
+#define HVK_MSR_EOM		0x40000084
+#define HVK_MSR_SINT0		0x40000090
+
+#define HVK_SCONTROL_ENABLE	BIT_ULL(0)
+#define HVK_SIMP_ENABLE		BIT_ULL(0)	/* also SIEFP */
+#define HVK_PAGE_GPA_MASK	(~0xfffULL)
+#define HVK_SINT_VECTOR_MASK	0xffULL
+#define HVK_SINT_MASKED		BIT_ULL(16)
+#define HVK_SINT_AUTO_EOI	BIT_ULL(17)
+
+/* Hypercalls. */
+#define HVK_HVCALL_POST_MESSAGE		0x005c
+#define HVK_HVCALL_SIGNAL_EVENT		0x005d
+#define HVK_HV_STATUS_MASK		0xffffULL
+#define HVK_HV_STATUS_SUCCESS		0
+#define HVK_HV_STATUS_INSUFFICIENT_MEMORY	11
+#define HVK_HV_STATUS_INVALID_CONNECTION_ID	18
+#define HVK_HV_STATUS_INSUFFICIENT_BUFFERS	19
+
+/* ms_hyperv.hints: the hypervisor prefers explicit EOI to auto EOI. */
+#define HVK_HINT_DEPRECATING_AEOI	BIT(9)
+
+/* HvPostMessage input, in the per-CPU hypercall input page. */
+struct hvk_post_message_input {
+	u32 connection_id;
+	u32 reserved;
+	u32 message_type;
+	u32 payload_size;
+	u64 payload[30];
+} __packed;
+
+#endif /* _HVK_TLFS_H */
