@@ -45,8 +45,12 @@ vm: modules userspace
 		$(if $(SCRIPT),--script "$(SCRIPT)",--shell)
 
 ## make bench       benchmarks, printed as ratios against a same-run baseline
-bench: userspace
-	@build/user/tests/hvkit_bench_ring --benchmark_min_time=0.5
+bench: modules userspace
+	@echo "== host: ring buffer, two threads, against memcpy"
+	@build/user/tests/hvkit_bench_ring --benchmark_min_time=0.3 --benchmark_repetitions=3 \
+		--benchmark_report_aggregates_only=true 2>/dev/null | sed -n '/^ring/,$$p'
+	@echo; echo "== guest ($$(scripts/kdir.sh --krel)): echo over VMBus, against in-kernel memcpy"
+	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --script scripts/bench-guest.sh
 
 ## make sparse      sparse (C=2) over every module; fails on any warning
 sparse: deps
