@@ -26,6 +26,7 @@ static int hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
 	struct hvk_post_message_input *in;
 	unsigned long flags;
 	u64 status;
+	int ret;
 
 	if (len > sizeof(in->payload))
 		return -EMSGSIZE;
@@ -36,20 +37,14 @@ static int hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
 	in->message_type = HVK_HVMSG_CHANNEL;
 	in->payload_size = len;
 	memcpy(in->payload, msg, len);
-	status = hv_do_hypercall(HVK_HVCALL_POST_MESSAGE, in, NULL) & HVK_HV_STATUS_MASK;
+	status = hv_do_hypercall(HVK_HVCALL_POST_MESSAGE, in, NULL);
 	local_irq_restore(flags);
 
-	switch (status) {
-	case HVK_HV_STATUS_SUCCESS:
-		return 0;
-	case HVK_HV_STATUS_INSUFFICIENT_MEMORY:
-	case HVK_HV_STATUS_INSUFFICIENT_BUFFERS:
-	case HVK_HV_STATUS_INVALID_CONNECTION_ID:	/* the host is not ready yet */
-		return -EAGAIN;
-	default:
-		pr_err_ratelimited("hvkit_hyperv: HvPostMessage failed: status %#llx\n", status);
-		return -EIO;
-	}
+	ret = hvk_post_status(status);
+	if (ret == -EIO)
+		pr_err_ratelimited("hvkit_hyperv: HvPostMessage failed: status %#llx\n",
+				   status & HVK_HV_STATUS_MASK);
+	return ret;
 }
 
 static void hvk_hv_signal_event(u32 conn_id, u32 relid)
@@ -89,17 +84,13 @@ static int hvk_hv_cpu_online(unsigned int cpu)
 
 	hvk_synic_pages(cpu, &msg_page, &event_page);
 	rdmsrl(HVK_MSR_SIMP, v);
-	wrmsrl(HVK_MSR_SIMP, (v & ~HVK_PAGE_GPA_MASK) | virt_to_phys(msg_page) | HVK_SIMP_ENABLE);
+	wrmsrl(HVK_MSR_SIMP, hvk_page_msr(v, virt_to_phys(msg_page), true));
 	rdmsrl(HVK_MSR_SIEFP, v);
-	wrmsrl(HVK_MSR_SIEFP, (v & ~HVK_PAGE_GPA_MASK) | virt_to_phys(event_page) | HVK_SIMP_ENABLE);
-
+	wrmsrl(HVK_MSR_SIEFP, hvk_page_msr(v, virt_to_phys(event_page), true));
 	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
-	v &= ~(HVK_SINT_VECTOR_MASK | HVK_SINT_MASKED | HVK_SINT_AUTO_EOI);
-	v |= HYPERVISOR_CALLBACK_VECTOR;
-	if (!(ms_hyperv.hints & HVK_HINT_DEPRECATING_AEOI))
-		v |= HVK_SINT_AUTO_EOI;
-	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
-
+	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT,
+	       hvk_sint_msr(v, HYPERVISOR_CALLBACK_VECTOR,
+			    !(ms_hyperv.hints & HVK_HINT_DEPRECATING_AEOI)));
 	rdmsrl(HVK_MSR_SCONTROL, v);
 	wrmsrl(HVK_MSR_SCONTROL, v | HVK_SCONTROL_ENABLE);
 	return 0;
@@ -115,9 +106,9 @@ static int hvk_hv_cpu_offline(unsigned int cpu)
 	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
 	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
 	rdmsrl(HVK_MSR_SIMP, v);
-	wrmsrl(HVK_MSR_SIMP, v & ~HVK_SIMP_ENABLE);
+	wrmsrl(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
 	rdmsrl(HVK_MSR_SIEFP, v);
-	wrmsrl(HVK_MSR_SIEFP, v & ~HVK_SIMP_ENABLE);
+	wrmsrl(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
 	return 0;
 }
 

@@ -7,7 +7,7 @@
 #ifndef _HVK_TLFS_H
 #define _HVK_TLFS_H
 
-#include <linux/bits.h>
+#include <hvkit/port.h>
 
 /* Synthetic MSRs (x64). */
 #define HVK_MSR_SCONTROL	0x40000080
@@ -16,12 +16,12 @@
 #define HVK_MSR_EOM		0x40000084
 #define HVK_MSR_SINT0		0x40000090
 
-#define HVK_SCONTROL_ENABLE	BIT_ULL(0)
-#define HVK_SIMP_ENABLE		BIT_ULL(0)	/* also SIEFP */
+#define HVK_SCONTROL_ENABLE	0x1ULL
+#define HVK_SIMP_ENABLE		0x1ULL		/* also SIEFP */
 #define HVK_PAGE_GPA_MASK	(~0xfffULL)
 #define HVK_SINT_VECTOR_MASK	0xffULL
-#define HVK_SINT_MASKED		BIT_ULL(16)
-#define HVK_SINT_AUTO_EOI	BIT_ULL(17)
+#define HVK_SINT_MASKED		(1ULL << 16)
+#define HVK_SINT_AUTO_EOI	(1ULL << 17)
 
 /* Hypercalls. */
 #define HVK_HVCALL_POST_MESSAGE		0x005c
@@ -33,7 +33,7 @@
 #define HVK_HV_STATUS_INSUFFICIENT_BUFFERS	19
 
 /* ms_hyperv.hints: the hypervisor prefers explicit EOI to auto EOI. */
-#define HVK_HINT_DEPRECATING_AEOI	BIT(9)
+#define HVK_HINT_DEPRECATING_AEOI	(1U << 9)
 
 /* HvPostMessage input, in the per-CPU hypercall input page. */
 struct hvk_post_message_input {
@@ -43,5 +43,37 @@ struct hvk_post_message_input {
 	u32 payload_size;
 	u64 payload[30];
 } __packed;
+HVK_WIRE_SIZE(struct hvk_post_message_input, 256);
+
+/*
+ * The register values, pure so that the host tests check them: reserved
+ * bits of the old value are kept, as the TLFS asks.
+ */
+static inline u64 hvk_page_msr(u64 old, u64 gpa, bool enable)
+{
+	return (old & ~HVK_PAGE_GPA_MASK & ~HVK_SIMP_ENABLE) | (gpa & HVK_PAGE_GPA_MASK) |
+	       (enable ? HVK_SIMP_ENABLE : 0);
+}
+
+static inline u64 hvk_sint_msr(u64 old, u8 vector, bool auto_eoi)
+{
+	old &= ~(HVK_SINT_VECTOR_MASK | HVK_SINT_MASKED | HVK_SINT_AUTO_EOI);
+	return old | vector | (auto_eoi ? HVK_SINT_AUTO_EOI : 0);
+}
+
+/* HvPostMessage's status as an errno: -EAGAIN where a retry may succeed. */
+static inline int hvk_post_status(u64 result)
+{
+	switch (result & HVK_HV_STATUS_MASK) {
+	case HVK_HV_STATUS_SUCCESS:
+		return 0;
+	case HVK_HV_STATUS_INSUFFICIENT_MEMORY:
+	case HVK_HV_STATUS_INSUFFICIENT_BUFFERS:
+	case HVK_HV_STATUS_INVALID_CONNECTION_ID:	/* the host is not ready yet */
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
 
 #endif /* _HVK_TLFS_H */
