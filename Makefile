@@ -10,7 +10,7 @@
 KVER ?= 6.12
 export KVER KDIR T V
 
-.PHONY: all help deps modules userspace check demo vm bench sparse fuzz clean
+.PHONY: all help deps modules userspace check demo vm bench sparse fuzz clean debug-kernel check-debug
 
 all: modules userspace
 
@@ -59,6 +59,14 @@ sparse: deps
 ## make fuzz        build the libFuzzer targets and run each FUZZ_SECONDS (60)
 fuzz: deps
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-60}
+
+## make debug-kernel  build (once, cached) a 6.12 kernel with KASAN, lockdep, kmemleak, KUnit
+debug-kernel:
+	@scripts/debug-kernel.sh
+
+## make check-debug  the guest selftests on the debug kernel; fails on any report
+check-debug:
+	@scripts/check-debug.sh
 
 ## make clean       remove build/ (the kernel image cache stays)
 clean:

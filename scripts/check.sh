@@ -62,6 +62,10 @@ step "sparse (C=2) is clean on ${krel_of_series[$primary]}" sparse.log \
 step "userspace builds (C++20, -Wall -Wextra -Werror)" userspace.log \
 	scripts/build-user.sh -DHVKIT_WERROR=ON
 
+step "clang-tidy is clean on userspace (.clang-tidy)" tidy.log \
+	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/main.cpp 2>&1) ||
+		{ echo "$out" | grep -E "^/.*(warning|error):" -A3; exit 1; }'
+
 echo "== host tests"
 if [ -x build/user/tests/hvkit_unit_tests ]; then
 	ctest --test-dir build/user --output-on-failure -j"$(nproc)" >"$logs/ctest.log" 2>&1

@@ -32,7 +32,7 @@ src=$cache/src
 out=$cache/build
 
 if [ ! -f "$cache/.built" ]; then
-	log "building the debug kernel (about 25 minutes on 2 cores; cached in $cache)"
+	log "building the debug kernel (about 10 minutes on 2 cores; cached in $cache)"
 	rm -rf "$cache"
 	mkdir -p "$src" "$out"
 	tar -xf "$tarball" -C "$src" --strip-components=1

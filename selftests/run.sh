@@ -64,7 +64,7 @@ cp "$top/selftests/lib/tap.sh" "$ov/hvkit/lib/"
 tests=()
 if [ "$mode" = tests ]; then
 	[ -n "$dirs" ] || dirs=$(cd "$top/selftests" && for d in */; do
-		case "$d" in guest/|lib/|kmod/|harness/|host/) ;; *) echo "${d%/}" ;; esac
+		case "$d" in guest/|lib/|kmod/|harness*/|host/) ;; *) echo "${d%/}" ;; esac
 	done)
 	for d in $dirs; do
 		for src in "$top/selftests/$d"/* "$top/build/user/selftests/$d"/*; do
@@ -132,11 +132,13 @@ if [ -z "$done_line" ]; then
 		problems+=("guest stopped without reporting (QEMU exit $qrc: a panic, or a crash)")
 	fi
 fi
-# Bits other than O (out-of-tree, 4096) and E (unsigned, 8192).
-if [ -n "$tainted" ] && [ $((tainted & ~12288)) -ne 0 ]; then
-	problems+=("kernel tainted=$tainted (only 12288, out-of-tree and unsigned modules, is allowed)")
+# Bits other than O (out-of-tree, 4096), E (unsigned, 8192) and N (an
+# in-kernel test ran, 262144: KUnit sets it).
+allowed_taint=$((4096 | 8192 | 262144))
+if [ -n "$tainted" ] && [ $((tainted & ~allowed_taint)) -ne 0 ]; then
+	problems+=("kernel tainted=$tainted (only out-of-tree, unsigned-module and test taints are allowed)")
 fi
-bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|kmemleak:|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called'
+bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:'
 kbad=$(grep -naE "$bad_re" "$work/console.log" | head -n 5 || true)
 [ -z "$kbad" ] || problems+=("kernel log reports a problem")
 

@@ -164,3 +164,21 @@ TEST(ChannelMessages, RepliesNamingARelidAreChecked)
 	g.child_relid = 1;
 	EXPECT_EQ(nullptr, hvk_chanmsg_check(&g, sizeof(g)));
 }
+
+TEST(Gpadl, EveryPageGoesOutOnceInHeaderAndBodies)
+{
+	EXPECT_EQ(26u, hvk_gpadl_msg_pfns(26, 0));
+	EXPECT_EQ(0u, hvk_gpadl_msg_pfns(26, 1));
+	EXPECT_EQ(1u, hvk_gpadl_msg_pfns(27, 1));
+	for (u32 npfns = 1; npfns <= 8190; npfns++) {
+		u32 total = 0, msg = 0, n;
+		while ((n = hvk_gpadl_msg_pfns(npfns, msg))) {
+			EXPECT_LE(n, msg ? 28u : 26u);
+			total += n;
+			msg++;
+		}
+		ASSERT_EQ(npfns, total) << npfns;
+		// One header, then full bodies but the last.
+		ASSERT_EQ(npfns <= 26 ? 1u : 1u + (npfns - 26 + 27) / 28, msg) << npfns;
+	}
+}

@@ -34,12 +34,12 @@ static u64 *hvk_gpadl_pfns(void *buf, u32 npfns)
 
 int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpadl *g)
 {
-	u8 msg[HVK_MESSAGE_PAYLOAD] __aligned(8);
-	struct hvk_msg_gpadl_header *h = (void *)msg;
-	struct hvk_msg_gpadl_body *b = (void *)msg;
+	u8 mbuf[HVK_MESSAGE_PAYLOAD] __aligned(8);
+	struct hvk_msg_gpadl_header *h = (void *)mbuf;
+	struct hvk_msg_gpadl_body *b = (void *)mbuf;
 	const struct hvk_msg_gpadl_created *r;
 	struct hvk_gpa_range *range;
-	u32 npfns, n, done, handle, status;
+	u32 npfns, n, done, handle, status, msg;
 	struct hvk_xact x;
 	u64 *pfns;
 	int ret;
@@ -58,7 +58,7 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 		return -ENOMEM;
 	handle = atomic_inc_return(&hvk_next_gpadl);
 
-	memset(msg, 0, sizeof(msg));
+	memset(mbuf, 0, sizeof(mbuf));
 	h->hdr.msgtype = HVK_CHANMSG_GPADL_HEADER;
 	h->child_relid = ch->relid;
 	h->gpadl = handle;
@@ -67,20 +67,19 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 	range = (void *)h->range_buf;
 	range->byte_count = size;
 	range->byte_offset = 0;
-	n = min_t(u32, npfns, HVK_GPADL_HEADER_PFNS);
+	n = hvk_gpadl_msg_pfns(npfns, 0);
 	memcpy(range->pfn_array, pfns, n * sizeof(u64));
 
 	hvk_xact_start(&x, HVK_CHANMSG_GPADL_CREATED, handle, ch->relid);
-	ret = hvk_post(hvk_conn.msg_conn_id, msg,
+	ret = hvk_post(hvk_conn.msg_conn_id, mbuf,
 		       sizeof(*h) + sizeof(*range) + n * sizeof(u64));
-	for (done = n; !ret && done < npfns; done += n) {
-		memset(msg, 0, sizeof(msg));
+	for (done = n, msg = 1; !ret && (n = hvk_gpadl_msg_pfns(npfns, msg)); done += n, msg++) {
+		memset(mbuf, 0, sizeof(mbuf));
 		b->hdr.msgtype = HVK_CHANMSG_GPADL_BODY;
-		b->msgnumber = done / HVK_GPADL_BODY_PFNS + 1;
+		b->msgnumber = msg;
 		b->gpadl = handle;
-		n = min_t(u32, npfns - done, HVK_GPADL_BODY_PFNS);
 		memcpy(b->pfn, pfns + done, n * sizeof(u64));
-		ret = hvk_post(hvk_conn.msg_conn_id, msg, sizeof(*b) + n * sizeof(u64));
+		ret = hvk_post(hvk_conn.msg_conn_id, mbuf, sizeof(*b) + n * sizeof(u64));
 	}
 	kvfree(pfns);
 	if (ret) {

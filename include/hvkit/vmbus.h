@@ -313,6 +313,24 @@ static inline u32 hvk_chanmsg_min_len(u32 type)
 	}
 }
 
+/*
+ * GPADL splitting: how many page numbers message @msg carries (0 is the
+ * header, then the bodies) for a GPADL of @npfns pages; 0 past the last.
+ */
+static inline u32 hvk_gpadl_msg_pfns(u32 npfns, u32 msg)
+{
+	u32 done;
+
+	if (!msg)
+		return npfns < HVK_GPADL_HEADER_PFNS ? npfns : HVK_GPADL_HEADER_PFNS;
+	if (npfns <= HVK_GPADL_HEADER_PFNS)
+		return 0;
+	done = HVK_GPADL_HEADER_PFNS + (msg - 1) * HVK_GPADL_BODY_PFNS;
+	if (done >= npfns)
+		return 0;
+	return npfns - done < HVK_GPADL_BODY_PFNS ? npfns - done : HVK_GPADL_BODY_PFNS;
+}
+
 /* Sub-channels a device may have (upstream's VRSS_CHANNEL_MAX). */
 #define HVK_MAX_SUBCHANNELS	64
 

@@ -30,15 +30,15 @@ std::optional<Guid> parse_guid(std::string_view t)
 		t = t.substr(1, 36);
 	if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-')
 		return std::nullopt;
-	uint8_t text[16];
+	std::array<uint8_t, 16> text{};
 	size_t pos = 0;
-	for (int i = 0; i < 16; i++) {
+	for (auto &byte : text) {
 		if (t[pos] == '-')
 			pos++;
 		int hi = hexval(t[pos]), lo = hexval(t[pos + 1]);
 		if (hi < 0 || lo < 0)
 			return std::nullopt;
-		text[i] = static_cast<uint8_t>(hi << 4 | lo);
+		byte = static_cast<uint8_t>(hi << 4 | lo);
 		pos += 2;
 	}
 	Guid g;

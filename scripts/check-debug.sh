@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make check-debug: the guest selftests on the debug kernel (KASAN, KFENCE,
+# UBSAN, lockdep, DEBUG_OBJECTS, DEBUG_LIST, kmemleak, hung tasks, KUnit),
+# which fails on any report; then proof that a planted use-after-free and
+# a planted lock inversion are caught. Ends with "N passed, N failed".
+#   T=pattern   only the guest selftests whose name matches
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+cd "$top"
+logs=$top/build/check-debug
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+started=$(date +%s)
+
+step() {
+	local name=$1 log=$logs/$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+		return 0
+	fi
+	echo "not ok - $name (log: ${log#"$top"/})"
+	tail -n 30 "$log" | sed 's/^/    /'
+	failed=$((failed + 1))
+	return 1
+}
+
+scripts/deps.sh >"$logs/deps.log" 2>&1 || { cat "$logs/deps.log"; die "dependencies failed"; }
+t0=$(date +%s)
+out=$(scripts/debug-kernel.sh 2>"$logs/debug-kernel.log") ||
+	{ cat "$logs/debug-kernel.log"; echo "0 passed, 1 failed"; exit 1; }
+read -r krel kdir <<<"$(tail -n1 <<<"$out")"
+echo "== debug kernel $krel ($(( $(date +%s) - t0 ))s to build or find)"
+step "modules build for $krel (W=1, -Werror)" modules.log \
+	scripts/build-modules.sh "$kdir" W=1 KCFLAGS=-Werror
+step "userspace builds" userspace.log scripts/build-user.sh
+
+echo "== guest selftests on $krel"
+t0=$(date +%s)
+selftests/run.sh --krel "$krel" --mem 2048 --timeout 1500 ${T:+--tests "$T"} \
+	--results "$logs/guest.counts" 2>&1 | tee "$logs/guest.log" | grep -vE '^  (ok|not ok) ' || true
+if [ -s "$logs/guest.counts" ]; then
+	read -r p f s <"$logs/guest.counts"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+else
+	echo "not ok - the guest selftests did not run"
+	failed=$((failed + 1))
+fi
+echo "   ($(( $(date +%s) - t0 ))s)"
+
+if [ -z "${T:-}" ]; then
+	caught() {
+		if selftests/run.sh --krel "$krel" --mem 2048 --dir harness_debug >"$logs/planted.out" 2>&1; then
+			echo "the run with planted bugs passed"
+			return 1
+		fi
+		grep -q 'BUG: KASAN: .*use-after-free' "$logs/planted.out" &&
+			grep -q 'possible circular locking dependency' "$logs/planted.out"
+	}
+	step "a planted use-after-free (KASAN) and lock inversion (lockdep) fail the run" planted.log caught ||
+		tail -n 30 "$logs/planted.out"
+fi
+
+echo "== $(( $(date +%s) - started ))s; logs in build/check-debug/"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

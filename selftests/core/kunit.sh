@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The KUnit suites of the core's pure logic (ring, message validation,
+# GPADL splitting), where the kernel has KUnit: make check-debug's kernel.
+. /hvkit/lib/tap.sh
+[ -e /lib/modules/$(uname -r)/extra/hvkit_kunit.ko ] ||
+	tap_skip_all "this kernel has no KUnit (make check-debug runs these)"
+suites="hvkit_ring hvkit_chanmsg hvkit_gpadl"
+tap_plan 3
+modprobe hvkit_kunit
+for s in $suites; do
+	r=/sys/kernel/debug/kunit/$s/results
+	if [ -r $r ] && ! grep -q 'not ok' $r && grep -q "^ok [0-9]* $s" $r; then
+		tap_ok "KUnit suite $s passes"
+	else
+		tap_fail "KUnit suite $s passes" "$(cat $r 2>/dev/null || echo "no results for $s")"
+	fi
+done
+rmmod hvkit_kunit
+tap_done
