@@ -9,25 +9,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 cd "$top"
-logs=$top/build/check-debug
-rm -rf "$logs"
-mkdir -p "$logs"
-passed=0 failed=0 skipped=0
-started=$(date +%s)
-
-step() {
-	local name=$1 log=$logs/$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-		return 0
-	fi
-	echo "not ok - $name (log: ${log#"$top"/})"
-	tail -n 30 "$log" | sed 's/^/    /'
-	failed=$((failed + 1))
-	return 1
-}
+. "$top/scripts/check-lib.sh" check-debug
 
 scripts/deps.sh >"$logs/deps.log" 2>&1 || { cat "$logs/deps.log"; die "dependencies failed"; }
 t0=$(date +%s)
@@ -44,8 +26,7 @@ t0=$(date +%s)
 selftests/run.sh --krel "$krel" --mem 2048 --timeout 1500 ${T:+--tests "$T"} \
 	--results "$logs/guest.counts" 2>&1 | tee "$logs/guest.log" | grep -vE '^  (ok|not ok) ' || true
 if [ -s "$logs/guest.counts" ]; then
-	read -r p f s <"$logs/guest.counts"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	add_counts "$logs/guest.counts"
 else
 	echo "not ok - the guest selftests did not run"
 	failed=$((failed + 1))
@@ -65,6 +46,4 @@ if [ -z "${T:-}" ]; then
 		tail -n 30 "$logs/planted.out"
 fi
 
-echo "== $(( $(date +%s) - started ))s; logs in build/check-debug/"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+finish

@@ -13,34 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 cd "$top"
 kvers=${KVERS:-"6.12 6.1"}
-logs=$top/build/check
-rm -rf "$logs"
-mkdir -p "$logs"
-passed=0 failed=0 skipped=0
-started=$(date +%s)
-
-# step NAME LOG CMD...: one pass or fail, with the log's tail on failure.
-step() {
-	local name=$1 log=$logs/$2
-	shift 2
-	if "$@" >"$log" 2>&1; then
-		echo "ok - $name"
-		passed=$((passed + 1))
-		return 0
-	fi
-	echo "not ok - $name (log: ${log#"$top"/})"
-	tail -n 30 "$log" | sed 's/^/    /'
-	failed=$((failed + 1))
-	return 1
-}
-
-# counts FILE: add the "passed failed skipped" lines a runner appended.
-add_counts() {
-	local p f s
-	while read -r p f s; do
-		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	done <"$1"
-}
+. "$top/scripts/check-lib.sh" check
 
 echo "== dependencies"
 HVKIT_KSERIES=$kvers step "dependencies installed" deps.log scripts/deps.sh || {
@@ -137,6 +110,4 @@ for s in $kvers; do
 	fi
 done
 
-echo "== $(( $(date +%s) - started ))s; logs in build/check/"
-echo "$passed passed, $failed failed${skipped:+, $skipped skipped}"
-[ "$failed" -eq 0 ]
+finish

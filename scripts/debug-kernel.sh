@@ -4,7 +4,8 @@
 # lockdep, DEBUG_OBJECTS, DEBUG_LIST, kmemleak, hung-task detection and
 # KUnit, from Debian's linux-source-6.12, for the guest selftests
 # (make check-debug). Cached outside the tree under a key of the source
-# version, the config fragment and this script: a second run is instant.
+# version, the config fragment and the recipe version: a second run is
+# instant; a new key replaces the old build.
 # Prints "KREL KDIR": the release to boot and the tree to build modules in.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,9 @@ fi
 tarball=$(ls /usr/src/linux-source-6.12*.tar.xz | sort -V | tail -n1)
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 frag=$top/selftests/debug-kernel.config
-key=$( { echo "$srcver"; cat "$frag" "$0"; } | sha256sum | cut -c1-12)
+# Bump when the build steps below change what is built.
+recipe=1
+key=$( { echo "$srcver $recipe"; cat "$frag"; } | sha256sum | cut -c1-12)
 cache=$(hvkit_cache)/debug-kernel/$key
 src=$cache/src
 out=$cache/build
@@ -50,6 +53,8 @@ if [ ! -f "$cache/.built" ]; then
 	make -C "$src" O="$out" -j"$(nproc)" bzImage modules >"$cache/build.log" 2>&1 ||
 		{ tail -n 40 "$cache/build.log"; die "the debug kernel did not build (log: $cache/build.log)"; }
 	touch "$cache/.built"
+	# Older builds (another source version or config) are 2.7 GB each.
+	find "$(dirname "$cache")" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
 fi
 
 krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$out/include/generated/utsrelease.h")

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# What make check and make check-debug share: a log directory, the
+# counts, and a step that is one pass or one fail. Source it after lib.sh
+# with $top set and the log directory's name as $1.
+logs=$top/build/$1
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+started=$(date +%s)
+
+# step NAME LOG CMD...: one pass or fail, with the log's tail on failure.
+step() {
+	local name=$1 log=$logs/$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+		return 0
+	fi
+	echo "not ok - $name (log: ${log#"$top"/})"
+	tail -n 30 "$log" | sed 's/^/    /'
+	failed=$((failed + 1))
+	return 1
+}
+
+# add_counts FILE: add the "passed failed skipped" lines a runner appended.
+add_counts() {
+	local p f s
+	while read -r p f s; do
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	done <"$1"
+}
+
+# The closing line, and the exit status.
+finish() {
+	echo "== $(( $(date +%s) - started ))s; logs in ${logs#"$top"/}/"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+}
