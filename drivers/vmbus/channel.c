@@ -222,6 +222,16 @@ static void hvk_chan_remove_work(struct work_struct *work)
 	kobject_put(&ch->kobj);
 }
 
+/*
+ * A rescind and a detach may both want the channel gone: whoever comes
+ * first queues its removal, exactly once.
+ */
+static void hvk_chan_queue_remove(struct hvk_channel *ch)
+{
+	if (!xchg(&ch->removing, true))
+		queue_work(hvk_conn.dev_wq, &ch->remove_work);
+}
+
 /* Message workqueue: the host takes a channel away. */
 void hvk_chan_rescind(u32 relid)
 {
@@ -244,7 +254,7 @@ void hvk_chan_rescind(u32 relid)
 	if (cb)
 		cb(ch->rescind_ctx);
 	rcu_read_unlock();
-	queue_work(hvk_conn.dev_wq, &ch->remove_work);
+	hvk_chan_queue_remove(ch);
 	kobject_put(&ch->kobj);
 }
 
@@ -262,7 +272,7 @@ void hvk_chan_remove_all(void)
 			if (!ch)
 				continue;
 			if (!!ch->primary == !pass)
-				queue_work(hvk_conn.dev_wq, &ch->remove_work);
+				hvk_chan_queue_remove(ch);
 			kobject_put(&ch->kobj);
 		}
 		flush_workqueue(hvk_conn.dev_wq);

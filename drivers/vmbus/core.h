@@ -91,6 +91,7 @@ struct hvk_channel {
 	struct mutex lock;
 	enum hvk_chan_state state;
 	bool rescinded;
+	bool removing;			/* remove_work queued: xchg, once */
 	struct work_struct add_work;	/* on dev_wq */
 	struct work_struct remove_work;	/* on dev_wq */
 
