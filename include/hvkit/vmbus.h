@@ -319,16 +319,15 @@ static inline u32 hvk_chanmsg_min_len(u32 type)
  */
 static inline u32 hvk_gpadl_msg_pfns(u32 npfns, u32 msg)
 {
-	u32 done;
+	const u32 head = HVK_GPADL_HEADER_PFNS, body = HVK_GPADL_BODY_PFNS;
+	u64 done;
 
 	if (!msg)
-		return npfns < HVK_GPADL_HEADER_PFNS ? npfns : HVK_GPADL_HEADER_PFNS;
-	if (npfns <= HVK_GPADL_HEADER_PFNS)
-		return 0;
-	done = HVK_GPADL_HEADER_PFNS + (msg - 1) * HVK_GPADL_BODY_PFNS;
+		return npfns < head ? npfns : head;
+	done = head + (u64)(msg - 1) * body;
 	if (done >= npfns)
 		return 0;
-	return npfns - done < HVK_GPADL_BODY_PFNS ? npfns - done : HVK_GPADL_BODY_PFNS;
+	return npfns - done < body ? (u32)(npfns - done) : body;
 }
 
 /* Sub-channels a device may have (upstream's VRSS_CHANNEL_MAX). */
