@@ -35,12 +35,13 @@ echo "   ($(( $(date +%s) - t0 ))s)"
 
 if [ -z "${T:-}" ]; then
 	caught() {
-		if selftests/run.sh --krel "$krel" --mem 2048 --dir harness_debug >"$logs/planted.out" 2>&1; then
+		if selftests/run.sh --krel "$krel" --mem 2048 --dir harness_debug \
+			--keep "$logs/planted" >"$logs/planted.out" 2>&1; then
 			echo "the run with planted bugs passed"
 			return 1
 		fi
-		grep -q 'BUG: KASAN: .*use-after-free' "$logs/planted.out" &&
-			grep -q 'possible circular locking dependency' "$logs/planted.out"
+		grep -aq 'BUG: KASAN: .*use-after-free in harness_uaf' "$logs/planted/console.log" &&
+			grep -aq 'possible circular locking dependency' "$logs/planted/console.log"
 	}
 	step "a planted use-after-free (KASAN) and lock inversion (lockdep) fail the run" planted.log caught ||
 		tail -n 30 "$logs/planted.out"

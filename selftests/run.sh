@@ -139,7 +139,7 @@ if [ -n "$tainted" ] && [ $((tainted & ~allowed_taint)) -ne 0 ]; then
 	problems+=("kernel tainted=$tainted (only out-of-tree, unsigned-module and test taints are allowed)")
 fi
 bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:'
-kbad=$(grep -naE "$bad_re" "$work/console.log" | head -n 5 || true)
+kbad=$(grep -naE "$bad_re" "$work/console.log" || true)
 [ -z "$kbad" ] || problems+=("kernel log reports a problem")
 
 if [ "$mode" = script ]; then
@@ -184,6 +184,8 @@ for p in "${problems[@]:-}"; do
 	echo "---- FAILED: $p"
 done
 if [ -n "$kbad" ]; then
+	echo "---- kernel log problems (first 10):"
+	head -n 10 <<<"$kbad" | cut -d: -f2- | sed 's/^/    /'
 	echo "---- kernel log around the first problem:"
 	first=$(head -n1 <<<"$kbad" | cut -d: -f1)
 	sed -n "$((first > 10 ? first - 10 : 1)),$((first + 40))p" "$work/console.log"

@@ -348,6 +348,11 @@ static int echo_gpadl_run(struct echo *e, u32 size)
 	for (i = 0; i < size; i++)
 		mem[i] = hvk_echo_pattern(size, i);
 	ret = hvk_gpadl_create(ec->ch, mem, size, &g);
+	if (ret == -ETIMEDOUT) {
+		/* The host may have the GPADL although it never said so. */
+		hvk_leak_for_host(&e->hdev->dev, mem, size, "GPADL buffer");
+		mem = NULL;
+	}
 	if (ret)
 		goto out;
 	chk.handle = g.handle;
@@ -362,7 +367,7 @@ static int echo_gpadl_run(struct echo *e, u32 size)
 	if (!ret && (!e->chk_done || e->chk.status))
 		ret = -EIO;
 	if (hvk_gpadl_teardown(ec->ch, &g) == -ETIMEDOUT) {
-		dev_warn(&e->hdev->dev, "GPADL buffer of %u bytes leaked: host did not answer\n", size);
+		hvk_leak_for_host(&e->hdev->dev, mem, size, "GPADL buffer");
 		mem = NULL;
 	}
 out:

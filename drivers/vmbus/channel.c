@@ -374,8 +374,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	if (ret) {
 		/* A GPADL the host may still hold is never freed. */
 		if (ret == -ETIMEDOUT)
-			dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
-				 ch->relid);
+			hvk_leak_for_host(&ch->hdev->dev, buf, send_size + recv_size, "ring");
 		else
 			vfree(buf);
 		hvk_rqst_free(ch);
@@ -407,8 +406,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 		WRITE_ONCE(ch->callback, NULL);
 		synchronize_rcu();
 		if (hvk_gpadl_teardown(ch, &ch->ring_gpadl) == -ETIMEDOUT)
-			dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
-				 ch->relid);
+			hvk_leak_for_host(&ch->hdev->dev, buf, send_size + recv_size, "ring");
 		else
 			vfree(buf);
 		ch->ring_buf = NULL;
@@ -505,8 +503,7 @@ void hvk_channel_close(struct hvk_channel *ch)
 	}
 	ret = hvk_gpadl_teardown(ch, &ch->ring_gpadl);
 	if (ret == -ETIMEDOUT)
-		dev_warn(&ch->hdev->dev, "ring of channel %u leaked: host did not answer\n",
-			 ch->relid);
+		hvk_leak_for_host(&ch->hdev->dev, ch->ring_buf, ch->ring_bytes, "ring");
 	else
 		vfree(ch->ring_buf);
 	ch->ring_buf = NULL;

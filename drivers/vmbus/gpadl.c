@@ -4,6 +4,7 @@
  * numbers, in one GPADL_HEADER message and as many GPADL_BODY messages as
  * the rest needs. The guest picks the handle.
  */
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -15,6 +16,14 @@
 #define HVK_GPADL_MAX_PFNS	((U16_MAX - sizeof(struct hvk_gpa_range)) / sizeof(u64))
 
 static atomic_t hvk_next_gpadl = ATOMIC_INIT(0xE1E10);
+
+void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what)
+{
+	dev_warn_ratelimited(dev, "%s of %u bytes kept, not freed: the host did not answer and may still write to it\n",
+			     what, size);
+	kmemleak_not_leak(buf);
+}
+EXPORT_SYMBOL_GPL(hvk_leak_for_host);
 
 static u64 *hvk_gpadl_pfns(void *buf, u32 npfns)
 {

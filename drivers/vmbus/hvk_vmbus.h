@@ -147,4 +147,11 @@ int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g);
 
 const char *hvk_channel_name(struct hvk_channel *ch);
 
+/*
+ * A buffer the host may still write to (it never confirmed a GPADL's
+ * creation or teardown) must never be reused: log it and keep it, marked
+ * for kmemleak as kept on purpose. @buf from vmalloc.
+ */
+void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what);
+
 #endif /* _HVK_VMBUS_H */
