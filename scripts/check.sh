@@ -8,6 +8,7 @@
 #   KVERS       kernel series to build for (default "6.12 6.1"); the first
 #               runs the guest selftests, the others a load/unload boot
 #   FUZZ_SECONDS  per fuzz target in the smoke pass (default 20)
+#   CHECK_DEBUG=0 leave out the debug-kernel run (make check-debug)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
@@ -109,5 +110,27 @@ for s in $kvers; do
 			{ echo "not ok - boot on $k did not report"; failed=$((failed + 1)); }
 	fi
 done
+
+if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
+	echo "== debug kernel (make check-debug)"
+	free_kb=$(df -Pk "$(hvkit_cache)" | awk 'NR == 2 { print $4 }')
+	if [ "$free_kb" -lt $((6 * 1024 * 1024)) ]; then
+		echo "ok - the debug-kernel run # SKIP it needs 6 GB free in $(hvkit_cache), there are $((free_kb / 1024)) MB"
+		skipped=$((skipped + 1))
+	else
+		scripts/check-debug.sh >"$logs/check-debug.log" 2>&1
+		grep -E '^(ok|not ok) - |^guest |^== [0-9]+s' "$logs/check-debug.log"
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/check-debug.log" | tail -n1)
+		if [ -n "$line" ]; then
+			read -r p _ f _ s _ <<<"${line//,/}"
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+			[ "$f" = 0 ] || grep -B2 -A30 'FAILED' "$logs/check-debug.log" | head -n 60
+		else
+			echo "not ok - the debug-kernel run did not finish (log: build/check/check-debug.log)"
+			tail -n 30 "$logs/check-debug.log"
+			failed=$((failed + 1))
+		fi
+	fi
+fi
 
 finish
