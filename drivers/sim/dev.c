@@ -304,12 +304,17 @@ fail:
  */
 int sim_dev_remove(struct sim_dev *d)
 {
+	bool primary_first = sim_fault(HVSIM_FAULT_RESCIND_PRIMARY_FIRST);
 	struct hvk_msg_relid m = {};
-	int i;
+	int n, i;
 
 	m.hdr.msgtype = HVK_CHANMSG_RESCIND_CHANNELOFFER;
-	for (i = d->nchans - 1; i >= 0; i--) {
-		struct sim_chan *c = d->chans[i];
+	for (n = 0; n < (int)d->nchans; n++) {
+		struct sim_chan *c;
+
+		/* Sub-channels first, as Hyper-V does; or the primary first. */
+		i = primary_first ? n : (int)d->nchans - 1 - n;
+		c = d->chans[i];
 
 		if (!c || c->rescinded)
 			continue;

@@ -190,6 +190,39 @@ static void hvk_chan_add_work(struct work_struct *work)
 	hvk_chan_sysfs_add(ch);
 }
 
+/*
+ * The sub-channels of @primary that are still offered, for @fn. A host
+ * normally rescinds them first, but a hostile one may not.
+ */
+static void hvk_chan_for_each_sub(struct hvk_channel *primary,
+				  void (*fn)(struct hvk_channel *sc))
+{
+	u32 r;
+
+	for (r = 1; r <= hvk_chan_max_relid(); r++) {
+		struct hvk_channel *sc = hvk_relid_get(r);
+
+		if (!sc)
+			continue;
+		if (sc->primary == primary)
+			fn(sc);
+		kobject_put(&sc->kobj);
+	}
+}
+
+static void hvk_sub_sysfs_del(struct hvk_channel *sc)
+{
+	if (sc->hdev)
+		hvk_chan_sysfs_del(sc);
+}
+
+/* The device is going: the sub-channel keeps no pointer to it. */
+static void hvk_sub_orphan(struct hvk_channel *sc)
+{
+	hvk_channel_close(sc);
+	sc->hdev = NULL;
+}
+
 /* Device workqueue: tear down what the offer built, then release the relid. */
 static void hvk_chan_remove_work(struct work_struct *work)
 {
@@ -197,9 +230,13 @@ static void hvk_chan_remove_work(struct work_struct *work)
 	struct hvk_msg_relid rel = {};
 
 	if (!ch->primary && ch->hdev) {
+		/* Sub-channels' sysfs lives under the device: it goes first. */
+		hvk_chan_for_each_sub(ch, hvk_sub_sysfs_del);
 		hvk_chan_sysfs_del(ch);
-		hvk_device_del(ch->hdev);	/* the driver closes the channel */
+		hvk_device_del(ch->hdev);	/* the driver closes its channels */
+		hvk_chan_for_each_sub(ch, hvk_sub_orphan);
 		hvk_device_put(ch->hdev);
+		ch->hdev = NULL;
 	} else if (ch->primary) {
 		mutex_lock(&ch->primary->sc_lock);
 		if (ch->sc_live && ch->primary->sc_removed)

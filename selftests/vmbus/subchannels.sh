@@ -5,7 +5,7 @@
 # sub-channels down before the primary.
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 6
+tap_plan 7
 N=4
 
 g=$(hvk_echo_add --channels $N)
@@ -30,4 +30,12 @@ hvctl sim remove $g
 wait_for 10 sh -c "! test -e $d && ! hvctl sim list | grep -q $g" &&
 	tap_ok "the rescind removes all channels and the host gets every relid back" ||
 	tap_fail "the rescind removes all channels and the host gets every relid back" "$(hvctl sim list)"
+# A host that rescinds the primary before its sub-channels.
+g=$(hvk_echo_add --channels $N)
+wait_for 10 sh -c "[ \$(grep -l open /sys/bus/vmbus/devices/$g/channels/*/state | wc -l) = $N ]"
+hvctl sim fault rescind_primary_first 1
+hvctl sim remove $g
+wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g && ! hvctl sim list | grep -q $g" &&
+	tap_ok "the primary rescinded before its sub-channels: all go, every relid comes back" ||
+	tap_fail "the primary rescinded before its sub-channels: all go, every relid comes back" "$(hvctl sim list)"
 tap_done

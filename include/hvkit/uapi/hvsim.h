@@ -58,6 +58,7 @@ enum hvsim_fault {
 	HVSIM_FAULT_BAD_PKT_LEN,	/* a reply's descriptor runs past the data */
 	HVSIM_FAULT_BAD_PKT_OFFSET,	/* a reply's payload offset is past its end */
 	HVSIM_FAULT_BAD_TRANS_ID,	/* a reply names a request never made */
+	HVSIM_FAULT_RESCIND_PRIMARY_FIRST, /* a removal rescinds the primary first */
 	HVSIM_FAULT_COUNT,
 };
 
