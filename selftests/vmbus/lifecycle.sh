@@ -75,8 +75,12 @@ sleep 1
 s1=$(slab) m1=$(free_kb)
 [ -z "$err" ] && tap_ok "50 load, offer, echo, unload cycles succeed" ||
 	tap_fail "50 load, offer, echo, unload cycles succeed" "$err"
-# Allow 1 MiB of noise in slab+vmalloc and 4 MiB in available memory.
-if [ $((s1 - s0)) -lt 1024 ] && [ $((m0 - m1)) -lt 4096 ]; then
+# slab+vmalloc is the precise signal (each cycle's rings alone are 2 MiB of
+# vmalloc): 1 MiB of noise allowed. MemAvailable is coarse, as pages freed
+# to the per-CPU free lists do not count as free: 16 MiB allowed. The debug
+# kernel's kmemleak scan (make check-debug) finds the leaks these miss.
+echo "# after 50 cycles: slab+vmalloc ${s0} -> ${s1} kB, available ${m0} -> ${m1} kB"
+if [ $((s1 - s0)) -lt 1024 ] && [ $((m0 - m1)) -lt 16384 ]; then
 	tap_ok "the cycles leave no memory behind"
 else
 	tap_fail "the cycles leave no memory behind" "slab+vmalloc ${s0}->${s1} kB, available ${m0}->${m1} kB"
