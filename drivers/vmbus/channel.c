@@ -195,7 +195,7 @@ static void hvk_chan_add_work(struct work_struct *work)
  * normally rescinds them first, but a hostile one may not.
  */
 static void hvk_chan_for_each_sub(struct hvk_channel *primary,
-				  void (*fn)(struct hvk_channel *sc))
+				  void (*fn)(struct hvk_channel *sc, void *arg), void *arg)
 {
 	u32 r;
 
@@ -205,19 +205,19 @@ static void hvk_chan_for_each_sub(struct hvk_channel *primary,
 		if (!sc)
 			continue;
 		if (sc->primary == primary)
-			fn(sc);
+			fn(sc, arg);
 		kobject_put(&sc->kobj);
 	}
 }
 
-static void hvk_sub_sysfs_del(struct hvk_channel *sc)
+static void hvk_sub_sysfs_del(struct hvk_channel *sc, void *unused)
 {
 	if (sc->hdev)
 		hvk_chan_sysfs_del(sc);
 }
 
 /* The device is going: the sub-channel keeps no pointer to it. */
-static void hvk_sub_orphan(struct hvk_channel *sc)
+static void hvk_sub_orphan(struct hvk_channel *sc, void *unused)
 {
 	hvk_channel_close(sc);
 	sc->hdev = NULL;
@@ -231,10 +231,10 @@ static void hvk_chan_remove_work(struct work_struct *work)
 
 	if (!ch->primary && ch->hdev) {
 		/* Sub-channels' sysfs lives under the device: it goes first. */
-		hvk_chan_for_each_sub(ch, hvk_sub_sysfs_del);
+		hvk_chan_for_each_sub(ch, hvk_sub_sysfs_del, NULL);
 		hvk_chan_sysfs_del(ch);
 		hvk_device_del(ch->hdev);	/* the driver closes its channels */
-		hvk_chan_for_each_sub(ch, hvk_sub_orphan);
+		hvk_chan_for_each_sub(ch, hvk_sub_orphan, NULL);
 		hvk_device_put(ch->hdev);
 		ch->hdev = NULL;
 	} else if (ch->primary) {
@@ -463,41 +463,39 @@ u16 hvk_channel_subidx(struct hvk_channel *ch)
 }
 EXPORT_SYMBOL_GPL(hvk_channel_subidx);
 
+/* Unhooking: the driver is told about each live sub-channel. */
+static void hvk_sub_unhook(struct hvk_channel *sc, void *unused)
+{
+	struct hvk_channel *primary = sc->primary;
+
+	if (sc->sc_live && primary->sc_removed)
+		primary->sc_removed(sc, primary->sc_ctx);
+	sc->sc_live = false;
+}
+
+/* Hooking: a sub-channel the host offered already is the driver's now. */
+static void hvk_sub_hook(struct hvk_channel *sc, void *unused)
+{
+	struct hvk_channel *primary = sc->primary;
+
+	if (sc->hdev && !sc->sc_live && !READ_ONCE(sc->rescinded)) {
+		sc->sc_live = true;
+		primary->sc_added(sc, primary->sc_ctx);
+	}
+}
+
 void hvk_channel_set_subchannel_cbs(struct hvk_channel *primary,
 				    void (*added)(struct hvk_channel *sc, void *ctx),
 				    void (*removed)(struct hvk_channel *sc, void *ctx), void *ctx)
 {
-	u32 r;
-
 	mutex_lock(&primary->sc_lock);
-	/* Unhooking: the driver is told about each live sub-channel first. */
-	for (r = 1; !added && r <= HVK_MAX_RELID; r++) {
-		struct hvk_channel *sc = hvk_relid_get(r);
-
-		if (!sc)
-			continue;
-		if (sc->primary == primary && sc->sc_live && primary->sc_removed)
-			primary->sc_removed(sc, primary->sc_ctx);
-		if (sc->primary == primary)
-			sc->sc_live = false;
-		kobject_put(&sc->kobj);
-	}
+	if (!added)
+		hvk_chan_for_each_sub(primary, hvk_sub_unhook, NULL);
 	primary->sc_added = added;
 	primary->sc_removed = removed;
 	primary->sc_ctx = ctx;
-	/* Hooking: those the host offered already are the driver's now. */
-	for (r = 1; added && r <= HVK_MAX_RELID; r++) {
-		struct hvk_channel *sc = hvk_relid_get(r);
-
-		if (!sc)
-			continue;
-		if (sc->primary == primary && sc->hdev && !sc->sc_live &&
-		    !READ_ONCE(sc->rescinded)) {
-			sc->sc_live = true;
-			added(sc, ctx);
-		}
-		kobject_put(&sc->kobj);
-	}
+	if (added)
+		hvk_chan_for_each_sub(primary, hvk_sub_hook, NULL);
 	mutex_unlock(&primary->sc_lock);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_set_subchannel_cbs);
