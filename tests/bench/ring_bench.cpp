@@ -116,6 +116,40 @@ void BM_Ring(benchmark::State &state)
 	state.counters["signals/pkt"] = double(signals) / double(state.iterations());
 }
 
+// The ceiling for any ring that copies packets in on one core and out on
+// another: a two-slot mailbox (the producer fills one slot while the
+// consumer empties the other), with no indices, descriptors or rules.
+void BM_CrossCore(benchmark::State &state)
+{
+	const size_t n = state.range(0);
+	std::vector<u8> src(n, 0x5a), dst(n);
+	std::vector<u8> slot[2] = {std::vector<u8>(n), std::vector<u8>(n)};
+	std::atomic<u64> ready{0}, taken{0};
+	std::atomic<bool> stop{false};
+	std::thread producer([&] {
+		for (u64 seq = 0; !stop.load(std::memory_order_relaxed); seq++) {
+			while (seq - taken.load(std::memory_order_acquire) >= 2) {
+				if (stop.load(std::memory_order_relaxed))
+					return;
+				__builtin_ia32_pause();
+			}
+			std::memcpy(slot[seq & 1].data(), src.data(), n);
+			ready.store(seq + 1, std::memory_order_release);
+		}
+	});
+	u64 i = 0;
+	for (auto _ : state) {
+		while (ready.load(std::memory_order_acquire) <= i)
+			__builtin_ia32_pause();
+		std::memcpy(dst.data(), slot[i & 1].data(), n);
+		taken.store(++i, std::memory_order_release);
+		benchmark::DoNotOptimize(dst.data());
+	}
+	stop = true;
+	producer.join();
+	state.SetBytesProcessed(int64_t(state.iterations()) * n);
+}
+
 constexpr int64_t kSizes[] = {64, 256, 1024, 4096, 16384, 65536};
 
 // Collects bytes/s per benchmark name for the ratio table.
@@ -145,6 +179,7 @@ public:
 } // namespace
 
 BENCHMARK(BM_Memcpy)->ArgsProduct({{std::begin(kSizes), std::end(kSizes)}});
+BENCHMARK(BM_CrossCore)->ArgsProduct({{std::begin(kSizes), std::end(kSizes)}})->UseRealTime();
 BENCHMARK(BM_Ring)->ArgsProduct({{std::begin(kSizes), std::end(kSizes)}})->UseRealTime();
 
 int main(int argc, char **argv)
@@ -152,16 +187,21 @@ int main(int argc, char **argv)
 	benchmark::Initialize(&argc, argv);
 	RatioReporter rep;
 	benchmark::RunSpecifiedBenchmarks(&rep);
-	std::printf("\nring (2 threads) vs memcpy (1 thread), same run (medians when repeated):\n");
-	std::printf("%10s %14s %14s %8s\n", "packet", "ring MB/s", "memcpy MB/s", "ratio");
+	std::printf("\nring (2 threads) against this run's memcpy (1 thread) and its cross-core\n"
+		    "ceiling (copy in on one core, out on the other, two slots, no ring logic);\n"
+		    "medians when repeated:\n");
+	std::printf("%10s %11s %12s %12s %9s %12s\n", "packet", "ring MB/s", "memcpy MB/s",
+		    "xcore MB/s", "/memcpy", "/cross-core");
 	for (int64_t s : kSizes) {
 		std::string k = std::to_string(s);
 		auto r = rep.rate.find("BM_Ring/" + k + "/real_time");
 		auto m = rep.rate.find("BM_Memcpy/" + k);
-		if (r == rep.rate.end() || m == rep.rate.end())
+		auto x = rep.rate.find("BM_CrossCore/" + k + "/real_time");
+		if (r == rep.rate.end() || m == rep.rate.end() || x == rep.rate.end())
 			continue;
-		std::printf("%10lld %14.0f %14.0f %8.2f\n", (long long)s, r->second / 1e6,
-			    m->second / 1e6, r->second / m->second);
+		std::printf("%10lld %11.0f %12.0f %12.0f %9.2f %12.2f\n", (long long)s, r->second / 1e6,
+			    m->second / 1e6, x->second / 1e6, r->second / m->second,
+			    r->second / x->second);
 	}
 	benchmark::Shutdown();
 	return 0;
