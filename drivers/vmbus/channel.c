@@ -375,6 +375,20 @@ static u32 hvk_pick_cpu(void)
 	return cpumask_first(cpu_online_mask);
 }
 
+/*
+ * Give an open channel's rings back: tear down their GPADL, free them, or
+ * keep them if the host never confirmed and may still write there.
+ */
+static void hvk_chan_free_ring(struct hvk_channel *ch)
+{
+	if (hvk_gpadl_teardown(ch, &ch->ring_gpadl) == -ETIMEDOUT)
+		hvk_leak_for_host(&ch->hdev->dev, ch->ring_buf, ch->ring_bytes, "ring");
+	else
+		vfree(ch->ring_buf);
+	ch->ring_buf = NULL;
+	hvk_rqst_free(ch);
+}
+
 int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 		     const void *userdata, u32 userdata_len, hvk_channel_cb cb, void *ctx)
 {
@@ -442,12 +456,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	if (ret) {
 		WRITE_ONCE(ch->callback, NULL);
 		synchronize_rcu();
-		if (hvk_gpadl_teardown(ch, &ch->ring_gpadl) == -ETIMEDOUT)
-			hvk_leak_for_host(&ch->hdev->dev, buf, send_size + recv_size, "ring");
-		else
-			vfree(buf);
-		ch->ring_buf = NULL;
-		hvk_rqst_free(ch);
+		hvk_chan_free_ring(ch);
 		goto out;
 	}
 	WRITE_ONCE(ch->state, HVK_CHAN_OPEN);
@@ -520,7 +529,6 @@ void hvk_channel_close(struct hvk_channel *ch)
 {
 	struct hvk_msg_relid m = {};
 	unsigned long flags;
-	int ret;
 
 	mutex_lock(&ch->lock);
 	if (ch->state != HVK_CHAN_OPEN)
@@ -536,13 +544,7 @@ void hvk_channel_close(struct hvk_channel *ch)
 		if (hvk_post(hvk_conn.msg_conn_id, &m, sizeof(m)))
 			dev_warn_ratelimited(&ch->hdev->dev, "CLOSECHANNEL %u not sent\n", ch->relid);
 	}
-	ret = hvk_gpadl_teardown(ch, &ch->ring_gpadl);
-	if (ret == -ETIMEDOUT)
-		hvk_leak_for_host(&ch->hdev->dev, ch->ring_buf, ch->ring_bytes, "ring");
-	else
-		vfree(ch->ring_buf);
-	ch->ring_buf = NULL;
-	hvk_rqst_free(ch);
+	hvk_chan_free_ring(ch);
 out:
 	mutex_unlock(&ch->lock);
 }

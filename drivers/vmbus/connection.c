@@ -136,6 +136,17 @@ static void hvk_unload(void)
 		pr_warn("hvkit_vmbus: %s did not answer UNLOAD\n", hvk_conn.ops->name);
 }
 
+/* Undo an attach: devices go, the host is told, the transport is let go. */
+static void hvk_detach(void)
+{
+	hvk_chan_remove_all();
+	if (hvk_conn.version)
+		hvk_unload();
+	hvk_conn.version = 0;
+	flush_workqueue(hvk_conn.msg_wq);
+	WRITE_ONCE(hvk_conn.ops, NULL);
+}
+
 int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *parent)
 {
 	int ret;
@@ -149,14 +160,8 @@ int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *p
 	WRITE_ONCE(hvk_conn.unloaded, false);
 	hvk_conn.parent = parent;
 	ret = hvk_connect();
-	if (ret) {
-		hvk_chan_remove_all();
-		if (hvk_conn.version)
-			hvk_unload();
-		hvk_conn.version = 0;
-		WRITE_ONCE(hvk_conn.ops, NULL);
-		flush_workqueue(hvk_conn.msg_wq);
-	}
+	if (ret)
+		hvk_detach();
 	mutex_unlock(&hvk_conn.lock);
 	return ret;
 }
@@ -165,13 +170,8 @@ EXPORT_SYMBOL_GPL(hvk_transport_register);
 void hvk_transport_unregister(const struct hvk_transport_ops *ops)
 {
 	mutex_lock(&hvk_conn.lock);
-	if (hvk_conn.ops == ops) {
-		hvk_chan_remove_all();
-		hvk_unload();
-		hvk_conn.version = 0;
-		flush_workqueue(hvk_conn.msg_wq);
-		WRITE_ONCE(hvk_conn.ops, NULL);
-	}
+	if (hvk_conn.ops == ops)
+		hvk_detach();
 	mutex_unlock(&hvk_conn.lock);
 }
 EXPORT_SYMBOL_GPL(hvk_transport_unregister);
