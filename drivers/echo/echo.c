@@ -167,6 +167,7 @@ static struct echo_chan *echo_chan_open(struct echo *e, struct hvk_channel *ch)
 	ret = hvk_channel_open(ch, ring, ring, NULL, 0, echo_callback, ec);
 	if (ret) {
 		dev_err(&e->hdev->dev, "cannot open the echo channel (%d)\n", ret);
+		cancel_work_sync(&ec->rx_work);	/* a signal may have come first */
 		kvfree(ec->rxbuf);
 		kfree(ec);
 		return ERR_PTR(ret);

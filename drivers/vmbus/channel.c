@@ -454,13 +454,18 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 		ret = -EIO;
 	}
 	if (ret) {
-		WRITE_ONCE(ch->callback, NULL);
-		synchronize_rcu();
+		hvk_channel_stop_callbacks(ch);
 		hvk_chan_free_ring(ch);
 		goto out;
 	}
 	WRITE_ONCE(ch->state, HVK_CHAN_OPEN);
 out:
+	/*
+	 * A failed open leaves no callback behind: the driver frees what they
+	 * point to. -EBUSY: the channel is someone else's open one.
+	 */
+	if (ret && ret != -EBUSY && READ_ONCE(ch->rescind_cb))
+		hvk_channel_stop_callbacks(ch);
 	mutex_unlock(&ch->lock);
 	return ret;
 }

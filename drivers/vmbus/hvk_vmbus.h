@@ -112,7 +112,8 @@ void hvk_channel_set_subchannel_cbs(struct hvk_channel *primary,
 /*
  * @cb runs, in atomic context, when the host rescinds the channel, so a
  * driver can wake whoever waits on the host; the device's removal follows.
- * Set it before hvk_channel_open(); hvk_channel_close() clears it.
+ * Set it before hvk_channel_open(); hvk_channel_close(), and an open that
+ * fails, clear it.
  */
 void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx);
 bool hvk_channel_rescinded(struct hvk_channel *ch);

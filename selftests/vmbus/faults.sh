@@ -5,7 +5,7 @@
 # taint fails the whole run in the harness.)
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 12
+tap_plan 13
 
 g=$(hvk_echo_add) || { tap_skip_all "no echo device"; }
 d=/sys/bus/vmbus/devices/$g
@@ -104,6 +104,20 @@ if ! works && logged "not in flight" && works; then
 	tap_ok "bad_trans_id: a reply to a request never made is refused"
 else
 	tap_fail "bad_trans_id: a reply to a request never made is refused" "$(cat $d/echo_test)"
+fi
+
+# An open that failed leaves no callback behind: a later rescind of that
+# device finds none to call (the driver freed its context).
+s=$(hvk_echo_add)
+echo $s >$drv/unbind
+mark failedopen
+arm drop_msg 1
+echo $s >$drv/bind 2>/dev/null
+hvctl sim remove $s
+if wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$s"; then
+	tap_ok "a device whose open failed is rescinded cleanly"
+else
+	tap_fail "a device whose open failed is rescinded cleanly" "$(dmesg | tail -n 5)"
 fi
 
 bad=$(hvctl sim faults | awk -v armed="$ARMED" 'BEGIN { n = split(armed, a); for (i = 1; i <= n; i++) want[a[i]] = 1 }
