@@ -36,4 +36,17 @@
 #define hvk_bus_attr_bus struct bus_type
 #endif
 
+/* 6.13: hrtimer_setup(); 6.16 removed hrtimer_init(). */
+#ifndef HVK_HAVE_HRTIMER_SETUP
+#include <linux/hrtimer.h>
+
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
+#endif
+
 #endif /* _HVK_COMPAT_H */

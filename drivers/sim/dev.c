@@ -201,6 +201,7 @@ void sim_chan_close(struct sim_chan *c)
 	if (!c->open)
 		return;
 	WRITE_ONCE(c->open, false);
+	sim_monitor_closed(c);
 	cancel_work_sync(&c->work);
 	mutex_lock(&sim.gpadl_lock);
 	c->ring->in_use = false;
@@ -226,7 +227,9 @@ bool sim_chan_free(struct sim_chan *c)
 	sim_chan_close(c);
 	sim_gpadls_drop(c->relid);
 	xa_erase(&sim.chans, c->relid);
-	synchronize_rcu();	/* signal_event lookups are done with it */
+	sim_monitor_release(c);
+	synchronize_rcu();	/* signal_event and poll lookups are done with it */
+	cancel_work_sync(&c->work);	/* and so is the work a late one queued */
 	for (i = 0; i < d->nchans; i++) {
 		if (d->chans[i] == c)
 			d->chans[i] = NULL;
@@ -242,9 +245,10 @@ bool sim_chan_free(struct sim_chan *c)
 }
 
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, const char **err)
+			    u32 nchans, bool monitored, const char **err)
 {
 	struct sim_dev *d;
+	int ret = -ENOMEM;
 	u32 i;
 
 	if (!nchans || nchans > SIM_MAX_CHANS) {
@@ -263,22 +267,27 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 	d->nchans = nchans;
 	for (i = 0; i < nchans; i++) {
 		struct sim_chan *c = kzalloc(sizeof(*c), GFP_KERNEL);
-		int ret;
 
 		if (!c)
 			goto nomem;
 		c->dev = d;
 		c->subidx = i;
+		c->monitor_id = SIM_NOT_MONITORED;
 		spin_lock_init(&c->tx_lock);
 		INIT_WORK(&c->work, sim_chan_work);
-		ret = xa_alloc(&sim.chans, &c->relid, c, XA_LIMIT(1, HVK_MAX_RELID), GFP_KERNEL);
-		if (ret) {
+		if (xa_alloc(&sim.chans, &c->relid, c, XA_LIMIT(1, HVK_MAX_RELID), GFP_KERNEL)) {
 			kfree(c);
 			*err = "no relid left";
+			ret = -ENOSPC;
 			goto fail;
 		}
 		c->conn_id = 0x1000 + c->relid;
 		d->chans[i] = c;
+		if (monitored && sim_monitor_assign(c)) {
+			*err = "no monitor id left: the host monitors 128 channels at most";
+			ret = -ENOSPC;
+			goto fail;
+		}
 	}
 	list_add_tail(&d->node, &sim.devs);
 	/* The primary now; sub-channels when the guest's driver asks. */
@@ -292,10 +301,11 @@ fail:
 		if (!d->chans[i])
 			continue;
 		xa_erase(&sim.chans, d->chans[i]->relid);
+		sim_monitor_release(d->chans[i]);
 		kfree(d->chans[i]);
 	}
 	kfree(d);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(ret);
 }
 
 /*

@@ -172,6 +172,8 @@ static void sim_signal_event(u32 conn_id, u32 relid)
 
 	rcu_read_lock();
 	c = xa_load(&sim.chans, relid);
+	if (c)
+		atomic_long_inc(&c->signals);
 	if (!c || c->conn_id != conn_id)
 		pr_err_ratelimited("hvkit_sim: guest signalled connection %#x for relid %u, which does not match an offer\n",
 				   conn_id, relid);
@@ -234,10 +236,12 @@ static void sim_teardown(void)
 	mutex_lock(&sim.lock);
 	sim_dev_remove_all();
 	mutex_unlock(&sim.lock);
+	sim_monitor_unmap();
 	sim_free_list(&sim.in);
 	sim_free_list(&sim.out);
 	destroy_workqueue(sim.chan_wq);
 	xa_destroy(&sim.chans);
+	xa_destroy(&sim.monitored);
 }
 
 static int __init sim_init(void)
@@ -245,6 +249,9 @@ static int __init sim_init(void)
 	unsigned int cpu;
 	int ret;
 
+	ret = sim_monitor_init();
+	if (ret)
+		return ret;
 	mutex_init(&sim.lock);
 	mutex_init(&sim.gpadl_lock);
 	INIT_LIST_HEAD(&sim.devs);

@@ -55,6 +55,7 @@ static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_cont
 	struct hvk_msg_version_response r = {};
 	u32 v = m->version_requested;
 	u32 want_conn = v >= HVK_VMBUS_WIN10_V5 ? HVK_CONN_ID_MESSAGE_4 : HVK_CONN_ID_MESSAGE;
+	const char *why;
 
 	r.hdr.msgtype = HVK_CHANMSG_VERSION_RESPONSE;
 	if (conn_id != want_conn) {
@@ -66,6 +67,8 @@ static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_cont
 	} else if (m->target_vcpu >= nr_cpu_ids || !cpu_online(m->target_vcpu)) {
 		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT names VP %u, which is not online: refused\n",
 				   m->target_vcpu);
+	} else if (sim_accepts(v) && sim_monitor_map(m->monitor_page1, m->monitor_page2, &why)) {
+		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT for %#x refused: %s\n", v, why);
 	} else if (sim_accepts(v)) {
 		/* Messages go where the guest asked; nothing is in flight yet. */
 		WRITE_ONCE(sim.msg_cpu, m->target_vcpu);
@@ -88,6 +91,7 @@ void sim_offer_chan(struct sim_chan *c)
 	o.child_relid = c->relid;
 	o.connection_id = c->conn_id;
 	o.interrupt_flags = HVK_OFFER_DEDICATED_INTERRUPT;
+	sim_monitor_publish(c, &o);
 	c->offered = true;
 	if (sim_fault(HVSIM_FAULT_BAD_RELID))
 		o.child_relid = 4000;
@@ -349,6 +353,7 @@ static void __sim_open(const struct hvk_msg_open *m)
 	c->stash_len = 0;
 	c->target_cpu = m->target_vp;
 	WRITE_ONCE(c->open, true);
+	sim_monitor_opened(c);
 	if (sim_fault(HVSIM_FAULT_RESCIND_ON_OPEN)) {
 		/* The host takes the device away instead of answering. */
 		sim.rescind_after = c->dev;
@@ -502,6 +507,7 @@ static void sim_handle(const struct sim_msg *m)
 	case HVK_CHANMSG_UNLOAD:
 		sim.version = 0;
 		sim.offers_requested = false;
+		sim_monitor_unmap();
 		sim_send_hdr(HVK_CHANMSG_UNLOAD_RESPONSE);
 		break;
 	}

@@ -3,6 +3,7 @@
 #ifndef _HVK_SIM_H
 #define _HVK_SIM_H
 
+#include <linux/hrtimer.h>
 #include <linux/irq_work.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -45,6 +46,7 @@ struct sim_chan {
 	u32 relid;
 	u16 subidx;
 	u32 conn_id;		/* the guest signals us on this */
+	u8 monitor_id;		/* SIM_NOT_MONITORED, or our poll's bit */
 	bool offered;
 	bool rescinded;
 
@@ -61,7 +63,11 @@ struct sim_chan {
 	bool tx_corrupted;	/* bad_ring_index fired: we write no more */
 	u8 *stash;
 	u64 pkts_in, pkts_out;
+	atomic_long_t signals;		/* by HvSignalEvent */
+	atomic_long_t monitor_signals;	/* found in the monitor page */
 };
+
+#define SIM_NOT_MONITORED	0xff
 
 struct sim_dev_type {
 	const char *name;
@@ -117,6 +123,20 @@ struct sim {
 	atomic_t delayed;	/* messages the delay_msg fault holds */
 	struct workqueue_struct *chan_wq;
 	struct work_struct offer_work;	/* offers sub-channels asked for */
+
+	/*
+	 * Monitored channels (monitor.c). The guest's two monitor pages are
+	 * mapped from an accepted INITIATE_CONTACT to UNLOAD; monitor[] is
+	 * written under lock and read by the poll with READ_ONCE, and is
+	 * cleared before the poll is cancelled and the pages unmapped.
+	 * monitored maps a monitor id to its channel (RCU-read by the poll);
+	 * the poll runs while monitor_open, the count of open monitored
+	 * channels, is not zero.
+	 */
+	struct hvk_monitor_page *monitor[2];
+	struct xarray monitored;
+	atomic_t monitor_open;
+	struct hrtimer monitor_poll;
 };
 
 extern struct sim sim;
@@ -137,7 +157,7 @@ void sim_gpadl_free(struct sim_gpadl *g);
 /* dev.c */
 const struct sim_dev_type *sim_type_find(const char *name);
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, const char **err);
+			    u32 nchans, bool monitored, const char **err);
 int sim_dev_remove(struct sim_dev *d);
 struct sim_dev *sim_dev_find(const guid_t *instance);
 void sim_dev_remove_all(void);
@@ -145,6 +165,16 @@ void sim_chan_close(struct sim_chan *c);
 bool sim_chan_free(struct sim_chan *c);
 void sim_chan_work(struct work_struct *work);
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
+
+/* monitor.c */
+int sim_monitor_init(void);
+int sim_monitor_map(u64 gpa1, u64 gpa2, const char **why);
+void sim_monitor_unmap(void);
+int sim_monitor_assign(struct sim_chan *c);
+void sim_monitor_release(struct sim_chan *c);
+void sim_monitor_publish(const struct sim_chan *c, struct hvk_msg_offer *o);
+void sim_monitor_opened(struct sim_chan *c);
+void sim_monitor_closed(struct sim_chan *c);
 
 /* fault.c */
 bool sim_fault(unsigned int f);

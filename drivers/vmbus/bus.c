@@ -104,9 +104,29 @@ static ssize_t monitor_id_show(struct device *dev, struct device_attribute *attr
 {
 	struct hvk_channel *ch = to_hvk_device(dev)->channel;
 
-	return sysfs_emit(buf, "%u\n", ch ? ch->monitor_id : 0xff);
+	return sysfs_emit(buf, "%u\n", ch ? ch->monitor_id : HVK_NOT_MONITORED);
 }
 static DEVICE_ATTR_RO(monitor_id);
+
+/*
+ * Upstream's monitor attributes of the primary channel: server_* from the
+ * host-to-guest page (0), client_* from the guest-to-host page (1).
+ */
+#define HVK_MONITOR_ATTR(_name, _page, _field) \
+static ssize_t _name##_show(struct device *dev, struct device_attribute *attr, char *buf) \
+{ \
+	struct hvk_channel *ch = to_hvk_device(dev)->channel; \
+ \
+	return sysfs_emit(buf, "%u\n", ch ? hvk_monitor_read(ch, _page, _field) : 0); \
+} \
+static DEVICE_ATTR_RO(_name)
+
+HVK_MONITOR_ATTR(server_monitor_pending, 0, HVK_MON_PENDING);
+HVK_MONITOR_ATTR(client_monitor_pending, 1, HVK_MON_PENDING);
+HVK_MONITOR_ATTR(server_monitor_latency, 0, HVK_MON_LATENCY);
+HVK_MONITOR_ATTR(client_monitor_latency, 1, HVK_MON_LATENCY);
+HVK_MONITOR_ATTR(server_monitor_conn_id, 0, HVK_MON_CONN_ID);
+HVK_MONITOR_ATTR(client_monitor_conn_id, 1, HVK_MON_CONN_ID);
 
 /* Upstream's state: 1 when the primary channel is open. */
 static ssize_t state_show(struct device *dev, struct device_attribute *attr, char *buf)
@@ -122,11 +142,43 @@ static struct attribute *hvk_dev_attrs[] = {
 	&dev_attr_device_id.attr,
 	&dev_attr_modalias.attr,
 	&dev_attr_id.attr,
-	&dev_attr_monitor_id.attr,
 	&dev_attr_state.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(hvk_dev);
+
+static const struct attribute_group hvk_dev_group = {
+	.attrs = hvk_dev_attrs,
+};
+
+static struct attribute *hvk_dev_monitor_attrs[] = {
+	&dev_attr_monitor_id.attr,
+	&dev_attr_server_monitor_pending.attr,
+	&dev_attr_client_monitor_pending.attr,
+	&dev_attr_server_monitor_latency.attr,
+	&dev_attr_client_monitor_latency.attr,
+	&dev_attr_server_monitor_conn_id.attr,
+	&dev_attr_client_monitor_conn_id.attr,
+	NULL,
+};
+
+/* As upstream: these exist only where the host monitors the channel. */
+static umode_t hvk_dev_monitor_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	struct hvk_channel *ch = to_hvk_device(kobj_to_dev(kobj))->channel;
+
+	return ch && ch->monitor_id != HVK_NOT_MONITORED ? attr->mode : 0;
+}
+
+static const struct attribute_group hvk_dev_monitor_group = {
+	.attrs = hvk_dev_monitor_attrs,
+	.is_visible = hvk_dev_monitor_visible,
+};
+
+static const struct attribute_group *hvk_dev_groups[] = {
+	&hvk_dev_group,
+	&hvk_dev_monitor_group,
+	NULL,
+};
 
 /* /sys/bus/vmbus/protocol_version: the negotiated version, as "5.3". */
 static ssize_t protocol_version_show(hvk_bus_attr_bus *bus, char *buf)

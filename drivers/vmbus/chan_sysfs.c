@@ -127,6 +127,41 @@ static ssize_t monitor_id_show(struct hvk_channel *ch, char *buf)
 }
 HVK_CHAN_ATTR(monitor_id);
 
+/*
+ * The host owns these words: they are read as plain numbers, once, and
+ * never used as an index or a length.
+ */
+u32 hvk_monitor_read(const struct hvk_channel *ch, unsigned int page, enum hvk_monitor_field f)
+{
+	const struct hvk_monitor_page *mp = hvk_conn.monitor_pages[page];
+	unsigned int grp = ch->monitor_id / 32, bit = ch->monitor_id % 32;
+
+	if (ch->monitor_id == HVK_NOT_MONITORED || !mp)
+		return 0;
+	switch (f) {
+	case HVK_MON_PENDING:
+		return READ_ONCE(mp->trigger_group[grp].pending);
+	case HVK_MON_LATENCY:
+		return READ_ONCE(mp->latency[grp][bit]);
+	case HVK_MON_CONN_ID:
+		return READ_ONCE(mp->parameter[grp][bit].connectionid);
+	}
+	return 0;
+}
+
+/* Upstream's pending and latency: the guest-to-host page's view. */
+static ssize_t pending_show(struct hvk_channel *ch, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", hvk_monitor_read(ch, 1, HVK_MON_PENDING));
+}
+HVK_CHAN_ATTR(pending);
+
+static ssize_t latency_show(struct hvk_channel *ch, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", hvk_monitor_read(ch, 1, HVK_MON_LATENCY));
+}
+HVK_CHAN_ATTR(latency);
+
 static ssize_t interrupts_show(struct hvk_channel *ch, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", READ_ONCE(ch->interrupts));
@@ -156,6 +191,8 @@ static struct attribute *hvk_chan_attrs[] = {
 	&hvk_chan_attr_cpu.attr,
 	&hvk_chan_attr_subchannel_id.attr,
 	&hvk_chan_attr_monitor_id.attr,
+	&hvk_chan_attr_pending.attr,
+	&hvk_chan_attr_latency.attr,
 	&hvk_chan_attr_state.attr,
 	&hvk_chan_attr_interrupts.attr,
 	&hvk_chan_attr_events.attr,
@@ -174,7 +211,24 @@ static struct attribute *hvk_chan_attrs[] = {
 	&hvk_chan_attr_out_write_bytes_avail.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(hvk_chan);
+
+/* As upstream: the monitor attributes exist only where the host monitors. */
+static umode_t hvk_chan_attr_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	struct hvk_channel *ch = container_of(kobj, struct hvk_channel, kobj);
+
+	if (ch->monitor_id == HVK_NOT_MONITORED &&
+	    (attr == &hvk_chan_attr_monitor_id.attr || attr == &hvk_chan_attr_pending.attr ||
+	     attr == &hvk_chan_attr_latency.attr))
+		return 0;
+	return attr->mode;
+}
+
+static const struct attribute_group hvk_chan_group = {
+	.attrs = hvk_chan_attrs,
+	.is_visible = hvk_chan_attr_visible,
+};
+__ATTRIBUTE_GROUPS(hvk_chan);
 
 const struct kobj_type hvk_chan_ktype = {
 	.release = hvk_chan_release,

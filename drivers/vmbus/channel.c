@@ -102,7 +102,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	memcpy(&ch->offer, &m->offer, sizeof(ch->offer));
 	ch->relid = relid;
 	ch->sig_conn_id = m->connection_id;
-	ch->monitor_id = monitored ? m->monitorid : 0xff;
+	ch->monitor_id = monitored ? m->monitorid : HVK_NOT_MONITORED;
 	ch->dedicated_interrupt = m->interrupt_flags & HVK_OFFER_DEDICATED_INTERRUPT;
 	mutex_init(&ch->lock);
 	mutex_init(&ch->sc_lock);
@@ -334,14 +334,27 @@ void hvk_chan_event(u32 relid)
 	rcu_read_unlock();
 }
 
+/*
+ * Tell the host there is something in the ring. A monitored channel sets
+ * its bit in the guest-to-host monitor page, which the host polls (every
+ * latency[group][bit] x 100 ns): no hypercall, no exit. The rest take the
+ * HvSignalEvent hypercall. Either way the relid's bit goes into the send
+ * half of the interrupt page first, for hosts that still read it.
+ */
 static void hvk_chan_signal(struct hvk_channel *ch)
 {
 	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+	struct hvk_monitor_page *mp = hvk_conn.monitor_pages[1];
 
 	ch->events++;
-	/* The relid's bit in the send half of the interrupt page. */
-	if (!ch->dedicated_interrupt)
+	if (ch->monitor_id != HVK_NOT_MONITORED || !ch->dedicated_interrupt)
 		set_bit(ch->relid, hvk_conn.int_page + PAGE_SIZE / 2);
+	if (ch->monitor_id != HVK_NOT_MONITORED) {
+		/* pending is a u32 at an 8-byte boundary: bits 0..31 of a long. */
+		set_bit(ch->monitor_id % 32,
+			(unsigned long *)&mp->trigger_group[ch->monitor_id / 32].pending);
+		return;
+	}
 	if (ops)
 		ops->signal_event(ch->sig_conn_id, ch->relid);
 }

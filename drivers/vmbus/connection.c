@@ -95,6 +95,10 @@ static int hvk_connect(void)
 	int ret = -EPROTONOSUPPORT;
 	unsigned int i;
 
+	/* A new host starts from clean signalling pages. */
+	clear_page(hvk_conn.int_page);
+	clear_page(hvk_conn.monitor_pages[0]);
+	clear_page(hvk_conn.monitor_pages[1]);
 	for (i = 0; i < ARRAY_SIZE(hvk_versions); i++) {
 		if (max_version && hvk_versions[i] > max_version)
 			continue;

@@ -13,6 +13,9 @@
 #include "hvk_vmbus.h"
 #include "transport.h"
 
+/* hvk_channel.monitor_id of a channel the host does not poll. */
+#define HVK_NOT_MONITORED	0xff
+
 /* Control messages arrive on this CPU; it cannot go offline. */
 #define HVK_CONNECT_CPU		0
 
@@ -73,7 +76,7 @@ struct hvk_channel {
 	struct hvk_offer offer;
 	u32 relid;
 	u32 sig_conn_id;		/* HvSignalEvent connection id */
-	u8 monitor_id;			/* 0xff: not monitored */
+	u8 monitor_id;			/* or HVK_NOT_MONITORED */
 	bool dedicated_interrupt;
 	struct hvk_device *hdev;	/* primary: its device */
 	struct hvk_channel *primary;	/* sub-channel: its primary */
@@ -148,6 +151,9 @@ int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu);
 void hvk_chan_remove_all(void);
 u32 hvk_chan_max_relid(void);
 
+/* What the host wrote for a monitored channel in monitor page 0 or 1. */
+enum hvk_monitor_field { HVK_MON_PENDING, HVK_MON_LATENCY, HVK_MON_CONN_ID };
+u32 hvk_monitor_read(const struct hvk_channel *ch, unsigned int page, enum hvk_monitor_field f);
 int hvk_chan_sysfs_add(struct hvk_channel *ch);
 void hvk_chan_sysfs_del(struct hvk_channel *ch);
 void hvk_chan_release(struct kobject *kobj);

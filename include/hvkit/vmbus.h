@@ -259,7 +259,13 @@ struct hvk_msg_modifychannel_response {
 } __packed;
 HVK_WIRE_SIZE(struct hvk_msg_modifychannel_response, 16);
 
-/* Guest-to-host signalling pages (before 5.0, and monitored channels). */
+/*
+ * A monitor page (the guest allocates two and names them in
+ * INITIATE_CONTACT). For a monitored channel with id m, the guest sets bit
+ * m % 32 of trigger_group[m / 32].pending in the second (guest to host)
+ * page; the host polls it every latency[m / 32][m % 32] x 100 ns and
+ * clears what it takes. parameter[][] holds the channel's connection id.
+ */
 struct hvk_monitor_trigger_group {
 	u32 pending;
 	u32 armed;
@@ -282,6 +288,8 @@ struct hvk_monitor_page {
 };
 HVK_WIRE_SIZE(struct hvk_monitor_page, 4096);
 HVK_WIRE_OFF(struct hvk_monitor_page, trigger_group, 8);
+HVK_WIRE_OFF(struct hvk_monitor_page, latency, 576);
+HVK_WIRE_OFF(struct hvk_monitor_page, parameter, 1088);
 
 /*
  * The shortest payload each host-to-guest message may have; 0 for the

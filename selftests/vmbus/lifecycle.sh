@@ -61,8 +61,9 @@ rmmod hvkit_echo hvkit_sim hvkit_vmbus
 slab() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo; }
 free_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 cycle() {
-	modprobe hvkit_sim && g=$(hvk_echo_add) && g2=$(hvk_echo_add) &&
+	modprobe hvkit_sim && g=$(hvk_echo_add) && g2=$(hvk_echo_add --monitored) &&
 		echo "10 1000" >/sys/bus/vmbus/devices/$g/echo_test &&
+		echo "10 1000" >/sys/bus/vmbus/devices/$g2/echo_test &&
 		rmmod hvkit_echo hvkit_sim hvkit_vmbus
 }
 cycle

@@ -31,8 +31,10 @@ VMBus devices (read from /sys/bus/vmbus):
                             -v adds each channel's live ring state
 
 The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
-  sim add TYPE [--instance GUID] [--channels N]
-                            offer a new device of TYPE (echo); prints its GUID
+  sim add TYPE [--instance GUID] [--channels N] [--monitored]
+                            offer a new device of TYPE (echo); prints its GUID;
+                            --monitored: the guest signals it through the
+                            monitor page, which the host polls
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -152,6 +154,11 @@ int cmd_list(const std::vector<std::string_view> &args)
 			std::printf("\t  interrupts %s, events %s, sends refused (ring full) %s\n",
 				    c.attr("interrupts").c_str(), c.attr("events").c_str(),
 				    c.attr("out_full_total").c_str());
+			// Only monitored channels have these (as upstream).
+			if (!c.attr("monitor_id").empty())
+				std::printf("\t  monitor id %s: pending %s, host polls every %s x 100 ns\n",
+					    c.attr("monitor_id").c_str(), c.attr("pending").c_str(),
+					    c.attr("latency").c_str());
 		}
 	}
 	return 0;
@@ -192,8 +199,11 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::string type(args[0]);
 	std::optional<hvkit::Guid> instance;
 	uint32_t channels = 0;
+	bool monitored = false;
 	for (size_t i = 1; i < args.size(); i++) {
-		if (args[i] == "--instance" && i + 1 < args.size()) {
+		if (args[i] == "--monitored") {
+			monitored = true;
+		} else if (args[i] == "--instance" && i + 1 < args.size()) {
 			instance = guid_arg(args[++i]);
 			if (!instance)
 				return kExitUsage;
@@ -216,7 +226,8 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 		[&](nl_msg *m) {
 			return nla_put_string(m, HVSIM_A_TYPE, type.c_str()) == 0 &&
 			       (!instance || nla_put(m, HVSIM_A_INSTANCE, 16, instance->b.data()) == 0) &&
-			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0);
+			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0) &&
+			       (!monitored || nla_put_flag(m, HVSIM_A_MONITORED) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);
@@ -263,7 +274,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	struct Row {
 		std::string type, instance;
 		uint32_t relid, channels, open, cpu;
-		uint64_t in, out;
+		uint64_t in, out, signals, monitor_signals;
+		bool monitored;
 	};
 	std::vector<Row> rows;
 	auto u32 = [](nlattr *a) { return a ? nla_get_u32(a) : 0u; };
@@ -272,7 +284,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		rows.push_back({a[HVSIM_A_TYPE] ? nla_get_string(a[HVSIM_A_TYPE]) : "",
 				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
 				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u32(a[HVSIM_A_CPU]),
-				u64(a[HVSIM_A_PKTS_IN]), u64(a[HVSIM_A_PKTS_OUT])});
+				u64(a[HVSIM_A_PKTS_IN]), u64(a[HVSIM_A_PKTS_OUT]), u64(a[HVSIM_A_SIGNALS]),
+				u64(a[HVSIM_A_MONITOR_SIGNALS]), a[HVSIM_A_MONITORED] != nullptr});
 	});
 	if (e.err)
 		return genl_failure(e, "sim list");
@@ -280,20 +293,26 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++) {
 			const auto &r = rows[i];
-			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu}",
+			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu,\"monitored\":%s,\"signals\":%llu,\"monitor_signals\":%llu}",
 				    i ? "," : "", json_str(r.type).c_str(), json_str(r.instance).c_str(),
 				    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
-				    static_cast<unsigned long long>(r.out));
+				    static_cast<unsigned long long>(r.out), r.monitored ? "true" : "false",
+				    static_cast<unsigned long long>(r.signals),
+				    static_cast<unsigned long long>(r.monitor_signals));
 		}
 		std::printf("]\n");
 		return 0;
 	}
-	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s\n", "TYPE", "INSTANCE", "RELID", "CHANNELS",
-		    "OPEN", "CPU", "PKTS_IN", "PKTS_OUT");
+	// SIGNALS: the guest's hypercalls; MONITOR: what the host's poll of the
+	// monitor page found ("-": the device is not monitored).
+	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s %10s %10s\n", "TYPE", "INSTANCE", "RELID",
+		    "CHANNELS", "OPEN", "CPU", "PKTS_IN", "PKTS_OUT", "SIGNALS", "MONITOR");
 	for (const auto &r : rows)
-		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu\n", r.type.c_str(), r.instance.c_str(),
-			    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
-			    static_cast<unsigned long long>(r.out));
+		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu %10llu %10s\n", r.type.c_str(),
+			    r.instance.c_str(), r.relid, r.channels, r.open, r.cpu,
+			    static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
+			    static_cast<unsigned long long>(r.signals),
+			    r.monitored ? std::to_string(r.monitor_signals).c_str() : "-");
 	return 0;
 }
 

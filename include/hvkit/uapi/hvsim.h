@@ -12,7 +12,7 @@
 
 enum hvsim_cmd {
 	HVSIM_CMD_UNSPEC,
-	HVSIM_CMD_DEV_ADD,	/* TYPE, [INSTANCE], [CHANNELS] -> INSTANCE, RELID */
+	HVSIM_CMD_DEV_ADD,	/* TYPE, [INSTANCE], [CHANNELS], [MONITORED] -> INSTANCE, RELID */
 	HVSIM_CMD_DEV_DEL,	/* INSTANCE: rescind every channel of it */
 	HVSIM_CMD_DEV_GET,	/* dump: one message per device */
 	HVSIM_CMD_FAULT_SET,	/* FAULT, COUNT: the next COUNT times */
@@ -37,6 +37,9 @@ enum hvsim_attr {
 	HVSIM_A_HITS,		/* u32: times the fault fired */
 	HVSIM_A_PAD,
 	HVSIM_A_CPU,		/* u32: the CPU the host signals (primary) */
+	HVSIM_A_MONITORED,	/* flag: the host polls the guest's monitor page */
+	HVSIM_A_SIGNALS,	/* u64: guest signals by HvSignalEvent */
+	HVSIM_A_MONITOR_SIGNALS, /* u64: guest signals found in the monitor page */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
