@@ -276,14 +276,37 @@ TEST(RingHostile, UnalignedWriteIndex)
 	EXPECT_EQ(-EBADMSG, err);
 }
 
+// The producer loads the consumer's index when it decides on a signal, and
+// when the space it last saw runs out; a bad one stops it there, with the
+// packet already published inside the ring (where it did no harm).
 TEST(RingHostile, ReadIndexOutsideTheRingStopsTheProducer)
 {
 	TestRing t(4096);
 	bool sig;
 	t.ctl->read_index = 0x7ffffff8;
-	EXPECT_EQ(-EBADMSG, write_pkt(&t.prod, make_pkt(0, 8), &sig));
+	EXPECT_EQ(0, write_pkt(&t.prod, make_pkt(0, 8), &sig));
+	EXPECT_FALSE(sig);
 	EXPECT_STREQ("read index outside the ring", t.prod.broken);
+	EXPECT_EQ(-EBADMSG, write_pkt(&t.prod, make_pkt(1, 8), &sig));
 	EXPECT_EQ(0u, hvk_ring_avail_write(&t.prod));
+}
+
+TEST(RingHostile, MaskedConsumerWithBadReadIndexIsCaughtWhenSpaceRunsOut)
+{
+	TestRing t(4096);
+	bool sig;
+	int ret = 0, n = 0;
+	t.ctl->interrupt_mask = 1;	// no signal decisions: no reload per packet
+	t.ctl->read_index = 0x7ffffff8;
+	while (n < 1000 && (ret = write_pkt(&t.prod, make_pkt(n, 64), &sig)) == 0)
+		n++;
+	EXPECT_EQ(-EBADMSG, ret);
+	EXPECT_STREQ("read index outside the ring", t.prod.broken);
+	// Every packet that went in fit in the ring's 4096 bytes, one slot free.
+	EXPECT_GT(n, 0);
+	EXPECT_LT(n * hvk_ring_pkt_space(make_pkt(0, 64).size()), 4096u);
+	EXPECT_EQ(t.prod.priv_write, t.ctl->write_index);
+	EXPECT_LT(t.ctl->write_index, 4096u);
 }
 
 TEST(RingHostile, ProducerNeverTrustsItsOwnSharedIndex)

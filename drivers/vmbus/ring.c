@@ -87,6 +87,9 @@ int hvk_ring_init(struct hvk_ring *r, struct hvk_ring_ctl *ctl, u8 *data,
 	r->pub_read = r->priv_read;
 	if (!ring_index_ok(r, r->priv_write) || !ring_index_ok(r, r->priv_read))
 		return -EINVAL;
+	/* Nothing seen yet: the first read and the first write load afresh. */
+	r->seen_write = r->priv_read;
+	r->seen_read = r->priv_read;
 	return 0;
 }
 
@@ -98,6 +101,7 @@ static inline bool ring_peer_read(struct hvk_ring *r, u32 *rd)
 		ring_fail(r, "read index outside the ring");
 		return false;
 	}
+	r->seen_read = *rd;
 	return true;
 }
 
@@ -108,6 +112,7 @@ static inline bool ring_peer_write(struct hvk_ring *r, u32 *wr)
 		ring_fail(r, "write index outside the ring");
 		return false;
 	}
+	r->seen_write = *wr;
 	return true;
 }
 
@@ -149,11 +154,14 @@ int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 	/* A full ring keeps one 8-byte slot free, or full == empty. */
 	if (space >= r->size)
 		return -EMSGSIZE;
-	if (!ring_peer_read(r, &rd))
-		return -EBADMSG;
-	if (r->size - hvk_ring_used(r->priv_write, rd, r->size) <= space) {
-		r->full++;
-		return -EAGAIN;
+	/* Free space as last seen; the consumer only ever adds to it. */
+	if (r->size - hvk_ring_used(r->priv_write, r->seen_read, r->size) <= space) {
+		if (!ring_peer_read(r, &rd))
+			return -EBADMSG;
+		if (r->size - hvk_ring_used(r->priv_write, rd, r->size) <= space) {
+			r->full++;
+			return -EAGAIN;
+		}
 	}
 
 	old = r->priv_write;
@@ -175,7 +183,8 @@ int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 	if (READ_ONCE(r->ctl->interrupt_mask))
 		return 0;
 	/* Empty before this packet: the consumer had read up to @old. */
-	*signal = READ_ONCE(r->ctl->read_index) == old;
+	if (ring_peer_read(r, &rd))
+		*signal = rd == old;
 	return 0;
 }
 
@@ -197,11 +206,15 @@ int hvk_ring_read(struct hvk_ring *r, void *buf, u32 buflen, u32 *len)
 	*len = 0;
 	if (unlikely(r->broken))
 		return -EBADMSG;
-	avail = hvk_ring_avail_read(r);
-	if (r->broken)
-		return -EBADMSG;
-	if (!avail)
-		return -EAGAIN;
+	/* Whole packets up to seen_write; look for more once they are read. */
+	avail = hvk_ring_used(r->seen_write, r->priv_read, r->size);
+	if (!avail) {
+		avail = hvk_ring_avail_read(r);
+		if (r->broken)
+			return -EBADMSG;
+		if (!avail)
+			return -EAGAIN;
+	}
 	if (avail < sizeof(desc) + HVK_PKT_TRAILER) {
 		ring_fail(r, "packet shorter than its descriptor");
 		return -EBADMSG;

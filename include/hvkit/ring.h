@@ -113,6 +113,14 @@ struct hvk_ring {
 	u32 priv_write;			/* producer: our write index */
 	u32 priv_read;			/* consumer: read, not yet committed */
 	u32 pub_read;			/* consumer: last committed read */
+	/*
+	 * The peer's index as last loaded (checked, with acquire): packets up
+	 * to seen_write are whole and visible, space up to seen_read is free,
+	 * so a side reloads only when that runs out and stays off the control
+	 * page's cache line, which the peer keeps writing, in between.
+	 */
+	u32 seen_write;			/* consumer */
+	u32 seen_read;			/* producer */
 	const char *broken;		/* first corruption seen, or NULL */
 	/* counters, for the channel's statistics */
 	u64 pkts;
