@@ -49,4 +49,10 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 }
 #endif
 
+/* 6.16: the x86 MSR accessors are rdmsrq() and wrmsrq(). */
+#ifndef HVK_HAVE_MSR_Q
+#define rdmsrq(msr, val) rdmsrl(msr, val)
+#define wrmsrq(msr, val) wrmsrl(msr, val)
+#endif
+
 #endif /* _HVK_COMPAT_H */

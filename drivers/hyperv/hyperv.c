@@ -15,6 +15,7 @@
 #include <linux/percpu.h>
 #include <asm/mshyperv.h>
 #include <asm/msr.h>
+#include <hvk_compat.h>
 #include "tlfs.h"
 #include "transport.h"
 
@@ -54,7 +55,7 @@ static void hvk_hv_signal_event(u32 conn_id, u32 relid)
 
 static void hvk_hv_eom(void)
 {
-	wrmsrl(HVK_MSR_EOM, 0);
+	wrmsrq(HVK_MSR_EOM, 0);
 }
 
 static u32 hvk_hv_vp_index(unsigned int cpu)
@@ -83,16 +84,16 @@ static int hvk_hv_cpu_online(unsigned int cpu)
 	u64 v;
 
 	hvk_synic_pages(cpu, &msg_page, &event_page);
-	rdmsrl(HVK_MSR_SIMP, v);
-	wrmsrl(HVK_MSR_SIMP, hvk_page_msr(v, virt_to_phys(msg_page), true));
-	rdmsrl(HVK_MSR_SIEFP, v);
-	wrmsrl(HVK_MSR_SIEFP, hvk_page_msr(v, virt_to_phys(event_page), true));
-	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
-	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT,
+	rdmsrq(HVK_MSR_SIMP, v);
+	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, virt_to_phys(msg_page), true));
+	rdmsrq(HVK_MSR_SIEFP, v);
+	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, virt_to_phys(event_page), true));
+	rdmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+	wrmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT,
 	       hvk_sint_msr(v, HYPERVISOR_CALLBACK_VECTOR,
 			    !(ms_hyperv.hints & HVK_HINT_DEPRECATING_AEOI)));
-	rdmsrl(HVK_MSR_SCONTROL, v);
-	wrmsrl(HVK_MSR_SCONTROL, v | HVK_SCONTROL_ENABLE);
+	rdmsrq(HVK_MSR_SCONTROL, v);
+	wrmsrq(HVK_MSR_SCONTROL, v | HVK_SCONTROL_ENABLE);
 	return 0;
 }
 
@@ -103,12 +104,12 @@ static int hvk_hv_cpu_offline(unsigned int cpu)
 
 	if (hvk_cpu_busy(cpu))
 		return -EBUSY;
-	rdmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
-	wrmsrl(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
-	rdmsrl(HVK_MSR_SIMP, v);
-	wrmsrl(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
-	rdmsrl(HVK_MSR_SIEFP, v);
-	wrmsrl(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
+	rdmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+	wrmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
+	rdmsrq(HVK_MSR_SIMP, v);
+	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
+	rdmsrq(HVK_MSR_SIEFP, v);
+	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
 	return 0;
 }
 

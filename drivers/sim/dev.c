@@ -302,8 +302,11 @@ fail:
 			continue;
 		xa_erase(&sim.chans, d->chans[i]->relid);
 		sim_monitor_release(d->chans[i]);
-		kfree(d->chans[i]);
 	}
+	/* A guest may signal any relid: its lookups must be done with ours. */
+	synchronize_rcu();
+	for (i = 0; i < nchans; i++)
+		kfree(d->chans[i]);
 	kfree(d);
 	return ERR_PTR(ret);
 }
