@@ -17,15 +17,22 @@ else
 fi
 
 part "Devices offered by the host; drivers loaded by modalias"
-a=$(hvk_echo_add) && b=$(hvk_echo_add --channels 4) || bad "devices"
+a=$(hvk_echo_add) && b=$(hvk_echo_add --channels 4 --monitored) || bad "devices"
 hvctl list
-report "devices: 2 echo devices offered, driver $(basename "$(readlink /sys/bus/vmbus/devices/$a/driver)") bound by modalias, $(ls /sys/bus/vmbus/devices/$b/channels | wc -l) channels on the second"
+report "devices: 2 echo devices offered, driver $(basename "$(readlink /sys/bus/vmbus/devices/$a/driver)") bound by modalias, $(ls /sys/bus/vmbus/devices/$b/channels | wc -l) monitored channels on the second"
 
 part "Traffic: echoes checked byte for byte"
 if echo "2000 1500" >/sys/bus/vmbus/devices/$a/echo_test &&
 	echo "2000 1500" >/sys/bus/vmbus/devices/$b/echo_test; then
 	cat /sys/bus/vmbus/devices/$a/echo_test /sys/bus/vmbus/devices/$b/echo_test
 	report "traffic: 4000 packets of 1500 bytes came back intact, over 1 and 4 channels"
+	hvctl sim list
+	row=$(hvctl sim list --json | tr '{' '\n' | grep "\"$b\"")
+	mon=$(echo "$row" | sed -n 's/.*"monitor_signals":\([0-9]*\).*/\1/p')
+	sig=$(echo "$row" | sed -n 's/.*"signals":\([0-9]*\).*/\1/p')
+	[ "${mon:-0}" -gt 0 ] && [ "$sig" = 0 ] &&
+		report "monitor page: the host found the monitored device's $mon signals by polling, none came by hypercall" ||
+		bad "monitor page" "$mon signals found in the page, $sig by hypercall"
 else
 	bad "traffic" "$(cat /sys/bus/vmbus/devices/$a/echo_test)"
 fi
