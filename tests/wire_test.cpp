@@ -12,6 +12,7 @@ extern "C" {
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstddef>
 #include <cstring>
 
@@ -181,4 +182,72 @@ TEST(Gpadl, EveryPageGoesOutOnceInHeaderAndBodies)
 		// One header, then full bodies but the last.
 		ASSERT_EQ(npfns <= 26 ? 1u : 1u + (npfns - 26 + 27) / 28, msg) << npfns;
 	}
+}
+
+// GPA-direct descriptors: what a driver builds and what a host reads.
+namespace {
+
+struct GpaDesc {
+	std::array<u8, 512> b{};
+	size_t len = sizeof(hvk_pkt_gpa_direct);
+	void range(u32 count, u32 offset, u32 npfns)
+	{
+		hvk_gpa_range r{count, offset};
+		std::memcpy(&b[len], &r, sizeof(r));
+		len += sizeof(r);
+		for (u32 i = 0; i < npfns; i++, len += 8) {
+			u64 pfn = 0x1000 + i;
+			std::memcpy(&b[len], &pfn, 8);
+		}
+		hvk_pkt_gpa_direct h;
+		std::memcpy(&h, b.data(), sizeof(h));
+		h.range_cnt++;
+		std::memcpy(b.data(), &h, sizeof(h));
+	}
+	const char *check() const { return hvk_gpa_desc_check(b.data(), static_cast<u32>(len)); }
+};
+
+} // namespace
+
+TEST(GpaDirect, PageBuffersAndMultiPageBuffersAreAccepted)
+{
+	GpaDesc d;
+	d.range(4096, 0, 1);	// one whole page
+	d.range(1, 4095, 1);	// the last byte of a page
+	d.range(5000, 100, 2);	// across a page boundary
+	d.range(8192, 1, 3);	// two pages' worth, off by one: three pages
+	EXPECT_EQ(nullptr, d.check());
+	EXPECT_EQ(24u + 16 + 16 + 24 + 32, d.len);
+}
+
+TEST(GpaDirect, EveryRangeNeedsExactlyThePagesItsBytesTouch)
+{
+	GpaDesc few;
+	few.range(5000, 100, 1);
+	EXPECT_STREQ("a range's page numbers run past the descriptor", few.check());
+	GpaDesc many;
+	many.range(4096, 0, 2);
+	EXPECT_STREQ("bytes after the last range", many.check());
+	GpaDesc offset;
+	offset.range(10, 4096, 1);
+	EXPECT_STREQ("a range starts past its first page", offset.check());
+	GpaDesc empty;
+	empty.range(0, 0, 1);
+	EXPECT_STREQ("a range of no bytes", empty.check());
+}
+
+TEST(GpaDirect, CountsAndSizesThatLieAreRefused)
+{
+	GpaDesc none;
+	EXPECT_STREQ("no range", none.check());
+	EXPECT_STREQ("shorter than its header", hvk_gpa_desc_check(none.b.data(), 20));
+	GpaDesc d;
+	d.range(4096, 0, 1);
+	hvk_pkt_gpa_direct h;
+	std::memcpy(&h, d.b.data(), sizeof(h));
+	h.range_cnt = 0xffffffff;	// a count far beyond the bytes
+	std::memcpy(d.b.data(), &h, sizeof(h));
+	EXPECT_STREQ("a range runs past the descriptor", d.check());
+	// The largest byte count must not wrap the page arithmetic.
+	EXPECT_EQ(1048577u, hvk_hv_pages(4095, 0xffffffffu));
 }

@@ -8,6 +8,7 @@
  *   echo "COUNT SIZE" > /sys/bus/vmbus/devices/<id>/echo_test
  *   cat /sys/bus/vmbus/devices/<id>/echo_test   # "ok count=.. size=.. channels=.. ns=.."
  *   echo SIZE > .../gpadl_test                  # the host checks a GPADL
+ *   echo "SIZE RANGES OFFSET" > .../gpa_test     # page buffers: host reads, writes
  *
  * It is the workload of the VMBus core's tests and benchmarks.
  */
@@ -55,6 +56,8 @@ struct echo {
 	char why[96];
 	struct hvk_echo_gpadl_check chk;	/* GPADL check reply */
 	bool chk_done;
+	struct hvk_echo_gpa gpa;		/* GPA-direct reply */
+	bool gpa_done;
 	u32 sc_promised;		/* sub-channels the host will offer */
 	char result[160];
 };
@@ -93,6 +96,11 @@ static void echo_check(struct echo_chan *ec, const u8 *pkt, u32 len)
 	if (hdr.op == HVK_ECHO_GPADL_CHECK && len - off >= sizeof(e->chk)) {
 		memcpy(&e->chk, pkt + off, sizeof(e->chk));
 		WRITE_ONCE(e->chk_done, true);
+		return;
+	}
+	if (hdr.op == HVK_ECHO_GPA && len - off >= sizeof(e->gpa)) {
+		memcpy(&e->gpa, pkt + off, sizeof(e->gpa));
+		WRITE_ONCE(e->gpa_done, true);
 		return;
 	}
 	if (hdr.op == HVK_ECHO_SUBCHANNELS && len - off >= sizeof(struct hvk_echo_subchannels)) {
@@ -223,8 +231,12 @@ static bool echo_any_rescinded(struct echo *e)
 	return false;
 }
 
-/* Send one packet on @ec, waiting while its ring is full. */
-static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 len, u64 ctx)
+/*
+ * Send one packet on @ec, waiting while its ring is full: in-band, or
+ * GPA-direct when @gpa (@gpa_size bytes of ranges) is given.
+ */
+static int echo_send_gpa(struct echo *e, struct echo_chan *ec, struct hvk_pkt_gpa_direct *gpa,
+			 u32 gpa_size, const void *buf, u32 len, u64 ctx)
 {
 	u64 id, seen, dummy;
 	int ret;
@@ -234,7 +246,8 @@ static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 
 		return ret;
 	for (;;) {
 		seen = atomic64_read(&e->received);
-		ret = hvk_channel_send(ec->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
+		ret = gpa ? hvk_channel_send_gpa(ec->ch, gpa, gpa_size, buf, len, id) :
+			    hvk_channel_send(ec->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
 		if (ret != -EAGAIN)
 			break;
 		/* Full: wait for the host to move, then retry. */
@@ -251,6 +264,11 @@ static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 
 	if (ret)
 		hvk_rqst_take(ec->ch, id, &dummy);
 	return ret;
+}
+
+static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 len, u64 ctx)
+{
+	return echo_send_gpa(e, ec, NULL, 0, buf, len, ctx);
 }
 
 /* Caller holds test_lock. */
@@ -394,6 +412,108 @@ static ssize_t gpadl_test_store(struct device *dev, struct device_attribute *att
 }
 static DEVICE_ATTR_WO(gpadl_test);
 
+/* One GPA-direct request and its completion. Caller holds test_lock. */
+static int echo_gpa_once(struct echo *e, struct echo_chan *ec, struct hvk_pkt_gpa_direct *desc,
+			 u32 desc_size, u32 seed, bool write)
+{
+	struct hvk_echo_gpa req = { .hdr.op = HVK_ECHO_GPA, .seed = seed, .write = write };
+	int ret;
+
+	e->gpa_done = false;
+	e->bad = false;
+	ret = echo_send_gpa(e, ec, desc, desc_size, &req, sizeof(req), 0);
+	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(e->gpa_done) || READ_ONCE(e->bad) ||
+					hvk_channel_rescinded(ec->ch), ECHO_TIMEOUT))
+		ret = -ETIMEDOUT;
+	if (!ret && (!e->gpa_done || e->gpa.status != HVK_ECHO_GPA_OK))
+		ret = -EIO;
+	return ret;
+}
+
+/*
+ * @size bytes from @offset into a buffer, cut into @nranges ranges of
+ * (nearly) equal size: the host checks what the guest wrote there, then
+ * writes its own pattern, which must land on exactly those bytes. Caller
+ * holds test_lock.
+ */
+static int echo_gpa_run(struct echo *e, u32 size, u32 nranges, u32 offset)
+{
+	/* Each range touches at most two pages more than its bytes fill. */
+	u32 room = size / HVK_HV_PAGE_SIZE + 2 * nranges;
+	u32 desc_max = sizeof(struct hvk_pkt_gpa_direct) +
+		       nranges * sizeof(struct hvk_gpa_range) + room * sizeof(u64);
+	u32 total = offset + size + HVK_HV_PAGE_SIZE, dsz, i, chunk, at = 0;
+	struct echo_chan *ec = e->chans[0];
+	struct hvk_pkt_gpa_direct *desc;
+	u8 *mem = NULL;
+	int ret;
+
+	if (!ec)
+		return -ENODEV;
+	desc = kzalloc(desc_max, GFP_KERNEL);
+	mem = vzalloc(total);
+	ret = -ENOMEM;
+	if (!desc || !mem)
+		goto out;
+	memset(&e->gpa, 0, sizeof(e->gpa));
+	desc->range_cnt = nranges;
+	dsz = sizeof(*desc);
+	for (i = 0; i < nranges; i++) {
+		chunk = i == nranges - 1 ? size - at : size / nranges;
+		ret = hvk_gpa_range_fill((void *)desc + dsz, (desc_max - dsz - 8) / sizeof(u64),
+					 mem + offset + at, chunk);
+		if (ret < 0)
+			goto out;
+		dsz += ret;
+		at += chunk;
+	}
+	for (i = 0; i < size; i++)
+		mem[offset + i] = hvk_echo_pattern(size, i);
+	ret = echo_gpa_once(e, ec, desc, dsz, size, false);
+	if (ret)
+		goto out;
+	memset(mem, 0, total);
+	ret = echo_gpa_once(e, ec, desc, dsz, ~size, true);
+	if (ret)
+		goto out;
+	for (i = 0; i < total && !ret; i++) {
+		bool inside = i >= offset && i < offset + size;
+
+		if (mem[i] != (inside ? hvk_echo_pattern(~size, i - offset) : 0))
+			ret = -EIO;
+	}
+out:
+	snprintf(e->result, sizeof(e->result), ret ?
+		 "fail gpa size=%u ranges=%u offset=%u err=%d status=%u bytes=%u\n" :
+		 "ok gpa size=%u ranges=%u offset=%u\n", size, nranges, offset, ret, e->gpa.status,
+		 e->gpa.bytes);
+	/* A request that timed out may still be in the host's hands. */
+	if (ret == -ETIMEDOUT)
+		hvk_leak_for_host(&e->hdev->dev, mem, total, "GPA-direct buffer");
+	else
+		vfree(mem);
+	kfree(desc);
+	return ret;
+}
+
+static ssize_t gpa_test_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t n)
+{
+	struct echo *e = dev_get_drvdata(dev);
+	u32 size, nranges, offset;
+	int ret;
+
+	if (sscanf(buf, "%u %u %u", &size, &nranges, &offset) != 3 || !size ||
+	    size > (16u << 20) || !nranges || nranges > 64 || nranges > size ||
+	    offset >= HVK_HV_PAGE_SIZE)
+		return -EINVAL;
+	mutex_lock(&e->test_lock);
+	ret = echo_gpa_run(e, size, nranges, offset);
+	mutex_unlock(&e->test_lock);
+	return ret ?: n;
+}
+static DEVICE_ATTR_WO(gpa_test);
+
 /*
  * The benchmarks' baseline, measured in the same boot: COUNT memcpy()s of
  * SIZE bytes in the kernel. Read back "ns=..." from echo_test.
@@ -433,6 +553,7 @@ static ssize_t memcpy_bench_store(struct device *dev, struct device_attribute *a
 static DEVICE_ATTR_WO(memcpy_bench);
 
 static struct attribute *echo_attrs[] = {
+	&dev_attr_gpa_test.attr,
 	&dev_attr_echo_test.attr,
 	&dev_attr_gpadl_test.attr,
 	&dev_attr_memcpy_bench.attr,

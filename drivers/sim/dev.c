@@ -5,6 +5,7 @@
  * data packet as it came and checks GPADLs on request: the workload of
  * the core's tests and benchmarks.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -116,6 +117,96 @@ void sim_chan_work(struct work_struct *work)
 		hvk_ring_unmask(&c->rx);
 }
 
+#define SIM_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
+
+/*
+ * The host's DMA: read (check) or write the pattern through every range
+ * of a checked GPA-direct descriptor, page by page, as a host maps guest
+ * pages. Returns an enum hvk_echo_gpa_status; *bytes: the bytes it got to.
+ */
+static u32 sim_gpa_access(const u8 *desc, const struct hvk_echo_gpa *req, u32 *bytes)
+{
+	const struct hvk_pkt_gpa_direct *h = (const void *)desc;
+	u32 off = sizeof(*h), status = HVK_ECHO_GPA_OK, idx = 0, i, k, j;
+
+	for (i = 0; i < h->range_cnt; i++) {
+		struct hvk_gpa_range r;
+		u32 npfns, start, left;
+
+		memcpy(&r, desc + off, sizeof(r));
+		off += sizeof(r);
+		npfns = hvk_hv_pages(r.byte_offset, r.byte_count);
+		start = r.byte_offset;
+		left = r.byte_count;
+		for (k = 0; k < npfns; k++, off += sizeof(u64)) {
+			u32 n = min(left, HVK_HV_PAGE_SIZE - start);
+			u64 hvpfn;
+			u8 *va;
+
+			memcpy(&hvpfn, desc + off, sizeof(hvpfn));
+			if (!pfn_valid(hvpfn / SIM_HV_PER_PAGE)) {
+				status = HVK_ECHO_GPA_NOT_RAM;
+				goto out;
+			}
+			va = kmap_local_page(pfn_to_page(hvpfn / SIM_HV_PER_PAGE));
+			va += (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start;
+			for (j = 0; j < n; j++) {
+				u8 want = hvk_echo_pattern(req->seed, idx + j);
+
+				if (req->write)
+					va[j] = want;
+				else if (va[j] != want)
+					status = HVK_ECHO_GPA_MISMATCH;
+			}
+			kunmap_local(va);
+			idx += n;
+			left -= n;
+			start = 0;
+		}
+	}
+out:
+	*bytes = idx;
+	return status;
+}
+
+/* A GPA-direct request: do the DMA, then complete it, as a disk would. */
+static int sim_echo_gpa(struct sim_chan *c, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	u32 off = d->offset8 * 8;
+	struct {
+		struct hvk_pkt_desc desc;
+		struct hvk_echo_gpa gpa;
+	} r = {};
+	const char *why;
+	int ret;
+
+	if (len - off < sizeof(r.gpa)) {
+		pr_err_ratelimited("hvkit_sim: echo %u: GPA-direct packet without its request, ignored\n",
+				   c->relid);
+		return 0;
+	}
+	memcpy(&r.gpa, pkt + off, sizeof(r.gpa));
+	why = hvk_gpa_desc_check(pkt, off);
+	if (why) {
+		pr_err_ratelimited("hvkit_sim: echo %u: GPA-direct ranges refused: %s\n", c->relid, why);
+		r.gpa.status = HVK_ECHO_GPA_BAD_RANGES;
+		r.gpa.bytes = 0;
+	} else {
+		r.gpa.status = sim_gpa_access(pkt, &r.gpa, &r.gpa.bytes);
+	}
+	r.desc.type = HVK_PKT_COMP;
+	r.desc.offset8 = sizeof(r.desc) / 8;
+	r.desc.len8 = sizeof(r) / 8;
+	r.desc.trans_id = d->trans_id;
+	ret = sim_chan_reply(c, &r, sizeof(r));
+	if (ret == -EAGAIN) {
+		memcpy(c->stash, &r, sizeof(r));
+		c->stash_len = sizeof(r);
+	}
+	return ret;
+}
+
 static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
@@ -123,6 +214,8 @@ static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	struct hvk_echo_hdr hdr;
 	int ret;
 
+	if (d->type == HVK_PKT_DATA_USING_GPA_DIRECT)
+		return sim_echo_gpa(c, pkt, len);
 	if (d->type != HVK_PKT_DATA_INBAND || len - off < sizeof(hdr)) {
 		pr_err_ratelimited("hvkit_sim: echo %u: packet type %u of %u bytes ignored\n",
 				   c->relid, d->type, len);

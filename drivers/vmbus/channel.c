@@ -620,6 +620,28 @@ static void hvk_ring_broken(struct hvk_channel *ch, const struct hvk_ring *r, co
 			    ch->relid, dir, r->broken);
 }
 
+/* One packet of @n pieces into the outbound ring; signals if it must. */
+static int hvk_chan_write(struct hvk_channel *ch, const struct hvk_kvec *v, unsigned int n)
+{
+	unsigned long irqflags;
+	bool signal = false;
+	int ret;
+
+	spin_lock_irqsave(&ch->out_lock, irqflags);
+	if (READ_ONCE(ch->state) != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
+		ret = -ENODEV;
+	else
+		ret = hvk_ring_write(&ch->out, v, n, &signal);
+	spin_unlock_irqrestore(&ch->out_lock, irqflags);
+	if (ret == -EAGAIN)
+		ch->out_full++;
+	else if (ret == -EBADMSG)
+		hvk_ring_broken(ch, &ch->out, "outbound");
+	if (signal)
+		hvk_chan_signal(ch);
+	return ret;
+}
+
 int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
 		     u16 type, u16 flags)
 {
@@ -630,28 +652,36 @@ int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans
 		.trans_id = trans_id,
 	};
 	struct hvk_kvec v[2] = { { &d, sizeof(d) }, { buf, len } };
-	unsigned long irqflags;
-	bool signal = false;
-	int ret;
 
 	if (len > HVK_PKT_MAX_LEN - sizeof(d))
 		return -EMSGSIZE;
 	d.len8 = (sizeof(d) + len + 7) / 8;
-	spin_lock_irqsave(&ch->out_lock, irqflags);
-	if (READ_ONCE(ch->state) != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
-		ret = -ENODEV;
-	else
-		ret = hvk_ring_write(&ch->out, v, 2, &signal);
-	spin_unlock_irqrestore(&ch->out_lock, irqflags);
-	if (ret == -EAGAIN)
-		ch->out_full++;
-	else if (ret == -EBADMSG)
-		hvk_ring_broken(ch, &ch->out, "outbound");
-	if (signal)
-		hvk_chan_signal(ch);
-	return ret;
+	return hvk_chan_write(ch, v, 2);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_send);
+
+int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc, u32 desc_size,
+			 const void *buf, u32 len, u64 trans_id)
+{
+	struct hvk_kvec v[2] = { { desc, desc_size }, { buf, len } };
+	const char *why = hvk_gpa_desc_check(desc, desc_size);
+
+	if (why) {
+		pr_err_ratelimited("hvkit_vmbus: %s: GPA-direct packet refused: %s\n",
+				   hvk_channel_name(ch), why);
+		return -EINVAL;
+	}
+	if (desc_size > HVK_PKT_MAX_LEN || len > HVK_PKT_MAX_LEN - desc_size)
+		return -EMSGSIZE;
+	desc->desc.type = HVK_PKT_DATA_USING_GPA_DIRECT;
+	desc->desc.offset8 = desc_size / 8;	/* a multiple of 8, as checked */
+	desc->desc.len8 = (desc_size + len + 7) / 8;
+	desc->desc.flags = HVK_PKT_FLAG_COMPLETION_REQUESTED;
+	desc->desc.trans_id = trans_id;
+	desc->reserved = 0;
+	return hvk_chan_write(ch, v, 2);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_send_gpa);
 
 int hvk_channel_recv(struct hvk_channel *ch, void *buf, u32 buflen, u32 *len)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GPADLs: a buffer described to the host as a list of 4 KiB guest page
- * numbers, in one GPADL_HEADER message and as many GPADL_BODY messages as
- * the rest needs. The guest picks the handle.
+ * Guest memory as the host sees it: lists of 4 KiB guest page numbers.
+ * GPADLs send such a list in one GPADL_HEADER message and as many
+ * GPADL_BODY messages as the rest needs (the guest picks the handle);
+ * GPA-direct packets carry it in the packet (hvk_gpa_range_fill()).
  */
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
@@ -10,7 +11,6 @@
 #include <linux/vmalloc.h>
 #include "core.h"
 
-#define HVK_HV_PAGE_SIZE	4096u
 #define HVK_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
 /* range_buflen is 16 bits: one range header and this many page numbers. */
 #define HVK_GPADL_MAX_PFNS	((U16_MAX - sizeof(struct hvk_gpa_range)) / sizeof(u64))
@@ -25,6 +25,14 @@ void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what
 }
 EXPORT_SYMBOL_GPL(hvk_leak_for_host);
 
+/* The Hyper-V page number of the 4 KiB page that holds @p. */
+static u64 hvk_virt_to_hvpfn(const void *p)
+{
+	struct page *pg = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+
+	return (u64)page_to_pfn(pg) * HVK_HV_PER_PAGE + offset_in_page(p) / HVK_HV_PAGE_SIZE;
+}
+
 static u64 *hvk_gpadl_pfns(void *buf, u32 npfns)
 {
 	u64 *pfns = kvmalloc_array(npfns, sizeof(u64), GFP_KERNEL);
@@ -32,14 +40,29 @@ static u64 *hvk_gpadl_pfns(void *buf, u32 npfns)
 
 	if (!pfns)
 		return NULL;
-	for (i = 0; i < npfns; i++) {
-		void *p = buf + (size_t)(i / HVK_HV_PER_PAGE) * PAGE_SIZE;
-		struct page *pg = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
-
-		pfns[i] = (u64)page_to_pfn(pg) * HVK_HV_PER_PAGE + i % HVK_HV_PER_PAGE;
-	}
+	for (i = 0; i < npfns; i++)
+		pfns[i] = hvk_virt_to_hvpfn(buf + (size_t)i * HVK_HV_PAGE_SIZE);
 	return pfns;
 }
+
+int hvk_gpa_range_fill(struct hvk_gpa_range *r, u32 max_pfns, const void *addr, u32 len)
+{
+	u32 offset = offset_in_page(addr) % HVK_HV_PAGE_SIZE;
+	const void *first = addr - offset;
+	u32 npfns, i;
+
+	if (!len)
+		return -EINVAL;
+	npfns = hvk_hv_pages(offset, len);
+	if (npfns > max_pfns)
+		return -E2BIG;
+	r->byte_count = len;
+	r->byte_offset = offset;
+	for (i = 0; i < npfns; i++)
+		r->pfn_array[i] = hvk_virt_to_hvpfn(first + (size_t)i * HVK_HV_PAGE_SIZE);
+	return sizeof(*r) + npfns * sizeof(u64);
+}
+EXPORT_SYMBOL_GPL(hvk_gpa_range_fill);
 
 int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpadl *g)
 {

@@ -123,6 +123,26 @@ int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans
 		     u16 type, u16 flags);
 
 /*
+ * GPA-direct packet: guest buffers the host reads or writes in place
+ * (upstream's page buffers and multi-page buffers). @desc is a struct
+ * hvk_pkt_gpa_direct with range_cnt set, followed by that many ranges,
+ * @desc_size bytes in all; one range per virtually contiguous buffer
+ * (Hyper-V refuses a contiguous buffer split into one-page ranges). The
+ * core fills in the packet descriptor (completion requested, @trans_id),
+ * checks the ranges (-EINVAL, logged, when malformed) and sends it with
+ * @len bytes of @buf in-band after the ranges. -EAGAIN: ring full.
+ */
+int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc, u32 desc_size,
+			 const void *buf, u32 len, u64 trans_id);
+/*
+ * Describes @len bytes at @addr (kmalloc, vmalloc or page memory that
+ * stays put until the host completes) as one range at @r, which has room
+ * for @max_pfns page numbers. Returns the range's size in bytes, page
+ * numbers included, -E2BIG if they do not fit, -EINVAL for no bytes.
+ */
+int hvk_gpa_range_fill(struct hvk_gpa_range *r, u32 max_pfns, const void *addr, u32 len);
+
+/*
  * The next inbound packet, descriptor included, copied into @buf; *len is
  * its length. -EAGAIN: nothing more; -EMSGSIZE: @buflen too small (*len
  * says what is needed); -EBADMSG: the host corrupted the ring, which is

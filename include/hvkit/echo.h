@@ -18,6 +18,7 @@ enum hvk_echo_op {
 	HVK_ECHO_DATA = 1,		/* the host returns the packet as it is */
 	HVK_ECHO_GPADL_CHECK = 2,	/* the host checks a GPADL's bytes */
 	HVK_ECHO_SUBCHANNELS = 3,	/* the host offers sub-channels */
+	HVK_ECHO_GPA = 4,		/* the host reads or writes page buffers */
 };
 
 struct hvk_echo_hdr {
@@ -42,6 +43,28 @@ struct hvk_echo_subchannels {
 	struct hvk_echo_hdr hdr;
 	u32 count;
 	u32 reserved;
+};
+
+/*
+ * Sent in a GPA-direct packet, after its ranges: the host reads every byte
+ * the ranges describe (@write 0) and checks byte i, counted across the
+ * ranges in order, against hvk_echo_pattern(@seed, i), or writes that
+ * pattern there (@write 1). It answers with a completion packet that
+ * carries this back with @status and @bytes filled in.
+ */
+struct hvk_echo_gpa {
+	struct hvk_echo_hdr hdr;
+	u32 seed;
+	u32 write;
+	u32 status;		/* reply: enum hvk_echo_gpa_status */
+	u32 bytes;		/* reply: bytes the ranges describe */
+};
+
+enum hvk_echo_gpa_status {
+	HVK_ECHO_GPA_OK = 0,
+	HVK_ECHO_GPA_MISMATCH = 1,	/* a byte read differs from the pattern */
+	HVK_ECHO_GPA_NOT_RAM = 2,	/* a page number that is not guest RAM */
+	HVK_ECHO_GPA_BAD_RANGES = 3,	/* the ranges fail hvk_gpa_desc_check() */
 };
 
 static inline u8 hvk_echo_pattern(u32 seed, u32 i)

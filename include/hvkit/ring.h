@@ -66,13 +66,79 @@ enum hvk_pkt_type {
 /* After each packet, padded to 8 bytes: the producer's previous index. */
 #define HVK_PKT_TRAILER		8
 
-/* GPA-direct packet: descriptor, then range_cnt hvk_gpa_range entries. */
+/* Hyper-V's page size: what every page number on the wire counts in. */
+#define HVK_HV_PAGE_SIZE	4096u
+
+/*
+ * Guest memory described by page numbers (GPADL headers, GPA-direct
+ * packets): @byte_count bytes from @byte_offset into the first page, one
+ * page number for each page those bytes touch.
+ */
+struct hvk_gpa_range {
+	u32 byte_count;
+	u32 byte_offset;
+	u64 pfn_array[];
+} __packed;
+HVK_WIRE_SIZE(struct hvk_gpa_range, 8);
+
+/* Pages (of HVK_HV_PAGE_SIZE) that @count bytes from @offset touch. */
+static inline u32 hvk_hv_pages(u32 offset, u32 count)
+{
+	return (u32)(((u64)offset + count + HVK_HV_PAGE_SIZE - 1) / HVK_HV_PAGE_SIZE);
+}
+
+/*
+ * GPA-direct packet (the guest's page buffers and multi-page buffers):
+ * this header, then range_cnt ranges, each a struct hvk_gpa_range and its
+ * page numbers; desc.offset8 covers all of it, the in-band payload follows.
+ */
 struct hvk_pkt_gpa_direct {
 	struct hvk_pkt_desc desc;
 	u32 reserved;
 	u32 range_cnt;
 };
 HVK_WIRE_SIZE(struct hvk_pkt_gpa_direct, 24);
+
+/*
+ * Checks the descriptor area of a GPA-direct packet, @size bytes from its
+ * start: at least one range, each with bytes, starting inside its first
+ * page, and with exactly the page numbers it needs, the last ending at
+ * @size. Returns NULL, or why not. Both sides use it: the guest core on
+ * what a driver built, the simulated host on what a guest sent. It reads
+ * nothing past @size.
+ */
+static inline const char *hvk_gpa_desc_check(const void *desc, u32 size)
+{
+	const u8 *p = (const u8 *)desc;
+	struct hvk_pkt_gpa_direct h;
+	struct hvk_gpa_range r;
+	u32 off, i, npfns;
+
+	if (size < sizeof(h))
+		return "shorter than its header";
+	memcpy(&h, p, sizeof(h));
+	if (!h.range_cnt)
+		return "no range";
+	off = sizeof(h);
+	/* Each range takes 16 bytes or more, so @size bounds the loop. */
+	for (i = 0; i < h.range_cnt; i++) {
+		if (size - off < sizeof(r))
+			return "a range runs past the descriptor";
+		memcpy(&r, p + off, sizeof(r));
+		off += sizeof(r);
+		if (!r.byte_count)
+			return "a range of no bytes";
+		if (r.byte_offset >= HVK_HV_PAGE_SIZE)
+			return "a range starts past its first page";
+		npfns = hvk_hv_pages(r.byte_offset, r.byte_count);
+		if ((size - off) / sizeof(u64) < npfns)
+			return "a range's page numbers run past the descriptor";
+		off += npfns * (u32)sizeof(u64);
+	}
+	if (off != size)
+		return "bytes after the last range";
+	return NULL;
+}
 
 /* Transfer-page packet (host to guest, e.g. NIC receive). */
 struct hvk_xfer_range {

@@ -11,6 +11,7 @@
 #define _HVKIT_VMBUS_H
 
 #include "port.h"
+#include "ring.h"
 
 /* A GUID in its wire byte order (mixed-endian, as Windows stores it). */
 struct hvk_guid {
@@ -162,12 +163,6 @@ struct hvk_msg_open_result {
 HVK_WIRE_SIZE(struct hvk_msg_open_result, 20);
 
 /* A range of guest pages: byte_count bytes from byte_offset into pfn[0]. */
-struct hvk_gpa_range {
-	u32 byte_count;
-	u32 byte_offset;
-	u64 pfn_array[];
-} __packed;
-HVK_WIRE_SIZE(struct hvk_gpa_range, 8);
 
 struct hvk_msg_gpadl_header {
 	struct hvk_chanmsg_hdr hdr;

@@ -4,7 +4,7 @@
 # by modalias, and packets and GPADLs of every size come back intact.
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 15
+tap_plan 21
 
 g=$(hvctl sim add echo)
 if [ -n "$g" ] && wait_for 10 test -e /sys/bus/vmbus/devices/$g; then
@@ -46,4 +46,16 @@ if echo 67108864 >$d/gpadl_test 2>/dev/null; then
 else
 	tap_ok "a 64 MiB GPADL, past the protocol's limit, is refused"
 fi
+
+# Page buffers and multi-page buffers (GPA-direct): SIZE RANGES OFFSET.
+# The host reads the guest's bytes through the page numbers, then writes
+# its own, which must land on exactly those bytes and nowhere else.
+for t in "4096 1 0" "1 1 4095" "5000 1 100" "65536 8 333" "1048576 3 4000" "64 64 7"; do
+	if echo "$t" >$d/gpa_test 2>/dev/null; then
+		tap_ok "GPA-direct '$t' (size ranges offset): the host reads and writes exactly those bytes"
+	else
+		tap_fail "GPA-direct '$t' (size ranges offset): the host reads and writes exactly those bytes" \
+			"$(cat $d/echo_test)"
+	fi
+done
 tap_done
