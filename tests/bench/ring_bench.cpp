@@ -8,6 +8,9 @@ extern "C" {
 }
 #include <benchmark/benchmark.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +37,39 @@ inline bool take_kick(std::atomic<int> &k, const std::atomic<bool> *stop = nullp
 }
 
 constexpr u32 kRingSize = 512u << 10;	/* a large VMBus ring */
+
+// Producer and consumer on two different CPUs, for the whole run: left
+// to the scheduler, both spinning threads sometimes share one CPU and the
+// result says nothing about the ring. No-op with fewer than two CPUs.
+class Pinned {
+public:
+	explicit Pinned(int cpu)
+	{
+		pthread_getaffinity_np(pthread_self(), sizeof(old_), &old_);
+		if (CPU_COUNT(&old_) < 2)
+			return;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		int seen = 0;
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &old_) && seen++ == cpu) {
+				CPU_SET(c, &one);
+				break;
+			}
+		pinned_ = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+	}
+	~Pinned()
+	{
+		if (pinned_)
+			pthread_setaffinity_np(pthread_self(), sizeof(old_), &old_);
+	}
+	Pinned(const Pinned &) = delete;
+	Pinned &operator=(const Pinned &) = delete;
+
+private:
+	cpu_set_t old_{};
+	bool pinned_ = false;
+};
 
 void BM_Memcpy(benchmark::State &state)
 {
@@ -68,6 +104,7 @@ void BM_Ring(benchmark::State &state)
 	std::atomic<bool> stop{false};
 	std::atomic<int> cons_kick{0}, prod_kick{0};
 	std::thread producer([&] {
+		Pinned producer_cpu(1);
 		hvk_kvec v{pkt.data(), n};
 		while (!stop.load(std::memory_order_relaxed)) {
 			bool sig;
@@ -83,6 +120,8 @@ void BM_Ring(benchmark::State &state)
 			hvk_ring_set_pending(&prod, 0);
 		}
 	});
+	// After the producer started: it must not inherit this CPU alone.
+	Pinned consumer_cpu(0);
 
 	std::vector<u8> buf(n);
 	u64 signals = 0;
@@ -130,6 +169,7 @@ void BM_CrossCore(benchmark::State &state)
 	alignas(64) std::atomic<u64> taken{0};
 	std::atomic<bool> stop{false};
 	std::thread producer([&] {
+		Pinned producer_cpu(1);
 		u64 seen_taken = 0;
 		for (u64 seq = 0; !stop.load(std::memory_order_relaxed); seq++) {
 			while (seq - seen_taken >= slots) {
@@ -142,6 +182,8 @@ void BM_CrossCore(benchmark::State &state)
 			ready.store(seq + 1, std::memory_order_release);
 		}
 	});
+	// After the producer started: it must not inherit this CPU alone.
+	Pinned consumer_cpu(0);
 	u64 i = 0, seen_ready = 0;
 	for (auto _ : state) {
 		while (seen_ready <= i) {
