@@ -222,18 +222,20 @@ TEST(GpaDirect, PageBuffersAndMultiPageBuffersAreAccepted)
 
 TEST(GpaDirect, EveryRangeNeedsExactlyThePagesItsBytesTouch)
 {
-	GpaDesc few;
-	few.range(5000, 100, 1);
-	EXPECT_STREQ("a range's page numbers run past the descriptor", few.check());
-	GpaDesc many;
-	many.range(4096, 0, 2);
-	EXPECT_STREQ("bytes after the last range", many.check());
-	GpaDesc offset;
-	offset.range(10, 4096, 1);
-	EXPECT_STREQ("a range starts past its first page", offset.check());
-	GpaDesc empty;
-	empty.range(0, 0, 1);
-	EXPECT_STREQ("a range of no bytes", empty.check());
+	const struct {
+		u32 count, offset, npfns;
+		const char *why;
+	} cases[] = {
+		{5000, 100, 1, "a range's page numbers run past the descriptor"},
+		{4096, 0, 2, "bytes after the last range"},
+		{10, 4096, 1, "a range starts past its first page"},
+		{0, 0, 1, "a range of no bytes"},
+	};
+	for (const auto &c : cases) {
+		GpaDesc d;
+		d.range(c.count, c.offset, c.npfns);
+		EXPECT_STREQ(c.why, d.check()) << c.count << " bytes at " << c.offset << ", " << c.npfns << " pages";
+	}
 }
 
 TEST(GpaDirect, CountsAndSizesThatLieAreRefused)
