@@ -78,7 +78,7 @@ else
 fi
 
 if [ -z "${T:-}" ]; then
-	step "vmbus: the guest sends UNLOAD when it powers off" unload.log \
+	step "vmbus: the guest sends UNLOAD when it powers off; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.

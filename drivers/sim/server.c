@@ -424,6 +424,51 @@ static void sim_relid_released(u32 relid)
 	sim_chan_free(c);
 }
 
+/*
+ * UNLOAD: the guest lets go of the bus, at module exit or because it is
+ * going down (reboot, power off, kexec) with channels still open. A host
+ * then drops all it held for that guest: open channels close, GPADLs and
+ * the monitor pages are let go, rescinded channels the guest will never
+ * release are freed. The devices stay, to be offered to the next guest.
+ */
+static void sim_unload(void)
+{
+	u32 i, open = 0, gpadls = 0;
+	struct sim_gpadl *g, *gt;
+	struct sim_dev *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, &sim.devs, node) {
+		d->sc_wanted = 0;
+		for (i = 0; i < d->nchans; i++) {
+			struct sim_chan *c = d->chans[i];
+
+			if (!c)
+				continue;
+			open += c->open;
+			if (c->rescinded) {
+				if (sim_chan_free(c))
+					break;	/* @d went with its last channel */
+				continue;
+			}
+			sim_chan_close(c);
+			c->offered = false;
+		}
+	}
+	mutex_lock(&sim.gpadl_lock);
+	list_for_each_entry_safe(g, gt, &sim.gpadls, node) {
+		sim_gpadl_free(g);
+		gpadls++;
+	}
+	mutex_unlock(&sim.gpadl_lock);
+	if (open || gpadls)
+		pr_info("hvkit_sim: UNLOAD with %u channel(s) open and %u GPADL(s): dropped them\n",
+			open, gpadls);
+	sim_monitor_unmap();
+	sim.version = 0;
+	sim.offers_requested = false;
+	sim_send_hdr(HVK_CHANMSG_UNLOAD_RESPONSE);
+}
+
 /* Message lengths the guest must meet; 0: the host does not take it. */
 static u32 sim_min_len(u32 type)
 {
@@ -505,10 +550,7 @@ static void sim_handle(const struct sim_msg *m)
 		sim_modify((const void *)m->data);
 		break;
 	case HVK_CHANMSG_UNLOAD:
-		sim.version = 0;
-		sim.offers_requested = false;
-		sim_monitor_unmap();
-		sim_send_hdr(HVK_CHANMSG_UNLOAD_RESPONSE);
+		sim_unload();
 		break;
 	}
 }
