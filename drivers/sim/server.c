@@ -438,21 +438,23 @@ static void sim_unload(void)
 	struct sim_dev *d, *tmp;
 
 	list_for_each_entry_safe(d, tmp, &sim.devs, node) {
-		d->sc_wanted = 0;
-		for (i = 0; i < d->nchans; i++) {
+		bool gone = false;
+
+		for (i = 0; i < d->nchans && !gone; i++) {
 			struct sim_chan *c = d->chans[i];
 
 			if (!c)
 				continue;
 			open += c->open;
 			if (c->rescinded) {
-				if (sim_chan_free(c))
-					break;	/* @d went with its last channel */
+				gone = sim_chan_free(c);	/* @d may go with it */
 				continue;
 			}
-			sim_chan_close(c);
+			sim_chan_close(c);	/* its serve work is done after this */
 			c->offered = false;
 		}
+		if (!gone)
+			WRITE_ONCE(d->sc_wanted, 0);
 	}
 	mutex_lock(&sim.gpadl_lock);
 	list_for_each_entry_safe(g, gt, &sim.gpadls, node) {
