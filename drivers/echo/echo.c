@@ -271,6 +271,26 @@ static int echo_send(struct echo *e, struct echo_chan *ec, const void *buf, u32 
 	return echo_send_gpa(e, ec, NULL, 0, buf, len, ctx);
 }
 
+/*
+ * Send a request that has one reply, and wait for it: echo_check() stores
+ * the reply and sets @done. -EIO: something failed on the way.
+ */
+static int echo_ask(struct echo *e, struct echo_chan *ec, struct hvk_pkt_gpa_direct *gpa,
+		    u32 gpa_size, const void *req, u32 len, bool *done)
+{
+	int ret;
+
+	WRITE_ONCE(*done, false);
+	e->bad = false;
+	ret = echo_send_gpa(e, ec, gpa, gpa_size, req, len, 0);
+	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(*done) || READ_ONCE(e->bad) ||
+					hvk_channel_rescinded(ec->ch), ECHO_TIMEOUT))
+		ret = -ETIMEDOUT;
+	if (!ret && !READ_ONCE(*done))
+		ret = -EIO;
+	return ret;
+}
+
 /* Caller holds test_lock. */
 static int echo_run(struct echo *e, u64 count, u32 size)
 {
@@ -377,13 +397,8 @@ static int echo_gpadl_run(struct echo *e, u32 size)
 	chk.handle = g.handle;
 	chk.size = size;
 	chk.seed = size;
-	e->chk_done = false;
-	e->bad = false;
-	ret = echo_send(e, ec, &chk, sizeof(chk), 0);
-	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(e->chk_done) || READ_ONCE(e->bad) ||
-					hvk_channel_rescinded(ec->ch), ECHO_TIMEOUT))
-		ret = -ETIMEDOUT;
-	if (!ret && (!e->chk_done || e->chk.status))
+	ret = echo_ask(e, ec, NULL, 0, &chk, sizeof(chk), &e->chk_done);
+	if (!ret && e->chk.status)
 		ret = -EIO;
 	if (hvk_gpadl_teardown(ec->ch, &g) == -ETIMEDOUT) {
 		hvk_leak_for_host(&e->hdev->dev, mem, size, "GPADL buffer");
@@ -417,15 +432,9 @@ static int echo_gpa_once(struct echo *e, struct echo_chan *ec, struct hvk_pkt_gp
 			 u32 desc_size, u32 seed, bool write)
 {
 	struct hvk_echo_gpa req = { .hdr.op = HVK_ECHO_GPA, .seed = seed, .write = write };
-	int ret;
+	int ret = echo_ask(e, ec, desc, desc_size, &req, sizeof(req), &e->gpa_done);
 
-	e->gpa_done = false;
-	e->bad = false;
-	ret = echo_send_gpa(e, ec, desc, desc_size, &req, sizeof(req), 0);
-	if (!ret && !wait_event_timeout(e->wq, READ_ONCE(e->gpa_done) || READ_ONCE(e->bad) ||
-					hvk_channel_rescinded(ec->ch), ECHO_TIMEOUT))
-		ret = -ETIMEDOUT;
-	if (!ret && (!e->gpa_done || e->gpa.status != HVK_ECHO_GPA_OK))
+	if (!ret && e->gpa.status != HVK_ECHO_GPA_OK)
 		ret = -EIO;
 	return ret;
 }

@@ -67,6 +67,18 @@ int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 	return ret;
 }
 
+/* A device type's reply; one that does not fit is kept for later. */
+static int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len)
+{
+	int ret = sim_chan_reply(c, pkt, len);
+
+	if (ret == -EAGAIN) {
+		memcpy(c->stash, pkt, len);
+		c->stash_len = len;
+	}
+	return ret;
+}
+
 /* A reply that did not fit: keep it, and ask the guest to signal on space. */
 static bool sim_chan_flush_stash(struct sim_chan *c)
 {
@@ -179,7 +191,6 @@ static int sim_echo_gpa(struct sim_chan *c, const u8 *pkt, u32 len)
 		struct hvk_echo_gpa gpa;
 	} r = {};
 	const char *why;
-	int ret;
 
 	if (len - off < sizeof(r.gpa)) {
 		pr_err_ratelimited("hvkit_sim: echo %u: GPA-direct packet without its request, ignored\n",
@@ -199,12 +210,7 @@ static int sim_echo_gpa(struct sim_chan *c, const u8 *pkt, u32 len)
 	r.desc.offset8 = sizeof(r.desc) / 8;
 	r.desc.len8 = sizeof(r) / 8;
 	r.desc.trans_id = d->trans_id;
-	ret = sim_chan_reply(c, &r, sizeof(r));
-	if (ret == -EAGAIN) {
-		memcpy(c->stash, &r, sizeof(r));
-		c->stash_len = sizeof(r);
-	}
-	return ret;
+	return sim_chan_reply_or_stash(c, &r, sizeof(r));
 }
 
 static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
@@ -212,7 +218,6 @@ static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	const struct hvk_pkt_desc *d = (const void *)pkt;
 	u32 off = d->offset8 * 8;
 	struct hvk_echo_hdr hdr;
-	int ret;
 
 	if (d->type == HVK_PKT_DATA_USING_GPA_DIRECT)
 		return sim_echo_gpa(c, pkt, len);
@@ -251,12 +256,7 @@ static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		mutex_unlock(&sim.gpadl_lock);
 	}
 	/* Reply with the same packet (descriptor and transaction id). */
-	ret = sim_chan_reply(c, pkt, len);
-	if (ret == -EAGAIN) {
-		memcpy(c->stash, pkt, len);
-		c->stash_len = len;
-	}
-	return ret;
+	return sim_chan_reply_or_stash(c, pkt, len);
 }
 
 const struct sim_dev_type sim_echo_type = {
@@ -443,15 +443,11 @@ int sim_dev_remove(struct sim_dev *d)
 void sim_dev_remove_all(void)
 {
 	struct sim_dev *d, *tmp;
-	struct sim_gpadl *g, *gt;
 	u32 i;
 
 	list_for_each_entry_safe(d, tmp, &sim.devs, node)
 		for (i = 0; i < d->nchans; i++)
 			if (d->chans[i] && sim_chan_free(d->chans[i]))
 				break;	/* @d went with its last channel */
-	mutex_lock(&sim.gpadl_lock);
-	list_for_each_entry_safe(g, gt, &sim.gpadls, node)
-		sim_gpadl_free(g);
-	mutex_unlock(&sim.gpadl_lock);
+	sim_gpadls_drop_all();
 }

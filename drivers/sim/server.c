@@ -160,6 +160,21 @@ void sim_gpadls_drop(u32 relid)
 	mutex_unlock(&sim.gpadl_lock);
 }
 
+/* The guest is gone: every GPADL goes. Returns how many there were. */
+u32 sim_gpadls_drop_all(void)
+{
+	struct sim_gpadl *g, *tmp;
+	u32 n = 0;
+
+	mutex_lock(&sim.gpadl_lock);
+	list_for_each_entry_safe(g, tmp, &sim.gpadls, node) {
+		sim_gpadl_free(g);
+		n++;
+	}
+	mutex_unlock(&sim.gpadl_lock);
+	return n;
+}
+
 static void sim_gpadl_created(u32 relid, u32 handle, u32 status)
 {
 	struct hvk_msg_gpadl_created r = {};
@@ -433,8 +448,7 @@ static void sim_relid_released(u32 relid)
  */
 static void sim_unload(void)
 {
-	u32 i, open = 0, gpadls = 0;
-	struct sim_gpadl *g, *gt;
+	u32 i, open = 0, gpadls;
 	struct sim_dev *d, *tmp;
 
 	list_for_each_entry_safe(d, tmp, &sim.devs, node) {
@@ -456,12 +470,7 @@ static void sim_unload(void)
 		if (!gone)
 			WRITE_ONCE(d->sc_wanted, 0);
 	}
-	mutex_lock(&sim.gpadl_lock);
-	list_for_each_entry_safe(g, gt, &sim.gpadls, node) {
-		sim_gpadl_free(g);
-		gpadls++;
-	}
-	mutex_unlock(&sim.gpadl_lock);
+	gpadls = sim_gpadls_drop_all();
 	if (open || gpadls)
 		pr_info("hvkit_sim: UNLOAD with %u channel(s) open and %u GPADL(s): dropped them\n",
 			open, gpadls);

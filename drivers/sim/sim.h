@@ -151,6 +151,7 @@ void sim_server_work(struct work_struct *work);
 void sim_offer_chan(struct sim_chan *c);
 void sim_offer_work(struct work_struct *work);
 void sim_gpadls_drop(u32 relid);
+u32 sim_gpadls_drop_all(void);
 struct sim_gpadl *sim_gpadl_find(u32 handle);
 void sim_gpadl_free(struct sim_gpadl *g);
 

@@ -116,13 +116,19 @@ static inline bool ring_peer_write(struct hvk_ring *r, u32 *wr)
 	return true;
 }
 
+/* Producer: the space free as of the read index it last loaded. */
+static inline u32 ring_free_seen(const struct hvk_ring *r)
+{
+	return r->size - hvk_ring_used(r->priv_write, r->seen_read, r->size);
+}
+
 u32 hvk_ring_avail_write(struct hvk_ring *r)
 {
 	u32 rd;
 
 	if (r->broken || !ring_peer_read(r, &rd))
 		return 0;
-	return r->size - hvk_ring_used(r->priv_write, rd, r->size);
+	return ring_free_seen(r);
 }
 
 u32 hvk_ring_avail_read(struct hvk_ring *r)
@@ -155,10 +161,10 @@ int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 	if (space >= r->size)
 		return -EMSGSIZE;
 	/* Free space as last seen; the consumer only ever adds to it. */
-	if (r->size - hvk_ring_used(r->priv_write, r->seen_read, r->size) <= space) {
+	if (ring_free_seen(r) <= space) {
 		if (!ring_peer_read(r, &rd))
 			return -EBADMSG;
-		if (r->size - hvk_ring_used(r->priv_write, rd, r->size) <= space) {
+		if (ring_free_seen(r) <= space) {
 			r->full++;
 			return -EAGAIN;
 		}
