@@ -28,11 +28,11 @@ for s in $kvers; do
 	krel=$(krel_of "$s")
 	krel_of_series[$s]=$krel
 	step "modules build for $krel (W=1, -Werror)" "modules-$s.log" \
-		scripts/build-modules.sh "/lib/modules/$krel/build" W=1 KCFLAGS=-Werror
+		scripts/build-modules.sh "$(headers_kdir "$krel")" W=1 KCFLAGS=-Werror
 done
 primary=${kvers%% *}
 step "sparse (C=2) is clean on ${krel_of_series[$primary]}" sparse.log \
-	scripts/sparse.sh "/lib/modules/${krel_of_series[$primary]}/build"
+	scripts/sparse.sh "$(headers_kdir "${krel_of_series[$primary]}")"
 step "userspace builds (C++20, -Wall -Wextra -Werror)" userspace.log \
 	scripts/build-user.sh -DHVKIT_WERROR=ON
 

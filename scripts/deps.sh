@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Install exactly what hvkit needs and is missing, then make sure each guest
-# kernel image is unpacked (never installed) in the cache.
+# Install exactly what hvkit needs and is missing, then make sure the
+# headers and the image of each guest kernel are unpacked in the cache.
+# Kernels are never installed: the machine this runs on boots as before.
 #
 #   scripts/deps.sh            build + test dependencies, both kernels
 #   HVKIT_KSERIES="6.12" ...   only the named kernel series
@@ -15,7 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # Packages the build and the tests need (Debian 12 names).
 pkgs=(
-	build-essential rsync bc bison flex kmod cpio xz-utils zstd pkg-config cmake
+	build-essential gcc-12 libelf1 libssl3 dwarves
+	rsync bc bison flex kmod cpio xz-utils zstd pkg-config cmake
 	busybox-static qemu-system-x86 sparse
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libudev-dev libkmod-dev
 	libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
@@ -23,9 +25,6 @@ pkgs=(
 )
 
 series=${HVKIT_KSERIES:-"6.12 6.1"}
-for s in $series; do
-	pkgs+=("$(headers_meta "$s")")
-done
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -45,9 +44,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 
-# Each guest kernel: the image package whose version matches the headers,
-# downloaded and unpacked into the cache.
+# Each kernel series: the release apt offers now, its headers (to build
+# against) and its image (to boot), both unpacked into the cache.
 for s in $series; do
-	krel=$(krel_of "$s") || die "no linux-headers for kernel series $s after install"
+	krel=$(krel_from_apt "$s")
+	if [ -z "$krel" ]; then
+		apt-get update >/tmp/hvkit-apt.log 2>&1 || true
+		krel=$(krel_from_apt "$s")
+	fi
+	# Offline, a release already in the cache will do.
+	[ -n "$krel" ] || krel=$(krel_of "$s") || die "apt knows no linux-headers for kernel series $s"
+	ensure_headers "$krel"
 	ensure_kernel_image "$krel"
 done

@@ -8,7 +8,7 @@ if [ -n "${KDIR:-}" ]; then
 	kdir=$KDIR
 else
 	krel=$(krel_of "${KVER:-6.12}") || die "no headers for kernel ${KVER:-6.12}; run 'make deps'"
-	kdir=/lib/modules/$krel/build
+	kdir=$(headers_kdir "$krel")
 fi
 if [ "${1:-}" = --krel ]; then
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$kdir/include/generated/utsrelease.h"

@@ -21,34 +21,79 @@ headers_meta() {
 	esac
 }
 
-# The exact release (uname -r) of the installed headers of a series,
+# Where the headers of release $1 are unpacked: the tree to build against is
+# $(headers_root $1)/usr/src/linux-headers-$1.
+headers_root() { printf '%s/headers/%s\n' "$(hvkit_cache)" "$1"; }
+headers_kdir() { printf '%s/usr/src/linux-headers-%s\n' "$(headers_root "$1")" "$1"; }
+
+# The exact release (uname -r) of the newest unpacked headers of a series,
 # e.g. "6.12" -> "6.12.117+deb12-amd64", "6.1" -> "6.1.0-56-amd64".
 krel_of() {
 	local s=$1 d best=
-	for d in /usr/src/linux-headers-"$s".*-amd64; do
-		[ -e "$d/Module.symvers" ] || continue
-		best=$(printf '%s\n%s\n' "$best" "${d#/usr/src/linux-headers-}" | sed '/^$/d' | sort -V | tail -n1)
+	for d in "$(hvkit_cache)"/headers/"$s".*-amd64; do
+		[ -f "$d/.complete" ] || continue
+		best=$(printf '%s\n%s\n' "$best" "${d##*/}" | sed '/^$/d' | sort -V | tail -n1)
 	done
 	[ -n "$best" ] || return 1
 	printf '%s\n' "$best"
+}
+
+# The release apt offers now for a series (through its meta package), or
+# nothing when apt's lists do not know it.
+krel_from_apt() {
+	apt-cache depends "$(headers_meta "$1")" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-headers-\(.*-amd64\)$/\1/p' | sort -V | tail -n1
+}
+
+# download_debs DIR PKG...: the .deb files of PKGs into DIR, with no install.
+download_debs() {
+	local dir=$1; shift
+	(cd "$dir" && apt-get download "$@" >/dev/null 2>&1) ||
+		(apt-get update >/dev/null 2>&1 && cd "$dir" && apt-get download "$@" >/dev/null) ||
+		die "cannot download $*"
+}
+
+# The headers of release $1 (the arch package, its -common package and
+# linux-kbuild), unpacked into the cache, never installed: installing them
+# would pull in the matching linux-image package, which writes an initramfs
+# and a boot entry on this machine. The arch Makefile includes -common by
+# an absolute path, which is pointed into the cache.
+ensure_headers() {
+	local krel=$1 root dl deps d
+	root=$(headers_root "$krel")
+	[ -f "$root/.complete" ] && return 0
+	log "fetching the headers of $krel (unpacked into the cache, not installed)"
+	deps=$(apt-cache depends "linux-headers-$krel" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-headers-.*-common\|linux-kbuild-.*\)$/\1/p')
+	[ -n "$deps" ] || die "apt does not know linux-headers-$krel"
+	dl=$(mktemp -d)
+	# shellcheck disable=SC2086
+	download_debs "$dl" "linux-headers-$krel" $deps
+	rm -rf "$root"
+	mkdir -p "$root"
+	for d in "$dl"/*.deb; do
+		dpkg-deb -x "$d" "$root"
+	done
+	rm -rf "$dl"
+	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$root/usr/src/linux-headers-$krel/Makefile"
+	[ -e "$root/usr/src/linux-headers-$krel/scripts/basic/fixdep" ] ||
+		die "the headers of $krel unpacked without kbuild's tools"
+	touch "$root/.complete"
 }
 
 # Unpacked image for release $1 in the cache: prints its root directory.
 kernel_root() { printf '%s/kernel/%s\n' "$(hvkit_cache)" "$1"; }
 
 ensure_kernel_image() {
-	local krel=$1 root dl deb
+	local krel=$1 root dl
 	root=$(kernel_root "$krel")
 	[ -f "$root/.complete" ] && return 0
 	log "fetching linux-image-$krel (unpacked into the cache, not installed)"
 	dl=$(mktemp -d)
-	(cd "$dl" && apt-get download "linux-image-$krel" >/dev/null 2>&1) ||
-		(apt-get update >/dev/null 2>&1 && cd "$dl" && apt-get download "linux-image-$krel" >/dev/null) ||
-		die "cannot download linux-image-$krel"
-	deb=$(ls "$dl"/*.deb)
+	download_debs "$dl" "linux-image-$krel"
 	rm -rf "$root"
 	mkdir -p "$root"
-	dpkg-deb -x "$deb" "$root"
+	dpkg-deb -x "$dl"/*.deb "$root"
 	rm -rf "$dl"
 	touch "$root/.complete"
 }
