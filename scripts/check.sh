@@ -16,6 +16,13 @@ cd "$top"
 kvers=${KVERS:-"6.12 6.1"}
 . "$top/scripts/check-lib.sh" check
 
+# What decides how this machine boots: make check must leave it as it was.
+boot_state() {
+	ls -l --time-style=+%s /boot /boot/grub 2>/dev/null
+	dpkg-query -W -f='${Package} ${Version} ${Status}\n' 'linux-image-*' 2>/dev/null | grep ' installed$' || true
+}
+boot_before=$(boot_state)
+
 echo "== dependencies"
 HVKIT_KSERIES=$kvers step "dependencies installed" deps.log scripts/deps.sh || {
 	echo "$passed passed, $failed failed"
@@ -78,7 +85,7 @@ else
 fi
 
 if [ -z "${T:-}" ]; then
-	step "vmbus: the guest sends UNLOAD when it powers off; the host drops its open channel" unload.log \
+	step "vmbus: at power off drivers reach the host, then UNLOAD; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.
@@ -111,6 +118,10 @@ for s in $kvers; do
 	fi
 done
 
+boot_unchanged() {
+	[ "$(boot_state)" = "$boot_before" ] || { diff <(echo "$boot_before") <(boot_state); return 1; }
+}
+
 if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
 	echo "== debug kernel (make check-debug)"
 	free_kb=$(df -Pk "$(hvkit_cache)" | awk 'NR == 2 { print $4 }')
@@ -132,5 +143,8 @@ if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
 		fi
 	fi
 fi
+
+step "this machine's /boot and installed kernels are as they were before make check" boot.log \
+	boot_unchanged
 
 finish

@@ -24,6 +24,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 		die "apt-get install ${missing[*]} failed, see /tmp/hvkit-apt.log"
 fi
 
+# One build at a time: a second caller waits for the first and then finds
+# its result, instead of deleting the half-built tree under it.
+mkdir -p "$(hvkit_cache)/debug-kernel"
+exec 9>"$(hvkit_cache)/debug-kernel/.lock"
+flock 9
+
 tarball=$(ls /usr/src/linux-source-6.12*.tar.xz | sort -V | tail -n1)
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 frag=$top/selftests/debug-kernel.config
@@ -35,7 +41,7 @@ src=$cache/src
 out=$cache/build
 
 if [ ! -f "$cache/.built" ]; then
-	log "building the debug kernel (about 10 minutes on 2 cores; cached in $cache)"
+	log "building the debug kernel (about 20 minutes on 2 cores; cached in $cache)"
 	rm -rf "$cache"
 	mkdir -p "$src" "$out"
 	tar -xf "$tarball" -C "$src" --strip-components=1
@@ -54,7 +60,7 @@ if [ ! -f "$cache/.built" ]; then
 		{ tail -n 40 "$cache/build.log"; die "the debug kernel did not build (log: $cache/build.log)"; }
 	touch "$cache/.built"
 	# Older builds (another source version or config) are 2.7 GB each.
-	find "$(dirname "$cache")" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -rf {} +
+	find "$(dirname "$cache")" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name .lock -exec rm -rf {} +
 fi
 
 krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$out/include/generated/utsrelease.h")

@@ -55,4 +55,27 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define wrmsrq(msr, val) wrmsrl(msr, val)
 #endif
 
+/*
+ * 6.18: register_syscore() takes a struct syscore whose ops get a data
+ * pointer; before, register_syscore_ops() and ops without arguments.
+ * HVK_SYSCORE_SHUTDOWN(name, fn) defines a registration that calls
+ * void fn(void) at syscore shutdown; hvk_syscore_register(&name) and
+ * hvk_syscore_unregister(&name) manage it.
+ */
+#include <linux/syscore_ops.h>
+#ifdef HVK_HAVE_SYSCORE_DATA
+#define HVK_SYSCORE_SHUTDOWN(name, fn) \
+	static void name##_shutdown(void *data) { fn(); } \
+	static const struct syscore_ops name##_ops = { .shutdown = name##_shutdown }; \
+	static struct syscore name = { .ops = &name##_ops }
+#define hvk_syscore_register(s)		register_syscore(s)
+#define hvk_syscore_unregister(s)	unregister_syscore(s)
+#else
+#define HVK_SYSCORE_SHUTDOWN(name, fn) \
+	static void name##_shutdown(void) { fn(); } \
+	static struct syscore_ops name = { .shutdown = name##_shutdown }
+#define hvk_syscore_register(s)		register_syscore_ops(s)
+#define hvk_syscore_unregister(s)	unregister_syscore_ops(s)
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -9,6 +9,13 @@
  *   cat /sys/bus/vmbus/devices/<id>/echo_test   # "ok count=.. size=.. channels=.. ns=.."
  *   echo SIZE > .../gpadl_test                  # the host checks a GPADL
  *   echo "SIZE RANGES OFFSET" > .../gpa_test     # page buffers: host reads, writes
+ *   cat .../subchannels_at_probe                 # "N of M": open when probe returned
+ *   cat .../callback_overlaps                    # one channel's callback on 2 CPUs at once
+ *   echo "SIZE ALIGN" > .../mmio_test; echo free > .../mmio_test; cat .../mmio_test
+ *
+ * Like a disk or a NIC driver, its probe asks for sub-channels and waits
+ * until every one the host promised is open. At shutdown it tells the
+ * host (a disk would flush its cache there) and waits for the answer.
  *
  * It is the workload of the VMBus core's tests and benchmarks.
  */
@@ -36,6 +43,7 @@ struct echo;
 struct echo_chan {
 	struct echo *e;
 	struct hvk_channel *ch;
+	atomic_t in_callback;		/* callbacks running now: at most 1 */
 	struct work_struct rx_work;
 	u8 *rxbuf;
 };
@@ -59,6 +67,12 @@ struct echo {
 	struct hvk_echo_gpa gpa;		/* GPA-direct reply */
 	bool gpa_done;
 	u32 sc_promised;		/* sub-channels the host will offer */
+	bool sc_answered;		/* sc_promised is set (release/acquire) */
+	atomic_t sc_open;		/* sub-channels open now */
+	u32 sc_at_probe;		/* ... when probe returned */
+	atomic_t cb_overlaps;		/* a callback found another one running */
+	bool flushed;			/* the host answered the shutdown flush */
+	struct resource *mmio[8];	/* mmio_test's pieces; test_lock */
 	char result[160];
 };
 
@@ -107,6 +121,11 @@ static void echo_check(struct echo_chan *ec, const u8 *pkt, u32 len)
 		const struct hvk_echo_subchannels *sc = (const void *)(pkt + off);
 
 		WRITE_ONCE(e->sc_promised, min_t(u32, sc->count, HVK_MAX_SUBCHANNELS - 1));
+		smp_store_release(&e->sc_answered, true);
+		return;
+	}
+	if (hdr.op == HVK_ECHO_FLUSH) {
+		WRITE_ONCE(e->flushed, true);
 		return;
 	}
 	off += sizeof(hdr);
@@ -138,12 +157,18 @@ static void echo_rx_work(struct work_struct *work)
 	wake_up(&ec->e->wq);
 }
 
-/* Hard interrupt: the host signalled. */
+/*
+ * The host signalled (the channel's tasklet). The core never runs one
+ * channel's callback on two CPUs at once; count it if it ever does.
+ */
 static void echo_callback(void *ctx)
 {
 	struct echo_chan *ec = ctx;
 
+	if (atomic_inc_return(&ec->in_callback) != 1)
+		atomic_inc(&ec->e->cb_overlaps);
 	queue_work(system_highpri_wq, &ec->rx_work);
+	atomic_dec(&ec->in_callback);
 }
 
 /* The host took a channel away: whoever waits on it stops. */
@@ -201,8 +226,10 @@ static void echo_sc_added(struct hvk_channel *sc, void *ctx)
 	mutex_lock(&e->test_lock);
 	if (!e->chans[idx]) {
 		ec = echo_chan_open(e, sc);
-		if (!IS_ERR(ec))
+		if (!IS_ERR(ec)) {
 			e->chans[idx] = ec;
+			atomic_inc(&e->sc_open);
+		}
 	}
 	mutex_unlock(&e->test_lock);
 	wake_up(&e->wq);
@@ -217,6 +244,7 @@ static void echo_sc_removed(struct hvk_channel *sc, void *ctx)
 	if (e->chans[idx] && e->chans[idx]->ch == sc) {
 		echo_chan_close(e->chans[idx]);
 		e->chans[idx] = NULL;
+		atomic_dec(&e->sc_open);
 	}
 	mutex_unlock(&e->test_lock);
 }
@@ -561,7 +589,89 @@ static ssize_t memcpy_bench_store(struct device *dev, struct device_attribute *a
 }
 static DEVICE_ATTR_WO(memcpy_bench);
 
+static ssize_t subchannels_at_probe_show(struct device *dev, struct device_attribute *attr,
+					 char *buf)
+{
+	struct echo *e = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u of %u\n", e->sc_at_probe, READ_ONCE(e->sc_promised));
+}
+static DEVICE_ATTR_RO(subchannels_at_probe);
+
+static ssize_t callback_overlaps_show(struct device *dev, struct device_attribute *attr,
+				      char *buf)
+{
+	struct echo *e = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&e->cb_overlaps));
+}
+static DEVICE_ATTR_RO(callback_overlaps);
+
+/* MMIO from the core: "SIZE ALIGN" takes a piece, "free" gives all back. */
+static void echo_mmio_free(struct echo *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(e->mmio); i++) {
+		hvk_mmio_free(e->mmio[i]);
+		e->mmio[i] = NULL;
+	}
+}
+
+static ssize_t mmio_test_store(struct device *dev, struct device_attribute *attr,
+			       const char *buf, size_t n)
+{
+	struct echo *e = dev_get_drvdata(dev);
+	unsigned long long size, align;
+	struct resource *r;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&e->test_lock);
+	if (sysfs_streq(buf, "free")) {
+		echo_mmio_free(e);
+		goto out;
+	}
+	if (sscanf(buf, "%llu %llu", &size, &align) != 2) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(e->mmio) && e->mmio[i]; i++)
+		;
+	if (i == ARRAY_SIZE(e->mmio)) {
+		ret = -EMFILE;
+		goto out;
+	}
+	r = hvk_mmio_alloc(e->hdev, 0, ~(resource_size_t)0, size, align);
+	if (IS_ERR(r))
+		ret = PTR_ERR(r);
+	else
+		e->mmio[i] = r;
+out:
+	mutex_unlock(&e->test_lock);
+	return ret ?: n;
+}
+
+static ssize_t mmio_test_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct echo *e = dev_get_drvdata(dev);
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&e->test_lock);
+	for (i = 0; i < ARRAY_SIZE(e->mmio); i++)
+		if (e->mmio[i])
+			len += sysfs_emit_at(buf, len, "%pa %pa\n", &e->mmio[i]->start,
+					     &e->mmio[i]->end);
+	mutex_unlock(&e->test_lock);
+	return len;
+}
+static DEVICE_ATTR_RW(mmio_test);
+
 static struct attribute *echo_attrs[] = {
+	&dev_attr_mmio_test.attr,
+	&dev_attr_subchannels_at_probe.attr,
+	&dev_attr_callback_overlaps.attr,
 	&dev_attr_gpa_test.attr,
 	&dev_attr_echo_test.attr,
 	&dev_attr_gpadl_test.attr,
@@ -578,10 +688,20 @@ static void echo_ask_subchannels(struct echo *e)
 		.count = min_t(u32, subchannels, HVK_MAX_SUBCHANNELS - 1),
 	};
 
-	if (!req.count)
+	if (!req.count) {
+		smp_store_release(&e->sc_answered, true);
 		return;
-	if (echo_send(e, e->chans[0], &req, sizeof(req), 0))
+	}
+	if (echo_send(e, e->chans[0], &req, sizeof(req), 0)) {
 		dev_warn(&e->hdev->dev, "could not ask for sub-channels\n");
+		smp_store_release(&e->sc_answered, true);
+	}
+}
+
+static bool echo_subchannels_open(struct echo *e)
+{
+	return smp_load_acquire(&e->sc_answered) &&
+	       atomic_read(&e->sc_open) >= READ_ONCE(e->sc_promised);
 }
 
 static int echo_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)
@@ -607,7 +727,32 @@ static int echo_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *
 	e->chans[0] = ec;
 	hvk_channel_set_subchannel_cbs(hdev->channel, echo_sc_added, echo_sc_removed, e);
 	echo_ask_subchannels(e);
+	/* The sub-channels are offered and opened while we wait here. */
+	if (!wait_event_timeout(e->wq, echo_subchannels_open(e) || echo_any_rescinded(e),
+				ECHO_TIMEOUT))
+		dev_warn(&hdev->dev, "probe: %d of %u sub-channels open after %d s\n",
+			 atomic_read(&e->sc_open), READ_ONCE(e->sc_promised), ECHO_TIMEOUT / HZ);
+	e->sc_at_probe = atomic_read(&e->sc_open);
 	return 0;
+}
+
+/*
+ * Shutdown (reboot, power off, kexec): tell the host while it still
+ * listens, and wait for its answer, as a disk flushes its cache.
+ */
+static void echo_shutdown(struct hvk_device *hdev)
+{
+	struct echo *e = dev_get_drvdata(&hdev->dev);
+	struct hvk_echo_hdr req = { .op = HVK_ECHO_FLUSH };
+	int ret;
+
+	mutex_lock(&e->test_lock);
+	ret = echo_ask(e, e->chans[0], NULL, 0, &req, sizeof(req), &e->flushed);
+	mutex_unlock(&e->test_lock);
+	if (ret)
+		dev_err(&hdev->dev, "the host did not take the flush at shutdown (%d)\n", ret);
+	else
+		dev_info(&hdev->dev, "the host took the flush at shutdown\n");
 }
 
 static void echo_remove(struct hvk_device *hdev)
@@ -616,6 +761,7 @@ static void echo_remove(struct hvk_device *hdev)
 
 	/* Closes every sub-channel through echo_sc_removed(). */
 	hvk_channel_set_subchannel_cbs(hdev->channel, NULL, NULL, NULL);
+	echo_mmio_free(e);
 	mutex_lock(&e->test_lock);
 	echo_chan_close(e->chans[0]);
 	e->chans[0] = NULL;
@@ -634,6 +780,7 @@ static struct hvk_driver echo_driver = {
 	.id_table = echo_ids,
 	.probe = echo_probe,
 	.remove = echo_remove,
+	.shutdown = echo_shutdown,
 	.driver = {
 		.dev_groups = echo_groups,
 	},

@@ -17,6 +17,7 @@
 #include <asm/msr.h>
 #include <hvk_compat.h>
 #include "tlfs.h"
+#include "hyperv.h"
 #include "transport.h"
 
 static enum cpuhp_state hvk_hv_cpuhp;
@@ -113,6 +114,39 @@ static int hvk_hv_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
+/* This CPU's SynIC off: SINT2 masked, the pages and SCONTROL disabled. */
+static void hvk_hv_synic_off(void)
+{
+	u64 v;
+
+	rdmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
+	wrmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
+	rdmsrq(HVK_MSR_SIMP, v);
+	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
+	rdmsrq(HVK_MSR_SIEFP, v);
+	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
+	rdmsrq(HVK_MSR_SCONTROL, v);
+	wrmsrq(HVK_MSR_SCONTROL, v & ~HVK_SCONTROL_ENABLE);
+}
+
+/*
+ * kexec (machine_shutdown(), after syscore shutdown sent UNLOAD): every
+ * CPU's SynIC is turned off, so the next kernel finds it as firmware left
+ * it. The connection is down, so no CPU refuses to go.
+ */
+static void hvk_hv_kexec(void)
+{
+	hvk_unload_crash();
+	cpuhp_remove_state(hvk_hv_cpuhp);
+}
+
+/* kdump: nothing may sleep; the crashing CPU's SynIC is enough for it. */
+static void hvk_hv_crash(struct pt_regs *regs)
+{
+	hvk_unload_crash();
+	hvk_hv_synic_off();
+}
+
 static int __init hvk_hv_init(void)
 {
 	int ret;
@@ -134,11 +168,18 @@ static int __init hvk_hv_init(void)
 	if (ret < 0)
 		goto err_handler;
 	hvk_hv_cpuhp = ret;
-	ret = hvk_transport_register(&hvk_hv_ops, hvk_hv_root);
+	ret = hvk_hv_mmio_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = hvk_transport_register(&hvk_hv_ops, hvk_hv_root);
+	if (ret)
+		goto err_mmio;
+	hv_setup_kexec_handler(hvk_hv_kexec);
+	hv_setup_crash_handler(hvk_hv_crash);
 	return 0;
 
+err_mmio:
+	hvk_hv_mmio_exit();
 err_cpuhp:
 	cpuhp_remove_state(hvk_hv_cpuhp);
 err_handler:
@@ -149,7 +190,10 @@ err_handler:
 
 static void __exit hvk_hv_exit(void)
 {
+	hv_remove_crash_handler();
+	hv_remove_kexec_handler();
 	hvk_transport_unregister(&hvk_hv_ops);
+	hvk_hv_mmio_exit();
 	cpuhp_remove_state(hvk_hv_cpuhp);
 	hv_remove_vmbus_handler();
 	root_device_unregister(hvk_hv_root);

@@ -227,6 +227,8 @@ static int sim_echo_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		return 0;
 	}
 	memcpy(&hdr, pkt + off, sizeof(hdr));
+	if (hdr.op == HVK_ECHO_FLUSH)
+		pr_info("hvkit_sim: echo %u: the guest flushed at shutdown\n", c->relid);
 	if (hdr.op == HVK_ECHO_SUBCHANNELS && len - off >= sizeof(struct hvk_echo_subchannels)) {
 		struct hvk_echo_subchannels *sc = (void *)(c->buf + off);
 

@@ -7,8 +7,11 @@
  * of the channel's target CPU, each followed by an interrupt that runs the
  * core's handler in hard interrupt context on that CPU.
  */
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -19,47 +22,106 @@
 struct sim sim;
 static struct device *sim_root;
 
+static uint mmio_mb = 1024;
+module_param(mmio_mb, uint, 0444);
+MODULE_PARM_DESC(mmio_mb, "MMIO space above 4 GiB the host gives devices, in MiB (default 1024; 0: none)");
+
+/* As Hyper-V's VMBus ACPI device describes in _CRS: address space for devices. */
+static struct resource sim_mmio = {
+	.name = "hvkit_sim MMIO",
+	.flags = IORESOURCE_MEM,
+};
+
+static int sim_mmio_init(void)
+{
+	resource_size_t size = (resource_size_t)mmio_mb << 20;
+	int ret;
+
+	if (!mmio_mb)
+		return 0;
+	ret = allocate_resource(&iomem_resource, &sim_mmio, size, SZ_4G, iomem_resource.end,
+				min_t(resource_size_t, size, SZ_1G), NULL, NULL);
+	if (ret) {
+		pr_err("hvkit_sim: no %u MiB of free address space above 4 GiB for MMIO (%d)\n",
+		       mmio_mb, ret);
+		return ret;
+	}
+	ret = hvk_mmio_window_add(&sim_mmio);
+	if (ret)
+		release_resource(&sim_mmio);
+	return ret;
+}
+
+static void sim_mmio_exit(void)
+{
+	if (!sim_mmio.parent)
+		return;
+	hvk_mmio_window_del(&sim_mmio);
+	release_resource(&sim_mmio);
+}
+
 struct sim_cpu {
 	struct irq_work iw;
 	call_single_data_t csd;
 };
 static DEFINE_PER_CPU(struct sim_cpu, sim_cpu);
 
-/*
- * Hard interrupt context: on msg_cpu, put the next message into the free
- * slot (a busy slot gets the pending flag; the guest's EOM brings us
- * back); then let the guest handle its SynIC, as the real interrupt would.
- */
+/* Hard interrupt context, on the CPU the host interrupted: the guest's handler. */
 static void sim_irq(struct irq_work *iw)
 {
-	unsigned int cpu = smp_processor_id();
-	struct hvk_hv_message *slot = hvk_synic_msg_slot(cpu);
-	struct sim_msg *m;
-
-	if (cpu == sim.msg_cpu) {
-		raw_spin_lock(&sim.out_lock);
-		if (READ_ONCE(slot->message_type) != HVK_HVMSG_NONE) {
-			if (!list_empty(&sim.out))
-				WRITE_ONCE(slot->message_flags,
-					   slot->message_flags | HVK_HVMSG_FLAG_PENDING);
-		} else {
-			m = list_first_entry_or_null(&sim.out, struct sim_msg, node);
-			if (m) {
-				list_del(&m->node);
-				memcpy(slot->payload, m->data, m->len);
-				slot->payload_size = m->len;
-				slot->message_flags = list_empty(&sim.out) ? 0 :
-						      HVK_HVMSG_FLAG_PENDING;
-				slot->sender = 0;
-				/* The body before the type that makes it valid. */
-				smp_wmb();
-				WRITE_ONCE(slot->message_type, HVK_HVMSG_CHANNEL);
-				kfree(m);
-			}
-		}
-		raw_spin_unlock(&sim.out_lock);
-	}
 	hvk_vmbus_isr();
+}
+
+static void sim_kick(unsigned int cpu);
+
+/* debugfs hvkit_sim/: how the SynIC slot was used (tests read them). */
+static struct dentry *sim_debugfs;
+static u64 sim_delivered;	/* messages put into the slot; out_lock */
+static u64 sim_pending_set;	/* times a busy slot got the pending flag; out_lock */
+static atomic_t sim_eoms = ATOMIC_INIT(0);	/* EOMs from the guest */
+
+/*
+ * Put the next queued message into the guest's SynIC slot on msg_cpu, as
+ * the hypervisor does: from whatever CPU the host is running on, racing
+ * the guest's handler on msg_cpu. A free slot gets the message and the
+ * interrupt. A busy one gets the pending flag, and the guest's EOM brings
+ * us back; the flag goes in first and the slot is looked at again after a
+ * full barrier, so a slot the guest freed meanwhile is not missed (the
+ * guest frees, then reads the flag: one of the two sides sees the other).
+ * Any context; out_lock serialises the host's writers.
+ */
+static void sim_deliver(void)
+{
+	struct hvk_hv_message *slot = hvk_synic_msg_slot(READ_ONCE(sim.msg_cpu));
+	unsigned long flags;
+	struct sim_msg *m;
+	bool kick = false;
+
+	raw_spin_lock_irqsave(&sim.out_lock, flags);
+	m = list_first_entry_or_null(&sim.out, struct sim_msg, node);
+	if (m && READ_ONCE(slot->message_type) != HVK_HVMSG_NONE) {
+		WRITE_ONCE(slot->message_flags, slot->message_flags | HVK_HVMSG_FLAG_PENDING);
+		sim_pending_set++;
+		smp_mb();
+		if (READ_ONCE(slot->message_type) != HVK_HVMSG_NONE)
+			m = NULL;	/* the guest sees the flag and sends EOM */
+	}
+	if (m) {
+		list_del(&m->node);
+		memcpy(slot->payload, m->data, m->len);
+		slot->payload_size = m->len;
+		slot->message_flags = list_empty(&sim.out) ? 0 : HVK_HVMSG_FLAG_PENDING;
+		slot->sender = 0;
+		/* The body before the type that makes it valid. */
+		smp_wmb();
+		WRITE_ONCE(slot->message_type, HVK_HVMSG_CHANNEL);
+		kfree(m);
+		sim_delivered++;
+		kick = true;
+	}
+	raw_spin_unlock_irqrestore(&sim.out_lock, flags);
+	if (kick)
+		sim_kick(READ_ONCE(sim.msg_cpu));
 }
 
 /*
@@ -98,7 +160,7 @@ static void sim_queue_out(struct sim_msg *m)
 	raw_spin_lock_irqsave(&sim.out_lock, flags);
 	list_add_tail(&m->node, &sim.out);
 	raw_spin_unlock_irqrestore(&sim.out_lock, flags);
-	sim_kick(sim.msg_cpu);
+	sim_deliver();
 }
 
 static void sim_delayed_send(struct work_struct *work)
@@ -183,9 +245,11 @@ static void sim_signal_event(u32 conn_id, u32 relid)
 	rcu_read_unlock();
 }
 
+/* The guest freed its slot and saw our pending flag: deliver the next. */
 static void sim_eom(void)
 {
-	sim_kick(sim.msg_cpu);
+	atomic_inc(&sim_eoms);
+	sim_deliver();
 }
 
 static const struct hvk_transport_ops sim_ops = {
@@ -278,18 +342,28 @@ static int __init sim_init(void)
 	ret = sim_nl_init();
 	if (ret)
 		goto err_wq;
+	sim_debugfs = debugfs_create_dir("hvkit_sim", NULL);
+	debugfs_create_u64("messages", 0400, sim_debugfs, &sim_delivered);
+	debugfs_create_u64("pending", 0400, sim_debugfs, &sim_pending_set);
+	debugfs_create_atomic_t("eoms", 0400, sim_debugfs, &sim_eoms);
 	sim_root = root_device_register("hvkit_sim");
 	ret = PTR_ERR_OR_ZERO(sim_root);
 	if (ret)
 		goto err_nl;
-	ret = hvk_transport_register(&sim_ops, sim_root);
+	ret = sim_mmio_init();
 	if (ret)
 		goto err_root;
+	ret = hvk_transport_register(&sim_ops, sim_root);
+	if (ret)
+		goto err_mmio;
 	return 0;
 
+err_mmio:
+	sim_mmio_exit();
 err_root:
 	root_device_unregister(sim_root);
 err_nl:
+	debugfs_remove_recursive(sim_debugfs);
 	sim_nl_exit();
 err_wq:
 	sim_teardown();
@@ -298,10 +372,12 @@ err_wq:
 
 static void __exit sim_exit(void)
 {
+	debugfs_remove_recursive(sim_debugfs);
 	sim_nl_exit();
 	sim_wait_delayed();
 	/* The guest's drivers close their channels and the core unloads. */
 	hvk_transport_unregister(&sim_ops);
+	sim_mmio_exit();
 	root_device_unregister(sim_root);
 	sim_teardown();
 }

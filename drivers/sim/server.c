@@ -212,6 +212,13 @@ static void sim_gpadl_complete(struct sim_gpadl *g)
 		sim_gpadl_created(g->relid, g->handle, 0);
 	}
 	sim_gpadl_created(g->relid, g->handle, 0);
+	if (sim_fault(HVSIM_FAULT_RESCIND_AFTER_GPADL)) {
+		/* The device goes right after the guest has its GPADL. */
+		struct sim_chan *c = xa_load(&sim.chans, g->relid);
+
+		if (c)
+			sim.rescind_after = c->dev;
+	}
 	return;
 fail:
 	sim_gpadl_created(g->relid, g->handle, SIM_STATUS_FAIL);
@@ -451,6 +458,20 @@ static void sim_unload(void)
 	u32 i, open = 0, gpadls;
 	struct sim_dev *d, *tmp;
 
+	/* Hosts before 3.0 cannot reconnect a guest: they do not take UNLOAD. */
+	if (sim.version < HVK_VMBUS_WIN8_1) {
+		pr_err_ratelimited("hvkit_sim: UNLOAD at VMBus %u.%u, which lacks it, refused\n",
+				   HVK_VMBUS_VERSION_MAJOR(sim.version),
+				   HVK_VMBUS_VERSION_MINOR(sim.version));
+		return;
+	}
+	if (sim_fault(HVSIM_FAULT_OFFER_ON_UNLOAD)) {
+		/* A device the host hot-adds just as the guest lets go. */
+		d = list_first_entry_or_null(&sim.devs, struct sim_dev, node);
+		if (d && d->chans[0] && !d->chans[0]->rescinded)
+			sim_offer_chan(d->chans[0]);
+	}
+
 	list_for_each_entry_safe(d, tmp, &sim.devs, node) {
 		bool gone = false;
 
@@ -546,10 +567,6 @@ static void sim_handle(const struct sim_msg *m)
 		break;
 	case HVK_CHANMSG_OPENCHANNEL:
 		SIM_GPADL_LOCKED(sim_open, (const void *)m->data);
-		if (sim.rescind_after) {
-			sim_dev_remove(sim.rescind_after);
-			sim.rescind_after = NULL;
-		}
 		break;
 	case HVK_CHANMSG_CLOSECHANNEL:
 		sim_close(((const struct hvk_msg_relid *)m->data)->child_relid);
@@ -563,6 +580,11 @@ static void sim_handle(const struct sim_msg *m)
 	case HVK_CHANMSG_UNLOAD:
 		sim_unload();
 		break;
+	}
+	/* A fault took a device away; now that no GPADL lock is held. */
+	if (sim.rescind_after) {
+		sim_dev_remove(sim.rescind_after);
+		sim.rescind_after = NULL;
 	}
 }
 

@@ -4,6 +4,7 @@
  * uevents, laid out as upstream's so that lsvmbus, udev rules, cloud-init
  * and WALinuxAgent find what they expect under /sys/bus/vmbus.
  */
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <hvk_compat.h>
@@ -244,6 +245,14 @@ struct hvk_device *hvk_device_alloc(struct device *parent, const guid_t *class_i
 	hdev->dev.parent = parent;
 	hdev->dev.bus = &hvk_bus;
 	hdev->dev.release = hvk_device_release;
+	/*
+	 * The host reaches all of guest memory: 64-bit DMA, and segments as
+	 * large as a GPA range can describe.
+	 */
+	hdev->dev.dma_mask = &hdev->dma_mask;
+	hdev->dev.dma_parms = &hdev->dma_parms;
+	dma_set_mask_and_coherent(&hdev->dev, DMA_BIT_MASK(64));
+	dma_set_max_seg_size(&hdev->dev, U32_MAX);
 	if (dev_set_name(&hdev->dev, "%pUl", instance_id)) {
 		put_device(&hdev->dev);
 		return NULL;
@@ -264,12 +273,34 @@ void hvk_device_del(struct hvk_device *hdev)
 }
 EXPORT_SYMBOL_GPL(hvk_device_del);
 
+static int hvk_bus_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	struct hvk_device *hdev = to_hvk_device(data);
+
+	/* In device_add(), after the device is in sysfs, before it probes. */
+	if (action == BUS_NOTIFY_ADD_DEVICE && hdev->channel)
+		hvk_chan_dev_registered(hdev);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block hvk_bus_nb = {
+	.notifier_call = hvk_bus_notify,
+};
+
 int hvk_bus_init(void)
 {
-	return bus_register(&hvk_bus);
+	int ret = bus_register(&hvk_bus);
+
+	if (ret)
+		return ret;
+	ret = bus_register_notifier(&hvk_bus, &hvk_bus_nb);
+	if (ret)
+		bus_unregister(&hvk_bus);
+	return ret;
 }
 
 void hvk_bus_exit(void)
 {
+	bus_unregister_notifier(&hvk_bus, &hvk_bus_nb);
 	bus_unregister(&hvk_bus);
 }

@@ -6,11 +6,19 @@
  * Contexts. Offers and rescinds arrive on the ordered message workqueue;
  * they never sleep on a reply (the replies come through the same queue).
  * Device registration and removal, which run driver probe and remove and
- * so wait for replies, are queued on the ordered device workqueue: a
- * rescind's removal therefore always runs after the offer's registration.
- * Host signals arrive in hard interrupt context (hvk_chan_event()).
+ * so wait for replies, are queued on the ordered device workqueue; a
+ * sub-channel's addition and removal on the ordered sub-channel
+ * workqueue, so that a driver's probe may wait for its sub-channels (as
+ * upstream's handle_primary_chan_wq and handle_sub_chan_wq). Either way a
+ * rescind's removal runs after the offer's addition. A sub-channel's
+ * addition waits until its primary's device is registered (ready),
+ * which happens before that device's probe runs.
+ * Host signals arrive in hard interrupt context (hvk_chan_event()), which
+ * schedules the channel's tasklet; the driver's callback runs there, in
+ * softirq context, never on two CPUs at once.
  */
 #include <linux/bitmap.h>
+#include <linux/interrupt.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -83,6 +91,7 @@ void hvk_chan_release(struct kobject *kobj)
 }
 
 static void hvk_chan_add_work(struct work_struct *work);
+static void hvk_chan_tasklet(struct tasklet_struct *t);
 static int hvk_rqst_alloc(struct hvk_channel *ch, u32 send_size);
 static void hvk_rqst_free(struct hvk_channel *ch);
 static void hvk_chan_remove_work(struct work_struct *work);
@@ -94,6 +103,13 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	u32 relid = m->child_relid, r;
 	bool monitored = m->monitor_flags & HVK_OFFER_MONITOR_ALLOCATED;
 
+	/* A detach is under way: it would never see this channel. */
+	r = READ_ONCE(hvk_conn.state);
+	if (r != HVK_CONN_CONNECTING && r != HVK_CONN_CONNECTED) {
+		pr_warn_ratelimited("hvkit_vmbus: offer of relid %u while disconnecting, ignored\n",
+				    relid);
+		return;
+	}
 	/* hvk_chanmsg_check() vetted relid, monitor id and sub-channel index. */
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
 	if (!ch)
@@ -110,6 +126,8 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	spin_lock_init(&ch->rqst_lock);
 	INIT_WORK(&ch->add_work, hvk_chan_add_work);
 	INIT_WORK(&ch->remove_work, hvk_chan_remove_work);
+	init_completion(&ch->ready);
+	tasklet_setup(&ch->tasklet, hvk_chan_tasklet);
 
 	spin_lock_irq(&hvk_relid_lock);
 	if (rcu_access_pointer(hvk_relids[relid])) {
@@ -147,7 +165,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	if (relid > hvk_relid_max)
 		WRITE_ONCE(hvk_relid_max, relid);
 	spin_unlock_irq(&hvk_relid_lock);
-	queue_work(hvk_conn.dev_wq, &ch->add_work);
+	queue_work(primary ? hvk_conn.sc_wq : hvk_conn.dev_wq, &ch->add_work);
 }
 
 /* Device workqueue: the device appears; its driver probes from here. */
@@ -158,17 +176,24 @@ static void hvk_chan_add_work(struct work_struct *work)
 	guid_t class_id, instance_id;
 
 	if (ch->primary) {
-		/* Ordered after the primary's add; its device may have failed. */
-		ch->hdev = ch->primary->hdev;
-		if (!ch->hdev)
-			return;
-		hvk_chan_sysfs_add(ch);
-		mutex_lock(&ch->primary->sc_lock);
-		if (ch->primary->sc_added && !READ_ONCE(ch->rescinded)) {
-			ch->sc_live = true;
-			ch->primary->sc_added(ch, ch->primary->sc_ctx);
+		struct hvk_channel *primary = ch->primary;
+
+		/*
+		 * The primary's device is registered (its probe may be running
+		 * and waiting for us) or failed. Under sc_lock, a primary that is
+		 * being removed takes no more sub-channels.
+		 */
+		wait_for_completion(&primary->ready);
+		mutex_lock(&primary->sc_lock);
+		if (primary->hdev && !READ_ONCE(primary->removing)) {
+			ch->hdev = primary->hdev;
+			hvk_chan_sysfs_add(ch);
+			if (primary->sc_added && !READ_ONCE(ch->rescinded)) {
+				ch->sc_live = true;
+				primary->sc_added(ch, primary->sc_ctx);
+			}
 		}
-		mutex_unlock(&ch->primary->sc_lock);
+		mutex_unlock(&primary->sc_lock);
 		return;
 	}
 	memcpy(&class_id, &ch->offer.if_type, sizeof(class_id));
@@ -176,18 +201,37 @@ static void hvk_chan_add_work(struct work_struct *work)
 	hdev = hvk_device_alloc(hvk_conn.parent, &class_id, &instance_id);
 	if (!hdev) {
 		pr_err("hvkit_vmbus: no memory for the device of channel %u\n", ch->relid);
+		complete_all(&ch->ready);
 		return;
 	}
 	hdev->channel = ch;
 	ch->hdev = hdev;
+	/* hvk_chan_dev_registered() adds the sysfs and completes ready. */
 	if (hvk_device_add(hdev)) {
 		pr_err("hvkit_vmbus: device %pUl of channel %u could not be added\n",
 		       &instance_id, ch->relid);
+		mutex_lock(&ch->sc_lock);
+		hvk_chan_sysfs_del(ch);
 		ch->hdev = NULL;
+		mutex_unlock(&ch->sc_lock);
+		complete_all(&ch->ready);
 		hvk_device_put(hdev);
-		return;
 	}
+}
+
+/*
+ * Bus notifier, from device_add() of a primary channel's device, before
+ * its driver probes: channels/ appears with the device, and sub-channels
+ * offered from now on (those the probe asks for) can join it.
+ */
+void hvk_chan_dev_registered(struct hvk_device *hdev)
+{
+	struct hvk_channel *ch = hdev->channel;
+
+	mutex_lock(&ch->sc_lock);
 	hvk_chan_sysfs_add(ch);
+	mutex_unlock(&ch->sc_lock);
+	complete_all(&ch->ready);
 }
 
 /*
@@ -230,6 +274,12 @@ static void hvk_chan_remove_work(struct work_struct *work)
 	struct hvk_msg_relid rel = {};
 
 	if (!ch->primary && ch->hdev) {
+		/*
+		 * removing is set: a sub-channel added from now on stays out.
+		 * Taking sc_lock waits out an addition under way.
+		 */
+		mutex_lock(&ch->sc_lock);
+		mutex_unlock(&ch->sc_lock);
 		/* Sub-channels' sysfs lives under the device: it goes first. */
 		hvk_chan_for_each_sub(ch, hvk_sub_sysfs_del, NULL);
 		hvk_chan_sysfs_del(ch);
@@ -266,7 +316,7 @@ static void hvk_chan_remove_work(struct work_struct *work)
 static void hvk_chan_queue_remove(struct hvk_channel *ch)
 {
 	if (!xchg(&ch->removing, true))
-		queue_work(hvk_conn.dev_wq, &ch->remove_work);
+		queue_work(ch->primary ? hvk_conn.sc_wq : hvk_conn.dev_wq, &ch->remove_work);
 }
 
 /* Message workqueue: the host takes a channel away. */
@@ -287,7 +337,7 @@ void hvk_chan_rescind(u32 relid)
 	/* Whoever waits on the host for this channel stops waiting. */
 	hvk_xact_fail_relid(relid, -ENODEV);
 	rcu_read_lock();
-	cb = READ_ONCE(ch->rescind_cb);
+	cb = smp_load_acquire(&ch->rescind_cb);
 	if (cb)
 		cb(ch->rescind_ctx);
 	rcu_read_unlock();
@@ -302,6 +352,7 @@ void hvk_chan_remove_all(void)
 	int pass;
 
 	flush_workqueue(hvk_conn.dev_wq);
+	flush_workqueue(hvk_conn.sc_wq);
 	for (pass = 0; pass < 2; pass++) {
 		for (r = 1; r <= HVK_MAX_RELID; r++) {
 			struct hvk_channel *ch = hvk_relid_get(r);
@@ -312,26 +363,38 @@ void hvk_chan_remove_all(void)
 				hvk_chan_queue_remove(ch);
 			kobject_put(&ch->kobj);
 		}
+		flush_workqueue(hvk_conn.sc_wq);
 		flush_workqueue(hvk_conn.dev_wq);
 	}
 }
 
-/* Hard interrupt context: the host signalled @relid on this CPU. */
+/*
+ * Hard interrupt context: the host signalled @relid on this CPU. The
+ * driver's callback runs in the channel's tasklet: on this CPU, in
+ * softirq context, and never on two CPUs at once, even while a
+ * MODIFYCHANNEL moves the channel's interrupts between them.
+ */
 void hvk_chan_event(u32 relid)
 {
 	struct hvk_channel *ch;
-	hvk_channel_cb cb;
 
 	rcu_read_lock();
 	ch = rcu_dereference(hvk_relids[relid]);
-	if (ch) {
-		cb = READ_ONCE(ch->callback);
-		if (cb) {
-			ch->interrupts++;
-			cb(ch->cb_ctx);
-		}
+	if (ch && READ_ONCE(ch->callback)) {
+		ch->interrupts++;
+		tasklet_schedule(&ch->tasklet);
 	}
 	rcu_read_unlock();
+}
+
+static void hvk_chan_tasklet(struct tasklet_struct *t)
+{
+	struct hvk_channel *ch = from_tasklet(ch, t, tasklet);
+	/* Pairs with the release in hvk_channel_open(): cb_ctx is set. */
+	hvk_channel_cb cb = smp_load_acquire(&ch->callback);
+
+	if (cb)
+		cb(ch->cb_ctx);
 }
 
 /*
@@ -448,7 +511,8 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	ch->ring_bytes = send_size + recv_size;
 	ch->target_cpu = hvk_pick_cpu();
 	ch->cb_ctx = ctx;
-	WRITE_ONCE(ch->callback, cb);
+	/* Readers load callback with acquire and then use cb_ctx. */
+	smp_store_release(&ch->callback, cb);
 
 	m.hdr.msgtype = HVK_CHANMSG_OPENCHANNEL;
 	m.child_relid = ch->relid;
@@ -458,8 +522,10 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	m.downstream_page_offset = send_size >> PAGE_SHIFT;
 	if (userdata_len)
 		memcpy(m.userdata, userdata, userdata_len);
-	hvk_xact_start(&x, HVK_CHANMSG_OPENCHANNEL_RESULT, ch->relid, ch->relid);
-	ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	/* A rescind since the GPADL was made fails the open here, at once. */
+	ret = hvk_xact_start_chan(&x, HVK_CHANMSG_OPENCHANNEL_RESULT, ch->relid, ch);
+	if (!ret)
+		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
 	r = (const void *)x.buf;
 	if (!ret && r->status) {
 		dev_err_ratelimited(&ch->hdev->dev, "host refused to open channel %u: status %#x\n",
@@ -530,7 +596,8 @@ EXPORT_SYMBOL_GPL(hvk_channel_set_subchannel_cbs);
 void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx)
 {
 	ch->rescind_ctx = ctx;
-	WRITE_ONCE(ch->rescind_cb, cb);
+	/* hvk_chan_rescind() loads it with acquire and then uses rescind_ctx. */
+	smp_store_release(&ch->rescind_cb, cb);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_set_rescind_cb);
 
@@ -538,8 +605,10 @@ void hvk_channel_stop_callbacks(struct hvk_channel *ch)
 {
 	WRITE_ONCE(ch->callback, NULL);
 	WRITE_ONCE(ch->rescind_cb, NULL);
-	/* No interrupt handler or rescind runs a callback past this point. */
+	/* No interrupt handler or rescind looks at them past this point ... */
 	synchronize_rcu();
+	/* ... and the tasklet they scheduled has run: no callback is left. */
+	tasklet_kill(&ch->tasklet);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_stop_callbacks);
 
@@ -596,8 +665,9 @@ int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
 	m.child_relid = ch->relid;
 	m.target_vp = hvk_vp(cpu);
 	if (hvk_conn.version >= HVK_VMBUS_WIN10_V5_3) {
-		hvk_xact_start(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch->relid);
-		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+		ret = hvk_xact_start_chan(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch);
+		if (!ret)
+			ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
 		r = (const void *)x.buf;
 		if (!ret && r->status) {
 			dev_err_ratelimited(&ch->hdev->dev, "host refused to move channel %u to CPU %u: status %#x\n",

@@ -5,7 +5,7 @@
  */
 #include <linux/delay.h>
 #include <linux/module.h>
-#include <linux/reboot.h>
+#include <linux/panic_notifier.h>
 #include <linux/slab.h>
 #include <linux/gfp.h>
 #include <asm/io.h>
@@ -127,27 +127,47 @@ static int hvk_connect(void)
 	/* The offers are handled in order: every device exists after this. */
 	flush_workqueue(hvk_conn.msg_wq);
 	flush_workqueue(hvk_conn.dev_wq);
+	flush_workqueue(hvk_conn.sc_wq);
 	return 0;
 }
 
+/*
+ * UNLOAD: the host drops everything it holds for us, so that a kexec'd
+ * kernel or a reloaded core finds a host that negotiates afresh. Hosts
+ * before 3.0 (Windows Server 2012) cannot reconnect and do not take it.
+ * The caller holds hvk_conn.lock; nothing is posted afterwards.
+ */
 static void hvk_unload(void)
 {
 	struct hvk_chanmsg_hdr m = { .msgtype = HVK_CHANMSG_UNLOAD };
 	struct hvk_xact x;
 
-	hvk_xact_start(&x, HVK_CHANMSG_UNLOAD_RESPONSE, 0, 0);
-	if (hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m)))
-		pr_warn("hvkit_vmbus: %s did not answer UNLOAD\n", hvk_conn.ops->name);
+	if (hvk_conn.version >= HVK_VMBUS_WIN8_1) {
+		hvk_xact_start(&x, HVK_CHANMSG_UNLOAD_RESPONSE, 0, 0);
+		if (hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m)))
+			pr_warn("hvkit_vmbus: %s did not answer UNLOAD\n", hvk_conn.ops->name);
+	}
+	WRITE_ONCE(hvk_conn.unloaded, true);
 }
 
-/* Undo an attach: devices go, the host is told, the transport is let go. */
+/*
+ * Undo an attach. New offers are refused first, and any offer already
+ * being handled is let finish, so that every device that exists is seen
+ * and removed; the host is told; offers it sent meanwhile are dropped;
+ * the transport is let go.
+ */
 static void hvk_detach(void)
 {
+	WRITE_ONCE(hvk_conn.state, HVK_CONN_DISCONNECTING);
+	flush_workqueue(hvk_conn.msg_wq);
 	hvk_chan_remove_all();
 	if (hvk_conn.version)
 		hvk_unload();
 	hvk_conn.version = 0;
 	flush_workqueue(hvk_conn.msg_wq);
+	flush_workqueue(hvk_conn.sc_wq);
+	flush_workqueue(hvk_conn.dev_wq);
+	WRITE_ONCE(hvk_conn.state, HVK_CONN_DISCONNECTED);
 	WRITE_ONCE(hvk_conn.ops, NULL);
 }
 
@@ -162,10 +182,13 @@ int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *p
 	}
 	WRITE_ONCE(hvk_conn.ops, ops);
 	WRITE_ONCE(hvk_conn.unloaded, false);
+	WRITE_ONCE(hvk_conn.state, HVK_CONN_CONNECTING);
 	hvk_conn.parent = parent;
 	ret = hvk_connect();
 	if (ret)
 		hvk_detach();
+	else
+		WRITE_ONCE(hvk_conn.state, HVK_CONN_CONNECTED);
 	mutex_unlock(&hvk_conn.lock);
 	return ret;
 }
@@ -181,26 +204,81 @@ void hvk_transport_unregister(const struct hvk_transport_ops *ops)
 EXPORT_SYMBOL_GPL(hvk_transport_unregister);
 
 /*
- * Reboot, power off and kexec (kernel_kexec() runs this chain too): tell
- * the host we are going, before device shutdown, so that a kexec'd kernel
- * finds a host that will negotiate afresh. Everything after fails fast.
+ * Reboot, power off, halt and kexec: syscore shutdown runs after
+ * device_shutdown(), so every driver's .shutdown (a disk's cache flush)
+ * has reached the host before we let go of it. Devices stay registered:
+ * the machine is going down. Everything posted after this fails fast.
  */
-static int hvk_reboot_notify(struct notifier_block *nb, unsigned long code, void *unused)
+static void hvk_shutdown_unload(void)
 {
 	mutex_lock(&hvk_conn.lock);
-	if (hvk_conn.ops && hvk_conn.version) {
+	if (hvk_conn.ops && READ_ONCE(hvk_conn.state) == HVK_CONN_CONNECTED) {
+		WRITE_ONCE(hvk_conn.state, HVK_CONN_DISCONNECTING);
 		hvk_unload();
-		hvk_conn.version = 0;
-		WRITE_ONCE(hvk_conn.unloaded, true);
-		pr_info("hvkit_vmbus: sent UNLOAD to %s before %s\n", hvk_conn.ops->name,
-			code == SYS_RESTART ? "restart or kexec" : "power off");
+		pr_info("hvkit_vmbus: %s UNLOAD to %s after devices shut down\n",
+			hvk_conn.version >= HVK_VMBUS_WIN8_1 ? "sent" : "no (VMBus < 3.0)",
+			hvk_conn.ops->name);
+		WRITE_ONCE(hvk_conn.state, HVK_CONN_DISCONNECTED);
 	}
 	mutex_unlock(&hvk_conn.lock);
+}
+HVK_SYSCORE_SHUTDOWN(hvk_syscore, hvk_shutdown_unload);
+
+/* The UNLOAD_RESPONSE in @cpu's slot? Frees any other message there. */
+static bool hvk_poll_unload_response(unsigned int cpu)
+{
+	struct hvk_hv_message *slot = hvk_synic_msg_slot(cpu);
+	const struct hvk_chanmsg_hdr *h = (const void *)slot->payload;
+	u32 type = READ_ONCE(slot->message_type);
+	bool found;
+
+	if (type == HVK_HVMSG_NONE)
+		return false;
+	smp_rmb();
+	found = type == HVK_HVMSG_CHANNEL && READ_ONCE(slot->payload_size) >= sizeof(*h) &&
+		READ_ONCE(h->msgtype) == HVK_CHANMSG_UNLOAD_RESPONSE;
+	hvk_slot_free(slot, type);
+	return found;
+}
+
+#define HVK_CRASH_UNLOAD_MS	5000
+
+/*
+ * Panic or crash (kdump): interrupts may be off and nothing may sleep, so
+ * UNLOAD is posted once and its answer polled for in every CPU's slot, as
+ * upstream's vmbus_wait_for_unload() does, for a bounded time. Exported
+ * for a transport's crash handler; a second call does nothing.
+ */
+void hvk_unload_crash(void)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+	struct hvk_chanmsg_hdr m = { .msgtype = HVK_CHANMSG_UNLOAD };
+	unsigned int cpu, ms;
+
+	if (!ops || xchg(&hvk_conn.state, HVK_CONN_DISCONNECTED) != HVK_CONN_CONNECTED)
+		return;
+	WRITE_ONCE(hvk_conn.unloaded, true);
+	if (hvk_conn.version < HVK_VMBUS_WIN8_1 ||
+	    ops->post_msg(hvk_conn.msg_conn_id, &m, sizeof(m)))
+		return;
+	for (ms = 0; ms < HVK_CRASH_UNLOAD_MS; ms++) {
+		for_each_present_cpu(cpu)
+			if (hvk_poll_unload_response(cpu))
+				return;
+		mdelay(1);
+	}
+}
+EXPORT_SYMBOL_GPL(hvk_unload_crash);
+
+static int hvk_panic_notify(struct notifier_block *nb, unsigned long val, void *args)
+{
+	hvk_unload_crash();
 	return NOTIFY_DONE;
 }
 
-static struct notifier_block hvk_reboot_nb = {
-	.notifier_call = hvk_reboot_notify,
+static struct notifier_block hvk_panic_nb = {
+	.notifier_call = hvk_panic_notify,
+	.priority = INT_MIN + 1,	/* among the last: others may still need the host */
 };
 
 int hvk_conn_init(void)
@@ -209,23 +287,28 @@ int hvk_conn_init(void)
 	init_completion(&hvk_conn.offers_done);
 	hvk_conn.msg_wq = alloc_ordered_workqueue("hvk_msg", 0);
 	hvk_conn.dev_wq = alloc_ordered_workqueue("hvk_dev", 0);
+	hvk_conn.sc_wq = alloc_ordered_workqueue("hvk_subchan", 0);
 	hvk_conn.int_page = (void *)get_zeroed_page(GFP_KERNEL);
 	hvk_conn.monitor_pages[0] = (void *)get_zeroed_page(GFP_KERNEL);
 	hvk_conn.monitor_pages[1] = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!hvk_conn.msg_wq || !hvk_conn.dev_wq || !hvk_conn.int_page || !hvk_conn.monitor_pages[0] ||
+	if (!hvk_conn.msg_wq || !hvk_conn.dev_wq || !hvk_conn.sc_wq || !hvk_conn.int_page || !hvk_conn.monitor_pages[0] ||
 	    !hvk_conn.monitor_pages[1]) {
 		hvk_conn_exit();
 		return -ENOMEM;
 	}
-	register_reboot_notifier(&hvk_reboot_nb);
+	hvk_syscore_register(&hvk_syscore);
+	atomic_notifier_chain_register(&panic_notifier_list, &hvk_panic_nb);
 	return 0;
 }
 
 void hvk_conn_exit(void)
 {
-	unregister_reboot_notifier(&hvk_reboot_nb);
+	atomic_notifier_chain_unregister(&panic_notifier_list, &hvk_panic_nb);
+	hvk_syscore_unregister(&hvk_syscore);
 	if (hvk_conn.msg_wq)
 		destroy_workqueue(hvk_conn.msg_wq);
+	if (hvk_conn.sc_wq)
+		destroy_workqueue(hvk_conn.sc_wq);
 	if (hvk_conn.dev_wq)
 		destroy_workqueue(hvk_conn.dev_wq);
 	free_page((unsigned long)hvk_conn.int_page);

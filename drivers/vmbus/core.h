@@ -4,6 +4,7 @@
 #define _HVK_CORE_H
 
 #include <linux/completion.h>
+#include <linux/interrupt.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -19,6 +20,13 @@
 /* Control messages arrive on this CPU; it cannot go offline. */
 #define HVK_CONNECT_CPU		0
 
+enum hvk_conn_state {
+	HVK_CONN_DISCONNECTED,
+	HVK_CONN_CONNECTING,	/* negotiating, taking the offers */
+	HVK_CONN_CONNECTED,
+	HVK_CONN_DISCONNECTING,	/* detach or shutdown: offers are refused */
+};
+
 /* The connection to the host (connection.c). */
 struct hvk_conn {
 	/*
@@ -30,10 +38,17 @@ struct hvk_conn {
 	const struct hvk_transport_ops *ops;
 	struct device *parent;
 	u32 version;		/* negotiated; 0 when not connected */
-	bool unloaded;		/* UNLOAD sent at reboot: post nothing more */
+	bool unloaded;		/* UNLOAD sent: post nothing more */
+	/*
+	 * Written under lock (and by the panic path, with xchg); read with
+	 * READ_ONCE by the offer handler, which drops offers unless
+	 * CONNECTING or CONNECTED.
+	 */
+	int state;		/* enum hvk_conn_state */
 	u32 msg_conn_id;	/* connection id for our messages */
 	struct workqueue_struct *msg_wq;	/* ordered: host messages */
-	struct workqueue_struct *dev_wq;	/* ordered: device add/remove */
+	struct workqueue_struct *dev_wq;	/* ordered: primary channels' devices */
+	struct workqueue_struct *sc_wq;		/* ordered: sub-channels' add/remove */
 	void *int_page;		/* before 5.0: signalling bitmap */
 	void *monitor_pages[2];	/* host to guest, guest to host */
 	struct completion offers_done;
@@ -55,6 +70,8 @@ struct hvk_xact {
 };
 
 void hvk_xact_start(struct hvk_xact *x, u32 reply_type, u32 key, u32 relid);
+struct hvk_channel;
+int hvk_xact_start_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch);
 int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len);
 int hvk_xact_wait(struct hvk_xact *x);
 bool hvk_xact_reply(u32 type, const void *msg, u32 len);
@@ -95,17 +112,21 @@ struct hvk_channel {
 	enum hvk_chan_state state;
 	bool rescinded;
 	bool removing;			/* remove_work queued: xchg, once */
-	struct work_struct add_work;	/* on dev_wq */
-	struct work_struct remove_work;	/* on dev_wq */
+	struct work_struct add_work;	/* primary: dev_wq, sub-channel: sc_wq */
+	struct work_struct remove_work;	/* the same queue */
+	/* Primary: its device is registered, or failed; all-completed, once. */
+	struct completion ready;
+	/* Runs the driver's callback, scheduled by the host's signal. */
+	struct tasklet_struct tasklet;
 
 	/* Set while open: */
 	void *ring_buf;			/* both rings, one GPADL */
 	u32 ring_bytes;
 	struct hvk_gpadl ring_gpadl;
 	u32 target_cpu;
-	hvk_channel_cb callback;	/* hard irq, target_cpu */
+	hvk_channel_cb callback;	/* tasklet; release/acquire with cb_ctx */
 	void *cb_ctx;
-	hvk_channel_cb rescind_cb;	/* atomic, message workqueue */
+	hvk_channel_cb rescind_cb;	/* message workqueue; release/acquire */
 	void *rescind_ctx;
 
 	/* out_lock serialises writers of the outbound ring. */
@@ -142,9 +163,21 @@ void hvk_chan_exit(void);
 
 int hvk_post(u32 conn_id, const void *msg, u32 len);
 u32 hvk_vp(unsigned int cpu);
-void hvk_msg_receive(const struct hvk_hv_message *slot);
+/* A host message, copied out of its SynIC slot (msg.c). */
+struct hvk_msg_work {
+	struct work_struct work;
+	u32 len;
+	u8 data[HVK_MESSAGE_PAYLOAD] __aligned(8);
+};
+
+struct hvk_msg_work *hvk_msg_alloc(gfp_t gfp);
+int hvk_msg_receive(const struct hvk_hv_message *slot, struct hvk_msg_work *w);
+void hvk_slot_free(struct hvk_hv_message *slot, u32 type);
+void hvk_msg_debugfs_init(void);
+void hvk_msg_debugfs_exit(void);
 
 void hvk_chan_offer(const struct hvk_msg_offer *m);
+void hvk_chan_dev_registered(struct hvk_device *hdev);
 void hvk_chan_rescind(u32 relid);
 void hvk_chan_event(u32 relid);
 int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu);

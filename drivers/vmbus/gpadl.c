@@ -64,15 +64,20 @@ int hvk_gpa_range_fill(struct hvk_gpa_range *r, u32 max_pfns, const void *addr, 
 }
 EXPORT_SYMBOL_GPL(hvk_gpa_range_fill);
 
+/* What a GPADL request needs besides its page list; too big for the stack. */
+struct hvk_gpadl_req {
+	struct hvk_xact x;
+	u8 mbuf[HVK_MESSAGE_PAYLOAD] __aligned(8);
+};
+
 int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpadl *g)
 {
-	u8 mbuf[HVK_MESSAGE_PAYLOAD] __aligned(8);
-	struct hvk_msg_gpadl_header *h = (void *)mbuf;
-	struct hvk_msg_gpadl_body *b = (void *)mbuf;
+	struct hvk_msg_gpadl_header *h;
+	struct hvk_msg_gpadl_body *b;
 	const struct hvk_msg_gpadl_created *r;
 	struct hvk_gpa_range *range;
 	u32 npfns, n, done, handle, status, msg;
-	struct hvk_xact x;
+	struct hvk_gpadl_req *req;
 	u64 *pfns;
 	int ret;
 
@@ -85,12 +90,17 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 				    size, (size_t)HVK_GPADL_MAX_PFNS);
 		return -E2BIG;
 	}
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
 	pfns = hvk_gpadl_pfns(buf, npfns);
-	if (!pfns)
+	if (!pfns || !req) {
+		kvfree(pfns);
+		kfree(req);
 		return -ENOMEM;
+	}
+	h = (void *)req->mbuf;
+	b = (void *)req->mbuf;
 	handle = atomic_inc_return(&hvk_next_gpadl);
 
-	memset(mbuf, 0, sizeof(mbuf));
 	h->hdr.msgtype = HVK_CHANMSG_GPADL_HEADER;
 	h->child_relid = ch->relid;
 	h->gpadl = handle;
@@ -102,37 +112,42 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 	n = hvk_gpadl_msg_pfns(npfns, 0);
 	memcpy(range->pfn_array, pfns, n * sizeof(u64));
 
-	hvk_xact_start(&x, HVK_CHANMSG_GPADL_CREATED, handle, ch->relid);
-	ret = hvk_post(hvk_conn.msg_conn_id, mbuf,
+	ret = hvk_xact_start_chan(&req->x, HVK_CHANMSG_GPADL_CREATED, handle, ch);
+	if (ret)
+		goto out;
+	ret = hvk_post(hvk_conn.msg_conn_id, req->mbuf,
 		       sizeof(*h) + sizeof(*range) + n * sizeof(u64));
 	for (done = n, msg = 1; !ret && (n = hvk_gpadl_msg_pfns(npfns, msg)); done += n, msg++) {
-		memset(mbuf, 0, sizeof(mbuf));
+		memset(req->mbuf, 0, sizeof(req->mbuf));
 		b->hdr.msgtype = HVK_CHANMSG_GPADL_BODY;
 		b->msgnumber = msg;
 		b->gpadl = handle;
 		memcpy(b->pfn, pfns + done, n * sizeof(u64));
-		ret = hvk_post(hvk_conn.msg_conn_id, mbuf, sizeof(*b) + n * sizeof(u64));
+		ret = hvk_post(hvk_conn.msg_conn_id, req->mbuf, sizeof(*b) + n * sizeof(u64));
 	}
-	kvfree(pfns);
 	if (ret) {
 		/* The host may hold a partial GPADL: wait for its verdict. */
 		dev_err_ratelimited(&ch->hdev->dev, "posting GPADL %#x failed (%d)\n",
 				    handle, ret);
 	}
-	ret = hvk_xact_wait(&x) ?: ret;
+	ret = hvk_xact_wait(&req->x) ?: ret;
 	if (ret)
-		return ret;
-	r = (const void *)x.buf;
+		goto out;
+	r = (const void *)req->x.buf;
 	status = r->creation_status;
 	if (status) {
 		dev_err_ratelimited(&ch->hdev->dev, "host refused GPADL %#x: status %#x\n",
 				    handle, status);
-		return -EIO;
+		ret = -EIO;
+		goto out;
 	}
 	g->handle = handle;
 	g->size = size;
 	g->buf = buf;
-	return 0;
+out:
+	kvfree(pfns);
+	kfree(req);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(hvk_gpadl_create);
 
@@ -152,8 +167,9 @@ int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g)
 	m.hdr.msgtype = HVK_CHANMSG_GPADL_TEARDOWN;
 	m.child_relid = ch->relid;
 	m.gpadl = g->handle;
-	hvk_xact_start(&x, HVK_CHANMSG_GPADL_TORNDOWN, g->handle, ch->relid);
-	ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	ret = hvk_xact_start_chan(&x, HVK_CHANMSG_GPADL_TORNDOWN, g->handle, ch);
+	if (!ret)
+		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
 	if (ret && ret != -ENODEV)
 		dev_err_ratelimited(&ch->hdev->dev, "GPADL %#x teardown failed (%d)\n",
 				    g->handle, ret);

@@ -11,6 +11,7 @@
 #define _HVK_VMBUS_H
 
 #include <linux/device.h>
+#include <linux/ioport.h>
 #include <linux/mod_devicetable.h>
 #include <linux/uuid.h>
 #include <hvkit/ring.h>
@@ -35,6 +36,8 @@ struct hvk_device {
 	guid_t instance_id;		/* offer if_instance; also the name */
 	struct hvk_channel *channel;	/* primary channel */
 	struct kobject *channels_kobj;	/* sysfs channels/ */
+	u64 dma_mask;			/* 64 bits: dev.dma_mask points here */
+	struct device_dma_parameters dma_parms;
 };
 
 struct hvk_driver {
@@ -167,6 +170,19 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g);
 
 const char *hvk_channel_name(struct hvk_channel *ch);
+
+/*
+ * MMIO address space (a vPCI config window and BARs, a framebuffer): @size
+ * bytes at an address in [@min, @max] aligned to @align (a power of two, or
+ * 0 for any), from the windows the transport has. The piece shows in
+ * /proc/iomem named after @hdev. ERR_PTR: -ENOSPC none free there,
+ * -ENODEV the transport has no MMIO at all, -EINVAL bad arguments.
+ * Free it with hvk_mmio_free() before the device goes.
+ */
+struct resource *hvk_mmio_alloc(struct hvk_device *hdev, resource_size_t min,
+				resource_size_t max, resource_size_t size,
+				resource_size_t align);
+void hvk_mmio_free(struct resource *res);
 
 /*
  * A buffer the host may still write to (it never confirmed a GPADL's

@@ -31,6 +31,7 @@ static int __init hvk_vmbus_init(void)
 	ret = hvk_bus_init();
 	if (ret)
 		goto err_synic;
+	hvk_msg_debugfs_init();
 	return 0;
 
 err_synic:
@@ -43,6 +44,7 @@ err_conn:
 /* A transport module holds a reference on us, so none is attached here. */
 static void __exit hvk_vmbus_exit(void)
 {
+	hvk_msg_debugfs_exit();
 	hvk_bus_exit();
 	hvk_synic_exit();
 	hvk_conn_exit();

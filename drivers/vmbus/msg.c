@@ -5,15 +5,23 @@
  * runs), then handled one at a time, in arrival order, on an ordered
  * workqueue.
  */
+#include <linux/debugfs.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include "core.h"
 
-struct hvk_msg_work {
-	struct work_struct work;
-	u32 len;
-	u8 data[HVK_MESSAGE_PAYLOAD] __aligned(8);
-};
+/*
+ * Test hook (debugfs hvkit_vmbus/fail_msg_alloc): the next N allocations of
+ * a host message's buffer fail, as they may under memory pressure.
+ */
+static atomic_t hvk_fail_msg_alloc = ATOMIC_INIT(0);
+
+struct hvk_msg_work *hvk_msg_alloc(gfp_t gfp)
+{
+	if (atomic_dec_if_positive(&hvk_fail_msg_alloc) >= 0)
+		return NULL;
+	return kmalloc(sizeof(struct hvk_msg_work), gfp);
+}
 
 static void hvk_msg_handle(struct work_struct *work)
 {
@@ -58,29 +66,51 @@ out:
 	kfree(w);
 }
 
-/* Hard interrupt context: copy the slot's message out and queue it. */
-void hvk_msg_receive(const struct hvk_hv_message *slot)
+/*
+ * Interrupts disabled: copy the slot's message into @w (or a buffer
+ * allocated here when @w is NULL) and queue it. -ENOMEM: no buffer, and
+ * the message must stay in the slot. 0: the slot may be freed; a message
+ * that is not a valid SynIC channel message was dropped, and @w with it.
+ */
+int hvk_msg_receive(const struct hvk_hv_message *slot, struct hvk_msg_work *w)
 {
-	struct hvk_msg_work *w;
 	u32 len = READ_ONCE(slot->payload_size);
 
 	if (READ_ONCE(slot->message_type) != HVK_HVMSG_CHANNEL) {
 		pr_err_ratelimited("hvkit_vmbus: SynIC message type %#x is not a channel message, dropped\n",
 				   slot->message_type);
-		return;
+		kfree(w);
+		return 0;
 	}
 	if (len > HVK_MESSAGE_PAYLOAD) {
 		pr_err_ratelimited("hvkit_vmbus: SynIC message of %u bytes exceeds %u, dropped\n",
 				   len, HVK_MESSAGE_PAYLOAD);
-		return;
+		kfree(w);
+		return 0;
 	}
-	w = kmalloc(sizeof(*w), GFP_ATOMIC);
+	if (!w)
+		w = hvk_msg_alloc(GFP_ATOMIC);
 	if (!w) {
-		pr_err_ratelimited("hvkit_vmbus: no memory for a host message, dropped\n");
-		return;
+		/* A lost OFFER or RESCIND would be lost for good: keep the slot. */
+		pr_warn_ratelimited("hvkit_vmbus: no memory for a host message; it waits in its slot\n");
+		return -ENOMEM;
 	}
 	INIT_WORK(&w->work, hvk_msg_handle);
 	w->len = len;
 	memcpy(w->data, slot->payload, len);
 	queue_work(hvk_conn.msg_wq, &w->work);
+	return 0;
+}
+
+static struct dentry *hvk_debugfs;
+
+void hvk_msg_debugfs_init(void)
+{
+	hvk_debugfs = debugfs_create_dir("hvkit_vmbus", NULL);
+	debugfs_create_atomic_t("fail_msg_alloc", 0600, hvk_debugfs, &hvk_fail_msg_alloc);
+}
+
+void hvk_msg_debugfs_exit(void)
+{
+	debugfs_remove_recursive(hvk_debugfs);
 }

@@ -15,6 +15,7 @@
 #define _HVK_TRANSPORT_H
 
 #include <linux/device.h>
+#include <linux/ioport.h>
 #include <hvkit/vmbus.h>
 
 struct hvk_transport_ops {
@@ -35,6 +36,14 @@ void hvk_synic_pages(unsigned int cpu, void **msg_page, void **event_page);
 /* A CPU the connection or an open channel still interrupts. */
 bool hvk_cpu_busy(unsigned int cpu);
 
+/*
+ * MMIO address space the host lets devices use (@res already in
+ * iomem_resource, owned by the transport), for hvk_mmio_alloc(). Add
+ * before hvk_transport_register(), delete after hvk_transport_unregister().
+ */
+int hvk_mmio_window_add(struct resource *res);
+void hvk_mmio_window_del(struct resource *res);
+
 /* Host to guest: the hypervisor interrupt, in hard interrupt context. */
 void hvk_vmbus_isr(void);
 
@@ -45,7 +54,12 @@ void hvk_vmbus_isr(void);
  * version can be agreed on.
  */
 int hvk_transport_register(const struct hvk_transport_ops *ops, struct device *parent);
-/* Sends UNLOAD, waits for the answer, removes every device. */
+/* Removes every device, sends UNLOAD (3.0 and later) and waits for the answer. */
 void hvk_transport_unregister(const struct hvk_transport_ops *ops);
+/*
+ * Panic or crash (kdump) handler: UNLOAD without sleeping, its answer
+ * polled for a bounded time. The core calls it from its panic notifier.
+ */
+void hvk_unload_crash(void);
 
 #endif /* _HVK_TRANSPORT_H */

@@ -43,6 +43,31 @@ void hvk_xact_start(struct hvk_xact *x, u32 reply_type, u32 key, u32 relid)
 	spin_unlock_irq(&hvk_xact_lock);
 }
 
+static void hvk_xact_cancel(struct hvk_xact *x)
+{
+	spin_lock_irq(&hvk_xact_lock);
+	list_del(&x->node);
+	spin_unlock_irq(&hvk_xact_lock);
+}
+
+/*
+ * hvk_xact_start() for a request about @ch: -ENODEV, and nothing started,
+ * if the host rescinded @ch already; a rescind from now on fails the
+ * request (hvk_xact_fail_relid()), so no request waits out its timeout
+ * for a channel that is gone.
+ */
+int hvk_xact_start_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch)
+{
+	hvk_xact_start(x, reply_type, key, ch->relid);
+	/* Pairs with the xchg that sets rescinded before hvk_xact_fail_relid(). */
+	smp_mb();
+	if (READ_ONCE(ch->rescinded)) {
+		hvk_xact_cancel(x);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 int hvk_xact_wait(struct hvk_xact *x)
 {
 	int ret = 0;
@@ -63,9 +88,7 @@ int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len)
 	int ret = hvk_post(conn_id, msg, len);
 
 	if (ret) {
-		spin_lock_irq(&hvk_xact_lock);
-		list_del(&x->node);
-		spin_unlock_irq(&hvk_xact_lock);
+		hvk_xact_cancel(x);
 		return ret;
 	}
 	return hvk_xact_wait(x);

@@ -19,6 +19,7 @@ enum hvk_echo_op {
 	HVK_ECHO_GPADL_CHECK = 2,	/* the host checks a GPADL's bytes */
 	HVK_ECHO_SUBCHANNELS = 3,	/* the host offers sub-channels */
 	HVK_ECHO_GPA = 4,		/* the host reads or writes page buffers */
+	HVK_ECHO_FLUSH = 5,		/* the guest shuts down: the host notes it and answers */
 };
 
 struct hvk_echo_hdr {

@@ -62,6 +62,8 @@ enum hvsim_fault {
 	HVSIM_FAULT_BAD_PKT_OFFSET,	/* a reply's payload offset is past its end */
 	HVSIM_FAULT_BAD_TRANS_ID,	/* a reply names a request never made */
 	HVSIM_FAULT_RESCIND_PRIMARY_FIRST, /* a removal rescinds the primary first */
+	HVSIM_FAULT_RESCIND_AFTER_GPADL, /* a GPADL is made, then its channel rescinded */
+	HVSIM_FAULT_OFFER_ON_UNLOAD,	/* UNLOAD is answered after a new offer */
 	HVSIM_FAULT_COUNT,
 };
 

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MMIO address space for devices that need some: a vPCI bus's config
+ * window and BARs, a framebuffer. The transport says where it is (on
+ * Hyper-V the VMBus ACPI device's _CRS, below and above 4 GiB; under the
+ * simulated host a range it reserved), and drivers take pieces of it, as
+ * with upstream's vmbus_allocate_mmio(). Each piece shows in /proc/iomem
+ * under its window, named after the device.
+ */
+#include <linux/ioport.h>
+#include <linux/slab.h>
+#include "core.h"
+
+/* The windows the transport gave; hvk_mmio_lock protects the list and the pieces. */
+struct hvk_mmio_window {
+	struct list_head node;
+	struct resource *res;	/* the transport's, in iomem_resource */
+};
+
+static LIST_HEAD(hvk_mmio_windows);
+static DEFINE_MUTEX(hvk_mmio_lock);
+
+int hvk_mmio_window_add(struct resource *res)
+{
+	struct hvk_mmio_window *w;
+
+	if (!res || !resource_size(res) || !(res->flags & IORESOURCE_MEM))
+		return -EINVAL;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->res = res;
+	mutex_lock(&hvk_mmio_lock);
+	list_add_tail(&w->node, &hvk_mmio_windows);
+	mutex_unlock(&hvk_mmio_lock);
+	pr_info("hvkit_vmbus: MMIO window %pR\n", res);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hvk_mmio_window_add);
+
+/* Every device is gone, and with it every piece: the window is let go. */
+void hvk_mmio_window_del(struct resource *res)
+{
+	struct hvk_mmio_window *w, *tmp;
+
+	mutex_lock(&hvk_mmio_lock);
+	list_for_each_entry_safe(w, tmp, &hvk_mmio_windows, node) {
+		if (w->res != res)
+			continue;
+		if (res->child)
+			pr_err("hvkit_vmbus: MMIO window %pR let go with %pR still in use\n",
+			       res, res->child);
+		list_del(&w->node);
+		kfree(w);
+	}
+	mutex_unlock(&hvk_mmio_lock);
+}
+EXPORT_SYMBOL_GPL(hvk_mmio_window_del);
+
+struct resource *hvk_mmio_alloc(struct hvk_device *hdev, resource_size_t min,
+				resource_size_t max, resource_size_t size,
+				resource_size_t align)
+{
+	struct hvk_mmio_window *w;
+	struct resource *r;
+	int ret = -ENOSPC;
+
+	if (!size || min > max || (align && !is_power_of_2(align)))
+		return ERR_PTR(-EINVAL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->name = dev_name(&hdev->dev);
+	r->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
+	mutex_lock(&hvk_mmio_lock);
+	list_for_each_entry(w, &hvk_mmio_windows, node) {
+		if (w->res->end < min || w->res->start > max)
+			continue;
+		ret = allocate_resource(w->res, r, size, max(min, w->res->start),
+					min(max, w->res->end), align ?: 1, NULL, NULL);
+		if (!ret)
+			break;
+	}
+	mutex_unlock(&hvk_mmio_lock);
+	if (ret) {
+		kfree(r);
+		dev_err_ratelimited(&hdev->dev, "no MMIO space for %pa bytes in [%pa, %pa] (%d)\n",
+				    &size, &min, &max, ret);
+		return ERR_PTR(list_empty(&hvk_mmio_windows) ? -ENODEV : -ENOSPC);
+	}
+	return r;
+}
+EXPORT_SYMBOL_GPL(hvk_mmio_alloc);
+
+void hvk_mmio_free(struct resource *r)
+{
+	if (IS_ERR_OR_NULL(r))
+		return;
+	mutex_lock(&hvk_mmio_lock);
+	release_resource(r);
+	mutex_unlock(&hvk_mmio_lock);
+	kfree(r);
+}
+EXPORT_SYMBOL_GPL(hvk_mmio_free);
