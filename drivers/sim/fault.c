@@ -22,6 +22,8 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_BAD_PKT_OFFSET] = "bad_pkt_offset",
 	[HVSIM_FAULT_BAD_TRANS_ID] = "bad_trans_id",
 	[HVSIM_FAULT_RESCIND_PRIMARY_FIRST] = "rescind_primary_first",
+	[HVSIM_FAULT_POST_BUSY] = "post_busy",
+	[HVSIM_FAULT_POST_INVALID] = "post_invalid",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

@@ -115,11 +115,17 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 	}
 	kvfree(pfns);
 	if (ret) {
-		/* The host may hold a partial GPADL: wait for its verdict. */
+		/*
+		 * A post that failed never reached the host, so it holds at
+		 * most a GPADL without all its pages, which it never maps and
+		 * never answers: nothing to wait for (as upstream).
+		 */
 		dev_err_ratelimited(&ch->hdev->dev, "posting GPADL %#x failed (%d)\n",
 				    handle, ret);
+		hvk_xact_cancel(&x);
+		return ret;
 	}
-	ret = hvk_xact_wait(&x) ?: ret;
+	ret = hvk_xact_wait(&x);
 	if (ret)
 		return ret;
 	r = (const void *)x.buf;

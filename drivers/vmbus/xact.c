@@ -57,15 +57,21 @@ int hvk_xact_wait(struct hvk_xact *x)
 	return ret;
 }
 
+/* The request was never posted: nothing will answer it. */
+void hvk_xact_cancel(struct hvk_xact *x)
+{
+	spin_lock_irq(&hvk_xact_lock);
+	list_del(&x->node);
+	spin_unlock_irq(&hvk_xact_lock);
+}
+
 /* Send @msg, then wait for the reply; the reply lands in x->buf. */
 int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len)
 {
 	int ret = hvk_post(conn_id, msg, len);
 
 	if (ret) {
-		spin_lock_irq(&hvk_xact_lock);
-		list_del(&x->node);
-		spin_unlock_irq(&hvk_xact_lock);
+		hvk_xact_cancel(x);
 		return ret;
 	}
 	return hvk_xact_wait(x);
