@@ -74,6 +74,19 @@ int hvk_post(u32 conn_id, const void *msg, u32 len)
 	return ret;
 }
 
+/*
+ * Test modules only (selftests/kmod/post_test.c): post a raw channel
+ * message on the connection in force, as a buggy or hostile guest might,
+ * so that the tests prove what the host refuses. No driver may use it.
+ */
+int hvk_test_post(const void *msg, u32 len)
+{
+	if (!READ_ONCE(hvk_conn.version))
+		return -ENOTCONN;
+	return hvk_post(READ_ONCE(hvk_conn.msg_conn_id), msg, len);
+}
+EXPORT_SYMBOL_GPL(hvk_test_post);
+
 static int hvk_negotiate(u32 version)
 {
 	struct hvk_msg_initiate_contact m = {};
