@@ -121,6 +121,9 @@ static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_cont
 	else if (sim_monitor_map(m->monitor_page1, m->monitor_page2, &why))
 		;
 	else {
+		/* From 5.0 the guest names no interrupt page. */
+		if (v >= HVK_VMBUS_WIN10_V5)
+			sim_int_page_unmap();
 		/* Messages go where the guest asked; nothing is in flight yet. */
 		WRITE_ONCE(sim.msg_cpu, cpu);
 		r.version_supported = 1;
