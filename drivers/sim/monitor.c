@@ -63,6 +63,7 @@ int sim_monitor_init(void)
 void *sim_map_guest_page(u64 gpa, const char **why)
 {
 	struct page *page;
+	void *va;
 
 	if (gpa & ~PAGE_MASK) {
 		*why = "a page it names is not page aligned";
@@ -73,8 +74,10 @@ void *sim_map_guest_page(u64 gpa, const char **why)
 		return NULL;
 	}
 	page = pfn_to_page(PHYS_PFN(gpa));
-	*why = "a page it names could not be mapped";
-	return vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	va = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (!va)
+		*why = "a page it names could not be mapped";
+	return va;
 }
 
 /* INITIATE_CONTACT accepted: map the guest's pages. Caller holds sim.lock. */

@@ -5,7 +5,9 @@
 # sub-channel of a device that nobody asked for. hvkit_post_test posts
 # the raw requests (the core itself never sends such a one).
 . /hvkit/lib/tap.sh
-modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+# A fresh host, and a driver that asks for no sub-channels.
+rmmod hvkit_echo hvkit_sim 2>/dev/null
+modprobe hvkit_echo subchannels=0 && modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 tap_plan 4
 
 g=$(hvk_echo_add --channels 2) || tap_skip_all "no echo device"
@@ -42,5 +44,5 @@ echo "5 100" >$d/echo_test && tap_ok "the device that was offered still works" |
 	tap_fail "the device that was offered still works" "$(cat $d/echo_test)"
 hvctl sim remove $g
 wait_for 10 sh -c "! test -e $d"
-rmmod hvkit_sim
+rmmod hvkit_echo hvkit_sim
 tap_done
