@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 // hvkit_hyperv's pure parts: the SynIC register values it writes and how
-// it reads HvPostMessage's status. Hyper-V itself is not available here,
+// it reads HvPostMessage's status; and what the core makes of that status
+// (hvk_post_errno()). Hyper-V itself is not available here,
 // so this is what can be proven on the host.
 extern "C" {
 #include "../drivers/hyperv/tlfs.h"
+#include <hvkit/vmbus.h>
 }
 
 #include <gtest/gtest.h>
@@ -31,15 +33,54 @@ TEST(Tlfs, SintCarriesTheVectorUnmasked)
 	EXPECT_EQ(0ULL, hvk_sint_msr(v, 0xf3, false) & HVK_SINT_AUTO_EOI);
 }
 
-TEST(Tlfs, PostMessageStatusesThatMayClearAreRetried)
+TEST(Tlfs, PostMessageStatusIsTheLow16Bits)
 {
-	EXPECT_EQ(0, hvk_post_status(0));
-	EXPECT_EQ(-EAGAIN, hvk_post_status(HVK_HV_STATUS_INSUFFICIENT_MEMORY));
-	EXPECT_EQ(-EAGAIN, hvk_post_status(HVK_HV_STATUS_INSUFFICIENT_BUFFERS));
-	EXPECT_EQ(-EAGAIN, hvk_post_status(HVK_HV_STATUS_INVALID_CONNECTION_ID));
-	EXPECT_EQ(-EIO, hvk_post_status(5));	// HV_STATUS_INVALID_PARAMETER
-	// Only the low 16 bits are the status; the rest is the rep count.
-	EXPECT_EQ(0, hvk_post_status(0x1234ULL << 32));
+	EXPECT_EQ(HVK_HV_STATUS_SUCCESS, hvk_hv_status(0));
+	EXPECT_EQ(HVK_HV_STATUS_INVALID_CONNECTION_ID, hvk_hv_status(18));
+	// The rest of the result is the rep count, not the status.
+	EXPECT_EQ(HVK_HV_STATUS_SUCCESS, hvk_hv_status(0x1234ULL << 32));
+	EXPECT_EQ(HVK_HV_STATUS_INSUFFICIENT_BUFFERS, hvk_hv_status((7ULL << 32) | 19));
+}
+
+TEST(Tlfs, StatusValuesAreTheTlfsOnes)
+{
+	EXPECT_EQ(0, HVK_HV_STATUS_SUCCESS);
+	EXPECT_EQ(5, HVK_HV_STATUS_INVALID_PARAMETER);
+	EXPECT_EQ(11, HVK_HV_STATUS_INSUFFICIENT_MEMORY);
+	EXPECT_EQ(18, HVK_HV_STATUS_INVALID_CONNECTION_ID);
+	EXPECT_EQ(19, HVK_HV_STATUS_INSUFFICIENT_BUFFERS);
+}
+
+// A host older than 5.0 refuses INITIATE_CONTACT on connection 4: the guest
+// must try the next older version at once, not retry (upstream vmbus_post_msg()).
+TEST(PostErrno, InvalidConnectionIdForInitiateContactFailsAtOnce)
+{
+	EXPECT_EQ(-EINVAL, hvk_post_errno(HVK_HV_STATUS_INVALID_CONNECTION_ID,
+					  HVK_CHANMSG_INITIATE_CONTACT));
+}
+
+TEST(PostErrno, InvalidConnectionIdForOtherMessagesIsRetried)
+{
+	for (u32 t : {HVK_CHANMSG_REQUESTOFFERS, HVK_CHANMSG_OPENCHANNEL, HVK_CHANMSG_GPADL_HEADER,
+		      HVK_CHANMSG_UNLOAD, HVK_CHANMSG_MODIFYCHANNEL})
+		EXPECT_EQ(-EAGAIN, hvk_post_errno(HVK_HV_STATUS_INVALID_CONNECTION_ID, t)) << t;
+}
+
+TEST(PostErrno, HostOutOfBuffersOrMemoryIsRetried)
+{
+	for (u32 t : {HVK_CHANMSG_INITIATE_CONTACT, HVK_CHANMSG_OPENCHANNEL}) {
+		EXPECT_EQ(-ENOBUFS, hvk_post_errno(HVK_HV_STATUS_INSUFFICIENT_MEMORY, t));
+		EXPECT_EQ(-ENOBUFS, hvk_post_errno(HVK_HV_STATUS_INSUFFICIENT_BUFFERS, t));
+	}
+}
+
+TEST(PostErrno, SuccessAndEverythingElse)
+{
+	EXPECT_EQ(0, hvk_post_errno(HVK_HV_STATUS_SUCCESS, HVK_CHANMSG_INITIATE_CONTACT));
+	EXPECT_EQ(0, hvk_post_errno(HVK_HV_STATUS_SUCCESS, HVK_CHANMSG_OPENCHANNEL));
+	EXPECT_EQ(-EINVAL, hvk_post_errno(HVK_HV_STATUS_INVALID_PARAMETER, HVK_CHANMSG_OPENCHANNEL));
+	EXPECT_EQ(-EINVAL, hvk_post_errno(2 /* INVALID_HYPERCALL_CODE */, HVK_CHANMSG_OPENCHANNEL));
+	EXPECT_EQ(-EINVAL, hvk_post_errno(6 /* ACCESS_DENIED */, HVK_CHANMSG_INITIATE_CONTACT));
 }
 
 TEST(Tlfs, PostMessageInputIsOneHypercallPage)

@@ -78,4 +78,14 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define hvk_syscore_unregister(s)	unregister_syscore_ops(s)
 #endif
 
+/*
+ * struct ms_hyperv_info has the guest's VTL (6.12 has it, 6.1 does not);
+ * without it the guest is taken to run at VTL 0.
+ */
+#ifdef HVK_HAVE_MS_HYPERV_VTL
+#define hvk_ms_hyperv_vtl()	(ms_hyperv.vtl)
+#else
+#define hvk_ms_hyperv_vtl()	((u8)0)
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -23,15 +23,15 @@
 static enum cpuhp_state hvk_hv_cpuhp;
 static struct device *hvk_hv_root;
 
-static int hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
+/* HvPostMessage: any context; the status as the hypervisor gave it. */
+static u16 hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
 {
 	struct hvk_post_message_input *in;
 	unsigned long flags;
-	u64 status;
-	int ret;
+	u64 result;
 
 	if (len > sizeof(in->payload))
-		return -EMSGSIZE;
+		return HVK_HV_STATUS_INVALID_PARAMETER;	/* what Hyper-V says */
 	local_irq_save(flags);
 	in = *this_cpu_ptr(hyperv_pcpu_input_arg);
 	in->connection_id = conn_id;
@@ -39,14 +39,9 @@ static int hvk_hv_post_msg(u32 conn_id, const void *msg, u32 len)
 	in->message_type = HVK_HVMSG_CHANNEL;
 	in->payload_size = len;
 	memcpy(in->payload, msg, len);
-	status = hv_do_hypercall(HVK_HVCALL_POST_MESSAGE, in, NULL);
+	result = hv_do_hypercall(HVK_HVCALL_POST_MESSAGE, in, NULL);
 	local_irq_restore(flags);
-
-	ret = hvk_post_status(status);
-	if (ret == -EIO)
-		pr_err_ratelimited("hvkit_hyperv: HvPostMessage failed: status %#llx\n",
-				   status & HVK_HV_STATUS_MASK);
-	return ret;
+	return hvk_hv_status(result);
 }
 
 static void hvk_hv_signal_event(u32 conn_id, u32 relid)
@@ -64,7 +59,8 @@ static u32 hvk_hv_vp_index(unsigned int cpu)
 	return hv_vp_index[cpu];
 }
 
-static const struct hvk_transport_ops hvk_hv_ops = {
+/* Not const: the VTL is read at load. */
+static struct hvk_transport_ops hvk_hv_ops = {
 	.name = "Hyper-V",
 	.post_msg = hvk_hv_post_msg,
 	.signal_event = hvk_hv_signal_event,
@@ -162,6 +158,7 @@ static int __init hvk_hv_init(void)
 	hvk_hv_root = root_device_register("hvkit_hyperv");
 	if (IS_ERR(hvk_hv_root))
 		return PTR_ERR(hvk_hv_root);
+	hvk_hv_ops.vtl = hvk_ms_hyperv_vtl();
 	hv_setup_vmbus_handler(hvk_hv_isr);
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvkit/synic:online",
 				hvk_hv_cpu_online, hvk_hv_cpu_offline);

@@ -26,11 +26,7 @@
 /* Hypercalls. */
 #define HVK_HVCALL_POST_MESSAGE		0x005c
 #define HVK_HVCALL_SIGNAL_EVENT		0x005d
-#define HVK_HV_STATUS_MASK		0xffffULL
-#define HVK_HV_STATUS_SUCCESS		0
-#define HVK_HV_STATUS_INSUFFICIENT_MEMORY	11
-#define HVK_HV_STATUS_INVALID_CONNECTION_ID	18
-#define HVK_HV_STATUS_INSUFFICIENT_BUFFERS	19
+#define HVK_HV_STATUS_MASK		0xffffULL	/* HVK_HV_STATUS_*: hvkit/vmbus.h */
 
 /* ms_hyperv.hints: the hypervisor prefers explicit EOI to auto EOI. */
 #define HVK_HINT_DEPRECATING_AEOI	(1U << 9)
@@ -61,19 +57,10 @@ static inline u64 hvk_sint_msr(u64 old, u8 vector, bool auto_eoi)
 	return old | vector | (auto_eoi ? HVK_SINT_AUTO_EOI : 0);
 }
 
-/* HvPostMessage's status as an errno: -EAGAIN where a retry may succeed. */
-static inline int hvk_post_status(u64 result)
+/* HvPostMessage's status: the low 16 bits of the result; the rest is a rep count. */
+static inline u16 hvk_hv_status(u64 result)
 {
-	switch (result & HVK_HV_STATUS_MASK) {
-	case HVK_HV_STATUS_SUCCESS:
-		return 0;
-	case HVK_HV_STATUS_INSUFFICIENT_MEMORY:
-	case HVK_HV_STATUS_INSUFFICIENT_BUFFERS:
-	case HVK_HV_STATUS_INVALID_CONNECTION_ID:	/* the host is not ready yet */
-		return -EAGAIN;
-	default:
-		return -EIO;
-	}
+	return (u16)(result & HVK_HV_STATUS_MASK);
 }
 
 #endif /* _HVK_TLFS_H */

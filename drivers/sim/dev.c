@@ -340,7 +340,7 @@ bool sim_chan_free(struct sim_chan *c)
 }
 
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, bool monitored, const char **err)
+			    u32 nchans, bool monitored, bool no_dedicated_int, const char **err)
 {
 	struct sim_dev *d;
 	int ret = -ENOMEM;
@@ -348,6 +348,10 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 
 	if (!nchans || nchans > SIM_MAX_CHANS) {
 		*err = "channels must be 1 to 64";
+		return ERR_PTR(-EINVAL);
+	}
+	if (monitored && no_dedicated_int) {
+		*err = "a monitored channel is signalled through the monitor page, not the interrupt page";
 		return ERR_PTR(-EINVAL);
 	}
 	if (sim_dev_find(instance)) {
@@ -358,6 +362,7 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	d->type = type;
+	d->no_dedicated_int = no_dedicated_int;
 	guid_copy(&d->instance, instance);
 	d->nchans = nchans;
 	for (i = 0; i < nchans; i++) {

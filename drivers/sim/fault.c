@@ -24,6 +24,8 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_RESCIND_PRIMARY_FIRST] = "rescind_primary_first",
 	[HVSIM_FAULT_RESCIND_AFTER_GPADL] = "rescind_after_gpadl",
 	[HVSIM_FAULT_OFFER_ON_UNLOAD] = "offer_on_unload",
+	[HVSIM_FAULT_POST_BUSY] = "post_busy",
+	[HVSIM_FAULT_POST_INVALID] = "post_invalid",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

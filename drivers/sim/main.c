@@ -14,6 +14,7 @@
 #include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include "sim.h"
@@ -206,17 +207,36 @@ void sim_signal_guest(struct sim_chan *c)
 	sim_kick(c->target_cpu);
 }
 
-/* Guest to host (HvPostMessage): queue it for the server, as a host would. */
-static int sim_post_msg(u32 conn_id, const void *msg, u32 len)
+/*
+ * Guest to host (HvPostMessage): any context, never sleeps. As Hyper-V
+ * does, it fails at once, with a status, a post the hypervisor cannot
+ * take: a payload longer than a message, a connection id this host does
+ * not serve (HV_STATUS_INVALID_CONNECTION_ID), no memory for it. What it
+ * takes, the server handles later, in order, as a host would.
+ */
+static DEFINE_RATELIMIT_STATE(sim_post_rs, 5 * HZ, 64);
+
+static u16 sim_post_msg(u32 conn_id, const void *msg, u32 len)
 {
 	struct sim_msg *m;
 	unsigned long flags;
 
-	if (len > HVK_MESSAGE_PAYLOAD || len < sizeof(struct hvk_chanmsg_hdr))
-		return -EINVAL;
-	m = kmalloc(sizeof(*m), GFP_ATOMIC);
+	if (len > HVK_MESSAGE_PAYLOAD)
+		return HVK_HV_STATUS_INVALID_PARAMETER;
+	if (!sim_serves_conn(conn_id)) {
+		/* Every one logged, up to a burst: the tests count them. */
+		if (__ratelimit(&sim_post_rs))
+			pr_info("hvkit_sim: HvPostMessage on connection %#x, which this host does not serve: refused\n",
+				conn_id);
+		return HVK_HV_STATUS_INVALID_CONNECTION_ID;
+	}
+	if (sim_fault(HVSIM_FAULT_POST_BUSY))
+		return HVK_HV_STATUS_INSUFFICIENT_BUFFERS;
+	if (sim_fault(HVSIM_FAULT_POST_INVALID))
+		return HVK_HV_STATUS_INVALID_PARAMETER;
+	m = kzalloc(sizeof(*m), GFP_ATOMIC);
 	if (!m)
-		return -EAGAIN;	/* HV_STATUS_INSUFFICIENT_MEMORY: retry */
+		return HVK_HV_STATUS_INSUFFICIENT_MEMORY;
 	m->conn_id = conn_id;
 	m->len = len;
 	memcpy(m->data, msg, len);
@@ -224,7 +244,38 @@ static int sim_post_msg(u32 conn_id, const void *msg, u32 len)
 	list_add_tail(&m->node, &sim.in);
 	spin_unlock_irqrestore(&sim.in_lock, flags);
 	queue_work(system_wq, &sim.in_work);
-	return 0;
+	return HVK_HV_STATUS_SUCCESS;
+}
+
+/*
+ * A signal on the shared event connection names no channel (HvSignalEvent
+ * carries only the connection id): the host takes the relid bits the
+ * guest set in the guest-to-host half of its interrupt page, clearing
+ * each, and serves those channels it offered without a dedicated
+ * interrupt. Bits of other channels (the guest sets them for monitored
+ * ones too) are cleared and left to their own signalling.
+ */
+static void sim_scan_int_page(void)
+{
+	unsigned long *bits, relid;
+	struct sim_chan *c;
+
+	bits = READ_ONCE(sim.int_page);
+	if (!bits) {
+		pr_err_ratelimited("hvkit_sim: guest signalled the shared event connection, but named no interrupt page\n");
+		return;
+	}
+	bits += PAGE_SIZE / 2 / sizeof(long);
+	for_each_set_bit(relid, bits, HVK_EVENT_FLAGS_BITS) {
+		if (!test_and_clear_bit(relid, bits))
+			continue;
+		c = xa_load(&sim.chans, relid);
+		if (!c || !READ_ONCE(c->shared_int))
+			continue;
+		atomic_long_inc(&c->int_page_signals);
+		if (READ_ONCE(c->open))
+			queue_work(sim.chan_wq, &c->work);
+	}
 }
 
 /* Guest to host (HvSignalEvent): any context, even hard interrupt. */
@@ -233,16 +284,42 @@ static void sim_signal_event(u32 conn_id, u32 relid)
 	struct sim_chan *c;
 
 	rcu_read_lock();
+	if (conn_id == HVK_CONN_ID_EVENT) {
+		sim_scan_int_page();
+		rcu_read_unlock();
+		return;
+	}
 	c = xa_load(&sim.chans, relid);
 	if (c)
 		atomic_long_inc(&c->signals);
-	if (!c || c->conn_id != conn_id)
+	if (!c || c->conn_id != conn_id || READ_ONCE(c->shared_int))
 		pr_err_ratelimited("hvkit_sim: guest signalled connection %#x for relid %u, which does not match an offer\n",
 				   conn_id, relid);
 	else if (READ_ONCE(c->open))
 		queue_work(sim.chan_wq, &c->work);
 	/* else: closed or rescinded meanwhile; a late signal is harmless. */
 	rcu_read_unlock();
+}
+
+/*
+ * VP numbers are not Linux's CPU numbers, on Hyper-V as here: this host
+ * numbers the CPUs backwards from VP 8 (CPU n is VP 8 + nr_cpu_ids - 1 - n),
+ * so a guest that sends a CPU where a VP is meant is refused or lands on
+ * the wrong CPU, and the tests see it.
+ */
+#define SIM_VP_BASE	8
+
+static u32 sim_vp_index(unsigned int cpu)
+{
+	return SIM_VP_BASE + nr_cpu_ids - 1 - cpu;
+}
+
+/* The CPU of VP @vp; -1 for a VP this host does not have. */
+int sim_vp_to_cpu(u32 vp)
+{
+	if (vp < SIM_VP_BASE || vp - SIM_VP_BASE >= nr_cpu_ids)
+		return -1;
+	return nr_cpu_ids - 1 - (vp - SIM_VP_BASE);
 }
 
 /* The guest freed its slot and saw our pending flag: deliver the next. */
@@ -257,6 +334,8 @@ static const struct hvk_transport_ops sim_ops = {
 	.post_msg = sim_post_msg,
 	.signal_event = sim_signal_event,
 	.eom = sim_eom,
+	.vp_index = sim_vp_index,
+	.vtl = SIM_VTL,
 };
 
 static void sim_free_list(struct list_head *l)
@@ -301,6 +380,7 @@ static void sim_teardown(void)
 	sim_dev_remove_all();
 	mutex_unlock(&sim.lock);
 	sim_monitor_unmap();
+	sim_int_page_unmap();
 	sim_free_list(&sim.in);
 	sim_free_list(&sim.out);
 	destroy_workqueue(sim.chan_wq);
@@ -328,7 +408,7 @@ static int __init sim_init(void)
 	INIT_WORK(&sim.offer_work, sim_offer_work);
 	raw_spin_lock_init(&sim.out_lock);
 	INIT_LIST_HEAD(&sim.out);
-	sim.msg_cpu = cpumask_first(cpu_online_mask);	/* the VP of target_vcpu 0 */
+	sim.msg_cpu = cpumask_first(cpu_online_mask);	/* until INITIATE_CONTACT names one */
 	for_each_possible_cpu(cpu) {
 		struct sim_cpu *sc = per_cpu_ptr(&sim_cpu, cpu);
 

@@ -59,21 +59,25 @@ int sim_monitor_init(void)
 	return 0;
 }
 
-static struct hvk_monitor_page *sim_monitor_map_one(u64 gpa, const char **why)
+/* A page the guest names (monitor or interrupt page): page aligned RAM, mapped. */
+void *sim_map_guest_page(u64 gpa, const char **why)
 {
 	struct page *page;
+	void *va;
 
 	if (gpa & ~PAGE_MASK) {
-		*why = "a monitor page is not page aligned";
+		*why = "a page it names is not page aligned";
 		return NULL;
 	}
 	if (!pfn_valid(PHYS_PFN(gpa))) {
-		*why = "a monitor page is not RAM";
+		*why = "a page it names is not RAM";
 		return NULL;
 	}
 	page = pfn_to_page(PHYS_PFN(gpa));
-	*why = "a monitor page could not be mapped";
-	return vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	va = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (!va)
+		*why = "a page it names could not be mapped";
+	return va;
 }
 
 /* INITIATE_CONTACT accepted: map the guest's pages. Caller holds sim.lock. */
@@ -86,10 +90,10 @@ int sim_monitor_map(u64 gpa1, u64 gpa2, const char **why)
 		*why = "both monitor pages are one page";
 		return -EINVAL;
 	}
-	p1 = sim_monitor_map_one(gpa1, why);
+	p1 = sim_map_guest_page(gpa1, why);
 	if (!p1)
 		return -EINVAL;
-	p2 = sim_monitor_map_one(gpa2, why);
+	p2 = sim_map_guest_page(gpa2, why);
 	if (!p2) {
 		vunmap(p1);
 		return -EINVAL;

@@ -13,6 +13,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_COUNT] = { .type = NLA_U32 },
 	[HVSIM_A_FAULT_NAME] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_MONITORED] = { .type = NLA_FLAG },
+	[HVSIM_A_NO_DEDICATED_INTERRUPT] = { .type = NLA_FLAG },
 };
 
 static struct genl_family hvsim_family;
@@ -55,7 +56,8 @@ static int hvsim_dev_add(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&sim.lock);
-	d = sim_dev_add(type, &instance, nchans, nla_get_flag(info->attrs[HVSIM_A_MONITORED]), &err);
+	d = sim_dev_add(type, &instance, nchans, nla_get_flag(info->attrs[HVSIM_A_MONITORED]),
+			nla_get_flag(info->attrs[HVSIM_A_NO_DEDICATED_INTERRUPT]), &err);
 	relid = IS_ERR(d) ? 0 : d->chans[0]->relid;
 	mutex_unlock(&sim.lock);
 	if (IS_ERR(d)) {
@@ -97,7 +99,7 @@ static int hvsim_dev_del(struct sk_buff *skb, struct genl_info *info)
 static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			  const struct sim_dev *d)
 {
-	u64 in = 0, out = 0, signals = 0, mon_signals = 0;
+	u64 in = 0, out = 0, signals = 0, mon_signals = 0, int_signals = 0;
 	u32 open = 0, i;
 	void *hdr;
 
@@ -111,6 +113,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		out += c->pkts_out;
 		signals += atomic_long_read(&c->signals);
 		mon_signals += atomic_long_read(&c->monitor_signals);
+		int_signals += atomic_long_read(&c->int_page_signals);
 	}
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &hvsim_family, NLM_F_MULTI, HVSIM_CMD_DEV_GET);
@@ -127,6 +130,8 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_OUT, out, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_SIGNALS, signals, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_MONITOR_SIGNALS, mon_signals, HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_INT_PAGE_SIGNALS, int_signals, HVSIM_A_PAD) ||
+	    (d->no_dedicated_int && nla_put_flag(skb, HVSIM_A_NO_DEDICATED_INTERRUPT)) ||
 	    (d->chans[0] && d->chans[0]->monitor_id != SIM_NOT_MONITORED &&
 	     nla_put_flag(skb, HVSIM_A_MONITORED))) {
 		genlmsg_cancel(skb, hdr);

@@ -50,34 +50,115 @@ static void sim_send_hdr(u32 type)
 	sim_send(&h, sizeof(h));
 }
 
+/*
+ * The connection ids HvPostMessage serves for this guest: 1 always; 4,
+ * the 5.0 INITIATE_CONTACT connection, only on a host that speaks 5.0 (an
+ * older one answers HV_STATUS_INVALID_CONNECTION_ID, and the guest falls
+ * back); and the id handed out in a 5.0+ VERSION_RESPONSE. Any context.
+ */
+bool sim_serves_conn(u32 conn_id)
+{
+	u32 served = READ_ONCE(sim.served_conn_id);
+
+	if (conn_id == HVK_CONN_ID_MESSAGE)
+		return true;
+	if (conn_id == HVK_CONN_ID_MESSAGE_4)
+		return max_version >= HVK_VMBUS_WIN10_V5;
+	return served && conn_id == served;
+}
+
+/* The guest's interrupt page goes: no signal_event still reads it. */
+void sim_int_page_unmap(void)
+{
+	unsigned long *p = sim.int_page;
+
+	if (!p)
+		return;
+	WRITE_ONCE(sim.int_page, NULL);
+	synchronize_rcu();
+	vunmap(p);
+}
+
+/* Below 5.0 INITIATE_CONTACT names the interrupt page. Caller holds lock. */
+static int sim_int_page_map(u64 gpa, const char **why)
+{
+	unsigned long *p;
+
+	sim_int_page_unmap();	/* the guest may try version after version */
+	if (!gpa) {
+		*why = "no interrupt page";
+		return -EINVAL;
+	}
+	p = sim_map_guest_page(gpa, why);
+	if (!p)
+		return -EINVAL;
+	WRITE_ONCE(sim.int_page, p);
+	return 0;
+}
+
 static void sim_initiate_contact(u32 conn_id, const struct hvk_msg_initiate_contact *m)
 {
 	struct hvk_msg_version_response r = {};
 	u32 v = m->version_requested;
 	u32 want_conn = v >= HVK_VMBUS_WIN10_V5 ? HVK_CONN_ID_MESSAGE_4 : HVK_CONN_ID_MESSAGE;
-	const char *why;
+	int cpu = sim_vp_to_cpu(m->target_vcpu);
+	const char *why = NULL;
 
 	r.hdr.msgtype = HVK_CHANMSG_VERSION_RESPONSE;
-	if (conn_id != want_conn) {
-		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT for %#x on connection %u, not %u: refused\n",
-				   v, conn_id, want_conn);
-	} else if (v >= HVK_VMBUS_WIN10_V5 && m->msg_sint != HVK_VMBUS_SINT) {
-		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT asks for SINT %u, not %u: refused\n",
-				   m->msg_sint, HVK_VMBUS_SINT);
-	} else if (m->target_vcpu >= nr_cpu_ids || !cpu_online(m->target_vcpu)) {
-		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT names VP %u, which is not online: refused\n",
-				   m->target_vcpu);
-	} else if (sim_accepts(v) && sim_monitor_map(m->monitor_page1, m->monitor_page2, &why)) {
-		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT for %#x refused: %s\n", v, why);
-	} else if (sim_accepts(v)) {
+	/* Which version it asks for decides what the rest of it means. */
+	if (conn_id != want_conn)
+		why = "on the wrong connection for that version";
+	else if (v >= HVK_VMBUS_WIN10_V5 && m->msg_sint != HVK_VMBUS_SINT)
+		why = "for a SINT other than 2";
+	else if (v >= HVK_VMBUS_WIN10_V5 && m->msg_vtl != SIM_VTL)
+		why = "for a VTL other than the host's (0)";
+	else if (cpu < 0 || !cpu_online(cpu))
+		why = "naming a VP this host does not have, or one that is offline";
+	else if (!sim_accepts(v))
+		why = NULL;	/* the plain "not this version" */
+	else if (v < HVK_VMBUS_WIN10_V5 && sim_int_page_map(m->interrupt_page, &why))
+		;
+	else if (sim_monitor_map(m->monitor_page1, m->monitor_page2, &why))
+		;
+	else {
+		/* From 5.0 the guest names no interrupt page. */
+		if (v >= HVK_VMBUS_WIN10_V5)
+			sim_int_page_unmap();
 		/* Messages go where the guest asked; nothing is in flight yet. */
-		WRITE_ONCE(sim.msg_cpu, m->target_vcpu);
+		WRITE_ONCE(sim.msg_cpu, cpu);
 		r.version_supported = 1;
 		sim.version = v;
 		sim.msg_conn_id = v >= HVK_VMBUS_WIN10_V5 ? SIM_MSG_CONN_ID : HVK_CONN_ID_MESSAGE;
+		/* Served before the guest can learn of it from the response. */
+		WRITE_ONCE(sim.served_conn_id, v >= HVK_VMBUS_WIN10_V5 ? SIM_MSG_CONN_ID : 0);
 		r.msg_conn_id = sim.msg_conn_id;
 	}
+	if (why)
+		pr_err_ratelimited("hvkit_sim: INITIATE_CONTACT for %#x on connection %u (SINT %u, VTL %u, VP %u) refused: %s\n",
+				   v, conn_id, v >= HVK_VMBUS_WIN10_V5 ? m->msg_sint : HVK_VMBUS_SINT,
+				   v >= HVK_VMBUS_WIN10_V5 ? m->msg_vtl : 0, m->target_vcpu, why);
 	sim_send(&r, sizeof(r));
+}
+
+/*
+ * The channel of @relid if this guest was offered it and it was not
+ * rescinded: a host refuses requests on relids it never offered (a
+ * sub-channel nobody asked for, a channel not offered again since
+ * UNLOAD), even where it has a channel by that number.
+ */
+static struct sim_chan *sim_chan_offered(u32 relid, const char **why)
+{
+	struct sim_chan *c = xa_load(&sim.chans, relid);
+
+	if (!c || !c->offered) {
+		*why = "relid never offered to this guest";
+		return NULL;
+	}
+	if (c->rescinded) {
+		*why = "relid rescinded";
+		return NULL;
+	}
+	return c;
 }
 
 void sim_offer_chan(struct sim_chan *c)
@@ -89,8 +170,18 @@ void sim_offer_chan(struct sim_chan *c)
 	memcpy(&o.offer.if_instance, &c->dev->instance, sizeof(o.offer.if_instance));
 	o.offer.sub_channel_index = c->subidx;
 	o.child_relid = c->relid;
-	o.connection_id = c->conn_id;
-	o.interrupt_flags = HVK_OFFER_DEDICATED_INTERRUPT;
+	/*
+	 * Without a dedicated interrupt the guest signals the shared event
+	 * connection and marks the channel in its interrupt page, which
+	 * only a guest below 5.0 names: from 5.0 every channel has its own.
+	 */
+	WRITE_ONCE(c->shared_int, c->dev->no_dedicated_int && sim.version < HVK_VMBUS_WIN10_V5);
+	if (c->shared_int) {
+		o.connection_id = HVK_CONN_ID_EVENT;
+	} else {
+		o.connection_id = c->conn_id;
+		o.interrupt_flags = HVK_OFFER_DEDICATED_INTERRUPT;
+	}
 	sim_monitor_publish(c, &o);
 	c->offered = true;
 	if (sim_fault(HVSIM_FAULT_BAD_RELID))
@@ -228,13 +319,12 @@ fail:
 static void __sim_gpadl_header(const struct hvk_msg_gpadl_header *h, u32 len)
 {
 	const struct hvk_gpa_range *range = (const void *)h->range_buf;
-	struct sim_chan *c = xa_load(&sim.chans, h->child_relid);
 	u32 npfns, inmsg;
 	struct sim_gpadl *g;
 	const char *why = NULL;
 
-	if (!c || c->rescinded)
-		why = "unknown relid";
+	if (!sim_chan_offered(h->child_relid, &why))
+		;
 	else if (sim_gpadl_find(h->gpadl))
 		why = "handle in use";
 	else if (h->rangecount != 1)
@@ -309,10 +399,19 @@ static void __sim_gpadl_teardown(const struct hvk_msg_gpadl_teardown *t)
 {
 	struct hvk_msg_gpadl_torndown r = {};
 	struct sim_gpadl *g = sim_gpadl_find(t->gpadl);
+	const char *why = NULL;
 
-	if (!g || g->relid != t->child_relid || g->in_use) {
-		pr_err_ratelimited("hvkit_sim: teardown of GPADL %#x refused: %s\n", t->gpadl,
-				   !g ? "unknown" : g->in_use ? "its channel is open" : "wrong relid");
+	if (!sim_chan_offered(t->child_relid, &why))
+		;
+	else if (!g)
+		why = "unknown";
+	else if (g->relid != t->child_relid)
+		why = "wrong relid";
+	else if (g->in_use)
+		why = "its channel is open";
+	if (why) {
+		pr_err_ratelimited("hvkit_sim: teardown of GPADL %#x on relid %u refused: %s\n",
+				   t->gpadl, t->child_relid, why);
 		return;
 	}
 	sim_gpadl_free(g);
@@ -334,14 +433,16 @@ static void sim_open_result(const struct hvk_msg_open *m, u32 status)
 
 static void __sim_open(const struct hvk_msg_open *m)
 {
-	struct sim_chan *c = xa_load(&sim.chans, m->child_relid);
 	struct sim_gpadl *g = sim_gpadl_find(m->ringbuffer_gpadl);
 	u32 off = m->downstream_page_offset;
+	int cpu = sim_vp_to_cpu(m->target_vp);
 	const char *why = NULL;
+	struct sim_chan *c;
 	u8 *va;
 
-	if (!c || c->rescinded)
-		why = "unknown relid";
+	c = sim_chan_offered(m->child_relid, &why);
+	if (!c)
+		;
 	else if (c->open)
 		why = "already open";
 	else if (!g || !g->created || g->relid != c->relid)
@@ -352,8 +453,8 @@ static void __sim_open(const struct hvk_msg_open *m)
 		why = "ring GPADL is not whole pages";
 	else if (g->npfns < 4 || off < 2 || off > g->npfns - 2)
 		why = "each ring needs a control page and a data page";
-	else if (m->target_vp >= nr_cpu_ids || !cpu_online(m->target_vp))
-		why = "target VP is not online";
+	else if (cpu < 0 || !cpu_online(cpu))
+		why = "target VP unknown to this host, or offline";
 	if (why)
 		goto refuse;
 	va = g->va;
@@ -373,7 +474,7 @@ static void __sim_open(const struct hvk_msg_open *m)
 	c->ring = g;
 	g->in_use = true;
 	c->stash_len = 0;
-	c->target_cpu = m->target_vp;
+	c->target_cpu = cpu;
 	WRITE_ONCE(c->open, true);
 	sim_monitor_opened(c);
 	if (sim_fault(HVSIM_FAULT_RESCIND_ON_OPEN)) {
@@ -398,10 +499,11 @@ refuse:
 
 static void sim_close(u32 relid)
 {
-	struct sim_chan *c = xa_load(&sim.chans, relid);
+	const char *why = "not open";
+	struct sim_chan *c = sim_chan_offered(relid, &why);
 
 	if (!c || !c->open) {
-		pr_err_ratelimited("hvkit_sim: CLOSECHANNEL %u, which is not open, ignored\n", relid);
+		pr_err_ratelimited("hvkit_sim: CLOSECHANNEL %u refused: %s\n", relid, why);
 		return;
 	}
 	sim_chan_close(c);
@@ -410,7 +512,9 @@ static void sim_close(u32 relid)
 static void sim_modify(const struct hvk_msg_modifychannel *m)
 {
 	struct hvk_msg_modifychannel_response r = {};
-	struct sim_chan *c = xa_load(&sim.chans, m->child_relid);
+	int cpu = sim_vp_to_cpu(m->target_vp);
+	const char *why = NULL;
+	struct sim_chan *c;
 	u32 status = 0;
 
 	if (sim.version < HVK_VMBUS_WIN10_V4_1) {
@@ -418,12 +522,17 @@ static void sim_modify(const struct hvk_msg_modifychannel *m)
 				   sim.version);
 		return;
 	}
-	if (!c || !c->open || m->target_vp >= nr_cpu_ids || !cpu_online(m->target_vp)) {
-		pr_err_ratelimited("hvkit_sim: MODIFYCHANNEL %u to VP %u refused\n",
-				   m->child_relid, m->target_vp);
+	c = sim_chan_offered(m->child_relid, &why);
+	if (c && !c->open)
+		why = "not open";
+	else if (c && (cpu < 0 || !cpu_online(cpu)))
+		why = "VP unknown to this host, or offline";
+	if (why) {
+		pr_err_ratelimited("hvkit_sim: MODIFYCHANNEL %u to VP %u refused: %s\n",
+				   m->child_relid, m->target_vp, why);
 		status = SIM_STATUS_FAIL;
 	} else {
-		WRITE_ONCE(c->target_cpu, m->target_vp);
+		WRITE_ONCE(c->target_cpu, cpu);
 	}
 	/* Only hosts of 5.3 and later confirm. */
 	if (sim.version < HVK_VMBUS_WIN10_V5_3)
@@ -496,7 +605,9 @@ static void sim_unload(void)
 		pr_info("hvkit_sim: UNLOAD with %u channel(s) open and %u GPADL(s): dropped them\n",
 			open, gpadls);
 	sim_monitor_unmap();
+	sim_int_page_unmap();
 	sim.version = 0;
+	WRITE_ONCE(sim.served_conn_id, 0);
 	sim.offers_requested = false;
 	sim_send_hdr(HVK_CHANMSG_UNLOAD_RESPONSE);
 }

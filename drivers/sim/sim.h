@@ -47,7 +47,14 @@ struct sim_chan {
 	u16 subidx;
 	u32 conn_id;		/* the guest signals us on this */
 	u8 monitor_id;		/* SIM_NOT_MONITORED, or our poll's bit */
-	bool offered;
+	/*
+	 * Offered without a dedicated interrupt (below 5.0 only): the guest
+	 * signals it on the shared event connection, and the host finds it
+	 * by its bit in the interrupt page. Written under sim.lock when the
+	 * channel is offered; read by signal_event under RCU.
+	 */
+	bool shared_int;
+	bool offered;		/* to this guest, since its INITIATE_CONTACT */
 	bool rescinded;
 
 	/* Open state: written by the server under sim.lock. */
@@ -65,6 +72,7 @@ struct sim_chan {
 	u64 pkts_in, pkts_out;
 	atomic_long_t signals;		/* by HvSignalEvent */
 	atomic_long_t monitor_signals;	/* found in the monitor page */
+	atomic_long_t int_page_signals;	/* found in the interrupt page */
 };
 
 #define SIM_NOT_MONITORED	0xff
@@ -80,6 +88,7 @@ struct sim_dev {
 	struct list_head node;	/* sim.devs */
 	const struct sim_dev_type *type;
 	guid_t instance;
+	bool no_dedicated_int;	/* offer without a dedicated interrupt */
 	u32 sc_wanted;		/* sub-channels the guest asked for */
 	u32 nchans;
 	struct sim_chan *chans[];	/* [0]: primary */
@@ -103,6 +112,18 @@ struct sim {
 	u32 next_relid;
 	u32 version;		/* agreed with the guest; 0: not connected */
 	u32 msg_conn_id;	/* what the guest must post on after 5.0 */
+	/*
+	 * The connection id handed out at a 5.0+ agreement, which
+	 * HvPostMessage then serves (0: none); read by post_msg with
+	 * READ_ONCE, in the guest's context.
+	 */
+	u32 served_conn_id;
+	/*
+	 * The guest's interrupt page (INITIATE_CONTACT below 5.0), mapped;
+	 * its second half is the guest-to-host one. Read by signal_event
+	 * under RCU; replaced under lock, unmapped after a grace period.
+	 */
+	unsigned long *int_page;
 	bool offers_requested;
 	struct sim_dev *rescind_after;	/* rescind_on_open: once unlocked */
 
@@ -145,8 +166,13 @@ extern const struct sim_dev_type sim_echo_type;
 /* main.c */
 int sim_send(const void *msg, u32 len);
 void sim_signal_guest(struct sim_chan *c);
+int sim_vp_to_cpu(u32 vp);
+#define SIM_VTL			0	/* the VTL this host serves */
 
 /* server.c */
+bool sim_serves_conn(u32 conn_id);
+void sim_int_page_unmap(void);
+
 void sim_server_work(struct work_struct *work);
 void sim_offer_chan(struct sim_chan *c);
 void sim_offer_work(struct work_struct *work);
@@ -158,7 +184,7 @@ void sim_gpadl_free(struct sim_gpadl *g);
 /* dev.c */
 const struct sim_dev_type *sim_type_find(const char *name);
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, bool monitored, const char **err);
+			    u32 nchans, bool monitored, bool no_dedicated_int, const char **err);
 int sim_dev_remove(struct sim_dev *d);
 struct sim_dev *sim_dev_find(const guid_t *instance);
 void sim_dev_remove_all(void);
@@ -169,6 +195,7 @@ int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
 
 /* monitor.c */
 int sim_monitor_init(void);
+void *sim_map_guest_page(u64 gpa, const char **why);
 int sim_monitor_map(u64 gpa1, u64 gpa2, const char **why);
 void sim_monitor_unmap(void);
 int sim_monitor_assign(struct sim_chan *c);

@@ -35,22 +35,57 @@ u32 hvk_vp(unsigned int cpu)
 	return ops && ops->vp_index ? ops->vp_index(cpu) : cpu;
 }
 
-/* Post a message, retrying while the host asks us to (-EAGAIN). */
+/*
+ * HvPostMessage, with upstream vmbus_post_msg()'s retries: a host out of
+ * buffers or memory, or not ready for the connection yet, is asked again
+ * up to HVK_POST_TRIES times, with sleeps that double from 1 us to
+ * HVK_POST_MAX_SLEEP_US (at most about 10 s in all). Process context only:
+ * it sleeps. Every caller sends a request or a reply to the host from a
+ * driver's open or close, a GPADL call, or a work item.
+ */
+#define HVK_POST_TRIES		100
+#define HVK_POST_MAX_SLEEP_US	(128 * USEC_PER_MSEC)
+
 int hvk_post(u32 conn_id, const void *msg, u32 len)
 {
 	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+	const struct hvk_chanmsg_hdr *h = msg;
+	unsigned long us = 1;
+	u16 status = 0;
 	int ret, tries;
 
+	might_sleep();
 	if (!ops || READ_ONCE(hvk_conn.unloaded))
 		return -ENODEV;
-	for (tries = 0; tries < 20; tries++) {
-		ret = ops->post_msg(conn_id, msg, len);
-		if (ret != -EAGAIN)
-			return ret;
-		usleep_range(100 << min(tries, 6), 200 << min(tries, 6));
+	if (len < sizeof(*h) || len > HVK_MESSAGE_PAYLOAD)
+		return -EMSGSIZE;
+	for (tries = 0; tries < HVK_POST_TRIES; tries++) {
+		status = ops->post_msg(conn_id, msg, len);
+		ret = hvk_post_errno(status, h->msgtype);
+		if (ret != -EAGAIN && ret != -ENOBUFS)
+			break;
+		fsleep(us);
+		us = min(us * 2, HVK_POST_MAX_SLEEP_US);
 	}
+	if (ret && !(ret == -EINVAL && status == HVK_HV_STATUS_INVALID_CONNECTION_ID))
+		pr_err_ratelimited("hvkit_vmbus: %s refused message type %u on connection %#x: status %u%s\n",
+				   ops->name, h->msgtype, conn_id, status,
+				   ret == -EINVAL ? "" : ", after every retry");
 	return ret;
 }
+
+/*
+ * Test modules only (selftests/kmod/post_test.c): post a raw channel
+ * message on the connection in force, as a buggy or hostile guest might,
+ * so that the tests prove what the host refuses. No driver may use it.
+ */
+int hvk_test_post(const void *msg, u32 len)
+{
+	if (!READ_ONCE(hvk_conn.version))
+		return -ENOTCONN;
+	return hvk_post(READ_ONCE(hvk_conn.msg_conn_id), msg, len);
+}
+EXPORT_SYMBOL_GPL(hvk_test_post);
 
 static int hvk_negotiate(u32 version)
 {
@@ -66,7 +101,7 @@ static int hvk_negotiate(u32 version)
 	if (version >= HVK_VMBUS_WIN10_V5) {
 		/* 5.0 on: the SINT travels in the message, on connection 4. */
 		m.msg_sint = HVK_VMBUS_SINT;
-		m.msg_vtl = 0;
+		m.msg_vtl = hvk_conn.ops->vtl;
 		conn_id = HVK_CONN_ID_MESSAGE_4;
 	} else {
 		m.interrupt_page = virt_to_phys(hvk_conn.int_page);
@@ -103,7 +138,13 @@ static int hvk_connect(void)
 		if (max_version && hvk_versions[i] > max_version)
 			continue;
 		ret = hvk_negotiate(hvk_versions[i]);
-		if (ret != -EPROTONOSUPPORT)
+		/*
+		 * As upstream: an older version is tried when the host said no,
+		 * or refused the post itself (-EINVAL: a host older than 5.0
+		 * refuses connection 4). A host that does not answer, or
+		 * anything else, ends it.
+		 */
+		if (ret != -EPROTONOSUPPORT && ret != -EINVAL)
 			break;
 	}
 	if (ret) {

@@ -74,6 +74,7 @@ struct hvk_channel;
 int hvk_xact_start_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch);
 int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len);
 int hvk_xact_wait(struct hvk_xact *x);
+void hvk_xact_cancel(struct hvk_xact *x);
 bool hvk_xact_reply(u32 type, const void *msg, u32 len);
 void hvk_xact_fail_relid(u32 relid, int err);
 

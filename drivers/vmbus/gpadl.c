@@ -126,11 +126,17 @@ int hvk_gpadl_create(struct hvk_channel *ch, void *buf, u32 size, struct hvk_gpa
 		ret = hvk_post(hvk_conn.msg_conn_id, req->mbuf, sizeof(*b) + n * sizeof(u64));
 	}
 	if (ret) {
-		/* The host may hold a partial GPADL: wait for its verdict. */
+		/*
+		 * A post that failed never reached the host, so it holds at
+		 * most a GPADL without all its pages, which it never maps and
+		 * never answers: nothing to wait for (as upstream).
+		 */
 		dev_err_ratelimited(&ch->hdev->dev, "posting GPADL %#x failed (%d)\n",
 				    handle, ret);
+		hvk_xact_cancel(&req->x);
+		goto out;
 	}
-	ret = hvk_xact_wait(&req->x) ?: ret;
+	ret = hvk_xact_wait(&req->x);
 	if (ret)
 		goto out;
 	r = (const void *)req->x.buf;

@@ -191,4 +191,10 @@ void hvk_mmio_free(struct resource *res);
  */
 void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what);
 
+/*
+ * Test modules only: post a raw channel message to the host, bypassing
+ * every check of the core. Drivers must never call it.
+ */
+int hvk_test_post(const void *msg, u32 len);
+
 #endif /* _HVK_VMBUS_H */

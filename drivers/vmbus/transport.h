@@ -5,7 +5,7 @@
  * for both.
  *
  * Guest to host: post_msg() (HvPostMessage) and signal_event()
- * (HvSignalEvent). Host to guest: the host writes a message into the
+ * (HvSignalEvent), both callable in any context. Host to guest: the host writes a message into the
  * core's per-CPU SynIC message slot, or sets a relid bit in the per-CPU
  * event page, then interrupts that CPU, which calls hvk_vmbus_isr() in
  * hard interrupt context. When the core frees a slot whose message had
@@ -20,12 +20,23 @@
 
 struct hvk_transport_ops {
 	const char *name;
-	/* May be called in atomic context; -EAGAIN asks for a retry. */
-	int (*post_msg)(u32 conn_id, const void *msg, u32 len);
+	/*
+	 * HvPostMessage: returns the hypervisor's status (HVK_HV_STATUS_*),
+	 * as it came. Must not sleep; callable in any context. The core's
+	 * hvk_post() turns the status into an errno (hvk_post_errno()) and
+	 * retries, with sleeps, what may clear: it runs in process context
+	 * only.
+	 */
+	u16 (*post_msg)(u32 conn_id, const void *msg, u32 len);
 	void (*signal_event)(u32 conn_id, u32 relid);
 	void (*eom)(void);
-	/* The hypervisor's number for @cpu; NULL: the same number. */
+	/*
+	 * The hypervisor's VP number of Linux CPU @cpu (what INITIATE_CONTACT,
+	 * OPENCHANNEL and MODIFYCHANNEL carry); NULL: the same number.
+	 */
 	u32 (*vp_index)(unsigned int cpu);
+	/* The VTL the guest runs at: INITIATE_CONTACT's msg_vtl from 5.0 on. */
+	u8 vtl;
 };
 
 /* The core's SynIC pages of @cpu: the SINT2 message slot, the event bits. */

@@ -43,7 +43,8 @@ void hvk_xact_start(struct hvk_xact *x, u32 reply_type, u32 key, u32 relid)
 	spin_unlock_irq(&hvk_xact_lock);
 }
 
-static void hvk_xact_cancel(struct hvk_xact *x)
+/* The request was never posted: nothing will answer it. */
+void hvk_xact_cancel(struct hvk_xact *x)
 {
 	spin_lock_irq(&hvk_xact_lock);
 	list_del(&x->node);

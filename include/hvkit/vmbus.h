@@ -43,6 +43,16 @@ struct hvk_guid {
 #define HVK_CONN_ID_MONITOR		3
 #define HVK_CONN_ID_MESSAGE_4		4	/* INITIATE_CONTACT from 5.0 on */
 
+/*
+ * HvPostMessage's result (TLFS; upstream asm-generic/hyperv-tlfs.h, later
+ * include/hyperv/hvgdk_mini.h): the low 16 bits of the hypercall result.
+ */
+#define HVK_HV_STATUS_SUCCESS			0
+#define HVK_HV_STATUS_INVALID_PARAMETER		5
+#define HVK_HV_STATUS_INSUFFICIENT_MEMORY	11
+#define HVK_HV_STATUS_INVALID_CONNECTION_ID	18
+#define HVK_HV_STATUS_INSUFFICIENT_BUFFERS	19
+
 /* Hypervisor message type of a posted VMBus message. */
 #define HVK_HVMSG_NONE			0
 #define HVK_HVMSG_CHANNEL		1
@@ -331,6 +341,29 @@ static inline u32 hvk_gpadl_msg_pfns(u32 npfns, u32 msg)
 	if (done >= npfns)
 		return 0;
 	return npfns - done < body ? (u32)(npfns - done) : body;
+}
+
+/*
+ * What a failed HvPostMessage of a message of @msgtype means to the
+ * sender, by upstream vmbus_post_msg()'s rules: 0 it was posted; -EAGAIN
+ * and -ENOBUFS may clear, so the sender retries; -EINVAL does not.
+ * INVALID_CONNECTION_ID for INITIATE_CONTACT is the answer of a host older
+ * than 5.0 to a post on connection 4: the guest tries an older version at
+ * once. For anything else it is a host that is not ready yet.
+ */
+static inline int hvk_post_errno(u16 status, u32 msgtype)
+{
+	switch (status) {
+	case HVK_HV_STATUS_SUCCESS:
+		return 0;
+	case HVK_HV_STATUS_INVALID_CONNECTION_ID:
+		return msgtype == HVK_CHANMSG_INITIATE_CONTACT ? -EINVAL : -EAGAIN;
+	case HVK_HV_STATUS_INSUFFICIENT_MEMORY:
+	case HVK_HV_STATUS_INSUFFICIENT_BUFFERS:
+		return -ENOBUFS;
+	default:
+		return -EINVAL;
+	}
 }
 
 /* Sub-channels a device may have (upstream's VRSS_CHANNEL_MAX). */

@@ -5,7 +5,7 @@
 # taint fails the whole run in the harness.)
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 13
+tap_plan 15
 
 g=$(hvk_echo_add) || { tap_skip_all "no echo device"; }
 d=/sys/bus/vmbus/devices/$g
@@ -119,6 +119,35 @@ if wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$s"; then
 else
 	tap_fail "a device whose open failed is rescinded cleanly" "$(dmesg | tail -n 5)"
 fi
+
+# post_busy: HvPostMessage fails with HV_STATUS_INSUFFICIENT_BUFFERS five
+# times; the guest retries each post until the host takes it.
+mark postbusy
+echo $g >$drv/unbind
+arm post_busy 5
+if echo $g >$drv/bind 2>/dev/null && works && ! logged "refused message type"; then
+	tap_ok "post_busy: a host out of message buffers is asked again, and the open works"
+else
+	tap_fail "post_busy: a host out of message buffers is asked again, and the open works" \
+		"$(cat $d/echo_test); $(dmesg | tail -n 5)"
+fi
+
+# post_invalid: HvPostMessage fails with HV_STATUS_INVALID_PARAMETER; the
+# open fails at once with -EINVAL, keeps nothing for the host, and the
+# device can still be removed; a later device works.
+mark postinvalid
+arm post_invalid 1
+s=$(hvctl sim add echo)
+if appears "$s" 10 && wait_for 10 logged "cannot open the echo channel (-22)" &&
+	logged "refused message type 8 .*status 5" && ! logged "kept, not freed" &&
+	hvctl sim remove $s && wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$s" &&
+	s2=$(hvk_echo_add) && echo "5 100" >/sys/bus/vmbus/devices/$s2/echo_test; then
+	tap_ok "post_invalid: a refused post fails the open cleanly, the device goes, the next one works"
+else
+	tap_fail "post_invalid: a refused post fails the open cleanly, the device goes, the next one works" \
+		"$(dmesg | tail -n 8)"
+fi
+[ -n "$s2" ] && hvctl sim remove $s2
 
 bad=$(hvctl sim faults | awk -v armed="$ARMED" 'BEGIN { n = split(armed, a); for (i = 1; i <= n; i++) want[a[i]] = 1 }
 	NR > 1 && ($1 in want) && ($2 != 0 || $3 == 0) { print $1 " armed " $2 " hits " $3 }')

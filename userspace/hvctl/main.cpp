@@ -32,9 +32,12 @@ VMBus devices (read from /sys/bus/vmbus):
 
 The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
   sim add TYPE [--instance GUID] [--channels N] [--monitored]
+          [--no-dedicated-interrupt]
                             offer a new device of TYPE (echo); prints its GUID;
                             --monitored: the guest signals it through the
-                            monitor page, which the host polls
+                            monitor page, which the host polls;
+                            --no-dedicated-interrupt: below VMBus 5.0 the guest
+                            signals it through its interrupt page
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -199,10 +202,12 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::string type(args[0]);
 	std::optional<hvkit::Guid> instance;
 	uint32_t channels = 0;
-	bool monitored = false;
+	bool monitored = false, no_dedicated = false;
 	for (size_t i = 1; i < args.size(); i++) {
 		if (args[i] == "--monitored") {
 			monitored = true;
+		} else if (args[i] == "--no-dedicated-interrupt") {
+			no_dedicated = true;
 		} else if (args[i] == "--instance" && i + 1 < args.size()) {
 			instance = guid_arg(args[++i]);
 			if (!instance)
@@ -227,7 +232,8 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			return nla_put_string(m, HVSIM_A_TYPE, type.c_str()) == 0 &&
 			       (!instance || nla_put(m, HVSIM_A_INSTANCE, 16, instance->b.data()) == 0) &&
 			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0) &&
-			       (!monitored || nla_put_flag(m, HVSIM_A_MONITORED) == 0);
+			       (!monitored || nla_put_flag(m, HVSIM_A_MONITORED) == 0) &&
+			       (!no_dedicated || nla_put_flag(m, HVSIM_A_NO_DEDICATED_INTERRUPT) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);
@@ -276,6 +282,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		uint32_t relid, channels, open, cpu;
 		uint64_t in, out, signals, monitor_signals;
 		bool monitored;
+		uint64_t int_page_signals;
+		bool no_dedicated;
 	};
 	std::vector<Row> rows;
 	auto u32 = [](nlattr *a) { return a ? nla_get_u32(a) : 0u; };
@@ -285,7 +293,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
 				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u32(a[HVSIM_A_CPU]),
 				u64(a[HVSIM_A_PKTS_IN]), u64(a[HVSIM_A_PKTS_OUT]), u64(a[HVSIM_A_SIGNALS]),
-				u64(a[HVSIM_A_MONITOR_SIGNALS]), a[HVSIM_A_MONITORED] != nullptr});
+				u64(a[HVSIM_A_MONITOR_SIGNALS]), a[HVSIM_A_MONITORED] != nullptr,
+				u64(a[HVSIM_A_INT_PAGE_SIGNALS]), a[HVSIM_A_NO_DEDICATED_INTERRUPT] != nullptr});
 	});
 	if (e.err)
 		return genl_failure(e, "sim list");
@@ -293,26 +302,32 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++) {
 			const auto &r = rows[i];
-			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu,\"monitored\":%s,\"signals\":%llu,\"monitor_signals\":%llu}",
+			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu,\"monitored\":%s,\"signals\":%llu,\"monitor_signals\":%llu,\"dedicated_interrupt\":%s,\"int_page_signals\":%llu}",
 				    i ? "," : "", json_str(r.type).c_str(), json_str(r.instance).c_str(),
 				    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
 				    static_cast<unsigned long long>(r.out), r.monitored ? "true" : "false",
 				    static_cast<unsigned long long>(r.signals),
-				    static_cast<unsigned long long>(r.monitor_signals));
+				    static_cast<unsigned long long>(r.monitor_signals),
+				    r.no_dedicated ? "false" : "true",
+				    static_cast<unsigned long long>(r.int_page_signals));
 		}
 		std::printf("]\n");
 		return 0;
 	}
-	// SIGNALS: the guest's hypercalls; MONITOR: what the host's poll of the
-	// monitor page found ("-": the device is not monitored).
-	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s %10s %10s\n", "TYPE", "INSTANCE", "RELID",
-		    "CHANNELS", "OPEN", "CPU", "PKTS_IN", "PKTS_OUT", "SIGNALS", "MONITOR");
+	// SIGNALS: the guest's hypercalls that named the device's connection;
+	// MONITOR: what the host's poll of the monitor page found ("-": not
+	// monitored); INTPAGE: what the host found in the guest's interrupt
+	// page ("-": the device has a dedicated interrupt).
+	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s %10s %10s %10s\n", "TYPE", "INSTANCE",
+		    "RELID", "CHANNELS", "OPEN", "CPU", "PKTS_IN", "PKTS_OUT", "SIGNALS", "MONITOR",
+		    "INTPAGE");
 	for (const auto &r : rows)
-		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu %10llu %10s\n", r.type.c_str(),
+		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu %10llu %10s %10s\n", r.type.c_str(),
 			    r.instance.c_str(), r.relid, r.channels, r.open, r.cpu,
 			    static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
 			    static_cast<unsigned long long>(r.signals),
-			    r.monitored ? std::to_string(r.monitor_signals).c_str() : "-");
+			    r.monitored ? std::to_string(r.monitor_signals).c_str() : "-",
+			    r.no_dedicated ? std::to_string(r.int_page_signals).c_str() : "-");
 	return 0;
 }
 

@@ -12,7 +12,8 @@
 
 enum hvsim_cmd {
 	HVSIM_CMD_UNSPEC,
-	HVSIM_CMD_DEV_ADD,	/* TYPE, [INSTANCE], [CHANNELS], [MONITORED] -> INSTANCE, RELID */
+	HVSIM_CMD_DEV_ADD,	/* TYPE, [INSTANCE], [CHANNELS], [MONITORED],
+				 * [NO_DEDICATED_INTERRUPT] -> INSTANCE, RELID */
 	HVSIM_CMD_DEV_DEL,	/* INSTANCE: rescind every channel of it */
 	HVSIM_CMD_DEV_GET,	/* dump: one message per device */
 	HVSIM_CMD_FAULT_SET,	/* FAULT, COUNT: the next COUNT times */
@@ -40,6 +41,8 @@ enum hvsim_attr {
 	HVSIM_A_MONITORED,	/* flag: the host polls the guest's monitor page */
 	HVSIM_A_SIGNALS,	/* u64: guest signals by HvSignalEvent */
 	HVSIM_A_MONITOR_SIGNALS, /* u64: guest signals found in the monitor page */
+	HVSIM_A_NO_DEDICATED_INTERRUPT, /* flag: offered without a dedicated interrupt */
+	HVSIM_A_INT_PAGE_SIGNALS, /* u64: guest signals found in the interrupt page */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -64,6 +67,8 @@ enum hvsim_fault {
 	HVSIM_FAULT_RESCIND_PRIMARY_FIRST, /* a removal rescinds the primary first */
 	HVSIM_FAULT_RESCIND_AFTER_GPADL, /* a GPADL is made, then its channel rescinded */
 	HVSIM_FAULT_OFFER_ON_UNLOAD,	/* UNLOAD is answered after a new offer */
+	HVSIM_FAULT_POST_BUSY,		/* HvPostMessage: HV_STATUS_INSUFFICIENT_BUFFERS */
+	HVSIM_FAULT_POST_INVALID,	/* HvPostMessage: HV_STATUS_INVALID_PARAMETER */
 	HVSIM_FAULT_COUNT,
 };
 
