@@ -7,6 +7,7 @@
  * of the channel's target CPU, each followed by an interrupt that runs the
  * core's handler in hard interrupt context on that CPU.
  */
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/module.h>
@@ -18,6 +19,7 @@
 
 struct sim sim;
 static struct device *sim_root;
+static int sim_cpuhp;
 
 struct sim_cpu {
 	struct irq_work iw;
@@ -188,6 +190,17 @@ static void sim_eom(void)
 	sim_kick(sim.msg_cpu);
 }
 
+/*
+ * A CPU goes down: the guest's SynIC teardown callback, as on Hyper-V
+ * (hvkit_hyperv), with the core's verdict. The host sends to a CPU only
+ * what the guest named (the connect CPU, channels' target VPs), so a CPU
+ * the core lets go gets nothing more from us.
+ */
+static int sim_cpu_offline(unsigned int cpu)
+{
+	return hvk_cpu_busy(cpu) ? -EBUSY : 0;
+}
+
 static const struct hvk_transport_ops sim_ops = {
 	.name = "hvkit_sim",
 	.post_msg = sim_post_msg,
@@ -282,11 +295,18 @@ static int __init sim_init(void)
 	ret = PTR_ERR_OR_ZERO(sim_root);
 	if (ret)
 		goto err_nl;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvkit/sim:online", NULL,
+					sim_cpu_offline);
+	if (ret < 0)
+		goto err_root;
+	sim_cpuhp = ret;
 	ret = hvk_transport_register(&sim_ops, sim_root);
 	if (ret)
-		goto err_root;
+		goto err_cpuhp;
 	return 0;
 
+err_cpuhp:
+	cpuhp_remove_state_nocalls(sim_cpuhp);
 err_root:
 	root_device_unregister(sim_root);
 err_nl:
@@ -302,6 +322,7 @@ static void __exit sim_exit(void)
 	sim_wait_delayed();
 	/* The guest's drivers close their channels and the core unloads. */
 	hvk_transport_unregister(&sim_ops);
+	cpuhp_remove_state_nocalls(sim_cpuhp);
 	root_device_unregister(sim_root);
 	sim_teardown();
 }
