@@ -94,22 +94,6 @@ static int hvk_hv_cpu_online(unsigned int cpu)
 	return 0;
 }
 
-/* A CPU goes down: only when no channel still interrupts it. */
-static int hvk_hv_cpu_offline(unsigned int cpu)
-{
-	u64 v;
-
-	if (hvk_cpu_busy(cpu))
-		return -EBUSY;
-	rdmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
-	wrmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
-	rdmsrq(HVK_MSR_SIMP, v);
-	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
-	rdmsrq(HVK_MSR_SIEFP, v);
-	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
-	return 0;
-}
-
 /* This CPU's SynIC off: SINT2 masked, the pages and SCONTROL disabled. */
 static void hvk_hv_synic_off(void)
 {
@@ -118,11 +102,26 @@ static void hvk_hv_synic_off(void)
 	rdmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v);
 	wrmsrq(HVK_MSR_SINT0 + HVK_VMBUS_SINT, v | HVK_SINT_MASKED);
 	rdmsrq(HVK_MSR_SIMP, v);
-	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, v, false));
+	wrmsrq(HVK_MSR_SIMP, hvk_page_msr(v, 0, false));
 	rdmsrq(HVK_MSR_SIEFP, v);
-	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, v, false));
+	wrmsrq(HVK_MSR_SIEFP, hvk_page_msr(v, 0, false));
 	rdmsrq(HVK_MSR_SCONTROL, v);
 	wrmsrq(HVK_MSR_SCONTROL, v & ~HVK_SCONTROL_ENABLE);
+}
+
+/*
+ * A CPU goes down (the hotplug teardown callback, on that CPU): refused,
+ * as upstream's hv_synic_cleanup(), while the core still needs it (the
+ * connect CPU, a channel's CPU, channel bits still pending). Else its
+ * SynIC is switched off: SINT2 masked, the message and event pages
+ * unhooked, SCONTROL cleared. hvk_hv_cpu_online() sets it up again.
+ */
+static int hvk_hv_cpu_offline(unsigned int cpu)
+{
+	if (hvk_cpu_busy(cpu))
+		return -EBUSY;
+	hvk_hv_synic_off();
+	return 0;
 }
 
 /*

@@ -8,6 +8,7 @@
  * core's handler in hard interrupt context on that CPU.
  */
 #include <linux/debugfs.h>
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/ioport.h>
@@ -22,6 +23,7 @@
 
 struct sim sim;
 static struct device *sim_root;
+static int sim_cpuhp;
 
 static uint mmio_mb = 1024;
 module_param(mmio_mb, uint, 0444);
@@ -329,6 +331,17 @@ static void sim_eom(void)
 	sim_deliver();
 }
 
+/*
+ * A CPU goes down: the guest's SynIC teardown callback, as on Hyper-V
+ * (hvkit_hyperv), with the core's verdict. The host sends to a CPU only
+ * what the guest named (the connect CPU, channels' target VPs), so a CPU
+ * the core lets go gets nothing more from us.
+ */
+static int sim_cpu_offline(unsigned int cpu)
+{
+	return hvk_cpu_busy(cpu) ? -EBUSY : 0;
+}
+
 static const struct hvk_transport_ops sim_ops = {
 	.name = "hvkit_sim",
 	.post_msg = sim_post_msg,
@@ -433,11 +446,18 @@ static int __init sim_init(void)
 	ret = sim_mmio_init();
 	if (ret)
 		goto err_root;
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvkit/sim:online", NULL,
+					sim_cpu_offline);
+	if (ret < 0)
+		goto err_mmio;
+	sim_cpuhp = ret;
 	ret = hvk_transport_register(&sim_ops, sim_root);
 	if (ret)
-		goto err_mmio;
+		goto err_cpuhp;
 	return 0;
 
+err_cpuhp:
+	cpuhp_remove_state_nocalls(sim_cpuhp);
 err_mmio:
 	sim_mmio_exit();
 err_root:
@@ -457,6 +477,7 @@ static void __exit sim_exit(void)
 	sim_wait_delayed();
 	/* The guest's drivers close their channels and the core unloads. */
 	hvk_transport_unregister(&sim_ops);
+	cpuhp_remove_state_nocalls(sim_cpuhp);
 	sim_mmio_exit();
 	root_device_unregister(sim_root);
 	sim_teardown();

@@ -19,11 +19,19 @@
  */
 #include <linux/bitmap.h>
 #include <linux/interrupt.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/isolation.h>
 #include <linux/slab.h>
+#include <linux/topology.h>
+#include <linux/uuid.h>
 #include <linux/vmalloc.h>
+#include <hvkit/echo.h>
 #include "core.h"
 
 static_assert(PAGE_SIZE == HVK_RING_CTL_SIZE,
@@ -36,7 +44,23 @@ static_assert(PAGE_SIZE == HVK_RING_CTL_SIZE,
 static struct hvk_channel __rcu *hvk_relids[HVK_MAX_RELID + 1];
 static DEFINE_SPINLOCK(hvk_relid_lock);
 static u32 hvk_relid_max;		/* highest relid in use, for the scan */
-static atomic_t hvk_next_cpu = ATOMIC_INIT(0);
+
+/*
+ * Channel placement, as upstream's init_vp_index(). A channel's CPU is
+ * chosen at offer and changed by MODIFYCHANNEL, each time under
+ * cpus_read_lock(): the CPU is online when chosen, and from the moment a
+ * channel names it (target_cpu, or next_cpu during a move) the hotplug
+ * callback refuses to take it down (hvk_cpu_busy()). So OPEN needs no
+ * hotplug lock: the CPU it sends is online.
+ *
+ * hvk_place_lock (inside cpus_read_lock(), outside hvk_relid_lock)
+ * serialises the choices and protects the bookkeeping: per NUMA node, the
+ * CPUs already given to a performance channel, and the next node.
+ */
+static DEFINE_MUTEX(hvk_place_lock);
+static struct cpumask *hvk_node_used;	/* [nr_node_ids] */
+static unsigned int hvk_next_node;
+static struct cpumask hvk_pick_mask[2], hvk_dev_mask;	/* scratch */
 
 u32 hvk_chan_max_relid(void)
 {
@@ -69,10 +93,19 @@ static struct hvk_channel *hvk_relid_get(u32 relid)
 	return ch;
 }
 
+static bool hvk_perf_channel(const struct hvk_channel *ch);
+static void hvk_place_account(unsigned int cpu, bool used);
+
 static void hvk_relid_unpublish(struct hvk_channel *ch)
 {
 	u32 r;
 
+	/* Its CPU may be given to the next performance channel (upstream). */
+	if (hvk_perf_channel(ch)) {
+		mutex_lock(&hvk_place_lock);
+		hvk_place_account(ch->target_cpu, false);
+		mutex_unlock(&hvk_place_lock);
+	}
 	spin_lock_irq(&hvk_relid_lock);
 	RCU_INIT_POINTER(hvk_relids[ch->relid], NULL);
 	for (r = hvk_relid_max; r && !rcu_access_pointer(hvk_relids[r]); r--)
@@ -90,6 +123,115 @@ void hvk_chan_release(struct kobject *kobj)
 	kfree(ch);
 }
 
+/* Upstream's performance-critical classes (vmbus_devs[], perf_device). */
+static const guid_t hvk_perf_classes[] = {
+	GUID_INIT(0x32412632, 0x86cb, 0x44a2, 0x9b, 0x5c, 0x50, 0xd1, 0x41, 0x73, 0x54, 0xf5), /* IDE */
+	GUID_INIT(0xba6163d9, 0x04a1, 0x4d29, 0xb6, 0x05, 0x72, 0xe2, 0xff, 0xb1, 0xdc, 0x7f), /* SCSI */
+	GUID_INIT(0x2f9bcc4a, 0x0069, 0x4af3, 0xb7, 0x6b, 0x6f, 0xd0, 0xbe, 0x52, 0x8c, 0xda), /* FC */
+	GUID_INIT(0xf8615163, 0xdf3e, 0x46c5, 0x91, 0x3f, 0xf2, 0xd2, 0xf9, 0x65, 0xed, 0x0e), /* NIC */
+	GUID_INIT(0x8c2eaf3d, 0x32a7, 0x4b09, 0xab, 0x99, 0xbd, 0x1f, 0x1c, 0x86, 0xb5, 0x01), /* ND */
+	{ .b = { HVK_ECHO_CLASS_BYTES } },	/* hvkit's test workload spreads too */
+};
+
+static bool hvk_perf_channel(const struct hvk_channel *ch)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hvk_perf_classes); i++)
+		if (!memcmp(&ch->offer.if_type, &hvk_perf_classes[i], sizeof(guid_t)))
+			return true;
+	return false;
+}
+
+/* Placement bookkeeping: @cpu has (or no longer has) a performance channel. */
+static void hvk_place_account(unsigned int cpu, bool used)
+{
+	lockdep_assert_held(&hvk_place_lock);
+	if (used)
+		cpumask_set_cpu(cpu, &hvk_node_used[cpu_to_node(cpu)]);
+	else
+		cpumask_clear_cpu(cpu, &hvk_node_used[cpu_to_node(cpu)]);
+}
+
+/* The CPUs of the other channels of @ch's device (upstream's hv_cpuself_used()). */
+static void hvk_dev_cpus(const struct hvk_channel *ch, struct cpumask *mask)
+{
+	const struct hvk_channel *o;
+	u32 r;
+
+	cpumask_clear(mask);
+	if (!ch->primary)
+		return;
+	cpumask_set_cpu(ch->primary->target_cpu, mask);
+	for (r = 1; r <= hvk_relid_max; r++) {
+		o = rcu_dereference_protected(hvk_relids[r], lockdep_is_held(&hvk_relid_lock));
+		if (o && o->primary == ch->primary)
+			cpumask_set_cpu(o->target_cpu, mask);
+	}
+}
+
+/*
+ * A new channel's CPU, as upstream's init_vp_index() chooses it. Most
+ * classes get the connect CPU. A performance channel goes to the next NUMA
+ * node in turn and, within it, to a CPU that no performance channel has
+ * yet (when every one has, the node starts over), among the online CPUs
+ * that may take managed interrupts (isolcpus=managed_irq). A sub-channel
+ * also avoids the CPUs of its device's other channels while it can.
+ */
+/* Called under cpus_read_lock() (lockdep_assert_cpus_held() is not exported). */
+static u32 hvk_pick_cpu(const struct hvk_channel *ch)
+{
+	const struct cpumask *hk = housekeeping_cpumask(HK_TYPE_MANAGED_IRQ);
+	struct cpumask *node_ok = &hvk_pick_mask[0], *avail = &hvk_pick_mask[1], *used;
+	unsigned int ncpu = num_online_cpus(), i, tries, node;
+	u32 cpu = HVK_CONNECT_CPU;
+
+	lockdep_assert_held(&hvk_place_lock);
+	lockdep_assert_held(&hvk_relid_lock);
+	if (!hvk_perf_channel(ch))
+		return HVK_CONNECT_CPU;
+	if (!cpumask_intersects(hk, cpu_online_mask)) {
+		hvk_place_account(HVK_CONNECT_CPU, true);
+		return HVK_CONNECT_CPU;
+	}
+	hvk_dev_cpus(ch, &hvk_dev_mask);
+	for (i = 1; i <= ncpu + 1; i++) {
+		/* The next node with an online CPU that can take it. */
+		for (tries = 0; tries < nr_node_ids; tries++) {
+			node = hvk_next_node;
+			hvk_next_node = (node + 1) % nr_node_ids;
+			if (cpumask_and(node_ok, cpumask_of_node(node), cpu_online_mask) &&
+			    cpumask_and(node_ok, node_ok, hk))
+				break;
+		}
+		if (tries == nr_node_ids)	/* cannot be: hk has an online CPU */
+			return HVK_CONNECT_CPU;
+		used = &hvk_node_used[node];
+		if (!cpumask_andnot(avail, node_ok, used)) {
+			cpumask_clear(used);
+			cpumask_copy(avail, node_ok);
+		}
+		cpu = cpumask_first(avail);
+		cpumask_set_cpu(cpu, used);
+		if (ch->offer.sub_channel_index >= ncpu || i > ncpu ||
+		    !cpumask_test_cpu(cpu, &hvk_dev_mask))
+			break;
+	}
+	return cpu;
+}
+
+int hvk_chan_init(void)
+{
+	hvk_node_used = kcalloc(nr_node_ids, sizeof(*hvk_node_used), GFP_KERNEL);
+	return hvk_node_used ? 0 : -ENOMEM;
+}
+
+void hvk_chan_exit(void)
+{
+	kfree(hvk_node_used);
+	hvk_node_used = NULL;
+}
+
 static void hvk_chan_add_work(struct work_struct *work);
 static void hvk_chan_tasklet(struct tasklet_struct *t);
 static int hvk_rqst_alloc(struct hvk_channel *ch, u32 send_size);
@@ -102,6 +244,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	struct hvk_channel *ch, *primary = NULL;
 	u32 relid = m->child_relid, r;
 	bool monitored = m->monitor_flags & HVK_OFFER_MONITOR_ALLOCATED;
+	const char *why;
 
 	/* A detach is under way: it would never see this channel. */
 	r = READ_ONCE(hvk_conn.state);
@@ -129,14 +272,15 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	init_completion(&ch->ready);
 	tasklet_setup(&ch->tasklet, hvk_chan_tasklet);
 
+	ch->next_cpu = HVK_NO_CPU;
+
+	/* The CPU chosen is online, and stays so while a channel names it. */
+	cpus_read_lock();
+	mutex_lock(&hvk_place_lock);
 	spin_lock_irq(&hvk_relid_lock);
-	if (rcu_access_pointer(hvk_relids[relid])) {
-		spin_unlock_irq(&hvk_relid_lock);
-		pr_err_ratelimited("hvkit_vmbus: offer reuses relid %u, which is in use: ignored\n",
-				   relid);
-		kobject_put(&ch->kobj);
-		return;
-	}
+	why = "reuses a relid that is in use";
+	if (rcu_access_pointer(hvk_relids[relid]))
+		goto refuse;
 	/* Same class and instance: a primary's twin, or its sub-channel. */
 	for (r = 1; r <= hvk_relid_max; r++) {
 		struct hvk_channel *o = rcu_dereference_protected(hvk_relids[r],
@@ -149,23 +293,29 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 		primary = o;
 		break;
 	}
-	if (!m->offer.sub_channel_index == !!primary) {
-		spin_unlock_irq(&hvk_relid_lock);
-		pr_err_ratelimited("hvkit_vmbus: offer %u %s, ignored\n", relid,
-				   primary ? "repeats a device that exists" :
-					     "is a sub-channel with no primary channel");
-		kobject_put(&ch->kobj);
-		return;
-	}
+	why = primary ? "repeats a device that exists" : "is a sub-channel with no primary channel";
+	if (!m->offer.sub_channel_index == !!primary)
+		goto refuse;
 	if (primary) {
 		ch->primary = primary;
 		kobject_get(&primary->kobj);
 	}
+	ch->target_cpu = hvk_pick_cpu(ch);
 	rcu_assign_pointer(hvk_relids[relid], ch);
 	if (relid > hvk_relid_max)
 		WRITE_ONCE(hvk_relid_max, relid);
 	spin_unlock_irq(&hvk_relid_lock);
+	mutex_unlock(&hvk_place_lock);
+	cpus_read_unlock();
 	queue_work(primary ? hvk_conn.sc_wq : hvk_conn.dev_wq, &ch->add_work);
+	return;
+
+refuse:
+	spin_unlock_irq(&hvk_relid_lock);
+	mutex_unlock(&hvk_place_lock);
+	cpus_read_unlock();
+	pr_err_ratelimited("hvkit_vmbus: offer %u %s, ignored\n", relid, why);
+	kobject_put(&ch->kobj);
 }
 
 /* Device workqueue: the device appears; its driver probes from here. */
@@ -422,34 +572,59 @@ static void hvk_chan_signal(struct hvk_channel *ch)
 		ops->signal_event(ch->sig_conn_id, ch->relid);
 }
 
+/* Channel bits in @cpu's event page that no handler has taken yet. */
+static bool hvk_cpu_events_pending(unsigned int cpu)
+{
+	const unsigned long *bits = hvk_synic_event_bits(cpu);
+	int tries;
+
+	/* The handler runs soon and clears them; wait a little, as upstream. */
+	for (tries = 0;; tries++) {
+		/* Bit 0 is no channel's. */
+		if (find_next_bit(bits, HVK_EVENT_FLAGS_BITS, 1) >= HVK_EVENT_FLAGS_BITS)
+			return false;
+		if (tries == HVK_OFFLINE_EVENT_TRIES)
+			return true;
+		usleep_range(10000, 20000);
+	}
+}
+
+/*
+ * May @cpu not go offline? Upstream's hv_synic_cleanup() rules, for the
+ * transports' CPU hotplug teardown callback, which runs on @cpu while the
+ * hotplug lock is held for writing: no channel's CPU is being chosen or
+ * moved meanwhile (both hold cpus_read_lock()), so every one is seen.
+ * While connected: never the connect CPU, where the host's messages
+ * arrive; never a CPU that a channel (offered or open, primary or
+ * sub-channel) targets or is being moved to; and from 4.1 on, which can
+ * move channels, never a CPU whose event page still holds channel bits
+ * after a short wait for the handler. May sleep.
+ */
 bool hvk_cpu_busy(unsigned int cpu)
 {
-	struct hvk_channel *ch;
-	bool busy = cpu == HVK_CONNECT_CPU && READ_ONCE(hvk_conn.ops);
+	const struct hvk_channel *ch;
+	bool busy = false;
 	u32 r;
 
+	int state = READ_ONCE(hvk_conn.state);
+
+	/* Disconnected (UNLOAD at kexec, crash): every CPU may go, as upstream. */
+	if (!READ_ONCE(hvk_conn.ops) ||
+	    (state != HVK_CONN_CONNECTING && state != HVK_CONN_CONNECTED))
+		return false;
+	if (cpu == HVK_CONNECT_CPU)
+		return true;
 	rcu_read_lock();
 	for (r = 1; !busy && r <= hvk_chan_max_relid(); r++) {
 		ch = rcu_dereference(hvk_relids[r]);
-		busy = ch && READ_ONCE(ch->state) == HVK_CHAN_OPEN && READ_ONCE(ch->target_cpu) == cpu;
+		busy = ch && (READ_ONCE(ch->target_cpu) == cpu || READ_ONCE(ch->next_cpu) == cpu);
 	}
 	rcu_read_unlock();
+	if (!busy && READ_ONCE(hvk_conn.version) >= HVK_VMBUS_WIN10_V4_1)
+		busy = hvk_cpu_events_pending(cpu);
 	return busy;
 }
 EXPORT_SYMBOL_GPL(hvk_cpu_busy);
-
-static u32 hvk_pick_cpu(void)
-{
-	unsigned int n = atomic_inc_return(&hvk_next_cpu);
-	unsigned int cpu;
-
-	/* Spread channels over the online CPUs, round robin. */
-	n %= num_online_cpus();
-	for_each_online_cpu(cpu)
-		if (!n--)
-			return cpu;
-	return cpumask_first(cpu_online_mask);
-}
 
 /*
  * Give an open channel's rings back: tear down their GPADL, free them, or
@@ -509,7 +684,6 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	}
 	ch->ring_buf = buf;
 	ch->ring_bytes = send_size + recv_size;
-	ch->target_cpu = hvk_pick_cpu();
 	ch->cb_ctx = ctx;
 	/* Readers load callback with acquire and then use cb_ctx. */
 	smp_store_release(&ch->callback, cb);
@@ -518,6 +692,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	m.child_relid = ch->relid;
 	m.openid = ch->relid;
 	m.ringbuffer_gpadl = ch->ring_gpadl.handle;
+	/* Chosen at offer: online, and kept so (hvk_cpu_busy()). */
 	m.target_vp = hvk_vp(ch->target_cpu);
 	m.downstream_page_offset = send_size >> PAGE_SHIFT;
 	if (userdata_len)
@@ -638,29 +813,49 @@ out:
 EXPORT_SYMBOL_GPL(hvk_channel_close);
 
 /*
- * Retarget the channel's interrupts to @cpu (MODIFYCHANNEL, VMBus 4.1+).
- * Hosts of 5.3 and later confirm; older ones do not answer, and the move
- * takes effect when the host gets to it. Signals already sent may still
- * arrive on the old CPU, which handles them as usual.
+ * Retarget the channel's interrupts to @cpu (MODIFYCHANNEL, VMBus 4.1+),
+ * from sysfs, as upstream's target_cpu_store(). Hosts of 5.3 and later
+ * confirm; older ones do not answer, and the move takes effect when the
+ * host gets to it. Signals already sent may still arrive on the old CPU,
+ * which handles them as usual; once the old CPU is no channel's, it may go
+ * offline, after its event page is drained (hvk_cpu_busy()).
+ *
+ * @cpu is checked online under cpus_read_lock() and named in next_cpu
+ * before the lock is let go, so the hotplug callback refuses it from then
+ * on. The lock is not held while the host answers: the answer comes
+ * through the ordered message workqueue, where an offer may be waiting
+ * for cpus_read_lock() behind a CPU going down that waits for us.
  */
 int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
 {
 	struct hvk_msg_modifychannel m = {};
 	const struct hvk_msg_modifychannel_response *r;
 	struct hvk_xact x;
+	u32 old;
 	int ret;
 
 	if (hvk_conn.version < HVK_VMBUS_WIN10_V4_1)
 		return -EOPNOTSUPP;
-	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+	if (cpu >= nr_cpu_ids || !cpumask_test_cpu(cpu, housekeeping_cpumask(HK_TYPE_MANAGED_IRQ)))
 		return -EINVAL;
 	mutex_lock(&ch->lock);
 	ret = -ENODEV;
 	if (ch->state != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
 		goto out;
 	ret = 0;
-	if (ch->target_cpu == cpu)
+	old = ch->target_cpu;
+	if (old == cpu)
 		goto out;
+	cpus_read_lock();
+	ret = -EINVAL;
+	if (cpu_online(cpu)) {
+		WRITE_ONCE(ch->next_cpu, cpu);
+		ret = 0;
+	}
+	cpus_read_unlock();
+	if (ret)
+		goto out;
+
 	m.hdr.msgtype = HVK_CHANMSG_MODIFYCHANNEL;
 	m.child_relid = ch->relid;
 	m.target_vp = hvk_vp(cpu);
@@ -677,8 +872,17 @@ int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
 	} else {
 		ret = hvk_post(hvk_conn.msg_conn_id, &m, sizeof(m));
 	}
-	if (!ret)
+	mutex_lock(&hvk_place_lock);
+	if (!ret) {
+		/* The new CPU is named before the move's pin goes. */
 		WRITE_ONCE(ch->target_cpu, cpu);
+		if (hvk_perf_channel(ch)) {
+			hvk_place_account(old, false);
+			hvk_place_account(cpu, true);
+		}
+	}
+	WRITE_ONCE(ch->next_cpu, HVK_NO_CPU);
+	mutex_unlock(&hvk_place_lock);
 out:
 	mutex_unlock(&ch->lock);
 	return ret;

@@ -19,6 +19,10 @@
 
 /* Control messages arrive on this CPU; it cannot go offline. */
 #define HVK_CONNECT_CPU		0
+/* hvk_channel.next_cpu when no move is under way. */
+#define HVK_NO_CPU		UINT_MAX
+/* A CPU going offline waits this many times 10-20 ms for its event bits. */
+#define HVK_OFFLINE_EVENT_TRIES	3
 
 enum hvk_conn_state {
 	HVK_CONN_DISCONNECTED,
@@ -120,11 +124,21 @@ struct hvk_channel {
 	/* Runs the driver's callback, scheduled by the host's signal. */
 	struct tasklet_struct tasklet;
 
+	/*
+	 * The CPU the host interrupts for this channel: chosen at offer (set
+	 * before the channel is published), changed by MODIFYCHANNEL under
+	 * ch->lock and hvk_place_lock (channel.c), WRITE_ONCE. next_cpu: the
+	 * CPU a move under way goes to, else HVK_NO_CPU; written under
+	 * cpus_read_lock() to name a CPU. The hotplug callback keeps both
+	 * online (hvk_cpu_busy()).
+	 */
+	u32 target_cpu;
+	u32 next_cpu;
+
 	/* Set while open: */
 	void *ring_buf;			/* both rings, one GPADL */
 	u32 ring_bytes;
 	struct hvk_gpadl ring_gpadl;
-	u32 target_cpu;
 	hvk_channel_cb callback;	/* tasklet; release/acquire with cb_ctx */
 	void *cb_ctx;
 	hvk_channel_cb rescind_cb;	/* message workqueue; release/acquire */

@@ -28,12 +28,17 @@ static int __init hvk_vmbus_init(void)
 	ret = hvk_synic_init();
 	if (ret)
 		goto err_conn;
-	ret = hvk_bus_init();
+	ret = hvk_chan_init();
 	if (ret)
 		goto err_synic;
+	ret = hvk_bus_init();
+	if (ret)
+		goto err_chan;
 	hvk_msg_debugfs_init();
 	return 0;
 
+err_chan:
+	hvk_chan_exit();
 err_synic:
 	hvk_synic_exit();
 err_conn:
@@ -46,6 +51,7 @@ static void __exit hvk_vmbus_exit(void)
 {
 	hvk_msg_debugfs_exit();
 	hvk_bus_exit();
+	hvk_chan_exit();
 	hvk_synic_exit();
 	hvk_conn_exit();
 }
