@@ -97,7 +97,7 @@ static int hvsim_dev_del(struct sk_buff *skb, struct genl_info *info)
 static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			  const struct sim_dev *d)
 {
-	u64 in = 0, out = 0, signals = 0, mon_signals = 0;
+	u64 in = 0, out = 0, signals = 0, mon_signals = 0, space_signals = 0;
 	u32 open = 0, i;
 	void *hdr;
 
@@ -111,6 +111,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		out += c->pkts_out;
 		signals += atomic_long_read(&c->signals);
 		mon_signals += atomic_long_read(&c->monitor_signals);
+		space_signals += atomic_long_read(&c->space_signals);
 	}
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &hvsim_family, NLM_F_MULTI, HVSIM_CMD_DEV_GET);
@@ -127,6 +128,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, HVSIM_A_PKTS_OUT, out, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_SIGNALS, signals, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_MONITOR_SIGNALS, mon_signals, HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_SPACE_SIGNALS, space_signals, HVSIM_A_PAD) ||
 	    (d->chans[0] && d->chans[0]->monitor_id != SIM_NOT_MONITORED &&
 	     nla_put_flag(skb, HVSIM_A_MONITORED))) {
 		genlmsg_cancel(skb, hdr);

@@ -65,6 +65,7 @@ struct sim_chan {
 	u64 pkts_in, pkts_out;
 	atomic_long_t signals;		/* by HvSignalEvent */
 	atomic_long_t monitor_signals;	/* found in the monitor page */
+	atomic_long_t space_signals;	/* to the guest: its pending_send_sz fits */
 };
 
 #define SIM_NOT_MONITORED	0xff
