@@ -252,6 +252,103 @@ TEST(Ring, SetPendingReportsSpaceThatAlreadyExists)
 	EXPECT_EQ(0u, t.ctl->pending_send_sz);
 }
 
+// Outbound flow control as a driver uses it (hvk_channel_set_pending_send()):
+// the longest packet that fits, and the consumer's signal exactly when the
+// packet asked for starts to fit.
+TEST(RingFlow, MaxPktFollowsEveryFill)
+{
+	for (u32 used = 0; used + 24 < 4096; used += 8) {
+		TestRing t(4096);
+		bool sig;
+		if (used) {
+			// One packet of exactly @used bytes in the ring (payload used - 8).
+			std::vector<u8> f(used - 8);
+			hvk_kvec v{f.data(), static_cast<u32>(f.size())};
+			ASSERT_EQ(0, hvk_ring_write(&t.prod, &v, 1, &sig));
+		}
+		u32 max = hvk_ring_max_pkt(&t.prod);
+		ASSERT_EQ(4096u - used - 16, max) << "used " << used;
+		std::vector<u8> a(max + 1);
+		hvk_kvec over{a.data(), max + 1}, fits{a.data(), max};
+		EXPECT_NE(0, hvk_ring_write(&t.prod, &over, 1, &sig)) << "used " << used;
+		EXPECT_EQ(0, hvk_ring_write(&t.prod, &fits, 1, &sig)) << "used " << used;
+		EXPECT_EQ(0u, hvk_ring_max_pkt(&t.prod));
+	}
+}
+
+// The echo test's geometry: a packet that takes exactly half of the 252 KiB
+// data ring, so only one fits at a time.
+TEST(RingFlow, HalfRingPacketIsSignalledWhenThePacketBeforeItIsGivenBack)
+{
+	TestRing t(258048);
+	bool sig;
+	int err;
+	auto p = make_pkt(0, 129016 - sizeof(hvk_pkt_desc));
+	ASSERT_EQ(129024u, hvk_ring_pkt_space(p.size()));
+	ASSERT_EQ(0, write_pkt(&t.prod, p, &sig));
+	ASSERT_EQ(-EAGAIN, write_pkt(&t.prod, p, &sig)) << "the free half is one slot short";
+	EXPECT_LT(hvk_ring_max_pkt(&t.prod), p.size());
+	EXPECT_FALSE(hvk_ring_set_pending(&t.prod, hvk_ring_pkt_space(p.size())));
+	read_pkt(&t.cons, &err);
+	ASSERT_EQ(0, err);
+	EXPECT_TRUE(hvk_ring_commit(&t.cons)) << "the producer waits for exactly this";
+	EXPECT_GE(hvk_ring_max_pkt(&t.prod), p.size());
+	EXPECT_EQ(0, write_pkt(&t.prod, p, &sig));
+}
+
+// The lost wake-up the rule closes: the consumer gives the space back before
+// the producer's request is visible, so it has nothing to signal; the
+// producer's re-check after its request must find the space.
+TEST(RingFlow, RoomMadeBeforeTheRequestIsFoundByTheRetry)
+{
+	TestRing t(4096);
+	bool sig;
+	int err;
+	auto p = make_pkt(0, 1500);	// 1528 in the ring: two fit
+	ASSERT_EQ(0, write_pkt(&t.prod, p, &sig));
+	ASSERT_EQ(0, write_pkt(&t.prod, p, &sig));
+	ASSERT_EQ(-EAGAIN, write_pkt(&t.prod, p, &sig));
+	read_pkt(&t.cons, &err);
+	EXPECT_FALSE(hvk_ring_commit(&t.cons)) << "no request yet: no signal";
+	EXPECT_TRUE(hvk_ring_set_pending(&t.prod, hvk_ring_pkt_space(p.size())))
+		<< "the request must report the room already made, or the producer sleeps forever";
+	EXPECT_EQ(0, write_pkt(&t.prod, p, &sig));
+}
+
+// For each packet size a producer may wait for, consuming small packets one
+// commit at a time: the consumer signals on exactly the commit after which
+// that packet first fits, never before, never after.
+TEST(RingFlow, SignalComesOnTheCommitThatMakesThePacketFit)
+{
+	for (u32 want : {56u, 64u, 1000u, 2040u, 3000u, 4064u, 4080u}) {
+		TestRing t(4096);
+		bool sig;
+		int err;
+		auto small = make_pkt(0, 40);	// 56 bytes, 64 in the ring
+		while (write_pkt(&t.prod, small, &sig) == 0)
+			;
+		// 64 bytes free: a packet of 56 (64 in the ring) is one slot short.
+		std::vector<u8> big(want);
+		hvk_kvec v{big.data(), want};
+		ASSERT_EQ(-EAGAIN, hvk_ring_write(&t.prod, &v, 1, &sig)) << want;
+		ASSERT_FALSE(hvk_ring_set_pending(&t.prod, hvk_ring_pkt_space(want))) << want;
+		int signals = 0;
+		bool fitted = false;
+		for (;;) {
+			read_pkt(&t.cons, &err);
+			if (err)
+				break;
+			bool s = hvk_ring_commit(&t.cons);
+			bool fits = hvk_ring_max_pkt(&t.prod) >= want;
+			EXPECT_EQ(fits && !fitted, s) << "want " << want;
+			signals += s;
+			fitted = fits;
+		}
+		EXPECT_EQ(1, signals) << "want " << want;
+		EXPECT_EQ(0, hvk_ring_write(&t.prod, &v, 1, &sig)) << want;
+	}
+}
+
 // A hostile peer: every corruption stops the ring, for good, without
 // touching memory outside it (ASan builds check the latter).
 TEST(RingHostile, WriteIndexOutsideTheRing)

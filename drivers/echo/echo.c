@@ -60,6 +60,7 @@ struct echo {
 	struct echo_chan *chans[HVK_MAX_SUBCHANNELS];	/* by sub-channel index */
 	u32 size;			/* payload of the running test */
 	atomic64_t received;		/* replies that checked out */
+	u64 waited;			/* sends that slept for the host's signal */
 	bool bad;			/* a reply did not */
 	char why[96];
 	struct hvk_echo_gpadl_check chk;	/* GPADL check reply */
@@ -73,7 +74,7 @@ struct echo {
 	atomic_t cb_overlaps;		/* a callback found another one running */
 	bool flushed;			/* the host answered the shutdown flush */
 	struct resource *mmio[8];	/* mmio_test's pieces; test_lock */
-	char result[160];
+	char result[200];
 };
 
 static u8 echo_byte(u64 seq, u32 i)
@@ -158,7 +159,9 @@ static void echo_rx_work(struct work_struct *work)
 }
 
 /*
- * The host signalled (the channel's tasklet). The core never runs one
+ * The host signalled (the channel's tasklet): packets came in, or room in
+ * the outbound ring that a sender asked for (hvk_channel_set_pending_send()).
+ * Queue the drain, wake the senders to look again. The core never runs one
  * channel's callback on two CPUs at once; count it if it ever does.
  */
 static void echo_callback(void *ctx)
@@ -168,6 +171,7 @@ static void echo_callback(void *ctx)
 	if (atomic_inc_return(&ec->in_callback) != 1)
 		atomic_inc(&ec->e->cb_overlaps);
 	queue_work(system_highpri_wq, &ec->rx_work);
+	wake_up(&ec->e->wq);
 	atomic_dec(&ec->in_callback);
 }
 
@@ -259,35 +263,49 @@ static bool echo_any_rescinded(struct echo *e)
 	return false;
 }
 
+static int echo_send_once(struct echo_chan *ec, struct hvk_pkt_gpa_direct *gpa, u32 gpa_size,
+			  const void *buf, u32 len, u64 id)
+{
+	return gpa ? hvk_channel_send_gpa(ec->ch, gpa, gpa_size, buf, len, id) :
+		     hvk_channel_send(ec->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
+}
+
 /*
- * Send one packet on @ec, waiting while its ring is full: in-band, or
- * GPA-direct when @gpa (@gpa_size bytes of ranges) is given.
+ * Send one packet on @ec: in-band, or GPA-direct when @gpa (@gpa_size
+ * bytes of ranges) is given. A full ring is waited out by flow control:
+ * ask the host for a signal once the packet fits, try once more (room the
+ * host made before it saw the request is never signalled), then sleep
+ * until the channel's callback finds the room there. A reply coming back
+ * says nothing about room: a host may answer a packet before it gives
+ * that packet's space back.
  */
 static int echo_send_gpa(struct echo *e, struct echo_chan *ec, struct hvk_pkt_gpa_direct *gpa,
 			 u32 gpa_size, const void *buf, u32 len, u64 ctx)
 {
-	u64 id, seen, dummy;
+	u32 need = (gpa ? gpa_size : sizeof(struct hvk_pkt_desc)) + len;
+	u64 id, dummy;
 	int ret;
 
 	ret = hvk_rqst_add(ec->ch, ctx, &id);
 	if (ret)
 		return ret;
-	for (;;) {
-		seen = atomic64_read(&e->received);
-		ret = gpa ? hvk_channel_send_gpa(ec->ch, gpa, gpa_size, buf, len, id) :
-			    hvk_channel_send(ec->ch, buf, len, id, HVK_PKT_DATA_INBAND, 0);
-		if (ret != -EAGAIN)
-			break;
-		/* Full: wait for the host to move, then retry. */
-		if (!wait_event_timeout(e->wq, atomic64_read(&e->received) != seen ||
-					READ_ONCE(e->bad) || echo_any_rescinded(e), ECHO_TIMEOUT)) {
-			ret = -ETIMEDOUT;
-			break;
+	ret = echo_send_once(ec, gpa, gpa_size, buf, len, id);
+	if (ret == -EAGAIN) {
+		hvk_channel_set_pending_send(ec->ch, need);
+		while ((ret = echo_send_once(ec, gpa, gpa_size, buf, len, id)) == -EAGAIN) {
+			e->waited++;
+			if (!wait_event_timeout(e->wq, hvk_channel_out_avail(ec->ch) >= need ||
+						READ_ONCE(e->bad) || echo_any_rescinded(e),
+						ECHO_TIMEOUT)) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			if (READ_ONCE(e->bad) || echo_any_rescinded(e)) {
+				ret = -EIO;
+				break;
+			}
 		}
-		if (READ_ONCE(e->bad) || echo_any_rescinded(e)) {
-			ret = -EIO;
-			break;
-		}
+		hvk_channel_set_pending_send(ec->ch, 0);
 	}
 	if (ret)
 		hvk_rqst_take(ec->ch, id, &dummy);
@@ -344,6 +362,7 @@ static int echo_run(struct echo *e, u64 count, u32 size)
 	hdr->reserved = 0;
 	e->size = size;
 	atomic64_set(&e->received, 0);
+	e->waited = 0;
 	e->bad = false;
 	start = ktime_get();
 	for (seq = 0; seq < count && !ret; seq++) {
@@ -358,12 +377,13 @@ static int echo_run(struct echo *e, u64 count, u32 size)
 		ret = -EIO;
 	if (ret)
 		snprintf(e->result, sizeof(e->result),
-			 "fail count=%llu size=%u received=%lld err=%d %s\n", count, size,
-			 atomic64_read(&e->received), ret,
+			 "fail count=%llu size=%u received=%lld waited=%llu err=%d %s\n", count,
+			 size, atomic64_read(&e->received), e->waited, ret,
 			 e->bad ? e->why : echo_any_rescinded(e) ? "channel rescinded" : "");
 	else
-		snprintf(e->result, sizeof(e->result), "ok count=%llu size=%u channels=%u ns=%lld\n",
-			 count, size, nopen, ktime_to_ns(ktime_sub(ktime_get(), start)));
+		snprintf(e->result, sizeof(e->result),
+			 "ok count=%llu size=%u channels=%u ns=%lld waited=%llu\n", count, size, nopen,
+			 ktime_to_ns(ktime_sub(ktime_get(), start)), e->waited);
 	kvfree(buf);
 	return ret;
 }

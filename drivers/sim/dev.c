@@ -5,6 +5,7 @@
  * data packet as it came and checks GPADLs on request: the workload of
  * the core's tests and benchmarks.
  */
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -14,6 +15,11 @@
 #include "sim.h"
 
 #define SIM_MAX_CHANS	64
+
+static uint serve_delay_us;
+module_param(serve_delay_us, uint, 0644);
+MODULE_PARM_DESC(serve_delay_us,
+		 "a slow host: pause this long after answering each guest packet, before the next (default 0)");
 
 /*
  * Send one packet to the guest: a channel's serve work, under nothing but
@@ -99,11 +105,18 @@ static bool sim_chan_flush_stash(struct sim_chan *c)
 	return true;
 }
 
-/* Serve the guest's packets: woken by the guest's signal. */
+/*
+ * Serve the guest's packets: woken by the guest's signal. The space of
+ * what it read goes back to the guest (commit) once per batch, after the
+ * answers: nothing in the protocol orders a reply after the space of its
+ * request, so a guest must not take one for the other. The commit signals
+ * the guest when the space crosses its pending_send_sz, as Hyper-V does
+ * (space_signals counts those).
+ */
 void sim_chan_work(struct work_struct *work)
 {
 	struct sim_chan *c = container_of(work, struct sim_chan, work);
-	u32 len;
+	u32 len, delay;
 	int ret;
 
 	if (!READ_ONCE(c->open))
@@ -119,9 +132,17 @@ void sim_chan_work(struct work_struct *work)
 				break;
 			c->pkts_in++;
 			c->dev->type->serve(c, c->buf, len);
+			delay = READ_ONCE(serve_delay_us);
+			if (delay) {
+				fsleep(delay);
+				if (!READ_ONCE(c->open))
+					break;	/* a close waits for us */
+			}
 		}
-		if (hvk_ring_commit(&c->rx))
+		if (hvk_ring_commit(&c->rx)) {
+			atomic_long_inc(&c->space_signals);
 			sim_signal_guest(c);
+		}
 		if (c->stash_len)
 			break;	/* the guest's signal on space brings us back */
 	} while (hvk_ring_unmask(&c->rx));

@@ -99,7 +99,7 @@ static int hvsim_dev_del(struct sk_buff *skb, struct genl_info *info)
 static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			  const struct sim_dev *d)
 {
-	u64 in = 0, out = 0, signals = 0, mon_signals = 0, int_signals = 0;
+	u64 in = 0, out = 0, signals = 0, mon_signals = 0, int_signals = 0, space_signals = 0;
 	u32 open = 0, i;
 	void *hdr;
 
@@ -114,6 +114,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		signals += atomic_long_read(&c->signals);
 		mon_signals += atomic_long_read(&c->monitor_signals);
 		int_signals += atomic_long_read(&c->int_page_signals);
+		space_signals += atomic_long_read(&c->space_signals);
 	}
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &hvsim_family, NLM_F_MULTI, HVSIM_CMD_DEV_GET);
@@ -132,6 +133,7 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    nla_put_u64_64bit(skb, HVSIM_A_MONITOR_SIGNALS, mon_signals, HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_INT_PAGE_SIGNALS, int_signals, HVSIM_A_PAD) ||
 	    (d->no_dedicated_int && nla_put_flag(skb, HVSIM_A_NO_DEDICATED_INTERRUPT)) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_SPACE_SIGNALS, space_signals, HVSIM_A_PAD) ||
 	    (d->chans[0] && d->chans[0]->monitor_id != SIM_NOT_MONITORED &&
 	     nla_put_flag(skb, HVSIM_A_MONITORED))) {
 		genlmsg_cancel(skb, hdr);

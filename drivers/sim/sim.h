@@ -73,6 +73,7 @@ struct sim_chan {
 	atomic_long_t signals;		/* by HvSignalEvent */
 	atomic_long_t monitor_signals;	/* found in the monitor page */
 	atomic_long_t int_page_signals;	/* found in the interrupt page */
+	atomic_long_t space_signals;	/* to the guest: its pending_send_sz fits */
 };
 
 #define SIM_NOT_MONITORED	0xff

@@ -957,6 +957,36 @@ int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc
 }
 EXPORT_SYMBOL_GPL(hvk_channel_send_gpa);
 
+/*
+ * pending_send_sz is the producer's field: it is set under out_lock, with
+ * the write it follows, and its re-check loads read_index into the ring's
+ * private view, which out_lock protects.
+ */
+void hvk_channel_set_pending_send(struct hvk_channel *ch, u32 bytes)
+{
+	unsigned long irqflags;
+
+	bytes = min_t(u32, bytes, HVK_PKT_MAX_LEN);
+	spin_lock_irqsave(&ch->out_lock, irqflags);
+	if (READ_ONCE(ch->state) == HVK_CHAN_OPEN)
+		hvk_ring_set_pending(&ch->out, bytes ? hvk_ring_pkt_space(bytes) : 0);
+	spin_unlock_irqrestore(&ch->out_lock, irqflags);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_set_pending_send);
+
+u32 hvk_channel_out_avail(struct hvk_channel *ch)
+{
+	unsigned long irqflags;
+	u32 n = 0;
+
+	spin_lock_irqsave(&ch->out_lock, irqflags);
+	if (READ_ONCE(ch->state) == HVK_CHAN_OPEN && !READ_ONCE(ch->rescinded))
+		n = hvk_ring_max_pkt(&ch->out);
+	spin_unlock_irqrestore(&ch->out_lock, irqflags);
+	return n;
+}
+EXPORT_SYMBOL_GPL(hvk_channel_out_avail);
+
 int hvk_channel_recv(struct hvk_channel *ch, void *buf, u32 buflen, u32 *len)
 {
 	int ret = hvk_ring_read(&ch->in, buf, buflen, len);

@@ -121,9 +121,47 @@ void hvk_channel_set_subchannel_cbs(struct hvk_channel *primary,
 void hvk_channel_set_rescind_cb(struct hvk_channel *ch, hvk_channel_cb cb, void *ctx);
 bool hvk_channel_rescinded(struct hvk_channel *ch);
 
-/* In-band packet: descriptor, then @len bytes of @buf. -EAGAIN: ring full. */
+/*
+ * In-band packet: descriptor, then @len bytes of @buf. -EAGAIN: ring full
+ * (see hvk_channel_set_pending_send()).
+ */
 int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
 		     u16 type, u16 flags);
+
+/*
+ * Outbound flow control (upstream's set_channel_pending_send_size()): a
+ * driver whose send returned -EAGAIN asks the host for a signal once its
+ * packet fits, instead of polling:
+ *
+ *   ret = hvk_channel_send(ch, buf, len, ...);
+ *   if (ret == -EAGAIN) {
+ *           hvk_channel_set_pending_send(ch, sizeof(struct hvk_pkt_desc) + len);
+ *           ret = hvk_channel_send(ch, buf, len, ...);   // exactly once more
+ *           if (ret == -EAGAIN)
+ *                   wait: the channel callback runs when the host freed that much
+ *   }
+ *   after the send went through (or the driver gave up):
+ *           hvk_channel_set_pending_send(ch, 0);
+ *
+ * @bytes is the packet's length with its descriptor: sizeof(struct
+ * hvk_pkt_desc) + len for hvk_channel_send(), desc_size + len for
+ * hvk_channel_send_gpa(); 0 clears the request. The second try is part of
+ * the rule: space the host freed before it saw the request is never
+ * signalled. The host signals once, when its read of the outbound ring
+ * takes the free space from "too little for @bytes" to "enough"; the
+ * callback also runs for inbound packets, so the waiter re-checks (e.g.
+ * hvk_channel_out_avail() >= bytes, or the send itself). One request per
+ * channel, the last one set wins: senders sharing a channel ask for their
+ * largest packet. Any context (it takes the outbound lock, irqsave); does
+ * nothing on a channel that is not open.
+ */
+void hvk_channel_set_pending_send(struct hvk_channel *ch, u32 bytes);
+/*
+ * The longest packet, descriptor included (in the units of
+ * hvk_channel_set_pending_send()), that a send could write now; 0 when the
+ * channel is not open. Any context.
+ */
+u32 hvk_channel_out_avail(struct hvk_channel *ch);
 
 /*
  * GPA-direct packet: guest buffers the host reads or writes in place

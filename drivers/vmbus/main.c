@@ -17,6 +17,7 @@ EXPORT_SYMBOL_GPL(hvk_ring_mask);
 EXPORT_SYMBOL_GPL(hvk_ring_unmask);
 EXPORT_SYMBOL_GPL(hvk_ring_avail_read);
 EXPORT_SYMBOL_GPL(hvk_ring_avail_write);
+EXPORT_SYMBOL_GPL(hvk_ring_max_pkt);
 
 static int __init hvk_vmbus_init(void)
 {

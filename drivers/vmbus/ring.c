@@ -194,6 +194,17 @@ int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 	return 0;
 }
 
+u32 hvk_ring_max_pkt(struct hvk_ring *r)
+{
+	u32 free = hvk_ring_avail_write(r);
+
+	/* free is a multiple of 8; a packet needs its padded size + 8 < free. */
+	if (free <= 2 * HVK_PKT_TRAILER)
+		return 0;
+	free -= 2 * HVK_PKT_TRAILER;
+	return free < HVK_PKT_MAX_LEN ? free : HVK_PKT_MAX_LEN;
+}
+
 bool hvk_ring_set_pending(struct hvk_ring *r, u32 len)
 {
 	WRITE_ONCE(r->ctl->pending_send_sz, len);
@@ -275,6 +286,12 @@ bool hvk_ring_commit(struct hvk_ring *r)
 	pending = READ_ONCE(r->ctl->pending_send_sz);
 	if (!pending)
 		return false;
+	/*
+	 * The producer published its last packet's write_index before it
+	 * asked for space: load write_index after pending_send_sz, or a stale
+	 * one makes the producer look satisfied already, and no signal goes.
+	 */
+	smp_rmb();
 	if (!ring_peer_write(r, &wr))
 		return false;
 	free_now = r->size - hvk_ring_used(wr, r->priv_read, r->size);

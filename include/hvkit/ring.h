@@ -220,10 +220,13 @@ static inline u32 hvk_ring_pkt_space(u32 len)
 }
 
 /*
- * Producer, ring full: ask the consumer to signal once @len bytes (a
- * value of hvk_ring_pkt_space()) are free; 0 clears the request. Returns
+ * Producer, ring full: ask the consumer to signal once more than @len
+ * bytes are free, that is once a packet of hvk_ring_pkt_space() == @len
+ * fits; 0 clears the request. The store is followed by a full barrier and
+ * a fresh load of read_index (Dekker, against hvk_ring_commit()): returns
  * true if that much is already free, so the caller must retry rather than
- * wait: a signal may never come.
+ * wait, as the consumer may have committed before it saw the request, and
+ * then no signal comes.
  */
 bool hvk_ring_set_pending(struct hvk_ring *r, u32 len);
 
@@ -256,6 +259,11 @@ u32 hvk_ring_unmask(struct hvk_ring *r);
 u32 hvk_ring_avail_read(struct hvk_ring *r);
 /* Bytes writable from the producer's point of view (0 when broken). */
 u32 hvk_ring_avail_write(struct hvk_ring *r);
+/*
+ * Producer: the longest packet (the length hvk_ring_write() adds up from
+ * its pieces) that fits now, at most HVK_PKT_MAX_LEN; 0 when broken.
+ */
+u32 hvk_ring_max_pkt(struct hvk_ring *r);
 
 /* Raw index arithmetic, exposed for tests and the statistics. */
 static inline u32 hvk_ring_used(u32 w, u32 r, u32 size)

@@ -280,7 +280,7 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	struct Row {
 		std::string type, instance;
 		uint32_t relid, channels, open, cpu;
-		uint64_t in, out, signals, monitor_signals;
+		uint64_t in, out, signals, monitor_signals, space_signals;
 		bool monitored;
 		uint64_t int_page_signals;
 		bool no_dedicated;
@@ -293,8 +293,9 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
 				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u32(a[HVSIM_A_CPU]),
 				u64(a[HVSIM_A_PKTS_IN]), u64(a[HVSIM_A_PKTS_OUT]), u64(a[HVSIM_A_SIGNALS]),
-				u64(a[HVSIM_A_MONITOR_SIGNALS]), a[HVSIM_A_MONITORED] != nullptr,
-				u64(a[HVSIM_A_INT_PAGE_SIGNALS]), a[HVSIM_A_NO_DEDICATED_INTERRUPT] != nullptr});
+				u64(a[HVSIM_A_MONITOR_SIGNALS]), u64(a[HVSIM_A_SPACE_SIGNALS]),
+				a[HVSIM_A_MONITORED] != nullptr, u64(a[HVSIM_A_INT_PAGE_SIGNALS]),
+				a[HVSIM_A_NO_DEDICATED_INTERRUPT] != nullptr});
 	});
 	if (e.err)
 		return genl_failure(e, "sim list");
@@ -302,14 +303,15 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++) {
 			const auto &r = rows[i];
-			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu,\"monitored\":%s,\"signals\":%llu,\"monitor_signals\":%llu,\"dedicated_interrupt\":%s,\"int_page_signals\":%llu}",
+			std::printf("%s{\"type\":%s,\"instance\":%s,\"relid\":%u,\"channels\":%u,\"open\":%u,\"cpu\":%u,\"packets_in\":%llu,\"packets_out\":%llu,\"monitored\":%s,\"signals\":%llu,\"monitor_signals\":%llu,\"dedicated_interrupt\":%s,\"int_page_signals\":%llu,\"space_signals\":%llu}",
 				    i ? "," : "", json_str(r.type).c_str(), json_str(r.instance).c_str(),
 				    r.relid, r.channels, r.open, r.cpu, static_cast<unsigned long long>(r.in),
 				    static_cast<unsigned long long>(r.out), r.monitored ? "true" : "false",
 				    static_cast<unsigned long long>(r.signals),
 				    static_cast<unsigned long long>(r.monitor_signals),
 				    r.no_dedicated ? "false" : "true",
-				    static_cast<unsigned long long>(r.int_page_signals));
+				    static_cast<unsigned long long>(r.int_page_signals),
+				    static_cast<unsigned long long>(r.space_signals));
 		}
 		std::printf("]\n");
 		return 0;
@@ -317,17 +319,20 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	// SIGNALS: the guest's hypercalls that named the device's connection;
 	// MONITOR: what the host's poll of the monitor page found ("-": not
 	// monitored); INTPAGE: what the host found in the guest's interrupt
-	// page ("-": the device has a dedicated interrupt).
-	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s %10s %10s %10s\n", "TYPE", "INSTANCE",
-		    "RELID", "CHANNELS", "OPEN", "CPU", "PKTS_IN", "PKTS_OUT", "SIGNALS", "MONITOR",
-		    "INTPAGE");
+	// page ("-": the device has a dedicated interrupt); SPACE: the host's
+	// signals that the guest's outbound ring has the room its
+	// pending_send_sz asked for.
+	std::printf("%-6s %-36s %5s %8s %4s %3s %12s %12s %10s %10s %10s %10s\n", "TYPE",
+		    "INSTANCE", "RELID", "CHANNELS", "OPEN", "CPU", "PKTS_IN", "PKTS_OUT", "SIGNALS",
+		    "MONITOR", "INTPAGE", "SPACE");
 	for (const auto &r : rows)
-		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu %10llu %10s %10s\n", r.type.c_str(),
-			    r.instance.c_str(), r.relid, r.channels, r.open, r.cpu,
+		std::printf("%-6s %-36s %5u %8u %4u %3u %12llu %12llu %10llu %10s %10s %10llu\n",
+			    r.type.c_str(), r.instance.c_str(), r.relid, r.channels, r.open, r.cpu,
 			    static_cast<unsigned long long>(r.in), static_cast<unsigned long long>(r.out),
 			    static_cast<unsigned long long>(r.signals),
 			    r.monitored ? std::to_string(r.monitor_signals).c_str() : "-",
-			    r.no_dedicated ? std::to_string(r.int_page_signals).c_str() : "-");
+			    r.no_dedicated ? std::to_string(r.int_page_signals).c_str() : "-",
+			    static_cast<unsigned long long>(r.space_signals));
 	return 0;
 }
 

@@ -43,6 +43,8 @@ enum hvsim_attr {
 	HVSIM_A_MONITOR_SIGNALS, /* u64: guest signals found in the monitor page */
 	HVSIM_A_NO_DEDICATED_INTERRUPT, /* flag: offered without a dedicated interrupt */
 	HVSIM_A_INT_PAGE_SIGNALS, /* u64: guest signals found in the interrupt page */
+	HVSIM_A_SPACE_SIGNALS,	/* u64: host signals that the guest's outbound ring has
+				 * the room its pending_send_sz asked for */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
