@@ -42,20 +42,27 @@ out=$cache/build
 
 if [ ! -f "$cache/.built" ]; then
 	log "building the debug kernel (about 20 minutes on 2 cores; cached in $cache)"
-	rm -rf "$cache"
-	mkdir -p "$src" "$out"
-	tar -xf "$tarball" -C "$src" --strip-components=1
-	make -s -C "$src" O="$out" x86_64_defconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
-	make -s -C "$src" O="$out" olddefconfig >/dev/null
-	# Every line of the fragment must have survived olddefconfig.
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=n) opt=${line%%=*}; grep -q "^$opt=" "$out/.config" &&
-			die "the debug kernel config kept $opt although the fragment turns it off" ;;
-		CONFIG_*) grep -qx "$line" "$out/.config" ||
-			die "the debug kernel config lost '$line' (a dependency is missing)" ;;
-		esac
-	done <"$frag"
+	# A build that was stopped halfway (configured, then interrupted) goes on
+	# where it stopped; anything else starts from the source again.
+	if [ ! -f "$cache/.configured" ]; then
+		rm -rf "$cache"
+		mkdir -p "$src" "$out"
+		tar -xf "$tarball" -C "$src" --strip-components=1
+		make -s -C "$src" O="$out" x86_64_defconfig >/dev/null
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
+		make -s -C "$src" O="$out" olddefconfig >/dev/null
+		# Every line of the fragment must have survived olddefconfig.
+		while IFS= read -r line; do
+			case "$line" in CONFIG_*=n) opt=${line%%=*}; grep -q "^$opt=" "$out/.config" &&
+				die "the debug kernel config kept $opt although the fragment turns it off" ;;
+			CONFIG_*) grep -qx "$line" "$out/.config" ||
+				die "the debug kernel config lost '$line' (a dependency is missing)" ;;
+			esac
+		done <"$frag"
+		touch "$cache/.configured"
+	else
+		log "resuming the build that was stopped in $cache"
+	fi
 	make -C "$src" O="$out" -j"$(nproc)" bzImage modules >"$cache/build.log" 2>&1 ||
 		{ tail -n 40 "$cache/build.log"; die "the debug kernel did not build (log: $cache/build.log)"; }
 	touch "$cache/.built"

@@ -50,11 +50,17 @@ mkdir -p "$gdir"
 "$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$gdir/base.cpio"
 
 work=$(mktemp -d)
+qpid=
+# A run that is killed takes its QEMU with it (which would otherwise run on,
+# holding what a caller's lock guards, until its own timeout).
 cleanup() {
+	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
 	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM HUP
+trap 'exit 130' INT
 
 # The per-run overlay: runner, helpers, tests or script, and run.conf.
 ov=$work/overlay
@@ -109,8 +115,11 @@ started=$(date +%s)
 for attempt in 1 2; do
 	set +e
 	timeout -k 5 "$qtimeout" "${qemu[@]}" -serial file:"$work/console.log" \
-		-serial file:"$work/tap.log" </dev/null >"$work/qemu.log" 2>&1
+		-serial file:"$work/tap.log" </dev/null >"$work/qemu.log" 2>&1 &
+	qpid=$!
+	wait "$qpid"
 	qrc=$?
+	qpid=
 	set -e
 	if [ $attempt = 1 ] && ! grep -aq 'Run /init as init process' "$work/console.log" &&
 		grep -aqE 'Kernel panic|Oops' "$work/console.log"; then
