@@ -169,8 +169,9 @@ static void hvk_dev_cpus(const struct hvk_channel *ch, struct cpumask *mask)
  * yet (when every one has, the node starts over), among the online CPUs
  * that may take managed interrupts (isolcpus=managed_irq). A sub-channel
  * also avoids the CPUs of its device's other channels while it can.
+ * Called under cpus_read_lock() (lockdep_assert_cpus_held() is not
+ * exported to modules), hvk_place_lock and hvk_relid_lock.
  */
-/* Called under cpus_read_lock() (lockdep_assert_cpus_held() is not exported). */
 static u32 hvk_pick_cpu(const struct hvk_channel *ch)
 {
 	const struct cpumask *hk = housekeeping_cpumask(HK_TYPE_MANAGED_IRQ);
