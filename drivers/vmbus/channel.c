@@ -261,7 +261,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	cpus_read_lock();
 	mutex_lock(&hvk_place_lock);
 	spin_lock_irq(&hvk_relid_lock);
-	why = "reuses a relid that is in use";
+	why = "reuses relid, which is in use";
 	if (rcu_access_pointer(hvk_relids[relid]))
 		goto refuse;
 	/* Same class and instance: a primary's twin, or its sub-channel. */
