@@ -177,8 +177,9 @@ static void hvk_dev_cpus(const struct hvk_channel *ch, struct cpumask *mask)
  * yet (when every one has, the node starts over), among the online CPUs
  * that may take managed interrupts (isolcpus=managed_irq). A sub-channel
  * also avoids the CPUs of its device's other channels while it can.
+ * Called under cpus_read_lock() (lockdep_assert_cpus_held() is not
+ * exported to modules), hvk_place_lock and hvk_relid_lock.
  */
-/* Called under cpus_read_lock() (lockdep_assert_cpus_held() is not exported). */
 static u32 hvk_pick_cpu(const struct hvk_channel *ch)
 {
 	const struct cpumask *hk = housekeeping_cpumask(HK_TYPE_MANAGED_IRQ);
@@ -278,7 +279,7 @@ void hvk_chan_offer(const struct hvk_msg_offer *m)
 	cpus_read_lock();
 	mutex_lock(&hvk_place_lock);
 	spin_lock_irq(&hvk_relid_lock);
-	why = "reuses a relid that is in use";
+	why = "reuses relid, which is in use";
 	if (rcu_access_pointer(hvk_relids[relid]))
 		goto refuse;
 	/* Same class and instance: a primary's twin, or its sub-channel. */
