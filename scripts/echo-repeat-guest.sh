@@ -39,6 +39,7 @@ while [ $i -lt "$runs" ]; do
 	i=$((i + 1))
 	if echo "$count $size" >$d/echo_test 2>/dev/null; then
 		ok=$((ok + 1))
+		[ $((i % 50)) = 0 ] && echo "progress: $i runs, $fail failed, $(( $(date +%s) - start )) s"
 	else
 		fail=$((fail + 1))
 		echo "run $i: $(cat $d/echo_test)"

@@ -9,7 +9,7 @@
 # then, issue 8).
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 8
+tap_plan 9
 delay=/sys/module/hvkit_sim/parameters/serve_delay_us
 
 # Field $2 of the host's JSON line for device $1.
