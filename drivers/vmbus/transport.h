@@ -44,7 +44,12 @@ struct hvk_hv_message *hvk_synic_msg_slot(unsigned int cpu);
 unsigned long *hvk_synic_event_bits(unsigned int cpu);
 /* Both pages of @cpu, for a transport that hands them to the hypervisor. */
 void hvk_synic_pages(unsigned int cpu, void **msg_page, void **event_page);
-/* A CPU the connection or an open channel still interrupts. */
+/*
+ * For a transport's CPU hotplug teardown callback (-EBUSY when true), as
+ * upstream's hv_synic_cleanup(): while connected, the connect CPU, a CPU
+ * any channel targets or is being moved to, and (4.1+) a CPU whose event
+ * bits stay pending. Disconnected (after UNLOAD), no CPU is busy. May sleep.
+ */
 bool hvk_cpu_busy(unsigned int cpu);
 
 /*
