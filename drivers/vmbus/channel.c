@@ -424,29 +424,33 @@ static void hvk_chan_remove_work(struct work_struct *work)
 	struct hvk_channel *ch = container_of(work, struct hvk_channel, remove_work);
 	struct hvk_msg_relid rel = {};
 
+	/*
+	 * A primary and its sub-channels are removed on two queues, so both
+	 * sides touch a sub-channel's sysfs and device pointer only under the
+	 * primary's sc_lock. removing is set: a sub-channel added from now on
+	 * stays out.
+	 */
 	if (!ch->primary && ch->hdev) {
-		/*
-		 * removing is set: a sub-channel added from now on stays out.
-		 * Taking sc_lock waits out an addition under way.
-		 */
 		mutex_lock(&ch->sc_lock);
-		mutex_unlock(&ch->sc_lock);
 		/* Sub-channels' sysfs lives under the device: it goes first. */
 		hvk_chan_for_each_sub(ch, hvk_sub_sysfs_del, NULL);
 		hvk_chan_sysfs_del(ch);
+		mutex_unlock(&ch->sc_lock);
 		hvk_device_del(ch->hdev);	/* the driver closes its channels */
+		mutex_lock(&ch->sc_lock);
 		hvk_chan_for_each_sub(ch, hvk_sub_orphan, NULL);
 		hvk_device_put(ch->hdev);
 		ch->hdev = NULL;
+		mutex_unlock(&ch->sc_lock);
 	} else if (ch->primary) {
 		mutex_lock(&ch->primary->sc_lock);
 		if (ch->sc_live && ch->primary->sc_removed)
 			ch->primary->sc_removed(ch, ch->primary->sc_ctx);
 		ch->sc_live = false;
-		mutex_unlock(&ch->primary->sc_lock);
 		hvk_channel_close(ch);
 		if (ch->hdev)
 			hvk_chan_sysfs_del(ch);
+		mutex_unlock(&ch->primary->sc_lock);
 	}
 	hvk_relid_unpublish(ch);
 	if (READ_ONCE(ch->rescinded)) {
