@@ -50,7 +50,9 @@ wait_for() {
 hvk_echo_add() {
 	local g
 	g=$(hvctl sim add echo "$@") || return 1
-	wait_for 10 test -e "/sys/bus/vmbus/devices/$g/driver" || return 1
-	wait_for 5 sh -c "cat /sys/bus/vmbus/devices/$g/channels/*/state" >/dev/null || return 1
+	# The driver's attributes appear once its probe has returned (the
+	# driver link and channels/ exist before), and the probe returns with
+	# every channel open.
+	wait_for 20 test -e "/sys/bus/vmbus/devices/$g/echo_test" || return 1
 	echo "$g"
 }

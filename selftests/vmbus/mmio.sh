@@ -6,6 +6,7 @@
 # go back on free and when the device goes.
 . /hvkit/lib/tap.sh
 tap_plan 6
+rmmod hvkit_echo hvkit_sim 2>/dev/null
 modprobe hvkit_sim mmio_mb=256 || tap_skip_all "hvkit_sim does not load"
 g=$(hvk_echo_add)
 t=/sys/bus/vmbus/devices/$g/mmio_test
