@@ -703,9 +703,7 @@ int hvk_channel_open(struct hvk_channel *ch, u32 send_size, u32 recv_size,
 	if (userdata_len)
 		memcpy(m.userdata, userdata, userdata_len);
 	/* A rescind since the GPADL was made fails the open here, at once. */
-	ret = hvk_xact_start_chan(&x, HVK_CHANMSG_OPENCHANNEL_RESULT, ch->relid, ch);
-	if (!ret)
-		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	ret = hvk_xact_send_chan(&x, HVK_CHANMSG_OPENCHANNEL_RESULT, ch->relid, ch, &m, sizeof(m));
 	r = (const void *)x.buf;
 	if (!ret && r->status) {
 		dev_err_ratelimited(&ch->hdev->dev, "host refused to open channel %u: status %#x\n",
@@ -865,9 +863,8 @@ int hvk_chan_modify_cpu(struct hvk_channel *ch, unsigned int cpu)
 	m.child_relid = ch->relid;
 	m.target_vp = hvk_vp(cpu);
 	if (hvk_conn.version >= HVK_VMBUS_WIN10_V5_3) {
-		ret = hvk_xact_start_chan(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch);
-		if (!ret)
-			ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+		ret = hvk_xact_send_chan(&x, HVK_CHANMSG_MODIFYCHANNEL_RESPONSE, ch->relid, ch,
+					 &m, sizeof(m));
 		r = (const void *)x.buf;
 		if (!ret && r->status) {
 			dev_err_ratelimited(&ch->hdev->dev, "host refused to move channel %u to CPU %u: status %#x\n",

@@ -76,6 +76,8 @@ struct hvk_xact {
 void hvk_xact_start(struct hvk_xact *x, u32 reply_type, u32 key, u32 relid);
 struct hvk_channel;
 int hvk_xact_start_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch);
+int hvk_xact_send_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch,
+		       const void *msg, u32 len);
 int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len);
 int hvk_xact_wait(struct hvk_xact *x);
 void hvk_xact_cancel(struct hvk_xact *x);

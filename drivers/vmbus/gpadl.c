@@ -173,9 +173,7 @@ int hvk_gpadl_teardown(struct hvk_channel *ch, struct hvk_gpadl *g)
 	m.hdr.msgtype = HVK_CHANMSG_GPADL_TEARDOWN;
 	m.child_relid = ch->relid;
 	m.gpadl = g->handle;
-	ret = hvk_xact_start_chan(&x, HVK_CHANMSG_GPADL_TORNDOWN, g->handle, ch);
-	if (!ret)
-		ret = hvk_xact_send(&x, hvk_conn.msg_conn_id, &m, sizeof(m));
+	ret = hvk_xact_send_chan(&x, HVK_CHANMSG_GPADL_TORNDOWN, g->handle, ch, &m, sizeof(m));
 	if (ret && ret != -ENODEV)
 		dev_err_ratelimited(&ch->hdev->dev, "GPADL %#x teardown failed (%d)\n",
 				    g->handle, ret);

@@ -95,6 +95,18 @@ int hvk_xact_send(struct hvk_xact *x, u32 conn_id, const void *msg, u32 len)
 	return hvk_xact_wait(x);
 }
 
+/*
+ * A request about @ch: hvk_xact_start_chan(), then hvk_xact_send(). A
+ * channel rescinded before or while it waits fails it with -ENODEV.
+ */
+int hvk_xact_send_chan(struct hvk_xact *x, u32 reply_type, u32 key, struct hvk_channel *ch,
+		       const void *msg, u32 len)
+{
+	int ret = hvk_xact_start_chan(x, reply_type, key, ch);
+
+	return ret ?: hvk_xact_send(x, hvk_conn.msg_conn_id, msg, len);
+}
+
 /* A host reply; false when nothing waits for it. */
 bool hvk_xact_reply(u32 type, const void *msg, u32 len)
 {
