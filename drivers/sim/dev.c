@@ -289,7 +289,10 @@ const struct sim_dev_type sim_echo_type = {
 	.serve = sim_echo_serve,
 };
 
-static const struct sim_dev_type *sim_types[] = { &sim_echo_type };
+static const struct sim_dev_type *sim_types[] = {
+	&sim_echo_type,
+	&sim_heartbeat_type,
+};
 
 const struct sim_dev_type *sim_type_find(const char *name)
 {
@@ -319,6 +322,8 @@ void sim_chan_close(struct sim_chan *c)
 	WRITE_ONCE(c->open, false);
 	sim_monitor_closed(c);
 	cancel_work_sync(&c->work);
+	if (c->dev->type->closed)
+		c->dev->type->closed(c);
 	mutex_lock(&sim.gpadl_lock);
 	c->ring->in_use = false;
 	mutex_unlock(&sim.gpadl_lock);
@@ -356,12 +361,27 @@ bool sim_chan_free(struct sim_chan *c)
 	if (live)
 		return false;
 	list_del(&d->node);
-	kfree(d);
+	sim_dev_put(d);
 	return true;
 }
 
+static void sim_dev_release(struct kref *ref)
+{
+	struct sim_dev *d = container_of(ref, struct sim_dev, ref);
+
+	if (d->type->destroy)
+		d->type->destroy(d);
+	kfree(d);
+}
+
+void sim_dev_put(struct sim_dev *d)
+{
+	kref_put(&d->ref, sim_dev_release);
+}
+
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, bool monitored, bool no_dedicated_int, const char **err)
+			    u32 nchans, bool monitored, bool no_dedicated_int,
+			    struct genl_info *info, const char **err)
 {
 	struct sim_dev *d;
 	int ret = -ENOMEM;
@@ -383,6 +403,7 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 	if (!d)
 		return ERR_PTR(-ENOMEM);
 	d->type = type;
+	kref_init(&d->ref);
 	d->no_dedicated_int = no_dedicated_int;
 	guid_copy(&d->instance, instance);
 	d->nchans = nchans;
@@ -407,6 +428,13 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 		if (monitored && sim_monitor_assign(c)) {
 			*err = "no monitor id left: the host monitors 128 channels at most";
 			ret = -ENOSPC;
+			goto fail;
+		}
+	}
+	if (type->init) {
+		ret = type->init(d, info);
+		if (ret) {
+			*err = NULL;	/* init set the extended ACK */
 			goto fail;
 		}
 	}

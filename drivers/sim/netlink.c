@@ -14,6 +14,38 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_FAULT_NAME] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_MONITORED] = { .type = NLA_FLAG },
 	[HVSIM_A_NO_DEDICATED_INTERRUPT] = { .type = NLA_FLAG },
+	[HVSIM_A_IC_FW_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
+	[HVSIM_A_IC_SRV_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
+	[HVSIM_A_IC_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
+	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[HVSIM_A_RAW] = { .type = NLA_BINARY, .len = 8192 },
+	[HVSIM_A_SD_ACTION] = NLA_POLICY_MAX(NLA_U32, HVSIM_SD_HIBERNATE),
+	[HVSIM_A_SD_FORCE] = { .type = NLA_FLAG },
+	[HVSIM_A_SD_REASON] = { .type = NLA_NUL_STRING, .len = 1023 },
+	[HVSIM_A_TS_FLAGS] = NLA_POLICY_RANGE(NLA_U32, 0, 0xff),
+	[HVSIM_A_TS_TIME_NS] = { .type = NLA_S64 },
+	[HVSIM_A_TS_OFFSET_NS] = { .type = NLA_S64 },
+	[HVSIM_A_KVP_OP] = NLA_POLICY_MAX(NLA_U32, 0xff),
+	[HVSIM_A_KVP_POOL] = NLA_POLICY_MAX(NLA_U32, 0xff),
+	[HVSIM_A_KVP_KEY] = { .type = NLA_BINARY, .len = 4096 },
+	[HVSIM_A_KVP_VALUE] = { .type = NLA_BINARY, .len = 8192 },
+	[HVSIM_A_KVP_VALUE_TYPE] = { .type = NLA_U32 },
+	[HVSIM_A_KVP_INDEX] = { .type = NLA_U32 },
+	[HVSIM_A_KVP_IP_ADAPTER] = { .type = NLA_NUL_STRING, .len = 255 },
+	[HVSIM_A_KVP_IP_ADDR] = { .type = NLA_NUL_STRING, .len = 1023 },
+	[HVSIM_A_KVP_IP_SUBNET] = { .type = NLA_NUL_STRING, .len = 1023 },
+	[HVSIM_A_KVP_IP_GATEWAY] = { .type = NLA_NUL_STRING, .len = 511 },
+	[HVSIM_A_KVP_IP_DNS] = { .type = NLA_NUL_STRING, .len = 1023 },
+	[HVSIM_A_KVP_IP_DHCP] = NLA_POLICY_MAX(NLA_U32, 1),
+	[HVSIM_A_KVP_IP_FAMILY] = NLA_POLICY_MAX(NLA_U32, 0xff),
+	[HVSIM_A_VSS_OP] = NLA_POLICY_MAX(NLA_U32, 0xff),
+	[HVSIM_A_VSS_FLAGS] = { .type = NLA_U32 },
+	[HVSIM_A_FCOPY_SRC] = { .type = NLA_NUL_STRING, .len = 4095 },
+	[HVSIM_A_FCOPY_PATH] = { .type = NLA_BINARY, .len = 2048 },
+	[HVSIM_A_FCOPY_NAME] = { .type = NLA_BINARY, .len = 2048 },
+	[HVSIM_A_FCOPY_FLAGS] = { .type = NLA_U32 },
+	[HVSIM_A_FCOPY_CHUNK] = NLA_POLICY_RANGE(NLA_U32, 1, 6144),
 };
 
 static struct genl_family hvsim_family;
@@ -57,12 +89,13 @@ static int hvsim_dev_add(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	mutex_lock(&sim.lock);
 	d = sim_dev_add(type, &instance, nchans, nla_get_flag(info->attrs[HVSIM_A_MONITORED]),
-			nla_get_flag(info->attrs[HVSIM_A_NO_DEDICATED_INTERRUPT]), &err);
+			nla_get_flag(info->attrs[HVSIM_A_NO_DEDICATED_INTERRUPT]), info, &err);
 	relid = IS_ERR(d) ? 0 : d->chans[0]->relid;
 	mutex_unlock(&sim.lock);
 	if (IS_ERR(d)) {
 		nlmsg_free(msg);
-		hvsim_err(info, err);
+		if (err)
+			hvsim_err(info, err);
 		return PTR_ERR(d);
 	}
 	hdr = genlmsg_put_reply(msg, info, &hvsim_family, 0, HVSIM_CMD_DEV_ADD);
@@ -135,7 +168,8 @@ static int hvsim_dev_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    (d->no_dedicated_int && nla_put_flag(skb, HVSIM_A_NO_DEDICATED_INTERRUPT)) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_SPACE_SIGNALS, space_signals, HVSIM_A_PAD) ||
 	    (d->chans[0] && d->chans[0]->monitor_id != SIM_NOT_MONITORED &&
-	     nla_put_flag(skb, HVSIM_A_MONITORED))) {
+	     nla_put_flag(skb, HVSIM_A_MONITORED)) ||
+	    (d->type->fill && d->type->fill(d, skb))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -207,6 +241,61 @@ static int hvsim_fault_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+/*
+ * A device type's command. The device: INSTANCE, or the one device of
+ * TYPE. It runs with no lock held and the device referenced, so it may
+ * wait for the guest.
+ */
+static int hvsim_type_cmd(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct sim_dev_type *type = NULL;
+	struct sim_dev *d = NULL, *it;
+	guid_t instance;
+	int ret, n = 0;
+
+	if (info->attrs[HVSIM_A_TYPE]) {
+		type = sim_type_find(nla_data(info->attrs[HVSIM_A_TYPE]));
+		if (!type) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVSIM_A_TYPE],
+					    "unknown device type");
+			return -ENOENT;
+		}
+	}
+	if (!type && !info->attrs[HVSIM_A_INSTANCE]) {
+		NL_SET_ERR_MSG(info->extack, "name the device by its instance GUID or its type");
+		return -EINVAL;
+	}
+	if (info->attrs[HVSIM_A_INSTANCE])
+		memcpy(&instance, nla_data(info->attrs[HVSIM_A_INSTANCE]), sizeof(instance));
+	mutex_lock(&sim.lock);
+	list_for_each_entry(it, &sim.devs, node) {
+		if (info->attrs[HVSIM_A_INSTANCE] ? !guid_equal(&it->instance, &instance) :
+		    it->type != type)
+			continue;
+		d = it;
+		n++;
+	}
+	if (d && n == 1 && d->type->cmd)
+		kref_get(&d->ref);
+	mutex_unlock(&sim.lock);
+	if (!d) {
+		NL_SET_ERR_MSG(info->extack, "no such device");
+		return -ENODEV;
+	}
+	if (n > 1) {
+		NL_SET_ERR_MSG(info->extack,
+			       "more than one device of this type: name one by its instance GUID");
+		return -EINVAL;
+	}
+	if (!d->type->cmd) {
+		NL_SET_ERR_MSG(info->extack, "the device's type has no such command");
+		return -EOPNOTSUPP;
+	}
+	ret = d->type->cmd(d, info);
+	sim_dev_put(d);
+	return ret;
+}
+
 static const struct genl_small_ops hvsim_ops[] = {
 	{
 		.cmd = HVSIM_CMD_DEV_ADD,
@@ -231,6 +320,15 @@ static const struct genl_small_ops hvsim_ops[] = {
 		.cmd = HVSIM_CMD_FAULT_GET,
 		.dumpit = hvsim_fault_dump,
 	},
+#define HVSIM_TYPE_CMD(c) { .cmd = (c), .doit = hvsim_type_cmd, .flags = GENL_ADMIN_PERM }
+	HVSIM_TYPE_CMD(HVSIM_CMD_HEARTBEAT_GET),
+	HVSIM_TYPE_CMD(HVSIM_CMD_SHUTDOWN),
+	HVSIM_TYPE_CMD(HVSIM_CMD_TIMESYNC),
+	HVSIM_TYPE_CMD(HVSIM_CMD_KVP),
+	HVSIM_TYPE_CMD(HVSIM_CMD_VSS),
+	HVSIM_TYPE_CMD(HVSIM_CMD_FCOPY),
+	HVSIM_TYPE_CMD(HVSIM_CMD_FCOPY_CANCEL),
+	HVSIM_TYPE_CMD(HVSIM_CMD_IC_RAW),
 };
 
 static struct genl_family hvsim_family = {
@@ -239,6 +337,8 @@ static struct genl_family hvsim_family = {
 	.maxattr = HVSIM_A_MAX,
 	.policy = hvsim_policy,
 	.module = THIS_MODULE,
+	/* Commands may wait for the guest: not under the global genl lock. */
+	.parallel_ops = true,
 	.small_ops = hvsim_ops,
 	.n_small_ops = ARRAY_SIZE(hvsim_ops),
 	.resv_start_op = HVSIM_CMD_MAX + 1,

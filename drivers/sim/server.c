@@ -483,6 +483,8 @@ static void __sim_open(const struct hvk_msg_open *m)
 		return;
 	}
 	sim_open_result(m, 0);
+	if (c->dev->type->opened)
+		c->dev->type->opened(c);
 	return;
 refuse:
 	pr_err_ratelimited("hvkit_sim: OPENCHANNEL %u refused: %s\n", m->child_relid, why);

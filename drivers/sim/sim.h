@@ -5,6 +5,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
@@ -14,6 +15,7 @@
 #include <linux/xarray.h>
 #include <hvkit/vmbus.h>
 #include <hvkit/ring.h>
+#include <hvkit/ic.h>
 #include <hvkit/uapi/hvsim.h>
 
 /* A message in flight, either direction. */
@@ -78,16 +80,53 @@ struct sim_chan {
 
 #define SIM_NOT_MONITORED	0xff
 
+struct genl_info;
+struct sk_buff;
+struct sim_ic_service;
+
+/*
+ * A device type: how the host serves one class of device. Every hook but
+ * serve may be NULL. Contexts:
+ *   init     DEV_ADD, under sim.lock: read the type's attributes from
+ *            @info (errors with NL_SET_ERR_MSG), set up d->priv.
+ *   destroy  the device's last reference went (its channels are all
+ *            freed, no netlink command uses it); no lock held.
+ *   opened   the guest opened channel @c and was told so (after
+ *            OPENCHANNEL_RESULT); under sim.lock. The host may start
+ *            talking (queue work: not from here).
+ *   closed   @c was open and is closed now (guest CLOSECHANNEL, rescind,
+ *            UNLOAD, removal); under sim.lock, after the serve work
+ *            stopped. Wake whoever waits for the guest.
+ *   serve    a packet from the guest, in the channel's serve work; reply
+ *            with sim_chan_reply().
+ *   cmd      a type's netlink command (HVSIM_CMD_HEARTBEAT_GET and later):
+ *            no lock held, the device referenced; may sleep and wait for
+ *            the guest. Reply with genlmsg_reply() on @info, or return an
+ *            error with an extended ACK.
+ *   fill     DEV_GET: the type's attributes, under sim.lock.
+ */
 struct sim_dev_type {
 	const char *name;
 	guid_t class_id;
-	/* A packet from the guest; queue the replies with sim_chan_reply(). */
+	int (*init)(struct sim_dev *d, struct genl_info *info);
+	void (*destroy)(struct sim_dev *d);
+	void (*opened)(struct sim_chan *c);
+	void (*closed)(struct sim_chan *c);
 	int (*serve)(struct sim_chan *c, const u8 *pkt, u32 len);
+	int (*cmd)(struct sim_dev *d, struct genl_info *info);
+	int (*fill)(const struct sim_dev *d, struct sk_buff *skb);
+	const struct sim_ic_service *ic;	/* IC types (ic.c): the service */
 };
 
 struct sim_dev {
 	struct list_head node;	/* sim.devs */
 	const struct sim_dev_type *type;
+	/*
+	 * References: sim.devs holds one until the last channel is freed;
+	 * a netlink command holds one while it runs.
+	 */
+	struct kref ref;
+	void *priv;		/* the type's */
 	guid_t instance;
 	bool no_dedicated_int;	/* offer without a dedicated interrupt */
 	u32 sc_wanted;		/* sub-channels the guest asked for */
@@ -163,6 +202,100 @@ struct sim {
 
 extern struct sim sim;
 extern const struct sim_dev_type sim_echo_type;
+extern const struct sim_dev_type sim_heartbeat_type;
+
+/*
+ * ic.c: the host side of an integration component. A service is a
+ * struct sim_ic_service; its device type is SIM_IC_TYPE(). Hooks, all
+ * optional:
+ *   init/destroy  with the device (ic->priv is priv_size bytes, zeroed)
+ *   ready         the guest negotiated (the negotiation's work; no lock
+ *                 held; must not take sim.lock): start periodic requests
+ *   stop          the channel closed (under sim.lock): cancel them; a
+ *                 request in flight already failed with -ENOTCONN
+ *   cmd           the service's netlink command (no lock held)
+ *   fill          DEV_GET attributes (under sim.lock)
+ * Requests: take ic->lock, sim_ic_request(), read the answer in ic->rbuf.
+ */
+#define SIM_IC_BUF		(8 * 1024)
+#define SIM_IC_MAX_VERS		16
+#define SIM_IC_TIMEOUT_MS	35000	/* a command's default wait for the guest */
+
+struct sim_ic;
+
+struct sim_ic_service {
+	u16 msgtype;			/* HVK_ICMSG_* */
+	const u32 *fw, *srv;		/* what Hyper-V offers, newest first */
+	u32 nfw, nsrv;
+	size_t priv_size;
+	int (*init)(struct sim_ic *ic);
+	void (*destroy)(struct sim_ic *ic);
+	void (*ready)(struct sim_ic *ic);
+	void (*stop)(struct sim_ic *ic);
+	int (*cmd)(struct sim_ic *ic, struct genl_info *info);
+	int (*fill)(struct sim_ic *ic, struct sk_buff *skb);
+};
+
+struct sim_ic {
+	struct sim_dev *d;
+	const struct sim_ic_service *svc;
+	void *priv;
+	u32 offer_fw[SIM_IC_MAX_VERS], nfw;	/* what this host offers */
+	u32 offer_srv[SIM_IC_MAX_VERS], nsrv;
+	struct work_struct negotiate_work;
+	wait_queue_head_t wq;
+	/* lock: one request at a time; it protects msg, pkt and rbuf. */
+	struct mutex lock;
+	u8 msg[SIM_IC_BUF];		/* a request being built */
+	u8 pkt[SIM_IC_BUF + 24];	/* ... with its VMBus descriptor */
+	u8 rbuf[SIM_IC_BUF];		/* the answer */
+	u32 fw_ver, srv_ver;		/* negotiated, 0: not yet (READ_ONCE) */
+	/*
+	 * tx_lock protects the fields below and orders every send against
+	 * the channel's close: c is the open channel or NULL.
+	 */
+	spinlock_t tx_lock;
+	struct sim_chan *c;
+	u64 next_tid;
+	u64 wait_tid;			/* the request waiting for its answer */
+	u8 *dst;			/* where its answer goes */
+	u32 dst_len;
+	bool done;			/* it came */
+	atomic_long_t unexpected;	/* guest packets that answer nothing */
+	atomic_long_t nego_failed;
+};
+
+int sim_ic_init(struct sim_dev *d, struct genl_info *info);
+void sim_ic_destroy(struct sim_dev *d);
+void sim_ic_opened(struct sim_chan *c);
+void sim_ic_closed(struct sim_chan *c);
+int sim_ic_serve(struct sim_chan *c, const u8 *pkt, u32 len);
+int sim_ic_cmd(struct sim_dev *d, struct genl_info *info);
+int sim_ic_fill(const struct sim_dev *d, struct sk_buff *skb);
+void sim_ic_negotiate_work(struct work_struct *work);
+/* One raw message (headers included) and its answer; under ic->lock. */
+int sim_ic_transact(struct sim_ic *ic, const u8 *msg, u32 len, u8 *resp, u32 *resp_len,
+		    u32 timeout_ms);
+/*
+ * A request of @msgtype with @len bytes of @body (icmsgsize claims
+ * @claimed), under ic->lock. 0: the guest answered with *status, the
+ * whole answer in @resp (*resp_len bytes, headers checked). -ENOTCONN
+ * (not open or not negotiated), -ETIMEDOUT, -ENOBUFS (its ring is full),
+ * -EBADMSG (a malformed answer), -EINTR.
+ */
+int sim_ic_request(struct sim_ic *ic, u16 msgtype, const void *body, u32 len, u32 claimed,
+		   u8 *resp, u32 *resp_len, u32 *status, u32 timeout_ms);
+/* IC_TIMEOUT_MS, or the default; at most 10 minutes. */
+u32 sim_ic_timeout(struct genl_info *info);
+/* The extended ACK for an error of sim_ic_request(). */
+void sim_ic_nl_err(struct genl_info *info, int err);
+
+#define SIM_IC_TYPE(_name, _guid, _svc) {					\
+	.name = (_name), .class_id = { .b = _guid }, .ic = &(_svc),		\
+	.init = sim_ic_init, .destroy = sim_ic_destroy,				\
+	.opened = sim_ic_opened, .closed = sim_ic_closed,			\
+	.serve = sim_ic_serve, .cmd = sim_ic_cmd, .fill = sim_ic_fill,		\
+}
 
 /* main.c */
 int sim_send(const void *msg, u32 len);
@@ -185,7 +318,9 @@ void sim_gpadl_free(struct sim_gpadl *g);
 /* dev.c */
 const struct sim_dev_type *sim_type_find(const char *name);
 struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *instance,
-			    u32 nchans, bool monitored, bool no_dedicated_int, const char **err);
+			    u32 nchans, bool monitored, bool no_dedicated_int,
+			    struct genl_info *info, const char **err);
+void sim_dev_put(struct sim_dev *d);
 int sim_dev_remove(struct sim_dev *d);
 struct sim_dev *sim_dev_find(const guid_t *instance);
 void sim_dev_remove_all(void);

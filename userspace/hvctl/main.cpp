@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // hvctl: the operator's tool for VMBus devices, and for hvkit's simulated
 // host. `hvctl --help` says what it does.
+#include "hvctl.h"
+
 #include "../lib/genl.h"
 #include "../lib/guid.h"
 #include "../lib/vmbus.h"
@@ -22,6 +24,8 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+namespace hvctl {
+
 namespace {
 
 constexpr const char *kUsage = R"(usage: hvctl COMMAND [ARGS]
@@ -32,8 +36,10 @@ VMBus devices (read from /sys/bus/vmbus):
 
 The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
   sim add TYPE [--instance GUID] [--channels N] [--monitored]
-          [--no-dedicated-interrupt]
-                            offer a new device of TYPE (echo); prints its GUID;
+          [--no-dedicated-interrupt] [--fw-versions LIST] [--versions LIST]
+                            offer a new device of TYPE (echo, heartbeat, ...);
+                            prints its GUID; an integration service offers
+                            Hyper-V's versions, or LIST (e.g. 3.0,1.0), in order;
                             --monitored: the guest signals it through the
                             monitor page, which the host polls;
                             --no-dedicated-interrupt: below VMBus 5.0 the guest
@@ -42,13 +48,14 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
   sim faults [--json]       every fault, armed count and times it fired
+)";
 
+constexpr const char *kUsageEnd = R"(
   -h, --help                this text
 Exit status: 0 success, 1 failure, 2 bad usage.
 )";
 
-constexpr int kExitFail = 1;
-constexpr int kExitUsage = 2;
+} // namespace
 
 int usage_error(const std::string &msg)
 {
@@ -79,6 +86,8 @@ std::string json_str(std::string_view s)
 	}
 	return out + "\"";
 }
+
+namespace {
 
 bool is_number(std::string_view s)
 {
@@ -167,6 +176,8 @@ int cmd_list(const std::vector<std::string_view> &args)
 	return 0;
 }
 
+} // namespace
+
 // ---- hvctl sim ----
 
 int genl_failure(const hvkit::NlError &e, const char *what)
@@ -195,16 +206,64 @@ hvkit::Guid attr_guid(nlattr *a)
 	return g;
 }
 
+int sim_target_arg(const std::vector<std::string_view> &args, size_t &i, SimTarget &t)
+{
+	if (args[i] != "--instance")
+		return 0;
+	if (i + 1 >= args.size())
+		return usage_error("--instance needs a device GUID");
+	auto g = guid_arg(args[++i]);
+	if (!g)
+		return -kExitUsage;
+	t.instance = g;
+	return 1;
+}
+
+bool put_target(nl_msg *m, const SimTarget &t)
+{
+	if (t.instance)
+		return nla_put(m, HVSIM_A_INSTANCE, 16, t.instance->b.data()) == 0;
+	return nla_put_string(m, HVSIM_A_TYPE, t.type.c_str()) == 0;
+}
+
+namespace {
+
+// "4.0,3.0" -> {0x40000, 0x30000}
+bool parse_versions(std::string_view s, std::vector<uint32_t> &out)
+{
+	while (!s.empty()) {
+		auto comma = s.find(',');
+		auto one = s.substr(0, comma);
+		auto dot = one.find('.');
+		if (dot == std::string_view::npos)
+			return false;
+		uint32_t maj, min;
+		auto a = std::from_chars(one.data(), one.data() + dot, maj);
+		auto b = std::from_chars(one.data() + dot + 1, one.data() + one.size(), min);
+		if (a.ec != std::errc() || a.ptr != one.data() + dot || b.ec != std::errc() ||
+		    b.ptr != one.data() + one.size() || maj > 0xffff || min > 0xffff || (!maj && !min))
+			return false;
+		out.push_back(maj << 16 | min);
+		s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+	}
+	return !out.empty() && out.size() <= 16;
+}
+
 int cmd_sim_add(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
-		return usage_error("sim add: a device type is required (echo)");
+		return usage_error("sim add: a device type is required (echo, heartbeat, ...)");
 	std::string type(args[0]);
 	std::optional<hvkit::Guid> instance;
 	uint32_t channels = 0;
 	bool monitored = false, no_dedicated = false;
+	std::vector<uint32_t> fw_versions, versions;
 	for (size_t i = 1; i < args.size(); i++) {
-		if (args[i] == "--monitored") {
+		if ((args[i] == "--fw-versions" || args[i] == "--versions") && i + 1 < args.size()) {
+			auto &list = args[i] == "--versions" ? versions : fw_versions;
+			if (!parse_versions(args[++i], list))
+				return usage_error("a version list is MAJOR.MINOR[,MAJOR.MINOR...], at most 16");
+		} else if (args[i] == "--monitored") {
 			monitored = true;
 		} else if (args[i] == "--no-dedicated-interrupt") {
 			no_dedicated = true;
@@ -233,7 +292,13 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!instance || nla_put(m, HVSIM_A_INSTANCE, 16, instance->b.data()) == 0) &&
 			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0) &&
 			       (!monitored || nla_put_flag(m, HVSIM_A_MONITORED) == 0) &&
-			       (!no_dedicated || nla_put_flag(m, HVSIM_A_NO_DEDICATED_INTERRUPT) == 0);
+			       (!no_dedicated || nla_put_flag(m, HVSIM_A_NO_DEDICATED_INTERRUPT) == 0) &&
+			       (fw_versions.empty() ||
+				nla_put(m, HVSIM_A_IC_FW_VERSIONS, static_cast<int>(fw_versions.size() * 4),
+					fw_versions.data()) == 0) &&
+			       (versions.empty() ||
+				nla_put(m, HVSIM_A_IC_SRV_VERSIONS, static_cast<int>(versions.size() * 4),
+					versions.data()) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);
@@ -397,8 +462,11 @@ int cmd_sim_faults(const std::vector<std::string_view> &args)
 int cmd_sim(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
-		return usage_error("sim needs a command: add, remove, list, fault or faults");
+		return usage_error("sim needs a command: add, remove, list, fault, faults, or a service's");
 	std::vector<std::string_view> rest(args.begin() + 1, args.end());
+	for (const auto &c : sim_service_cmds)
+		if (args[0] == c.name)
+			return c.run(rest);
 	if (args[0] == "add")
 		return cmd_sim_add(rest);
 	if (args[0] == "remove")
@@ -414,13 +482,20 @@ int cmd_sim(const std::vector<std::string_view> &args)
 
 } // namespace
 
+} // namespace hvctl
+
 int main(int argc, char **argv)
 {
+	using namespace hvctl;
 	std::vector<std::string_view> args(argv + 1, argv + argc);
 	if (args.empty())
 		return usage_error("a command is required");
 	if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		std::fputs(kUsage, stdout);
+		std::fputs("\nThe simulated host's integration services (needs root):\n", stdout);
+		for (const auto &c : sim_service_cmds)
+			std::fputs(c.usage, stdout);
+		std::fputs(kUsageEnd, stdout);
 		return 0;
 	}
 	std::vector<std::string_view> rest(args.begin() + 1, args.end());

@@ -18,6 +18,25 @@ enum hvsim_cmd {
 	HVSIM_CMD_DEV_GET,	/* dump: one message per device */
 	HVSIM_CMD_FAULT_SET,	/* FAULT, COUNT: the next COUNT times */
 	HVSIM_CMD_FAULT_GET,	/* dump: FAULT, FAULT_NAME, COUNT, HITS */
+	/*
+	 * The integration services' host side. Each names its device by
+	 * INSTANCE, or by TYPE when exactly one device of that type exists.
+	 * A command that waits for the guest waits at most IC_TIMEOUT_MS
+	 * (default 35000) and replies with the guest's answer; no answer is
+	 * -ETIMEDOUT with an extended ACK. Results never come as log lines.
+	 */
+	HVSIM_CMD_HEARTBEAT_GET, /* -> HB_SENT, HB_ANSWERED, HB_SEQ */
+	HVSIM_CMD_SHUTDOWN,	/* SD_ACTION, [SD_FORCE], [SD_REASON] -> IC_STATUS */
+	HVSIM_CMD_TIMESYNC,	/* TS_FLAGS, [TS_TIME_NS | TS_OFFSET_NS] -> IC_STATUS */
+	HVSIM_CMD_KVP,		/* KVP_OP, KVP_POOL, [KVP_KEY, KVP_VALUE, KVP_VALUE_TYPE,
+				 * KVP_INDEX, KVP_IP_*] -> IC_STATUS and the answer's fields */
+	HVSIM_CMD_VSS,		/* VSS_OP, [VSS_FLAGS] -> IC_STATUS, VSS_FLAGS */
+	HVSIM_CMD_FCOPY,	/* FCOPY_SRC, FCOPY_PATH, FCOPY_NAME, [FCOPY_FLAGS],
+				 * [FCOPY_CHUNK] -> IC_STATUS, FCOPY_BYTES (waits to the end) */
+	HVSIM_CMD_FCOPY_CANCEL,	/* the copy under way is cancelled: its FCOPY waiter gets
+				 * -ECANCELED and the guest a CANCEL_FCOPY */
+	HVSIM_CMD_IC_RAW,	/* IC_MSGTYPE, RAW, [IC_MSGSIZE]: send any IC message as the
+				 * host (bad-input tests) -> IC_STATUS, RAW (the answer's body) */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -45,9 +64,56 @@ enum hvsim_attr {
 	HVSIM_A_INT_PAGE_SIGNALS, /* u64: guest signals found in the interrupt page */
 	HVSIM_A_SPACE_SIGNALS,	/* u64: host signals that the guest's outbound ring has
 				 * the room its pending_send_sz asked for */
+	/* Integration services. */
+	HVSIM_A_IC_FW_VERSIONS,	/* binary, u32[] (major << 16 | minor): at DEV_ADD, the
+				 * framework versions the host offers (default: Hyper-V's) */
+	HVSIM_A_IC_SRV_VERSIONS, /* binary, u32[]: ... the service versions */
+	HVSIM_A_IC_FW_VERSION,	/* u32: negotiated framework version (DEV_GET), 0: none */
+	HVSIM_A_IC_SRV_VERSION,	/* u32: negotiated service version (DEV_GET), 0: none */
+	HVSIM_A_IC_STATUS,	/* u32: the status the guest answered (HVK_S_OK, ...) */
+	HVSIM_A_IC_TIMEOUT_MS,	/* u32: how long a command waits for the guest */
+	HVSIM_A_IC_MSGTYPE,	/* u32: IC_RAW's message type */
+	HVSIM_A_IC_MSGSIZE,	/* u32: IC_RAW: icmsgsize to claim (default: RAW's length) */
+	HVSIM_A_RAW,		/* binary: an IC message body */
+	HVSIM_A_HB_SENT,	/* u64: heartbeats sent */
+	HVSIM_A_HB_ANSWERED,	/* u64: heartbeats answered with the right number */
+	HVSIM_A_HB_SEQ,		/* u64: the last sequence number the guest answered */
+	HVSIM_A_SD_ACTION,	/* u32: enum hvsim_sd_action */
+	HVSIM_A_SD_FORCE,	/* flag: a forced request */
+	HVSIM_A_SD_REASON,	/* string: the message shown with the request */
+	HVSIM_A_TS_FLAGS,	/* u32: 1 SYNC, 2 SAMPLE (ICTIMESYNCFLAG_*) */
+	HVSIM_A_TS_TIME_NS,	/* s64: the host's time to send, ns since the Unix epoch */
+	HVSIM_A_TS_OFFSET_NS,	/* s64: ... or this offset from the guest's clock now */
+	HVSIM_A_KVP_OP,		/* u32: enum hvk_kvp_op */
+	HVSIM_A_KVP_POOL,	/* u32: 0..4 (any value is sent, for bad-input tests) */
+	HVSIM_A_KVP_KEY,	/* string, UTF-8 (sent as UTF-16) */
+	HVSIM_A_KVP_VALUE,	/* string, UTF-8, or binary for REG_U32/REG_U64 */
+	HVSIM_A_KVP_VALUE_TYPE,	/* u32: HVK_REG_SZ, HVK_REG_U32, HVK_REG_U64 */
+	HVSIM_A_KVP_INDEX,	/* u32: ENUMERATE's index */
+	HVSIM_A_KVP_IP_ADAPTER,	/* string: IP info: the adapter (MAC address) */
+	HVSIM_A_KVP_IP_ADDR,	/* string: addresses, ';'-separated */
+	HVSIM_A_KVP_IP_SUBNET,	/* string */
+	HVSIM_A_KVP_IP_GATEWAY,	/* string */
+	HVSIM_A_KVP_IP_DNS,	/* string */
+	HVSIM_A_KVP_IP_DHCP,	/* u32: 1 DHCP enabled */
+	HVSIM_A_KVP_IP_FAMILY,	/* u32: HVK_ADDR_FAMILY_* */
+	HVSIM_A_VSS_OP,		/* u32: enum hvk_vss_op */
+	HVSIM_A_VSS_FLAGS,	/* u32: the answer's vss_cf_flags / dm_info_flags */
+	HVSIM_A_FCOPY_SRC,	/* string: the file the host copies (a path the sim opens) */
+	HVSIM_A_FCOPY_PATH,	/* string: the guest's target directory */
+	HVSIM_A_FCOPY_NAME,	/* string: the guest's file name */
+	HVSIM_A_FCOPY_FLAGS,	/* u32: HVK_FCOPY_OVER_WRITE | HVK_FCOPY_CREATE_PATH */
+	HVSIM_A_FCOPY_CHUNK,	/* u32: bytes per WRITE_TO_FILE (1..6144, default 6144) */
+	HVSIM_A_FCOPY_BYTES,	/* u64: bytes the guest took */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
+
+enum hvsim_sd_action {
+	HVSIM_SD_POWEROFF,
+	HVSIM_SD_RESTART,
+	HVSIM_SD_HIBERNATE,
+};
 
 /*
  * Faults of the simulated host (HVSIM_CMD_FAULT_SET names one by

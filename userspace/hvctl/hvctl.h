@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+// hvctl's pieces that its command files share.
+#pragma once
+
+#include "../lib/genl.h"
+#include "../lib/guid.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct nl_msg;
+struct nlattr;
+
+namespace hvctl {
+
+inline constexpr int kExitFail = 1;
+inline constexpr int kExitUsage = 2;
+
+// Print "hvctl: MSG (see 'hvctl --help')" and return kExitUsage.
+int usage_error(const std::string &msg);
+// Print "hvctl: MSG" and return kExitFail.
+int fail(const std::string &msg);
+std::string json_str(std::string_view s);
+// A failed hvsim request as one sentence: the kernel's extended ACK if any.
+int genl_failure(const hvkit::NlError &e, const char *what);
+std::optional<hvkit::Guid> guid_arg(std::string_view s);
+hvkit::Guid attr_guid(nlattr *a);
+
+// Which simulated device a service command talks to: --instance GUID, or
+// the one device of the service's type.
+struct SimTarget {
+	std::string type;
+	std::optional<hvkit::Guid> instance;
+};
+// At args[i]: "--instance GUID" -> 1 (i advanced), not it -> 0, bad -> -kExitUsage.
+int sim_target_arg(const std::vector<std::string_view> &args, size_t &i, SimTarget &t);
+bool put_target(nl_msg *m, const SimTarget &t);
+
+// A "hvctl sim SERVICE ..." command of a service's host side.
+struct SimServiceCmd {
+	const char *name;
+	const char *usage;	// lines for --help, indented as the others
+	int (*run)(const std::vector<std::string_view> &args);
+};
+extern const std::vector<SimServiceCmd> sim_service_cmds;
+
+} // namespace hvctl

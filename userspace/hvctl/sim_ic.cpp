@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+// hvctl sim heartbeat|raw: the host side of the integration services that
+// every service shares. Each service's own commands live in a file of its
+// own and are listed in sim_service_cmds below.
+#include "hvctl.h"
+
+extern "C" {
+#include <hvkit/uapi/hvsim.h>
+}
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <string>
+
+namespace hvctl {
+
+namespace {
+
+bool parse_u32(std::string_view s, uint32_t &v, int base = 10)
+{
+	if (base == 16 && s.starts_with("0x"))
+		s.remove_prefix(2);
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+	return ec == std::errc() && p == s.data() + s.size();
+}
+
+int cmd_sim_heartbeat(const std::vector<std::string_view> &args)
+{
+	SimTarget t{"heartbeat", {}};
+	bool json = false;
+	for (size_t i = 0; i < args.size(); i++) {
+		int r = sim_target_arg(args, i, t);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		if (args[i] == "--json")
+			json = true;
+		else
+			return usage_error("sim heartbeat: unknown option '" + std::string(args[i]) + "'");
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim heartbeat");
+	uint64_t sent = 0, answered = 0, seq = 0;
+	auto e = nl.request(
+		HVSIM_CMD_HEARTBEAT_GET, 0, HVSIM_A_MAX, [&](nl_msg *m) { return put_target(m, t); },
+		[&](nlattr **a) {
+			if (a[HVSIM_A_HB_SENT])
+				sent = nla_get_u64(a[HVSIM_A_HB_SENT]);
+			if (a[HVSIM_A_HB_ANSWERED])
+				answered = nla_get_u64(a[HVSIM_A_HB_ANSWERED]);
+			if (a[HVSIM_A_HB_SEQ])
+				seq = nla_get_u64(a[HVSIM_A_HB_SEQ]);
+		});
+	if (e.err)
+		return genl_failure(e, "sim heartbeat");
+	if (json)
+		std::printf("{\"sent\":%llu,\"answered\":%llu,\"sequence\":%llu}\n",
+			    static_cast<unsigned long long>(sent), static_cast<unsigned long long>(answered),
+			    static_cast<unsigned long long>(seq));
+	else
+		std::printf("sent %llu, answered %llu, sequence %llu\n", static_cast<unsigned long long>(sent),
+			    static_cast<unsigned long long>(answered), static_cast<unsigned long long>(seq));
+	return 0;
+}
+
+// Hex digits (whitespace allowed) to bytes.
+bool parse_hex(std::string_view s, std::vector<uint8_t> &out)
+{
+	std::string digits;
+	for (char c : s)
+		if (!std::isspace(static_cast<unsigned char>(c)))
+			digits += c;
+	if (digits.size() % 2)
+		return false;
+	for (size_t i = 0; i < digits.size(); i += 2) {
+		uint32_t b;
+		if (!parse_u32(std::string_view(digits).substr(i, 2), b, 16))
+			return false;
+		out.push_back(static_cast<uint8_t>(b));
+	}
+	return true;
+}
+
+int cmd_sim_raw(const std::vector<std::string_view> &args)
+{
+	if (args.size() < 3)
+		return usage_error("sim raw takes a device type or GUID, a message type and a hex body");
+	SimTarget t;
+	if (auto g = hvkit::parse_guid(args[0]))
+		t.instance = g;
+	else
+		t.type = std::string(args[0]);
+	uint32_t type, size = 0, timeout = 0;
+	bool have_size = false;
+	if (!parse_u32(args[1], type) || type > 0xffff)
+		return usage_error("sim raw: the message type is a number from 0 to 65535");
+	std::vector<uint8_t> body;
+	if (!parse_hex(args[2], body) || body.empty())
+		return usage_error("sim raw: the body is a non-empty string of hex digit pairs");
+	for (size_t i = 3; i < args.size(); i++) {
+		if (args[i] == "--size" && i + 1 < args.size() && parse_u32(args[i + 1], size) && size <= 0xffff) {
+			have_size = true;
+			i++;
+		} else if (args[i] == "--timeout-ms" && i + 1 < args.size() && parse_u32(args[i + 1], timeout) && timeout) {
+			i++;
+		} else {
+			return usage_error("sim raw: bad option '" + std::string(args[i]) + "'");
+		}
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim raw");
+	uint32_t status = 0;
+	std::vector<uint8_t> answer;
+	auto e = nl.request(
+		HVSIM_CMD_IC_RAW, 0, HVSIM_A_MAX,
+		[&](nl_msg *m) {
+			return put_target(m, t) && nla_put_u32(m, HVSIM_A_IC_MSGTYPE, type) == 0 &&
+			       nla_put(m, HVSIM_A_RAW, static_cast<int>(body.size()), body.data()) == 0 &&
+			       (!have_size || nla_put_u32(m, HVSIM_A_IC_MSGSIZE, size) == 0) &&
+			       (!timeout || nla_put_u32(m, HVSIM_A_IC_TIMEOUT_MS, timeout) == 0);
+		},
+		[&](nlattr **a) {
+			if (a[HVSIM_A_IC_STATUS])
+				status = nla_get_u32(a[HVSIM_A_IC_STATUS]);
+			if (a[HVSIM_A_RAW]) {
+				auto *p = static_cast<const uint8_t *>(nla_data(a[HVSIM_A_RAW]));
+				answer.assign(p, p + nla_len(a[HVSIM_A_RAW]));
+			}
+		});
+	if (e.err)
+		return genl_failure(e, "sim raw");
+	std::printf("status 0x%08x body", status);
+	for (auto b : answer)
+		std::printf(" %02x", b);
+	std::printf("\n");
+	return 0;
+}
+
+} // namespace
+
+const std::vector<SimServiceCmd> sim_service_cmds = {
+	{"heartbeat",
+	 "  sim heartbeat [--instance GUID] [--json]\n"
+	 "                            heartbeats the host sent, those the guest answered,\n"
+	 "                            and the last sequence number it answered\n",
+	 cmd_sim_heartbeat},
+	{"raw",
+	 "  sim raw TYPE|GUID MSGTYPE HEX [--size N] [--timeout-ms N]\n"
+	 "                            send any IC message (body in hex; icmsgsize N) as\n"
+	 "                            the host of that device; prints the guest's status\n"
+	 "                            and answer\n",
+	 cmd_sim_raw},
+};
+
+} // namespace hvctl
