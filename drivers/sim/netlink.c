@@ -344,6 +344,12 @@ static struct genl_family hvsim_family = {
 	.resv_start_op = HVSIM_CMD_MAX + 1,
 };
 
+/* A reply to @info's command (genl_info has no family pointer before 6.3). */
+void *sim_nl_put_reply(struct sk_buff *msg, struct genl_info *info)
+{
+	return genlmsg_put_reply(msg, info, &hvsim_family, 0, info->genlhdr->cmd);
+}
+
 int sim_nl_init(void)
 {
 	return genl_register_family(&hvsim_family);

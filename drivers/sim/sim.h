@@ -350,6 +350,7 @@ void sim_fault_reset(void);
 
 /* netlink.c */
 int sim_nl_init(void);
+void *sim_nl_put_reply(struct sk_buff *msg, struct genl_info *info);
 void sim_nl_exit(void);
 
 #endif /* _HVK_SIM_H */
