@@ -44,7 +44,7 @@ step "userspace builds (C++20, -Wall -Wextra -Werror)" userspace.log \
 	scripts/build-user.sh -DHVKIT_WERROR=ON
 
 step "clang-tidy is clean on userspace (.clang-tidy)" tidy.log \
-	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/main.cpp 2>&1) ||
+	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/*.cpp 2>&1) ||
 		{ echo "$out" | grep -E "^/.*(warning|error):" -A3; exit 1; }'
 
 echo "== host tests"
@@ -85,6 +85,13 @@ else
 fi
 
 if [ -z "${T:-}" ]; then
+	# Channel placement across NUMA nodes needs a guest with two of them.
+	echo "== two-node guest (vmbus/numa)"
+	selftests/run.sh --krel "$krel" --numa --tests vmbus/numa --results "$logs/guest-numa.counts" \
+		>"$logs/guest-numa.log" 2>&1
+	tail -n 2 "$logs/guest-numa.log"
+	[ -s "$logs/guest-numa.counts" ] && add_counts "$logs/guest-numa.counts" ||
+		{ echo "not ok - the two-node guest did not report"; failed=$((failed + 1)); }
 	step "vmbus: at power off drivers reach the host, then UNLOAD; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
 	# The harness must fail a run with a failing test and one with a

@@ -17,11 +17,13 @@
 #   --mem M         guest memory in MiB (default 1024)
 #   --results F     append "passed failed skipped" to F
 #   --keep D        keep console.log and tap.log in D
+#   --numa          4 CPUs in 2 NUMA nodes (CPUs 0-1 and 2-3), memory split
+#                   between them, instead of 2 CPUs in one node
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-krel= kodir= pat= dirs= timeout=300 mem=1024 results= keep= mode=tests script=
+krel= kodir= pat= dirs= timeout=300 mem=1024 results= keep= mode=tests script= numa=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--krel) krel=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
+	--numa) numa=1; shift ;;
 	--script) mode=script; script=$2; shift 2; break ;;
 	--shell) mode=shell; shift ;;
 	-h|--help) sed -n '3,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
@@ -97,7 +100,16 @@ fi
 (cd "$ov" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/overlay.cpio"
 cat "$gdir/base.cpio" "$work/overlay.cpio" >"$work/initrd.cpio"
 
-qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem"
+if [ -n "$numa" ]; then
+	half=$((mem / 2))
+	cpus=(-smp 4,sockets=2,cores=2,threads=1 -object memory-backend-ram,id=m0,size=${half}M
+		-object memory-backend-ram,id=m1,size=$((mem - half))M
+		-numa node,nodeid=0,cpus=0-1,memdev=m0 -numa node,nodeid=1,cpus=2-3,memdev=m1
+		-numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1)
+else
+	cpus=(-smp 2)
+fi
+qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max "${cpus[@]}" -m "$mem"
 	-nodefaults -no-reboot -display none
 	-kernel "$kernel" -initrd "$work/initrd.cpio"
 	-append "console=ttyS0 panic=-1 printk.time=1 hung_task_timeout_secs=60 ${HVKIT_APPEND:-}"
