@@ -92,6 +92,13 @@ if [ -z "${T:-}" ]; then
 	tail -n 2 "$logs/guest-numa.log"
 	[ -s "$logs/guest-numa.counts" ] && add_counts "$logs/guest-numa.counts" ||
 		{ echo "not ok - the two-node guest did not report"; failed=$((failed + 1)); }
+	# DMA-mapped buffers through swiotlb bounce buffers, as in an isolated guest.
+	echo "== swiotlb=force guest (vmbus/dma)"
+	HVKIT_APPEND=swiotlb=force selftests/run.sh --krel "$krel" --tests vmbus/dma \
+		--results "$logs/guest-swiotlb.counts" >"$logs/guest-swiotlb.log" 2>&1
+	tail -n 2 "$logs/guest-swiotlb.log"
+	[ -s "$logs/guest-swiotlb.counts" ] && add_counts "$logs/guest-swiotlb.counts" ||
+		{ echo "not ok - the swiotlb=force guest did not report"; failed=$((failed + 1)); }
 	step "vmbus: at power off drivers reach the host, then UNLOAD; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
 	# The harness must fail a run with a failing test and one with a

@@ -9,6 +9,7 @@
  *   cat /sys/bus/vmbus/devices/<id>/echo_test   # "ok count=.. size=.. channels=.. ns=.."
  *   echo SIZE > .../gpadl_test                  # the host checks a GPADL
  *   echo "SIZE RANGES OFFSET" > .../gpa_test     # page buffers: host reads, writes
+ *   echo SIZE > .../dma_test                     # the same through dma_map_sg()
  *   cat .../subchannels_at_probe                 # "N of M": open when probe returned
  *   cat .../callback_overlaps                    # one channel's callback on 2 CPUs at once
  *   echo "SIZE ALIGN" > .../mmio_test; echo free > .../mmio_test; cat .../mmio_test
@@ -19,7 +20,9 @@
  *
  * It is the workload of the VMBus core's tests and benchmarks.
  */
+#include <linux/dma-mapping.h>
 #include <linux/ktime.h>
+#include <linux/scatterlist.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -553,6 +556,109 @@ out:
 	return ret;
 }
 
+/*
+ * GPA-direct through the DMA API, as a driver for an isolated guest does
+ * it: a vmalloc buffer's pages in a scatterlist, dma_map_sg() on the
+ * VMBus device, one range per mapped segment. With swiotlb=force every
+ * segment is a bounce buffer: the host must read what the map copied
+ * there, and what it writes must come back at the unmap. The result
+ * counts the segments that were bounced. Caller holds test_lock.
+ */
+static int echo_dma_run(struct echo *e, u32 size)
+{
+	u32 npages = DIV_ROUND_UP(size, PAGE_SIZE), nsegs, i, dsz, desc_max, bounced = 0;
+	struct device *dev = &e->hdev->dev;
+	struct echo_chan *ec = e->chans[0];
+	struct hvk_pkt_gpa_direct *desc = NULL;
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	bool mapped = false;
+	u8 *mem;
+	int ret;
+
+	if (!ec)
+		return -ENODEV;
+	mem = vzalloc(npages * PAGE_SIZE);
+	if (!mem || sg_alloc_table(&sgt, npages, GFP_KERNEL)) {
+		vfree(mem);
+		return -ENOMEM;
+	}
+	for_each_sgtable_sg(&sgt, sg, i)
+		sg_set_page(sg, vmalloc_to_page(mem + i * PAGE_SIZE),
+			    min_t(u32, PAGE_SIZE, size - i * PAGE_SIZE), 0);
+	for (i = 0; i < size; i++)
+		mem[i] = hvk_echo_pattern(size, i);
+	memset(&e->gpa, 0, sizeof(e->gpa));
+	ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto out;
+	mapped = true;
+	nsegs = sgt.nents;
+	desc_max = sizeof(*desc) + nsegs * sizeof(struct hvk_gpa_range) +
+		   (size / HVK_HV_PAGE_SIZE + 2 * nsegs) * sizeof(u64);
+	desc = kzalloc(desc_max, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!desc)
+		goto out;
+	desc->range_cnt = nsegs;
+	dsz = sizeof(*desc);
+	for_each_sgtable_dma_sg(&sgt, sg, i) {
+		ret = hvk_gpa_range_fill_dma((void *)desc + dsz, (desc_max - dsz - 8) / sizeof(u64),
+					     sg_dma_address(sg), sg_dma_len(sg));
+		if (ret < 0)
+			goto out;
+		dsz += ret;
+		if (sg_dma_address(sg) != sg_phys(sg))
+			bounced++;
+	}
+	ret = echo_gpa_once(e, ec, desc, dsz, size, false);
+	if (ret)
+		goto out;
+	memset(mem, 0, npages * PAGE_SIZE);
+	dma_sync_sgtable_for_device(dev, &sgt, DMA_BIDIRECTIONAL);
+	ret = echo_gpa_once(e, ec, desc, dsz, ~size, true);
+	if (ret)
+		goto out;
+	dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	mapped = false;
+	for (i = 0; i < size && !ret; i++)
+		if (mem[i] != hvk_echo_pattern(~size, i))
+			ret = -EIO;
+out:
+	snprintf(e->result, sizeof(e->result), ret ?
+		 "fail dma size=%u err=%d status=%u bytes=%u\n" :
+		 "ok dma size=%u segments=%u bounced=%u\n", size, ret ? ret : sgt.nents,
+		 ret ? e->gpa.status : bounced, e->gpa.bytes);
+	if (ret == -ETIMEDOUT) {
+		/* The host may still write there: keep the bounce buffers too. */
+		hvk_leak_for_host(dev, mem, npages * PAGE_SIZE, "DMA test buffer");
+		kfree(desc);
+		return ret;
+	}
+	if (mapped)
+		dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
+	sg_free_table(&sgt);
+	vfree(mem);
+	kfree(desc);
+	return ret;
+}
+
+static ssize_t dma_test_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t n)
+{
+	struct echo *e = dev_get_drvdata(dev);
+	u32 size;
+	int ret;
+
+	if (kstrtou32(buf, 0, &size) || !size || size > (1u << 20))
+		return -EINVAL;
+	mutex_lock(&e->test_lock);
+	ret = echo_dma_run(e, size);
+	mutex_unlock(&e->test_lock);
+	return ret ?: n;
+}
+static DEVICE_ATTR_WO(dma_test);
+
 static ssize_t gpa_test_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t n)
 {
@@ -693,6 +799,7 @@ static struct attribute *echo_attrs[] = {
 	&dev_attr_subchannels_at_probe.attr,
 	&dev_attr_callback_overlaps.attr,
 	&dev_attr_gpa_test.attr,
+	&dev_attr_dma_test.attr,
 	&dev_attr_echo_test.attr,
 	&dev_attr_gpadl_test.attr,
 	&dev_attr_memcpy_bench.attr,

@@ -64,6 +64,24 @@ int hvk_gpa_range_fill(struct hvk_gpa_range *r, u32 max_pfns, const void *addr, 
 }
 EXPORT_SYMBOL_GPL(hvk_gpa_range_fill);
 
+int hvk_gpa_range_fill_dma(struct hvk_gpa_range *r, u32 max_pfns, dma_addr_t addr, u32 len)
+{
+	u32 offset = addr % HVK_HV_PAGE_SIZE, npfns, i;
+	u64 first = (addr - offset) / HVK_HV_PAGE_SIZE;
+
+	if (!len)
+		return -EINVAL;
+	npfns = hvk_hv_pages(offset, len);
+	if (npfns > max_pfns)
+		return -E2BIG;
+	r->byte_count = len;
+	r->byte_offset = offset;
+	for (i = 0; i < npfns; i++)
+		r->pfn_array[i] = first + i;
+	return sizeof(*r) + npfns * sizeof(u64);
+}
+EXPORT_SYMBOL_GPL(hvk_gpa_range_fill_dma);
+
 /* What a GPADL request needs besides its page list; too big for the stack. */
 struct hvk_gpadl_req {
 	struct hvk_xact x;

@@ -182,6 +182,13 @@ int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc
  * numbers included, -E2BIG if they do not fit, -EINVAL for no bytes.
  */
 int hvk_gpa_range_fill(struct hvk_gpa_range *r, u32 max_pfns, const void *addr, u32 len);
+/*
+ * The same for @len bytes at DMA address @addr: one segment of a
+ * scatterlist mapped with dma_map_sg() on the device (what an isolated
+ * guest must do: the segment may be a swiotlb bounce buffer the host can
+ * reach). DMA addresses are guest-physical here (no IOMMU on VMBus).
+ */
+int hvk_gpa_range_fill_dma(struct hvk_gpa_range *r, u32 max_pfns, dma_addr_t addr, u32 len);
 
 /*
  * The next inbound packet, descriptor included, copied into @buf; *len is
