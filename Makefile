@@ -7,10 +7,13 @@
 #   T=pattern      check: run only the guest selftests whose name matches
 #   SCRIPT=file    vm: run this script in the guest and exit with its status
 #   V=1            verbose kbuild
+#   DESTDIR=dir    install, uninstall, install-src: a staging root
+#   PREFIX=/usr    install: programs, man pages, units (modules: /lib/modules)
 KVER ?= 6.12
-export KVER KDIR T V
+export KVER KDIR T V DESTDIR PREFIX
 
 .PHONY: all help deps modules userspace check demo vm bench sparse fuzz clean debug-kernel check-debug
+.PHONY: install uninstall install-src rpm
 
 all: modules userspace
 
@@ -67,6 +70,23 @@ debug-kernel:
 ## make check-debug  the guest selftests on the debug kernel; fails on any report
 check-debug:
 	@scripts/check-debug.sh
+
+## make install     modules (KVER/KDIR), hvctl, man pages, the driver switch;
+##                  DESTDIR=, PREFIX= (docs/operations.md)
+install: modules userspace
+	@scripts/install.sh all
+
+## make uninstall   remove exactly what make install put there (its manifest)
+uninstall:
+	@scripts/install.sh uninstall
+
+## make install-src  the module sources and dkms.conf into /usr/src/hvkit-<version>
+install-src:
+	@scripts/install.sh src
+
+## make rpm         source and binary RPMs (rpmbuild) into build/rpm
+rpm: deps
+	@scripts/rpm.sh
 
 ## make clean       remove build/ (the kernel image cache stays)
 clean:

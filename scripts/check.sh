@@ -68,6 +68,13 @@ fi
 step "fuzz smoke: every target runs ${FUZZ_SECONDS:-20}s without a crash" fuzz.log \
 	scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
+echo "== install and packaging"
+step "make install DESTDIR=: modules, depmod, hvctl, man pages, the driver switch; make uninstall restores the root" \
+	install.log scripts/install-test.sh "$primary"
+step "DKMS builds and installs hvkit from make install-src's tree for $kvers; the machine's module trees unchanged" \
+	dkms.log scripts/dkms-test.sh $kvers
+step "make rpm: source and binary RPMs, each holding what it should (rpm -qp)" rpm.log scripts/rpm-test.sh
+
 echo "== guest selftests"
 krel=${krel_of_series[$primary]}
 if [ -d "build/kmod/$krel" ]; then

@@ -22,6 +22,7 @@ pkgs=(
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libudev-dev libkmod-dev
 	libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
 	clang libclang-rt-14-dev clang-tidy
+	dkms rpm groff-base
 )
 
 series=${HVKIT_KSERIES:-"6.12 6.1"}
