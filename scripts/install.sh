@@ -96,9 +96,11 @@ run_depmod() {
 
 part_modules() {
 	local krel kmod kos=() ko
-	krel=$("$top/scripts/kdir.sh" --krel) || die "no kernel to install for (KVER=${KVER:-} KDIR=${KDIR:-})"
+	# HVKIT_KREL and HVKIT_KMOD: the guest image builder names both.
+	krel=${HVKIT_KREL:-$("$top/scripts/kdir.sh" --krel)} ||
+		die "no kernel to install for (KVER=${KVER:-} KDIR=${KDIR:-})"
 	[ -n "$krel" ] || die "cannot tell the release of the kernel tree (KVER=${KVER:-} KDIR=${KDIR:-})"
-	kmod=$top/build/kmod/$krel
+	kmod=${HVKIT_KMOD:-$top/build/kmod/$krel}
 	[ -d "$kmod/drivers" ] && mapfile -t kos < <(find "$kmod/drivers" -name '*.ko' | sort)
 	[ ${#kos[@]} -gt 0 ] || die "no modules built for $krel in build/kmod/$krel; run 'make modules' with the same KVER/KDIR"
 	for ko in "${kos[@]}"; do

@@ -37,7 +37,10 @@ bins=()
 # Skip the work when nothing changed.
 inputs=$( {
 	echo "$krel ${debs[*]:-}"
-	sha256sum /bin/busybox "$top/selftests/guest/init" "$conf" "$0"
+	sha256sum /bin/busybox "$top/selftests/guest/init" "$conf" "$0" "$top/scripts/install.sh"
+	find "$top/packaging" "$top/man" -type f -print0 | sort -z | xargs -0r sha256sum
+	[ ! -d "$top/daemons" ] || find "$top/daemons/systemd" "$top/daemons/udev" -type f -print0 2>/dev/null |
+		sort -z | xargs -0r sha256sum
 	find "$kodir" -name '*.ko' -print0 | sort -z | xargs -0r sha256sum
 	printf '%s\n' "${stock[@]:-}"
 	[ ${#bins[@]} -eq 0 ] || sha256sum "${bins[@]}"
@@ -52,7 +55,18 @@ mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,run,mnt,etc,root,hvkit,lib/modules/
 cp /bin/busybox "$stage/bin/busybox"
 cp "$top/selftests/guest/init" "$stage/init"
 chmod +x "$stage/init"
-for ko in $(find "$kodir" -name '*.ko' | sort); do
+# hvkit as an operator installs it (make install DESTDIR=): its modules in
+# updates/hvkit, hvctl and the daemons, man pages, units and rules, the
+# driver switch set to hvkit. The test modules, which make install never
+# ships, go to extra/.
+parts=(modules switch)
+[ ${#bins[@]} -eq 0 ] || parts+=(user)
+DESTDIR=$stage HVKIT_KREL=$krel HVKIT_KMOD=$kodir "$top/scripts/install.sh" "${parts[@]}" \
+	>"$stage/.install.log" 2>&1 || { cat "$stage/.install.log"; die "make install into the guest image failed"; }
+rm -f "$stage/.install.log"
+"$stage/usr/sbin/hvkit-select" --root "$stage" hvkit >/dev/null 2>&1 ||
+	die "hvkit-select --root $stage hvkit failed"
+[ -d "$kodir/selftests" ] && for ko in $(find "$kodir/selftests" -name '*.ko' | sort); do
 	cp "$ko" "$stage/lib/modules/$krel/extra/"
 done
 for path in "${stock[@]:-}"; do
@@ -83,10 +97,7 @@ if [ ${#debs[@]} -gt 0 ]; then
 	done
 fi
 
-# Binaries and every library they (and the unpacked tools) need.
-for b in "${bins[@]:-}"; do
-	[ -n "$b" ] && cp "$b" "$stage/bin/"
-done
+# Every library the binaries (hvkit's and the unpacked tools) need.
 libs=$( { for f in $(find "$stage" -type f -perm -u+x ! -name '*.ko' ! -name init); do
 	{ ldd "$f" 2>/dev/null || true; } | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'
 done } | sort -u)
