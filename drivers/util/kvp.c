@@ -51,6 +51,14 @@ MODULE_PARM_DESC(kvp_timeout_ms,
 #define KVP_RETRY_MS		10
 #define KVP_MAX_TIMEOUT_MS	600000
 
+/*
+ * There is one /dev/vmbus/hv_kvp: Hyper-V offers one KVP device, and a
+ * second would collide with the first's name. A second device's requests
+ * fail as with no daemon.
+ */
+static DEFINE_MUTEX(kvp_dev_lock);
+static bool kvp_dev_taken;	/* under kvp_dev_lock */
+
 static const u32 kvp_fw[] = { HVK_IC_FW_3_0, HVK_IC_FW_1_0 };
 static const u32 kvp_srv[] = { HVK_IC_KVP_4_0, HVK_IC_KVP_3_0, HVK_IC_KVP_1_0 };
 
@@ -161,13 +169,13 @@ static enum hvk_ic_verdict kvp_request(struct hvk_ic *ic, struct hvk_ic_hdr *h, 
 		h->status = HVK_E_FAIL;
 		return HVK_IC_ANSWER;
 	}
-	kvp->op = kvp->msg.kvp_hdr.operation;
 	if (kvp->state != KVP_READY) {
-		dev_dbg(&ic->hdev->dev, "kvp: %s failed: %s\n", hvk_kvp_op_name(kvp->op),
-			kvp_state_names[kvp->state]);
+		dev_dbg(&ic->hdev->dev, "kvp: %s failed: %s\n",
+			hvk_kvp_op_name(kvp->msg.kvp_hdr.operation), kvp_state_names[kvp->state]);
 		h->status = HVK_E_FAIL;
 		return HVK_IC_ANSWER;
 	}
+	kvp->op = kvp->msg.kvp_hdr.operation;
 	kvp->state = KVP_QUEUED;
 	kvp->deadline = jiffies + kvp_timeout();
 	if (!kvp_send(kvp)) {
@@ -265,13 +273,21 @@ static void kvp_create(struct work_struct *work)
 {
 	struct hvk_kvp *kvp = container_of(work, struct hvk_kvp, create);
 	struct hvk_ic *ic = kvp->ic;
-	struct hvk_devif *d;
+	struct hvk_devif *d = NULL;
 
-	d = hvk_devif_create("hv_kvp", "kvp", &kvp_devif_ops, kvp, &ic->hdev->dev);
-	if (IS_ERR(d)) {
-		dev_err(&ic->hdev->dev, "kvp: cannot create /dev/vmbus/hv_kvp (%ld)\n", PTR_ERR(d));
-		d = NULL;
+	mutex_lock(&kvp_dev_lock);
+	if (kvp_dev_taken) {
+		dev_err(&ic->hdev->dev, "kvp: a second KVP device gets no /dev/vmbus/hv_kvp\n");
+	} else {
+		d = hvk_devif_create("hv_kvp", "kvp", &kvp_devif_ops, kvp, &ic->hdev->dev);
+		if (IS_ERR(d)) {
+			dev_err(&ic->hdev->dev, "kvp: cannot create /dev/vmbus/hv_kvp (%ld)\n",
+				PTR_ERR(d));
+			d = NULL;
+		}
+		kvp_dev_taken = d;
 	}
+	mutex_unlock(&kvp_dev_lock);
 	mutex_lock(&ic->lock);
 	kvp->dev = d;
 	mutex_unlock(&ic->lock);
@@ -315,7 +331,12 @@ static void kvp_remove(struct hvk_ic *ic)
 	kvp->state = KVP_NO_DAEMON;
 	mutex_unlock(&ic->lock);
 	/* No daemon callback runs once this returns. */
-	hvk_devif_destroy(d);
+	if (d) {
+		hvk_devif_destroy(d);
+		mutex_lock(&kvp_dev_lock);
+		kvp_dev_taken = false;
+		mutex_unlock(&kvp_dev_lock);
+	}
 	cancel_delayed_work_sync(&kvp->tick);
 	if (fail)
 		hvk_ic_respond(ic, HVK_E_FAIL);

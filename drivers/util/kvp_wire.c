@@ -306,6 +306,24 @@ static bool kvp_utf8_cont(u8 c)
 }
 
 /*
+ * An unterminated field (@n bytes) may end in part of a character: its
+ * length without that part.
+ */
+static u32 kvp_utf8_whole(const u8 *in, u32 n)
+{
+	u32 p = n, need;
+	u8 lead;
+
+	while (p > 0 && n - p < 3 && kvp_utf8_cont(in[p - 1]))
+		p--;
+	if (!p || kvp_utf8_cont(in[p - 1]) || in[p - 1] < 0xc0)
+		return n;	/* whole, or not UTF-8: the conversion decides */
+	lead = in[p - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	return n - (p - 1) < need ? p - 1 : n;
+}
+
+/*
  * The daemon's string at @in (at most @in_room bytes, terminated or not)
  * as NUL-terminated UTF-16LE at @out (@room bytes, zeroed around it), cut
  * at the last whole character that fits. Returns the bytes written with
@@ -314,7 +332,7 @@ static bool kvp_utf8_cont(u8 c)
 static int kvp_to_utf16(const u8 *in, u32 in_room, u8 *out, u32 room)
 {
 	const u8 *nul = memchr(in, 0, in_room);
-	u32 n = nul ? (u32)(nul - in) : in_room, lo = 0, hi = n, mid, m;
+	u32 n = nul ? (u32)(nul - in) : kvp_utf8_whole(in, in_room), lo = 0, hi = n, mid, m;
 	int ret;
 
 	memset(out, 0, room);
