@@ -5,8 +5,11 @@
 #include <hvkit/uapi/hvsim.h>
 #include "sim.h"
 
-/* A policy's min and max are s16: a u16 range needs a range of its own. */
-static const struct netlink_range_validation hvsim_u16_range = { .max = 0xffff };
+/*
+ * A policy's min and max are s16: a u16 range needs a range of its own
+ * (not const: 6.1's nla_policy points to a mutable one).
+ */
+static struct netlink_range_validation hvsim_u16_range = { .max = 0xffff };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },

@@ -415,10 +415,12 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args)
 		if (!r.pool)
 			r.pool = HVK_KVP_POOL_GUEST;	// what Hyper-V sends with IP info
 		break;
-	default:	// op N: an optional KEY and VALUE, sent as given
+	default:	// op N: an optional KEY (IP info: the adapter) and VALUE, sent as given
 		if (pos.size() > 2)
 			return usage_error(what + " takes at most a KEY and a VALUE");
-		if (!pos.empty())
+		if (!pos.empty() && (r.op == HVK_KVP_OP_GET_IP_INFO || r.op == HVK_KVP_OP_SET_IP_INFO))
+			r.adapter = std::string(pos[0]);
+		else if (!pos.empty())
 			r.key = std::string(pos[0]);
 		if (pos.size() == 2)
 			r.value = std::string(pos[1]);
