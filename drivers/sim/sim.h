@@ -203,6 +203,7 @@ struct sim {
 extern struct sim sim;
 extern const struct sim_dev_type sim_echo_type;
 extern const struct sim_dev_type sim_heartbeat_type;
+extern const struct sim_dev_type sim_kvp_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a

@@ -46,4 +46,7 @@ struct SimServiceCmd {
 };
 extern const std::vector<SimServiceCmd> sim_service_cmds;
 
+// The services' commands (sim_<service>.cpp).
+int cmd_sim_kvp(const std::vector<std::string_view> &args);
+
 } // namespace hvctl

@@ -157,6 +157,20 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "                            the host of that device; prints the guest's status\n"
 	 "                            and answer\n",
 	 cmd_sim_raw},
+	{"kvp",
+	 "  sim kvp get|delete [--pool N] KEY\n"
+	 "  sim kvp set [--pool N] [--type sz|u32|u64|qword|N] KEY VALUE\n"
+	 "  sim kvp enumerate [--pool N] [--index N]\n"
+	 "  sim kvp ipinfo-get|ipinfo-set MAC [--addr L] [--subnet L] [--gateway L]\n"
+	 "          [--dns L] [--dhcp] [--family N] [--pool N]\n"
+	 "  sim kvp op N [--pool N] [--index N] [--type T] [KEY [VALUE]]\n"
+	 "          (each: [--instance GUID] [--timeout-ms N] [--json])\n"
+	 "                            the host's KVP requests: a key in pool N (0 to 4,\n"
+	 "                            default 0; up to 255 is sent as given), every item\n"
+	 "                            of a pool (until the guest says no more), an\n"
+	 "                            adapter's IP configuration, or any operation N;\n"
+	 "                            prints the guest's answer, or its status in words\n",
+	 cmd_sim_kvp},
 };
 
 } // namespace hvctl
