@@ -4,9 +4,9 @@
  * (Copy-VMFile) runs it: START_FILE_COPY names the target (path and file
  * name in UTF-16, the OVER_WRITE / CREATE_PATH flags, the size), then
  * WRITE_TO_FILE carries the file in order, at most 6 KiB a request, then
- * COMPLETE_FCOPY closes it. The first request the guest fails ends the
- * copy, and the host then sends CANCEL_FCOPY so that the guest drops
- * what it wrote.
+ * COMPLETE_FCOPY closes it. The first request the guest fails (COMPLETE
+ * included) ends the copy, and the host then sends CANCEL_FCOPY so that
+ * the guest drops what it wrote.
  *
  * HVSIM_CMD_FCOPY plays the host's disk with a file of the guest's own
  * filesystem (FCOPY_SRC, opened in the caller's context), read one chunk
@@ -128,11 +128,9 @@ static int sim_fcopy_run(struct sim_ic *ic, struct file *f, const struct hvk_fco
 			spin_unlock(&fc->lock);
 		}
 	}
-	if (!ret && status == HVK_S_OK) {
+	if (!ret && status == HVK_S_OK)
 		ret = sim_fcopy_req(ic, &hdr, sizeof(hdr), &status, timeout);
-		if (!ret)
-			*first = status;
-	} else if (!ret || ret == -ECANCELED || ret == -EIO) {
+	if ((!ret && status != HVK_S_OK) || ret == -ECANCELED || ret == -EIO) {
 		if (!ret)
 			*first = status;
 		cancel = ret == -ECANCELED;

@@ -46,4 +46,8 @@ struct SimServiceCmd {
 };
 extern const std::vector<SimServiceCmd> sim_service_cmds;
 
+// The services' commands (sim_<service>.cpp).
+int run_sim_vss(const std::vector<std::string_view> &args);
+int run_sim_fcopy(const std::vector<std::string_view> &args);
+
 } // namespace hvctl
