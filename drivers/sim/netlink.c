@@ -5,6 +5,9 @@
 #include <hvkit/uapi/hvsim.h>
 #include "sim.h"
 
+/* NLA_POLICY_MAX() holds an s16: a u16's whole range needs a range struct. */
+static const struct netlink_range_validation hvsim_u16_range = { .max = 0xffff };
+
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_INSTANCE] = NLA_POLICY_EXACT_LEN(16),
@@ -17,8 +20,8 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_IC_FW_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_SRV_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
-	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
-	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16_range),
+	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16_range),
 	[HVSIM_A_RAW] = { .type = NLA_BINARY, .len = 8192 },
 	[HVSIM_A_SD_ACTION] = NLA_POLICY_MAX(NLA_U32, HVSIM_SD_HIBERNATE),
 	[HVSIM_A_SD_FORCE] = { .type = NLA_FLAG },

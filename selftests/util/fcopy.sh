@@ -30,7 +30,7 @@ start_daemon() {
 	wait_for 20 sh -c "[ \$(dmesg | grep -c 'fcopy: daemon registered') -gt $n ]"
 }
 # The shell as the daemon: read one message (hex), write bytes given in octal escapes.
-dev_read() { timeout "$1" dd bs=8192 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
 dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
 # hexat HEX OFFSET BYTES: those bytes of a message read by dev_read
 hexat() { echo "$1" | cut -c $(($2 * 2 + 1))-$((($2 + $3) * 2)); }

@@ -9,7 +9,7 @@
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v hv_vss_daemon >/dev/null || tap_skip_all "hv_vss_daemon (hyperv-daemons) is not in the image"
-tap_plan 17
+tap_plan 18
 
 mnt=/mnt/vss
 par=/sys/module/hvkit_utils/parameters
@@ -31,7 +31,7 @@ start_write() {
 }
 blocked() { sleep 2; [ ! -e /tmp/vss-w$1.done ] && kill -0 $wpid 2>/dev/null; }
 # The shell as the daemon: read one message (hex), write bytes given in octal escapes.
-dev_read() { timeout "$1" dd bs=8192 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
 dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
 z11='\000\000\000\000\000\000\000\000\000\000\000'
 cleanup() {
@@ -109,7 +109,7 @@ echo "$out" | grep -q '^status 0x80004005' && [ "$(bad)" -eq $((b0 + 1)) ] && [ 
 exec 3<&-
 
 # upstream's daemon and an ext4 filesystem on a RAM disk (it skips loop devices).
-modprobe brd rd_nr=1 rd_size=32768 && mkdir -p $mnt &&
+modprobe brd rd_nr=1 rd_size=32768 && modprobe crc32c_generic && modprobe ext4 && mkdir -p $mnt &&
 	mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 && mount -t ext4 /dev/ram0 $mnt &&
 	start_daemon &&
 	tap_ok "hv_vss_daemon registers, with an ext4 filesystem mounted" ||
