@@ -10,7 +10,7 @@
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v hv_fcopy_daemon >/dev/null || tap_skip_all "hv_fcopy_daemon (hyperv-daemons) is not in the image"
-tap_plan 22
+tap_plan 23
 
 dst=/tmp/fc
 src=/tmp/fc-src
@@ -30,7 +30,7 @@ start_daemon() {
 	wait_for 20 sh -c "[ \$(dmesg | grep -c 'fcopy: daemon registered') -gt $n ]"
 }
 # The shell as the daemon: read one message (hex), write bytes given in octal escapes.
-dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -v -tx1 | tr -d ' \n'; }
 dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
 # hexat HEX OFFSET BYTES: those bytes of a message read by dev_read
 hexat() { echo "$1" | cut -c $(($2 * 2 + 1))-$((($2 + $3) * 2)); }
@@ -110,7 +110,7 @@ refused "copy flags past OVER_WRITE and CREATE_PATH are refused" 1 \
 	"$hdr$name${path}04000000$(zeros 8)"
 whdr=01000000$(zeros 32)00000000$(zeros 8)
 refused "WRITE_TO_FILE with a size past the 6 KiB fragment or past its message is refused" 2 \
-	"${whdr}01180000$(zeros 6144)" "${whdr}64000000$(zeros 50)"
+	"${whdr}01180000" "${whdr}64000000$(zeros 50)"
 refused "a message shorter than its struct, or of an unknown operation, is refused" 3 \
 	"$(echo "$hdr$name$path$tail0" | cut -c 1-1000)" "${whdr}" "09000000$(zeros 32)"
 exec 3<&-

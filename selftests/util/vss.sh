@@ -31,7 +31,7 @@ start_write() {
 }
 blocked() { sleep 2; [ ! -e /tmp/vss-w$1.done ] && kill -0 $wpid 2>/dev/null; }
 # The shell as the daemon: read one message (hex), write bytes given in octal escapes.
-dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -v -tx1 | tr -d ' \n'; }
 dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
 z11='\000\000\000\000\000\000\000\000\000\000\000'
 cleanup() {
