@@ -264,7 +264,7 @@ static int sim_fcopy_cancel(struct sim_ic *ic, struct genl_info *info)
 						READ_ONCE(fc->gen) != gen,
 						msecs_to_jiffies(2 * sim_ic_timeout(info)));
 	if (left < 0)
-		return left;
+		return -EINTR;
 	spin_lock(&fc->lock);
 	if (!left && fc->copying && fc->gen == gen) {
 		spin_unlock(&fc->lock);
