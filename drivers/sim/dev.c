@@ -293,6 +293,8 @@ static const struct sim_dev_type *sim_types[] = {
 	&sim_echo_type,
 	&sim_heartbeat_type,
 	&sim_kvp_type,
+	&sim_vss_type,
+	&sim_fcopy_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

@@ -204,6 +204,8 @@ extern struct sim sim;
 extern const struct sim_dev_type sim_echo_type;
 extern const struct sim_dev_type sim_heartbeat_type;
 extern const struct sim_dev_type sim_kvp_type;
+extern const struct sim_dev_type sim_vss_type;
+extern const struct sim_dev_type sim_fcopy_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a

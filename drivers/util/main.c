@@ -17,6 +17,8 @@
 
 /* upstream's HV_UTIL_RING_{SEND,RECV}_SIZE: 3 pages of data and the control page */
 #define HVK_IC_RING_BYTES	(4 * PAGE_SIZE)
+/* How long an answer waits for room in a full outbound ring, in seconds. */
+#define HVK_IC_SPACE_WAIT	5
 
 /* Send the request in ic->buf back as its answer. Caller holds ic->lock. */
 static int hvk_ic_send_answer(struct hvk_ic *ic, u32 len)
@@ -27,8 +29,27 @@ static int hvk_ic_send_answer(struct hvk_ic *ic, u32 len)
 	h->icflags = HVK_ICFLAG_TRANSACTION | HVK_ICFLAG_RESPONSE;
 	if (h->status != HVK_S_OK)
 		atomic_long_inc(&ic->failed);
-	/* An answer is never bigger than its request: the ring has room. */
 	ret = hvk_channel_send(ic->ch, ic->buf, len, ic->trans_id, HVK_PKT_DATA_INBAND, 0);
+	if (ret == -EAGAIN) {
+		/*
+		 * The outbound ring is full: the host may answer-then-free,
+		 * so the space of our previous answer (file copy's are 6 KiB
+		 * of a 12 KiB ring) can still be taken when the next request
+		 * comes. Wait for the host's signal (docs/driver-api.md).
+		 */
+		u32 need = sizeof(struct hvk_pkt_desc) + len;
+		unsigned long left = HVK_IC_SPACE_WAIT * HZ;
+
+		hvk_channel_set_pending_send(ic->ch, need);
+		ret = hvk_channel_send(ic->ch, ic->buf, len, ic->trans_id, HVK_PKT_DATA_INBAND, 0);
+		while (ret == -EAGAIN && left) {
+			left = wait_event_timeout(ic->space_wq,
+						  hvk_channel_out_avail(ic->ch) >= need, left);
+			ret = hvk_channel_send(ic->ch, ic->buf, len, ic->trans_id,
+					       HVK_PKT_DATA_INBAND, 0);
+		}
+		hvk_channel_set_pending_send(ic->ch, 0);
+	}
 	if (ret)
 		ic_err(ic, "cannot answer the host (%d)\n", ret);
 	return ret;
@@ -144,6 +165,7 @@ static void hvk_ic_callback(void *ctx)
 {
 	struct hvk_ic *ic = ctx;
 
+	wake_up(&ic->space_wq);
 	queue_work(system_wq, &ic->work);
 }
 
@@ -214,6 +236,7 @@ static int hvk_ic_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id
 	ic->ch = hdev->channel;
 	ic->svc = svc;
 	mutex_init(&ic->lock);
+	init_waitqueue_head(&ic->space_wq);
 	INIT_WORK(&ic->work, hvk_ic_work);
 	dev_set_drvdata(&hdev->dev, ic);
 	ret = svc->init ? svc->init(ic) : 0;
@@ -270,6 +293,8 @@ static void hvk_ic_remove(struct hvk_device *hdev)
 static const struct hv_vmbus_device_id hvk_ic_ids[] = {
 	HVK_IC_ID(HVK_IC_GUID_HEARTBEAT, hvk_ic_heartbeat),
 	HVK_IC_ID(HVK_IC_GUID_KVP, hvk_ic_kvp),
+	HVK_IC_ID(HVK_IC_GUID_VSS, hvk_ic_vss),
+	HVK_IC_ID(HVK_IC_GUID_FCOPY, hvk_ic_fcopy),
 	{ },
 };
 MODULE_DEVICE_TABLE(vmbus, hvk_ic_ids);

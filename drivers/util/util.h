@@ -69,6 +69,7 @@ struct hvk_ic {
 	const struct hvk_ic_service *svc;
 	void *priv;			/* the service's */
 	struct work_struct work;	/* reads and serves requests */
+	wait_queue_head_t space_wq;	/* the channel's callback: room to answer? */
 	/*
 	 * lock protects everything below. The IC's work holds it while it
 	 * serves a request; hvk_ic_respond() takes it.

@@ -48,5 +48,7 @@ extern const std::vector<SimServiceCmd> sim_service_cmds;
 
 // The services' commands (sim_<service>.cpp).
 int cmd_sim_kvp(const std::vector<std::string_view> &args);
+int run_sim_vss(const std::vector<std::string_view> &args);
+int run_sim_fcopy(const std::vector<std::string_view> &args);
 
 } // namespace hvctl

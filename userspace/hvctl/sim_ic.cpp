@@ -171,6 +171,22 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "                            adapter's IP configuration, or any operation N;\n"
 	 "                            prints the guest's answer, or its status in words\n",
 	 cmd_sim_kvp},
+	{"vss",
+	 "  sim vss OP [--flags N] [--instance GUID] [--timeout-ms N] [--json]\n"
+	 "                            VSS (backup): send OP (freeze, thaw, hot-backup,\n"
+	 "                            get-dm-info, create, delete, bu-complete,\n"
+	 "                            auto-recover, or a number) and print the guest's\n"
+	 "                            status and flags; exit 1 unless it is S_OK\n",
+	 run_sim_vss},
+	{"fcopy",
+	 "  sim fcopy SRC DIR/NAME [--overwrite] [--create-path] [--chunk N]\n"
+	 "            [--instance GUID] [--timeout-ms N] [--json]\n"
+	 "                            file copy: copy SRC (a file here, read by the host)\n"
+	 "                            to DIR/NAME in the guest, N bytes a request (6144);\n"
+	 "                            exit 1 unless the guest answered S_OK\n"
+	 "  sim fcopy cancel [--instance GUID] [--timeout-ms N] [--json]\n"
+	 "                            cancel the copy under way (its command fails)\n",
+	 run_sim_fcopy},
 };
 
 } // namespace hvctl
