@@ -224,7 +224,7 @@ static int sim_fcopy_copy(struct sim_ic *ic, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_put_reply(msg, info);
 	if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, first) ||
 	    nla_put_u64_64bit(msg, HVSIM_A_FCOPY_BYTES, bytes, HVSIM_A_PAD)) {
 		nlmsg_free(msg);
@@ -287,7 +287,7 @@ static int sim_fcopy_cancel(struct sim_ic *ic, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_put_reply(msg, info);
 	if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status) ||
 	    nla_put_u64_64bit(msg, HVSIM_A_FCOPY_BYTES, bytes, HVSIM_A_PAD)) {
 		nlmsg_free(msg);

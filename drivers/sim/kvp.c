@@ -373,7 +373,7 @@ static int sim_kvp_cmd(struct sim_ic *ic, struct genl_info *info)
 		sim_ic_nl_err(info, ret);
 		goto out;
 	}
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_put_reply(msg, info);
 	ret = !hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status) ||
 	      nla_put_u32(msg, HVSIM_A_KVP_OP, op) || nla_put_u32(msg, HVSIM_A_KVP_POOL, pool) ?
 	      -EMSGSIZE : 0;

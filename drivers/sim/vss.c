@@ -53,7 +53,7 @@ static int sim_vss_cmd(struct sim_ic *ic, struct genl_info *info)
 		sim_ic_nl_err(info, ret);
 		return ret == -ERESTARTSYS ? -EINTR : ret;
 	}
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_put_reply(msg, info);
 	if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status) ||
 	    nla_put_u32(msg, HVSIM_A_VSS_FLAGS, flags)) {
 		nlmsg_free(msg);

@@ -90,10 +90,9 @@ static void hvk_ic_serve(struct hvk_ic *ic)
 		if (!ret) {
 			ic->fw_ver = fw;
 			ic->srv_ver = srv;
-			if (!ic->announced && svc->negotiated) {
-				ic->announced = true;
-				svc->negotiated(ic);
-			}
+			/* negotiated() runs from the work, without ic->lock. */
+			if (!ic->announced && svc->negotiated)
+				ic->announce = true;
 		}
 		return;
 	}
@@ -117,12 +116,13 @@ static void hvk_ic_serve(struct hvk_ic *ic)
 static void hvk_ic_work(struct work_struct *work)
 {
 	struct hvk_ic *ic = container_of(work, struct hvk_ic, work);
+	bool announce;
 	int ret = 0;
 
 	mutex_lock(&ic->lock);
 	do {
 		hvk_channel_drain_begin(ic->ch);
-		while (!ic->pending && !ic->dead && ic->started) {
+		while (!ic->pending && !ic->dead && ic->started && !ic->announce) {
 			const struct hvk_pkt_desc *d = (const void *)ic->buf;
 			u32 len, off;
 
@@ -157,8 +157,21 @@ static void hvk_ic_work(struct work_struct *work)
 			ic_err(ic, "the host corrupted the ring; the service stops\n");
 			ic->dead = true;
 		}
-	} while (hvk_channel_drain_end(ic->ch) && !ic->pending && !ic->dead && ic->started);
+	} while (hvk_channel_drain_end(ic->ch) && !ic->pending && !ic->dead && ic->started &&
+		 !ic->announce);
+	announce = ic->announce;
+	ic->announce = false;
+	ic->announced |= announce;
 	mutex_unlock(&ic->lock);
+	/*
+	 * Not under ic->lock: negotiated() registers a char device, whose
+	 * open and callbacks may answer the host (misc_mtx, then the
+	 * device's locks, then ic->lock). Then on with the requests.
+	 */
+	if (announce) {
+		ic->svc->negotiated(ic);
+		queue_work(system_wq, &ic->work);
+	}
 }
 
 static void hvk_ic_callback(void *ctx)

@@ -44,7 +44,11 @@ struct hvk_ic_service {
 	 * A failure fails the probe.
 	 */
 	int (*init)(struct hvk_ic *ic);
-	/* After the first successful negotiation (e.g. register a char device). */
+	/*
+	 * After the first successful negotiation (e.g. register a char
+	 * device), from the IC's work without ic->lock, before any later
+	 * request is served.
+	 */
 	void (*negotiated)(struct hvk_ic *ic);
 	/*
 	 * A request of @msgtype after negotiation, in process context (the
@@ -82,6 +86,7 @@ struct hvk_ic {
 	bool pending;			/* a service owes the host an answer */
 	bool started;			/* the channel is open: answers can go */
 	bool dead;			/* removed: no more answers */
+	bool announce;			/* negotiated() is to run, outside the lock */
 	bool announced;			/* negotiated() ran */
 	/* Counters, shown in sysfs (ic_stats). */
 	atomic_long_t requests;		/* served, negotiation included */

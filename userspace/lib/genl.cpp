@@ -105,7 +105,8 @@ NlError GenlClient::request(int cmd, int flags, int maxattr, const Fill &fill,
 {
 	if (!ok())
 		return err_;
-	std::unique_ptr<nl_msg, MsgDeleter> msg(nlmsg_alloc());
+	// Room for the largest request (an IC message body of 8 KiB, IC_RAW).
+	std::unique_ptr<nl_msg, MsgDeleter> msg(nlmsg_alloc_size(16384));
 	std::unique_ptr<nl_cb, CbDeleter> cb(nl_cb_alloc(NL_CB_DEFAULT));
 	if (!msg || !cb)
 		return {-ENOMEM, "no memory for a netlink message"};
