@@ -309,7 +309,7 @@ static int kvp_init(struct hvk_ic *ic)
 	return 0;
 }
 
-/* Under ic->lock (the IC's work): the device appears once the channel works. */
+/* From the IC's work: the device appears once the channel works. */
 static void kvp_negotiated(struct hvk_ic *ic)
 {
 	struct hvk_kvp *kvp = ic->priv;

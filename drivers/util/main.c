@@ -159,7 +159,7 @@ static void hvk_ic_work(struct work_struct *work)
 		}
 	} while (hvk_channel_drain_end(ic->ch) && !ic->pending && !ic->dead && ic->started &&
 		 !ic->announce);
-	announce = ic->announce;
+	announce = ic->announce && !ic->dead;
 	ic->announce = false;
 	ic->announced |= announce;
 	mutex_unlock(&ic->lock);
@@ -287,15 +287,18 @@ static void hvk_ic_remove(struct hvk_device *hdev)
 {
 	struct hvk_ic *ic = dev_get_drvdata(&hdev->dev);
 
+	/*
+	 * No request is served from here on: dead stops the work, and a
+	 * daemon's late hvk_ic_respond() finds it and queues nothing. Then
+	 * the service drops what it owes and undoes what it made.
+	 */
 	hvk_channel_stop_callbacks(ic->ch);
-	cancel_work_sync(&ic->work);
-	/* The service answers or drops what it owes; no answer after this. */
-	if (ic->svc->remove)
-		ic->svc->remove(ic);
 	mutex_lock(&ic->lock);
 	ic->dead = true;
 	mutex_unlock(&ic->lock);
 	cancel_work_sync(&ic->work);
+	if (ic->svc->remove)
+		ic->svc->remove(ic);
 	hvk_channel_close(ic->ch);
 	kvfree(ic->buf);
 	kfree(ic);

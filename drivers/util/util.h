@@ -60,9 +60,10 @@ struct hvk_ic_service {
 	enum hvk_ic_verdict (*request)(struct hvk_ic *ic, struct hvk_ic_hdr *h, u8 *body,
 				       u32 len);
 	/*
-	 * remove: callbacks and work are stopped, the channel is still
-	 * open; a pending request must be answered or dropped here, and
-	 * everything init() and negotiated() made undone. May be NULL.
+	 * remove: callbacks and work are stopped and no request will be
+	 * served again (hvk_ic_respond() says -ENODEV); the channel is still
+	 * open. Drop what is pending and undo everything init() and
+	 * negotiated() made. May be NULL.
 	 */
 	void (*remove)(struct hvk_ic *ic);
 };
