@@ -135,14 +135,19 @@ rc2=$?
 		"rc $rc: $out / rc $rc2: $out2"
 
 # ---- IP info ----
-modprobe dummy numdummies=1 && wait_for 5 test -e /sys/class/net/dummy0 &&
-	ip addr add 192.0.2.7/24 dev dummy0 && ip link set dummy0 up
-mac=$(tr a-f A-F </sys/class/net/dummy0/address)
-out=$(kvp ipinfo-get --json "$mac" 2>&1)
-echo "$out" | grep -q '"addresses":"192.0.2.7' && echo "$out" | grep -q '"subnets":"255.255.255.0' &&
-	echo "$out" | grep -q "\"adapter\":\"$mac\"" && echo "$out" | grep -q '"family":[13]}' &&
-	tap_ok "GET_IP_INFO for dummy0's MAC answers its IPv4 address and netmask" ||
-	tap_fail "GET_IP_INFO for dummy0's MAC answers its IPv4 address and netmask" "$mac: $out"
+if ! modprobe dummy numdummies=1 2>/dev/null && [ ! -d /sys/module/dummy ]; then
+	tap_skip "GET_IP_INFO for dummy0's MAC answers its IPv4 address and netmask" \
+		"this kernel has no dummy module"
+else
+	wait_for 5 test -e /sys/class/net/dummy0 &&
+		ip addr add 192.0.2.7/24 dev dummy0 && ip link set dummy0 up
+	mac=$(tr a-f A-F </sys/class/net/dummy0/address)
+	out=$(kvp ipinfo-get --json "$mac" 2>&1)
+	echo "$out" | grep -q '"addresses":"192.0.2.7' && echo "$out" | grep -q '"subnets":"255.255.255.0' &&
+		echo "$out" | grep -q "\"adapter\":\"$mac\"" && echo "$out" | grep -q '"family":[13]}' &&
+		tap_ok "GET_IP_INFO for dummy0's MAC answers its IPv4 address and netmask" ||
+		tap_fail "GET_IP_INFO for dummy0's MAC answers its IPv4 address and netmask" "$mac: $out"
+fi
 
 out=$(kvp ipinfo-get 00:00:5E:00:53:FF 2>&1)
 rc=$?

@@ -9,6 +9,9 @@
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v hv_vss_daemon >/dev/null || tap_skip_all "hv_vss_daemon (hyperv-daemons) is not in the image"
+# The RAM disk the frozen filesystem lives on (brd) must exist in this kernel.
+find /lib/modules/$(uname -r) -name 'brd.ko*' | grep -q . || [ -d /sys/module/brd ] ||
+	tap_skip_all "this kernel has no brd module for the RAM disk"
 tap_plan 18
 
 mnt=/mnt/vss
