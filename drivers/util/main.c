@@ -269,6 +269,8 @@ static void hvk_ic_remove(struct hvk_device *hdev)
 
 static const struct hv_vmbus_device_id hvk_ic_ids[] = {
 	HVK_IC_ID(HVK_IC_GUID_HEARTBEAT, hvk_ic_heartbeat),
+	HVK_IC_ID(HVK_IC_GUID_SHUTDOWN, hvk_ic_shutdown),
+	HVK_IC_ID(HVK_IC_GUID_TIMESYNC, hvk_ic_timesync),
 	{ },
 };
 MODULE_DEVICE_TABLE(vmbus, hvk_ic_ids);
