@@ -292,6 +292,8 @@ const struct sim_dev_type sim_echo_type = {
 static const struct sim_dev_type *sim_types[] = {
 	&sim_echo_type,
 	&sim_heartbeat_type,
+	&sim_shutdown_type,
+	&sim_timesync_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

@@ -203,6 +203,8 @@ struct sim {
 extern struct sim sim;
 extern const struct sim_dev_type sim_echo_type;
 extern const struct sim_dev_type sim_heartbeat_type;
+extern const struct sim_dev_type sim_shutdown_type;
+extern const struct sim_dev_type sim_timesync_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a

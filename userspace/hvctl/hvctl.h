@@ -46,4 +46,8 @@ struct SimServiceCmd {
 };
 extern const std::vector<SimServiceCmd> sim_service_cmds;
 
+// sim_power.cpp: hvctl sim shutdown|timesync.
+int cmd_sim_shutdown(const std::vector<std::string_view> &args);
+int cmd_sim_timesync(const std::vector<std::string_view> &args);
+
 } // namespace hvctl
