@@ -5,6 +5,10 @@
 #include <hvkit/uapi/hvsim.h>
 #include "sim.h"
 
+/* A u32 that must fit 16 bits: NLA_POLICY_MAX's bound is an s16. */
+static const struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
+static const struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
+
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_INSTANCE] = NLA_POLICY_EXACT_LEN(16),
@@ -17,8 +21,8 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_IC_FW_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_SRV_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
-	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
-	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16),
+	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16),
 	[HVSIM_A_RAW] = { .type = NLA_BINARY, .len = 8192 },
 	[HVSIM_A_SD_ACTION] = NLA_POLICY_MAX(NLA_U32, HVSIM_SD_HIBERNATE),
 	[HVSIM_A_SD_FORCE] = { .type = NLA_FLAG },
@@ -26,6 +30,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TS_FLAGS] = NLA_POLICY_RANGE(NLA_U32, 0, 0xff),
 	[HVSIM_A_TS_TIME_NS] = { .type = NLA_S64 },
 	[HVSIM_A_TS_OFFSET_NS] = { .type = NLA_S64 },
+	[HVSIM_A_TS_DELAY_NS] = NLA_POLICY_FULL_RANGE(NLA_U64, &hvsim_ts_delay),
 	[HVSIM_A_KVP_OP] = NLA_POLICY_MAX(NLA_U32, 0xff),
 	[HVSIM_A_KVP_POOL] = NLA_POLICY_MAX(NLA_U32, 0xff),
 	[HVSIM_A_KVP_KEY] = { .type = NLA_BINARY, .len = 4096 },

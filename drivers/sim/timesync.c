@@ -11,8 +11,11 @@
  *
  * HVSIM_CMD_TIMESYNC sends one message with any flags (1 SYNC, 2 SAMPLE)
  * and a time: TS_TIME_NS (absolute, ns since the Unix epoch), TS_OFFSET_NS
- * (the clock now plus this), or the clock now; it replies with the status
- * the guest answered.
+ * (the clock now plus this), or the clock now; with TS_DELAY_NS it is sent
+ * as if it had taken that long to arrive (the time and, from 4.0, the
+ * reference count it carries are that much older), which a 4.0 guest
+ * corrects for and an older one cannot. It replies with the status the
+ * guest answered.
  */
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -46,11 +49,14 @@ struct sim_ts {
 
 /*
  * One message with @flags, the host's time read now and moved to @ns (ns
- * since the Unix epoch) if @absolute, or by @ns otherwise. Under ic->lock.
- * sim_ic_request()'s errors, or -ERANGE when the offset overflows.
+ * since the Unix epoch) if @absolute, or by @ns otherwise; and @delay_ns
+ * late: the clock and the reference count as the host read them that long
+ * before it sends. Under ic->lock. sim_ic_request()'s errors; -ERANGE
+ * when the offset overflows, -EDOM when the delay reaches back before the
+ * partition (the reference counter) started.
  */
-static int sim_ts_send(struct sim_ic *ic, u8 flags, bool absolute, s64 ns, u32 timeout_ms,
-		       u32 *status)
+static int sim_ts_send(struct sim_ic *ic, u8 flags, bool absolute, s64 ns, u64 delay_ns,
+		       u32 timeout_ms, u32 *status)
 {
 	u8 body[SIM_TS_BODY] = {};
 	u64 ref, wintime;
@@ -64,6 +70,11 @@ static int sim_ts_send(struct sim_ic *ic, u8 flags, bool absolute, s64 ns, u32 t
 	if (absolute)
 		t = ns;
 	else if (check_add_overflow(t, ns, &t))
+		return -ERANGE;
+	if (div_u64(delay_ns, 100) > ref)
+		return -EDOM;
+	ref -= div_u64(delay_ns, 100);
+	if (check_sub_overflow(t, (s64)delay_ns, &t))
 		return -ERANGE;
 	/* Any s64 of ns is within 1601 + 2^64 x 100 ns: no range to check. */
 	wintime = HVK_WLTIMEDELTA + div_s64(t, 100);
@@ -94,7 +105,7 @@ static void sim_ts_tick(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&ic->lock);
-	ret = sim_ts_send(ic, ts->synced ? HVK_IC_TS_FLAG_SAMPLE : HVK_IC_TS_FLAG_SYNC, false, 0,
+	ret = sim_ts_send(ic, ts->synced ? HVK_IC_TS_FLAG_SAMPLE : HVK_IC_TS_FLAG_SYNC, false, 0, 0,
 			  SIM_IC_TIMEOUT_MS, &status);
 	if (!ret)
 		ts->synced = true;
@@ -133,6 +144,7 @@ static void sim_ts_stop(struct sim_ic *ic)
 static int sim_ts_cmd(struct sim_ic *ic, struct genl_info *info)
 {
 	struct nlattr *at = info->attrs[HVSIM_A_TS_TIME_NS], *ao = info->attrs[HVSIM_A_TS_OFFSET_NS];
+	struct nlattr *ad = info->attrs[HVSIM_A_TS_DELAY_NS];
 	struct sk_buff *msg;
 	u32 status = 0;
 	void *hdr;
@@ -155,11 +167,14 @@ static int sim_ts_cmd(struct sim_ic *ic, struct genl_info *info)
 		return -ENOMEM;
 	mutex_lock(&ic->lock);
 	ret = sim_ts_send(ic, nla_get_u32(info->attrs[HVSIM_A_TS_FLAGS]), at,
-			  at ? nla_get_s64(at) : ao ? nla_get_s64(ao) : 0, sim_ic_timeout(info),
-			  &status);
+			  at ? nla_get_s64(at) : ao ? nla_get_s64(ao) : 0,
+			  ad ? nla_get_u64(ad) : 0, sim_ic_timeout(info), &status);
 	mutex_unlock(&ic->lock);
 	if (ret == -ERANGE)
-		NL_SET_ERR_MSG_ATTR(info->extack, ao, "the offset takes the time past what 64 bits of ns hold");
+		NL_SET_ERR_MSG(info->extack, "the time, offset and delay go past what 64 bits of ns hold");
+	else if (ret == -EDOM)
+		NL_SET_ERR_MSG_ATTR(info->extack, ad,
+				    "the delay reaches back before the partition's reference counter started");
 	else if (ret)
 		sim_ic_nl_err(info, ret);
 	if (!ret) {

@@ -13,7 +13,7 @@ command -v phc_ctl >/dev/null || tap_skip_all "no phc_ctl (linuxptp) in this gue
 # The test sends its own samples: the host's periodic one (every 5 s, as
 # Hyper-V) would overwrite them.
 echo 600000 >/sys/module/hvkit_sim/parameters/ts_interval_ms
-tap_plan 11
+tap_plan 12
 
 stats() { cat /sys/bus/vmbus/devices/$1/ic_stats 2>&1; }
 bad() { stats $1 | sed -n 's/.* bad=\([0-9]*\).*/\1/p'; }
@@ -30,6 +30,11 @@ ptp_of() {
 }
 # Whole seconds the PTP clock $1 reads.
 phc() { phc_ctl -q "$1" get | sed -n 's/.*clock time is \([0-9]*\)\..*/\1/p'; }
+# How far the PTP clock $1 is from CLOCK_REALTIME, either way, in ms.
+phc_off_ms() {
+	phc_ctl -q "$1" cmp | sed -n 's/.*offset from CLOCK_REALTIME is \(-\{0,1\}[0-9]*\)ns.*/\1/p' |
+		awk '{ v = $1 / 1000000; if (v < 0) v = -v; printf "%d\n", v }'
+}
 # A little-endian u64 as hex.
 le64() { printf '%016x' "$1" | sed 's/\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)/\8\7\6\5\4\3\2\1/'; }
 # Now in the host's units: 100 ns since 1601.
@@ -75,6 +80,15 @@ out=$(hvctl sim timesync sample --time 2000000000.5 2>&1) && p=$(phc $ptp) &&
 	tap_ok "a SAMPLE of an absolute time (2033-05-18) reads back from the PTP clock" ||
 	tap_fail "a SAMPLE of an absolute time (2033-05-18) reads back from the PTP clock" "$out: ${p:-?}"
 
+# The host read its clock 4 s before the message arrived: 4.0 says at
+# which reference count, and the guest adds the 4 s. (The host refuses a
+# delay older than its reference counter, which started with hvkit_sim.)
+wait_for 10 hvctl sim timesync sample --delay 4 >/dev/null && off=$(phc_off_ms $ptp) &&
+	[ "$off" -lt 1500 ] &&
+	tap_ok "a 4.0 sample 4 s late is corrected by the reference counter: the PTP clock reads the host's time now" ||
+	tap_fail "a 4.0 sample 4 s late is corrected by the reference counter: the PTP clock reads the host's time now" \
+		"$(hvctl sim timesync sample --delay 4 2>&1): the PTP clock is ${off:-?} ms off"
+
 t0=$(date +%s)
 echo 1 >/sys/module/hvkit_utils/parameters/timesync_implicit
 out=$(hvctl sim timesync sample --offset 100 2>&1) && clock_moved $t0 100 && ok=1 || ok=
@@ -94,14 +108,18 @@ for v in 3.0 1.0; do
 		out=$(hvctl sim timesync sample --instance $g2 --offset 500 2>&1)
 		p=$(phc "$(ptp_of $g2)")
 		near "${p:-0}" $(( $(date +%s) + 500 )) 5 || fails="$fails $v: $out, PTP ${p:-?};"
+		# No reference time: a late sample is taken as of its arrival.
+		out=$(hvctl sim timesync sample --instance $g2 --delay 4 2>&1)
+		off=$(phc_off_ms "$(ptp_of $g2)")
+		near "${off:-0}" 4000 1500 || fails="$fails $v late: $out, ${off:-?} ms off;"
 	else
 		fails="$fails $v: $(stats $g2);"
 	fi
 	[ $v = 1.0 ] || hvctl sim remove $g2
 done
 [ -z "$fails" ] &&
-	tap_ok "hosts pinned to time sync 3.0 and 1.0 get them, and their samples reach the PTP clock" ||
-	tap_fail "hosts pinned to time sync 3.0 and 1.0 get them, and their samples reach the PTP clock" "$fails"
+	tap_ok "hosts pinned to time sync 3.0 and 1.0 get them; their samples reach the PTP clock as of arrival" ||
+	tap_fail "hosts pinned to time sync 3.0 and 1.0 get them; their samples reach the PTP clock as of arrival" "$fails"
 
 # Short messages: 21 of 4.0's 22 bytes; 24 of the old format's 25, and
 # 4.0's 22 at 1.0.

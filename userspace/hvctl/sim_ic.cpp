@@ -160,10 +160,11 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 cmd_sim_shutdown},
 	{"timesync",
 	 "  sim timesync sync|sample [--time UNIX_SECONDS[.FRAC] | --offset SECONDS]\n"
-	 "          [--instance GUID] [--timeout-ms N]\n"
+	 "          [--delay SECONDS] [--instance GUID] [--timeout-ms N]\n"
 	 "                            send the host's time (now, the time given, or now\n"
 	 "                            plus SECONDS) as a SYNC (the guest sets its clock)\n"
-	 "                            or a SAMPLE; prints the guest's answer\n",
+	 "                            or a SAMPLE, --delay: as if it took that long to\n"
+	 "                            arrive; prints the guest's answer\n",
 	 cmd_sim_timesync},
 	{"raw",
 	 "  sim raw TYPE|GUID MSGTYPE HEX [--size N] [--timeout-ms N]\n"

@@ -25,6 +25,7 @@ namespace {
 
 constexpr uint32_t kTsSync = 1;		// ICTIMESYNCFLAG_SYNC
 constexpr uint32_t kTsSample = 2;	// ICTIMESYNCFLAG_SAMPLE
+constexpr int64_t kMaxDelayNs = 3600LL * 1000000000;	// the host's limit
 
 // The status codes of hv_ic_dev.h by their Windows names.
 std::string status_name(uint32_t s)
@@ -166,7 +167,7 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 		return usage_error("sim timesync needs a message: sync or sample");
 	uint32_t flags = args[0] == "sync" ? kTsSync : kTsSample;
 	SimTarget t{"timesync", {}};
-	std::optional<int64_t> time_ns, offset_ns;
+	std::optional<int64_t> time_ns, offset_ns, delay_ns;
 	uint32_t timeout = 0;
 	for (size_t i = 1; i < args.size(); i++) {
 		int r = sim_target_arg(args, i, t);
@@ -176,12 +177,15 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 			return -r;
 		if (r)
 			continue;
-		if ((args[i] == "--time" || args[i] == "--offset") && i + 1 < args.size()) {
-			auto &out = args[i] == "--time" ? time_ns : offset_ns;
+		if ((args[i] == "--time" || args[i] == "--offset" || args[i] == "--delay") &&
+		    i + 1 < args.size()) {
+			auto &out = args[i] == "--time" ? time_ns : args[i] == "--offset" ? offset_ns : delay_ns;
 			out = parse_seconds(args[i + 1]);
 			if (!out)
 				return usage_error("sim timesync: " + std::string(args[i]) +
 						   " takes seconds, e.g. 1700000000.25 or -3600");
+			if (&out == &delay_ns && (*out < 0 || *out > kMaxDelayNs))
+				return usage_error("sim timesync: --delay takes 0 to 3600 seconds");
 			i++;
 		} else {
 			return usage_error("sim timesync: unknown option '" + std::string(args[i]) + "'");
@@ -199,6 +203,8 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_TS_FLAGS, flags) == 0 &&
 			       (!time_ns || nla_put_s64(m, HVSIM_A_TS_TIME_NS, *time_ns) == 0) &&
 			       (!offset_ns || nla_put_s64(m, HVSIM_A_TS_OFFSET_NS, *offset_ns) == 0) &&
+			       (!delay_ns || nla_put_u64(m, HVSIM_A_TS_DELAY_NS,
+							 static_cast<uint64_t>(*delay_ns)) == 0) &&
 			       (!timeout || nla_put_u32(m, HVSIM_A_IC_TIMEOUT_MS, timeout) == 0);
 		},
 		[&](nlattr **a) {
