@@ -102,7 +102,7 @@ static int sim_hb_cmd(struct sim_ic *ic, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_reply_put(msg, info);
 	if (!hdr || sim_hb_put(ic->priv, msg)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;

@@ -304,7 +304,7 @@ static int sim_ic_raw(struct sim_ic *ic, struct genl_info *info)
 			     &status, timeout);
 	if (!ret) {
 		hvk_ic_parse(ic->rbuf, len, &body_len, &why);
-		hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+		hdr = sim_nl_reply_put(msg, info);
 		if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status) ||
 		    nla_put(msg, HVSIM_A_RAW, body_len, ic->rbuf + HVK_IC_HDRS))
 			ret = -EMSGSIZE;

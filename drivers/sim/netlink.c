@@ -5,9 +5,13 @@
 #include <hvkit/uapi/hvsim.h>
 #include "sim.h"
 
-/* A u32 that must fit 16 bits: NLA_POLICY_MAX's bound is an s16. */
-static const struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
-static const struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
+/*
+ * Bounds past NLA_POLICY_MAX's, which is an s16: a u32 that must fit 16
+ * bits, and the time sync delay. Not const: 6.1's nla_policy points at a
+ * non-const one (6.2 made it const).
+ */
+static struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
+static struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
@@ -54,6 +58,15 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 };
 
 static struct genl_family hvsim_family;
+
+/*
+ * The header of a reply to @info's command, for the device types. Newer
+ * kernels' genl_info names its family; 6.1's does not.
+ */
+void *sim_nl_reply_put(struct sk_buff *msg, struct genl_info *info)
+{
+	return genlmsg_put_reply(msg, info, &hvsim_family, 0, info->genlhdr->cmd);
+}
 
 /* A message chosen at run time; @msg must be a string that lives forever. */
 static void hvsim_err(struct genl_info *info, const char *msg)

@@ -85,7 +85,7 @@ static int sim_sd_cmd(struct sim_ic *ic, struct genl_info *info)
 	mutex_unlock(&ic->lock);
 	if (ret)
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+	hdr = sim_nl_reply_put(msg, info);
 	if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status)) {
 		ret = -EMSGSIZE;
 		goto out;

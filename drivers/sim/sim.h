@@ -354,5 +354,6 @@ void sim_fault_reset(void);
 /* netlink.c */
 int sim_nl_init(void);
 void sim_nl_exit(void);
+void *sim_nl_reply_put(struct sk_buff *msg, struct genl_info *info);
 
 #endif /* _HVK_SIM_H */

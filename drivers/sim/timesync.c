@@ -178,7 +178,7 @@ static int sim_ts_cmd(struct sim_ic *ic, struct genl_info *info)
 	else if (ret)
 		sim_ic_nl_err(info, ret);
 	if (!ret) {
-		hdr = genlmsg_put_reply(msg, info, info->family, 0, info->genlhdr->cmd);
+		hdr = sim_nl_reply_put(msg, info);
 		if (!hdr || nla_put_u32(msg, HVSIM_A_IC_STATUS, status))
 			ret = -EMSGSIZE;
 		else
