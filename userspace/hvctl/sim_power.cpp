@@ -132,7 +132,9 @@ int cmd_sim_shutdown(const std::vector<std::string_view> &args)
 			continue;
 		if (args[i] == "--force") {
 			force = true;
-		} else if (args[i] == "--reason" && i + 1 < args.size()) {
+		} else if (args[i] == "--reason" && i + 1 >= args.size()) {
+			return usage_error("sim shutdown: --reason needs the text to show");
+		} else if (args[i] == "--reason") {
 			reason = std::string(args[++i]);
 			if (reason->size() > 1023)
 				return usage_error("sim shutdown: the reason is at most 1023 bytes");
@@ -177,8 +179,10 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 			return -r;
 		if (r)
 			continue;
-		if ((args[i] == "--time" || args[i] == "--offset" || args[i] == "--delay") &&
-		    i + 1 < args.size()) {
+		bool timed = args[i] == "--time" || args[i] == "--offset" || args[i] == "--delay";
+		if (timed && i + 1 >= args.size())
+			return usage_error("sim timesync: " + std::string(args[i]) + " needs a number of seconds");
+		if (timed) {
 			auto &out = args[i] == "--time" ? time_ns : args[i] == "--offset" ? offset_ns : delay_ns;
 			out = parse_seconds(args[i + 1]);
 			if (!out)
