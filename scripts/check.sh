@@ -108,6 +108,8 @@ if [ -z "${T:-}" ]; then
 		{ echo "not ok - the swiotlb=force guest did not report"; failed=$((failed + 1)); }
 	step "vmbus: at power off drivers reach the host, then UNLOAD; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
+	step "util: the host's power-off and restart requests take the guest down the orderly way" shutdown.log \
+		selftests/host/shutdown-request.sh "$krel"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.
 	harness_check() {

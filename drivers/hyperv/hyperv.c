@@ -59,6 +59,16 @@ static u32 hvk_hv_vp_index(unsigned int cpu)
 	return hv_vp_index[cpu];
 }
 
+/*
+ * The partition reference counter: the kernel's own reader (the reference
+ * TSC page where the hypervisor offers one, else the TIME_REF_COUNT MSR),
+ * which every kernel built with CONFIG_HYPERV has.
+ */
+static u64 hvk_hv_ref_counter(void)
+{
+	return hv_read_reference_counter();
+}
+
 /* Not const: the VTL is read at load. */
 static struct hvk_transport_ops hvk_hv_ops = {
 	.name = "Hyper-V",
@@ -66,6 +76,7 @@ static struct hvk_transport_ops hvk_hv_ops = {
 	.signal_event = hvk_hv_signal_event,
 	.eom = hvk_hv_eom,
 	.vp_index = hvk_hv_vp_index,
+	.ref_counter = hvk_hv_ref_counter,
 };
 
 /* The hypervisor callback vector: hard interrupt context, EOI by the kernel. */

@@ -295,6 +295,8 @@ static const struct sim_dev_type *sim_types[] = {
 	&sim_kvp_type,
 	&sim_vss_type,
 	&sim_fcopy_type,
+	&sim_shutdown_type,
+	&sim_timesync_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

@@ -12,12 +12,14 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/ioport.h>
+#include <linux/math64.h>
 #include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include "sim.h"
 #include "transport.h"
 
@@ -342,12 +344,25 @@ static int sim_cpu_offline(unsigned int cpu)
 	return hvk_cpu_busy(cpu) ? -EBUSY : 0;
 }
 
+/*
+ * The partition reference counter of this host's one partition: 100 ns
+ * units of the monotonic clock since the module loaded. The time sync
+ * host stamps its samples with the same counter (sim_ref_counter()).
+ */
+static u64 sim_ref_start_ns;
+
+u64 sim_ref_counter(void)
+{
+	return div_u64(ktime_get_ns() - READ_ONCE(sim_ref_start_ns), 100);
+}
+
 static const struct hvk_transport_ops sim_ops = {
 	.name = "hvkit_sim",
 	.post_msg = sim_post_msg,
 	.signal_event = sim_signal_event,
 	.eom = sim_eom,
 	.vp_index = sim_vp_index,
+	.ref_counter = sim_ref_counter,
 	.vtl = SIM_VTL,
 };
 
@@ -406,6 +421,7 @@ static int __init sim_init(void)
 	unsigned int cpu;
 	int ret;
 
+	sim_ref_start_ns = ktime_get_ns();
 	ret = sim_monitor_init();
 	if (ret)
 		return ret;

@@ -6,10 +6,12 @@
 #include "sim.h"
 
 /*
- * A policy's min and max are s16: a u16 range needs a range of its own
- * (not const: 6.1's nla_policy points to a mutable one).
+ * Bounds past NLA_POLICY_MAX's, which is an s16: a u32 that must fit 16
+ * bits, and the time sync delay. Not const: 6.1's nla_policy points at a
+ * non-const one (6.2 made it const).
  */
-static struct netlink_range_validation hvsim_u16_range = { .max = 0xffff };
+static struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
+static struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
@@ -23,8 +25,8 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_IC_FW_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_SRV_VERSIONS] = { .type = NLA_BINARY, .len = 64 * sizeof(u32) },
 	[HVSIM_A_IC_TIMEOUT_MS] = NLA_POLICY_MIN(NLA_U32, 1),
-	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16_range),
-	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16_range),
+	[HVSIM_A_IC_MSGTYPE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16),
+	[HVSIM_A_IC_MSGSIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_u16),
 	[HVSIM_A_RAW] = { .type = NLA_BINARY, .len = 8192 },
 	[HVSIM_A_SD_ACTION] = NLA_POLICY_MAX(NLA_U32, HVSIM_SD_HIBERNATE),
 	[HVSIM_A_SD_FORCE] = { .type = NLA_FLAG },
@@ -32,6 +34,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TS_FLAGS] = NLA_POLICY_RANGE(NLA_U32, 0, 0xff),
 	[HVSIM_A_TS_TIME_NS] = { .type = NLA_S64 },
 	[HVSIM_A_TS_OFFSET_NS] = { .type = NLA_S64 },
+	[HVSIM_A_TS_DELAY_NS] = NLA_POLICY_FULL_RANGE(NLA_U64, &hvsim_ts_delay),
 	[HVSIM_A_KVP_OP] = NLA_POLICY_MAX(NLA_U32, 0xff),
 	[HVSIM_A_KVP_POOL] = NLA_POLICY_MAX(NLA_U32, 0xff),
 	[HVSIM_A_KVP_KEY] = { .type = NLA_BINARY, .len = 4096 },

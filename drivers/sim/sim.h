@@ -206,6 +206,8 @@ extern const struct sim_dev_type sim_heartbeat_type;
 extern const struct sim_dev_type sim_kvp_type;
 extern const struct sim_dev_type sim_vss_type;
 extern const struct sim_dev_type sim_fcopy_type;
+extern const struct sim_dev_type sim_shutdown_type;
+extern const struct sim_dev_type sim_timesync_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a
@@ -304,6 +306,7 @@ void sim_ic_nl_err(struct genl_info *info, int err);
 int sim_send(const void *msg, u32 len);
 void sim_signal_guest(struct sim_chan *c);
 int sim_vp_to_cpu(u32 vp);
+u64 sim_ref_counter(void);	/* 100 ns since load: the partition reference counter */
 #define SIM_VTL			0	/* the VTL this host serves */
 
 /* server.c */

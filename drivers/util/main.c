@@ -311,6 +311,8 @@ static const struct hv_vmbus_device_id hvk_ic_ids[] = {
 	HVK_IC_ID(HVK_IC_GUID_KVP, hvk_ic_kvp),
 	HVK_IC_ID(HVK_IC_GUID_VSS, hvk_ic_vss),
 	HVK_IC_ID(HVK_IC_GUID_FCOPY, hvk_ic_fcopy),
+	HVK_IC_ID(HVK_IC_GUID_SHUTDOWN, hvk_ic_shutdown),
+	HVK_IC_ID(HVK_IC_GUID_TIMESYNC, hvk_ic_timesync),
 	{ },
 };
 MODULE_DEVICE_TABLE(vmbus, hvk_ic_ids);

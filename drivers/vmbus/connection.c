@@ -35,6 +35,14 @@ u32 hvk_vp(unsigned int cpu)
 	return ops && ops->vp_index ? ops->vp_index(cpu) : cpu;
 }
 
+u64 hvk_ref_counter(void)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+
+	return ops && ops->ref_counter ? ops->ref_counter() : 0;
+}
+EXPORT_SYMBOL_GPL(hvk_ref_counter);
+
 /*
  * HvPostMessage, with upstream vmbus_post_msg()'s retries: a host out of
  * buffers or memory, or not ready for the connection yet, is asked again

@@ -237,6 +237,15 @@ void hvk_mmio_free(struct resource *res);
 void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what);
 
 /*
+ * The partition reference counter: 100 ns units since the partition
+ * started, the clock the host stamps time samples with (time sync 4.0's
+ * vmreferencetime). Hyper-V's TIME_REF_COUNT, or the simulated host's.
+ * Any context, does not sleep; 0 when no transport is attached (call it
+ * while a device of yours exists).
+ */
+u64 hvk_ref_counter(void);
+
+/*
  * Test modules only: post a raw channel message to the host, bypassing
  * every check of the core. Drivers must never call it.
  */

@@ -5,7 +5,8 @@
  * for both.
  *
  * Guest to host: post_msg() (HvPostMessage) and signal_event()
- * (HvSignalEvent), both callable in any context. Host to guest: the host writes a message into the
+ * (HvSignalEvent), both callable in any context. The guest also reads the
+ * host's clock for its partition: ref_counter() (time sync needs it). Host to guest: the host writes a message into the
  * core's per-CPU SynIC message slot, or sets a relid bit in the per-CPU
  * event page, then interrupts that CPU, which calls hvk_vmbus_isr() in
  * hard interrupt context. When the core frees a slot whose message had
@@ -35,6 +36,12 @@ struct hvk_transport_ops {
 	 * OPENCHANNEL and MODIFYCHANNEL carry); NULL: the same number.
 	 */
 	u32 (*vp_index)(unsigned int cpu);
+	/*
+	 * The partition reference counter (the TLFS's TIME_REF_COUNT): 100 ns
+	 * units since the partition started, one counter for every CPU,
+	 * never going back. Any context, must not sleep. NULL: none.
+	 */
+	u64 (*ref_counter)(void);
 	/* The VTL the guest runs at: INITIATE_CONTACT's msg_vtl from 5.0 on. */
 	u8 vtl;
 };

@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The KUnit suites of the core's pure logic (ring, message validation,
-# GPADL splitting), where the kernel has KUnit: make check-debug's kernel.
+# GPADL splitting) and the integration services' (IC negotiation, the
+# shutdown and time sync checks; hvkit_kunit pulls hvkit_utils in), where
+# the kernel has KUnit: make check-debug's kernel.
 . /hvkit/lib/tap.sh
 [ -e /lib/modules/$(uname -r)/extra/hvkit_kunit.ko ] ||
 	tap_skip_all "this kernel has no KUnit (make check-debug runs these)"
-suites="hvkit_ring hvkit_chanmsg hvkit_gpadl"
-tap_plan 3
+suites="hvkit_ring hvkit_chanmsg hvkit_gpadl hvkit_ic hvkit_sdts"
+tap_plan 5
 modprobe hvkit_kunit
 for s in $suites; do
 	r=/sys/kernel/debug/kunit/$s/results

@@ -211,7 +211,7 @@ int sim_target_arg(const std::vector<std::string_view> &args, size_t &i, SimTarg
 	if (args[i] != "--instance")
 		return 0;
 	if (i + 1 >= args.size())
-		return usage_error("--instance needs a device GUID");
+		return -usage_error("--instance needs a device GUID");
 	auto g = guid_arg(args[++i]);
 	if (!g)
 		return -kExitUsage;

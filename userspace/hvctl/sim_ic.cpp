@@ -151,6 +151,21 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "                            heartbeats the host sent, those the guest answered,\n"
 	 "                            and the last sequence number it answered\n",
 	 cmd_sim_heartbeat},
+	{"shutdown",
+	 "  sim shutdown poweroff|restart|hibernate [--force] [--reason TEXT]\n"
+	 "          [--instance GUID] [--timeout-ms N]\n"
+	 "                            ask the guest to power off, restart or hibernate\n"
+	 "                            (TEXT: the message shown with it); prints the\n"
+	 "                            guest's answer (S_OK, E_FAIL, ...)\n",
+	 cmd_sim_shutdown},
+	{"timesync",
+	 "  sim timesync sync|sample [--time UNIX_SECONDS[.FRAC] | --offset SECONDS]\n"
+	 "          [--delay SECONDS] [--instance GUID] [--timeout-ms N]\n"
+	 "                            send the host's time (now, the time given, or now\n"
+	 "                            plus SECONDS) as a SYNC (the guest sets its clock)\n"
+	 "                            or a SAMPLE, --delay: as if it took that long to\n"
+	 "                            arrive; prints the guest's answer\n",
+	 cmd_sim_timesync},
 	{"raw",
 	 "  sim raw TYPE|GUID MSGTYPE HEX [--size N] [--timeout-ms N]\n"
 	 "                            send any IC message (body in hex; icmsgsize N) as\n"

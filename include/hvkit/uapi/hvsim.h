@@ -27,7 +27,8 @@ enum hvsim_cmd {
 	 */
 	HVSIM_CMD_HEARTBEAT_GET, /* -> HB_SENT, HB_ANSWERED, HB_SEQ */
 	HVSIM_CMD_SHUTDOWN,	/* SD_ACTION, [SD_FORCE], [SD_REASON] -> IC_STATUS */
-	HVSIM_CMD_TIMESYNC,	/* TS_FLAGS, [TS_TIME_NS | TS_OFFSET_NS] -> IC_STATUS */
+	HVSIM_CMD_TIMESYNC,	/* TS_FLAGS, [TS_TIME_NS | TS_OFFSET_NS], [TS_DELAY_NS]
+				 * -> IC_STATUS */
 	HVSIM_CMD_KVP,		/* KVP_OP, KVP_POOL, [KVP_KEY, KVP_VALUE, KVP_VALUE_TYPE,
 				 * KVP_INDEX, KVP_IP_*] -> IC_STATUS and the answer's fields */
 	HVSIM_CMD_VSS,		/* VSS_OP, [VSS_FLAGS] -> IC_STATUS, VSS_FLAGS */
@@ -105,6 +106,9 @@ enum hvsim_attr {
 	HVSIM_A_FCOPY_FLAGS,	/* u32: HVK_FCOPY_OVER_WRITE | HVK_FCOPY_CREATE_PATH */
 	HVSIM_A_FCOPY_CHUNK,	/* u32: bytes per WRITE_TO_FILE (1..6144, default 6144) */
 	HVSIM_A_FCOPY_BYTES,	/* u64: bytes the guest took */
+	HVSIM_A_TS_DELAY_NS,	/* u64: TIMESYNC: the message reaches the guest this late: the
+				 * host read its clock (and, from 4.0, the reference counter)
+				 * that long before it sends (at most 1 hour) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
