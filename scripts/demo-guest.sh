@@ -108,7 +108,7 @@ else
 	bad "VSS" "no ext4 on a RAM disk here"
 fi
 before=$(date +%s)
-hvctl sim timesync --instance $ts sync --offset 3600 >/dev/null &&
+hvctl sim timesync sync --offset 3600 --instance $ts >/dev/null &&
 	report "time sync: a SYNC from the host moved the clock by $(( $(date +%s) - before ))s (asked: 3600)" ||
 	bad "time sync"
 kill $kpid $fpid 2>/dev/null
