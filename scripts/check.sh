@@ -44,7 +44,7 @@ step "userspace builds (C++20, -Wall -Wextra -Werror)" userspace.log \
 	scripts/build-user.sh -DHVKIT_WERROR=ON
 
 step "clang-tidy is clean on userspace (.clang-tidy)" tidy.log \
-	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/*.cpp 2>&1) ||
+	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/*.cpp daemons/*/*.cpp 2>&1) ||
 		{ echo "$out" | grep -E "^/.*(warning|error):" -A3; exit 1; }'
 
 echo "== host tests"

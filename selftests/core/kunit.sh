@@ -8,7 +8,7 @@
 [ -e /lib/modules/$(uname -r)/extra/hvkit_kunit.ko ] ||
 	tap_skip_all "this kernel has no KUnit (make check-debug runs these)"
 suites="hvkit_ring hvkit_chanmsg hvkit_gpadl hvkit_ic hvkit_sdts"
-tap_plan 5
+tap_plan 6
 modprobe hvkit_kunit
 for s in $suites; do
 	r=/sys/kernel/debug/kunit/$s/results
@@ -18,5 +18,9 @@ for s in $suites; do
 		tap_fail "KUnit suite $s passes" "$(cat $r 2>/dev/null || echo "no results for $s")"
 	fi
 done
-rmmod hvkit_kunit
+# What modprobe pulled in goes with it: the next test starts from nothing.
+modprobe -r hvkit_kunit
+left=$(grep -o '^hvkit_[a-z_]*' /proc/modules | tr '\n' ' ')
+[ -z "$left" ] && tap_ok "hvkit_kunit unloads with what it pulled in" ||
+	tap_fail "hvkit_kunit unloads with what it pulled in" "still loaded: $left"
 tap_done
