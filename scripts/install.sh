@@ -9,8 +9,9 @@
 #            KVER, as make modules builds it; never the test modules) into
 #            /lib/modules/<release>/updates/hvkit, and /etc/depmod.d/hvkit.conf
 #   user     every program in build/user/bin (CMake puts shipped programs
-#            there and nothing else): hv-*d daemons into PREFIX/sbin, the
-#            rest into PREFIX/bin; man/*.[1-8]; and what exists of
+#            there and nothing else): the hyperv*d daemons into PREFIX/sbin
+#            with upstream's names (hv_kvp_daemon, ...) as symlinks where no
+#            other file has them, the rest into PREFIX/bin; man/*.[1-8]; and what exists of
 #            daemons/systemd (units, presets) and daemons/udev (rules)
 #   switch   hvkit-select, its two modprobe.d templates, and
 #            /etc/hvkit/drivers (only when there is none: the operator's
@@ -71,6 +72,22 @@ put() {
 	entries+=("f $2")
 }
 
+# put_alias TARGET DST: a symlink DST -> TARGET (a name in the same
+# directory), unless DST is already something else: another package's
+# file (upstream's hv_kvp_daemon from hyperv-daemons, say) is never replaced.
+put_alias() {
+	if [ -e "$dest$2" ] || [ -L "$dest$2" ]; then
+		if [ "$(readlink "$dest$2")" != "$1" ]; then
+			log "keeping ${dest}$2 as it is: it is not hvkit's"
+			return 0
+		fi
+		rm -f "$dest$2"
+	fi
+	mkdirs "$(dirname "$2")"
+	ln -s "$1" "$dest$2"
+	entries+=("f $2")
+}
+
 # put_subst SRC DST MODE: install one file with @PREFIX@, @BINDIR@,
 # @SBINDIR@, @DATADIR@ and @VERSION@ replaced.
 put_subst() {
@@ -118,10 +135,17 @@ part_user() {
 		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=${f##*/}
 		case $name in
-		hv-*d) put "$f" "$prefix/sbin/$name" 755 ;;
+		hyperv*d) put "$f" "$prefix/sbin/$name" 755 ;;
 		*) put "$f" "$prefix/bin/$name" 755 ;;
 		esac
 	done
+	# Upstream's names for the daemons, for scripts written for them.
+	[ ! -x "$bin/hypervkvpd" ] || put_alias hypervkvpd "$prefix/sbin/hv_kvp_daemon"
+	[ ! -x "$bin/hypervvssd" ] || put_alias hypervvssd "$prefix/sbin/hv_vss_daemon"
+	if [ -x "$bin/hypervfcopyd" ]; then
+		put_alias hypervfcopyd "$prefix/sbin/hv_fcopy_daemon"
+		put_alias hypervfcopyd "$prefix/sbin/hv_fcopy_uio_daemon"
+	fi
 	for m in "$top"/man/*.[1-8]; do
 		[ -f "$m" ] || continue
 		put_subst "$m" "$prefix/share/man/man${m##*.}/${m##*/}" 644

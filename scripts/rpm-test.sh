@@ -127,17 +127,18 @@ check "hvkit-dkms's payload: dkms.conf of version $version, hvkit-select pointin
 # The daemons' subpackages: the scriptlets the spec gives them, with
 # Debian's rpm (the spec's fallbacks) and with a distribution's own macros.
 daemons_ok() {
-	local p d
+	local p d u
 	p=$(rpmspec -P --with kvp --with vss --with fcopy packaging/hvkit.spec 2>&1) || { echo "$p"; return 1; }
 	for d in kvpd vssd fcopyd; do
-		grep -qx "%post $d" <<<"$p" && grep -q "systemctl --no-reload preset hv-$d.service" <<<"$p" &&
-			grep -q "systemctl --no-reload disable --now hv-$d.service" <<<"$p" &&
-			grep -q "systemctl try-restart hv-$d.service" <<<"$p" &&
-			grep -q "enable hv-$d.service' >.*/90-hvkit-$d.preset" <<<"$p" ||
+		u=hyperv$d.service
+		grep -qx "%post $d" <<<"$p" && grep -q "systemctl --no-reload preset $u" <<<"$p" &&
+			grep -q "systemctl --no-reload disable --now $u" <<<"$p" &&
+			grep -q "systemctl try-restart $u" <<<"$p" &&
+			grep -q "enable $u' >.*/90-hvkit-$d.preset" <<<"$p" ||
 			{ echo "hvkit-$d's scriptlets or preset are missing"; return 1; }
 	done
 	p=$(rpmspec -P --with kvp --define 'systemd_post() DISTRO_POST %{?*}' packaging/hvkit.spec 2>&1)
-	grep -qx 'DISTRO_POST hv-kvpd.service' <<<"$p" || { echo "the distribution's %systemd_post is not used"; return 1; }
+	grep -qx 'DISTRO_POST hypervkvpd.service' <<<"$p" || { echo "the distribution's %systemd_post is not used"; return 1; }
 }
 check "with --with kvp/vss/fcopy each daemon subpackage gets %systemd_post/_preun/_postun_with_restart (fallbacks here, the distribution's own where defined) and a preset enabling its unit" daemons_ok
 
