@@ -5,6 +5,7 @@
 #include "../lib/genl.h"
 #include "../lib/guid.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ std::string json_str(std::string_view s);
 // A failed hvsim request as one sentence: the kernel's extended ACK if any.
 int genl_failure(const hvkit::NlError &e, const char *what);
 std::optional<hvkit::Guid> guid_arg(std::string_view s);
+// A whole number in decimal or 0x-prefixed hex, at most @max.
+bool parse_uint(std::string_view s, uint64_t &v, uint64_t max = UINT64_MAX);
+bool parse_u32(std::string_view s, uint32_t &v);
 hvkit::Guid attr_guid(nlattr *a);
 
 // Which simulated device a service command talks to: --instance GUID, or

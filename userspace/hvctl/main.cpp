@@ -189,6 +189,26 @@ int genl_failure(const hvkit::NlError &e, const char *what)
 	return fail(std::string(what) + ": " + (e.msg.empty() ? std::strerror(-e.err) : e.msg));
 }
 
+bool parse_uint(std::string_view s, uint64_t &v, uint64_t max)
+{
+	int base = 10;
+	if (s.starts_with("0x")) {
+		s.remove_prefix(2);
+		base = 16;
+	}
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+	return !s.empty() && ec == std::errc() && p == s.data() + s.size() && v <= max;
+}
+
+bool parse_u32(std::string_view s, uint32_t &v)
+{
+	uint64_t w;
+	if (!parse_uint(s, w, UINT32_MAX))
+		return false;
+	v = static_cast<uint32_t>(w);
+	return true;
+}
+
 std::optional<hvkit::Guid> guid_arg(std::string_view s)
 {
 	auto g = hvkit::parse_guid(s);

@@ -12,7 +12,6 @@ extern "C" {
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -21,12 +20,6 @@ extern "C" {
 namespace hvctl {
 
 namespace {
-
-bool to_u32(std::string_view s, uint32_t &v)
-{
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-	return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
 
 struct FcopyArgs {
 	SimTarget t{"fcopy", {}};
@@ -54,12 +47,12 @@ int parse_fcopy_args(const std::vector<std::string_view> &args, FcopyArgs &a)
 		} else if (args[i] == "--create-path") {
 			a.flags |= HVK_FCOPY_CREATE_PATH;
 		} else if (args[i] == "--chunk") {
-			if (i + 1 >= args.size() || !to_u32(args[i + 1], v) || !v || v > HVK_FCOPY_DATA_FRAGMENT)
+			if (i + 1 >= args.size() || !parse_u32(args[i + 1], v) || !v || v > HVK_FCOPY_DATA_FRAGMENT)
 				return usage_error("sim fcopy: --chunk takes a byte count from 1 to 6144");
 			a.chunk = v;
 			i++;
 		} else if (args[i] == "--timeout-ms") {
-			if (i + 1 >= args.size() || !to_u32(args[i + 1], v) || !v)
+			if (i + 1 >= args.size() || !parse_u32(args[i + 1], v) || !v)
 				return usage_error("sim fcopy: --timeout-ms takes a number of milliseconds");
 			a.timeout = v;
 			i++;

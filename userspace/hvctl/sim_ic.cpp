@@ -20,14 +20,6 @@ namespace hvctl {
 
 namespace {
 
-bool parse_u32(std::string_view s, uint32_t &v, int base = 10)
-{
-	if (base == 16 && s.starts_with("0x"))
-		s.remove_prefix(2);
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	return ec == std::errc() && p == s.data() + s.size();
-}
-
 int cmd_sim_heartbeat(const std::vector<std::string_view> &args)
 {
 	SimTarget t{"heartbeat", {}};
@@ -79,10 +71,11 @@ bool parse_hex(std::string_view s, std::vector<uint8_t> &out)
 	if (digits.size() % 2)
 		return false;
 	for (size_t i = 0; i < digits.size(); i += 2) {
-		uint32_t b;
-		if (!parse_u32(std::string_view(digits).substr(i, 2), b, 16))
+		uint8_t b;
+		auto [p, ec] = std::from_chars(digits.data() + i, digits.data() + i + 2, b, 16);
+		if (ec != std::errc() || p != digits.data() + i + 2)
 			return false;
-		out.push_back(static_cast<uint8_t>(b));
+		out.push_back(b);
 	}
 	return true;
 }

@@ -14,7 +14,6 @@ extern "C" {
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -27,17 +26,6 @@ namespace {
 
 // Enumeration stops here even if the guest never says "no more".
 constexpr uint32_t kMaxEnumerate = 100000;
-
-bool parse_num(std::string_view s, uint64_t &v, uint64_t max)
-{
-	int base = 10;
-	if (s.starts_with("0x")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	return !s.empty() && ec == std::errc() && p == s.data() + s.size() && v <= max;
-}
 
 // What the guest's status means, for operation @op.
 std::string status_text(uint32_t status, uint32_t op)
@@ -135,7 +123,7 @@ bool put_value(nl_msg *m, const KvpReq &r)
 	uint32_t type = r.value_type.value_or(HVK_REG_SZ);
 	if (type == HVK_REG_U32 || type == HVK_REG_U64 || type == HVK_REG_QWORD) {
 		uint64_t v = 0;
-		parse_num(*r.value, v, UINT64_MAX);	// checked when parsed
+		parse_uint(*r.value, v, UINT64_MAX);	// checked when parsed
 		if (type == HVK_REG_U32) {
 			auto v32 = static_cast<uint32_t>(v);
 			return nla_put(m, HVSIM_A_KVP_VALUE, 4, &v32) == 0;
@@ -215,7 +203,7 @@ int parse_opts(const std::vector<std::string_view> &args, size_t from, const cha
 			r.dhcp = true;
 		} else if (a == "--pool" || a == "--index" || a == "--family" || a == "--timeout-ms") {
 			uint64_t max = a == "--pool" || a == "--family" ? 255 : UINT32_MAX;
-			if (!has || !parse_num(args[i + 1], v, max) || (a == "--timeout-ms" && !v))
+			if (!has || !parse_uint(args[i + 1], v, max) || (a == "--timeout-ms" && !v))
 				return bad(a, a == "--pool" ? "a pool number (0 to 4; up to 255 is sent as given)"
 					   : a == "--family" ? "a number from 0 to 255 (1 IPv4, 2 IPv6, 3 both)"
 					   : "a number");
@@ -240,7 +228,7 @@ int parse_opts(const std::vector<std::string_view> &args, size_t from, const cha
 				r.value_type = HVK_REG_U64;
 			else if (ty == "qword")
 				r.value_type = HVK_REG_QWORD;
-			else if (parse_num(ty, v, UINT32_MAX))
+			else if (parse_uint(ty, v, UINT32_MAX))
 				r.value_type = static_cast<uint32_t>(v);
 			else
 				return bad(a, "sz, u32, u64, qword or a number");
@@ -373,7 +361,7 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args)
 		r.op = HVK_KVP_OP_SET_IP_INFO;
 	else if (sub == "op") {
 		uint64_t v = 0;
-		if (args.size() < 2 || !parse_num(args[1], v, 255))
+		if (args.size() < 2 || !parse_uint(args[1], v, 255))
 			return usage_error("sim kvp op takes an operation number from 0 to 255");
 		r.op = static_cast<uint32_t>(v);
 		from = 2;
@@ -398,7 +386,7 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args)
 		if (auto t = r.value_type.value_or(HVK_REG_SZ);
 		    t == HVK_REG_U32 || t == HVK_REG_U64 || t == HVK_REG_QWORD) {
 			uint64_t v = 0;
-			if (!parse_num(*r.value, v, t == HVK_REG_U32 ? UINT32_MAX : UINT64_MAX))
+			if (!parse_uint(*r.value, v, t == HVK_REG_U32 ? UINT32_MAX : UINT64_MAX))
 				return usage_error(what + ": a " + (t == HVK_REG_U32 ? "u32" : "64-bit") +
 						   " value is a number that fits it");
 		}

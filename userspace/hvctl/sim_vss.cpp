@@ -12,7 +12,6 @@ extern "C" {
 #include <netlink/msg.h>
 
 #include <array>
-#include <charconv>
 #include <cstdio>
 #include <string>
 
@@ -37,24 +36,13 @@ constexpr std::array<VssOp, 8> kVssOps = {{
 	{"auto-recover", HVK_VSS_OP_AUTO_RECOVER},
 }};
 
-bool to_u32(std::string_view s, uint32_t &v)
-{
-	int base = 10;
-	if (s.starts_with("0x")) {
-		s.remove_prefix(2);
-		base = 16;
-	}
-	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-	return !s.empty() && ec == std::errc() && p == s.data() + s.size();
-}
-
 std::optional<uint32_t> vss_op(std::string_view s)
 {
 	for (const auto &o : kVssOps)
 		if (s == o.name)
 			return o.op;
 	uint32_t v;
-	if (to_u32(s, v) && v <= 0xff)
+	if (parse_u32(s, v) && v <= 0xff)
 		return v;
 	return std::nullopt;
 }
@@ -75,10 +63,10 @@ int cmd_sim_vss(const std::vector<std::string_view> &args)
 		uint32_t v;
 		if (args[i] == "--json") {
 			json = true;
-		} else if (args[i] == "--flags" && i + 1 < args.size() && to_u32(args[i + 1], v)) {
+		} else if (args[i] == "--flags" && i + 1 < args.size() && parse_u32(args[i + 1], v)) {
 			flags = v;
 			i++;
-		} else if (args[i] == "--timeout-ms" && i + 1 < args.size() && to_u32(args[i + 1], v) && v) {
+		} else if (args[i] == "--timeout-ms" && i + 1 < args.size() && parse_u32(args[i + 1], v) && v) {
 			timeout = v;
 			i++;
 		} else if (!op && !args[i].starts_with("--")) {
