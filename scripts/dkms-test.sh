@@ -23,19 +23,7 @@ tmp=$(mktemp -d /tmp/hvkit-dkms-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 version=$(sed -n 's/^Version:[[:space:]]*//p' packaging/hvkit.spec)
 
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)) fails=$((fails + 1))
-	echo "not ok $n - $1"
-	shift
-	[ $# = 0 ] || printf '%s\n' "$@" | head -n 30 | sed 's/^/    # /'
-}
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+. "$top/scripts/tap-lib.sh"
 
 # What DKMS could change on this machine.
 machine() {
@@ -105,5 +93,4 @@ machine_ok() {
 }
 check "this machine's /lib/modules, /var/lib/dkms, /usr/src, /boot, /etc/dkms, modprobe.d, depmod.d are as they were" machine_ok
 
-echo "# $((n - fails)) of $n passed"
-[ "$fails" = 0 ]
+tap_end

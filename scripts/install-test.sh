@@ -33,20 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 sys=$tmp/sys
 mods=/lib/modules/$krel
 
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)) fails=$((fails + 1))
-	echo "not ok $n - $1"
-	shift
-	[ $# = 0 ] || printf '%s\n' "$@" | head -n 20 | sed 's/^/    # /'
-}
-# check NAME CMD...: ok when CMD succeeds; its output is shown when not.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+. "$top/scripts/tap-lib.sh"
 
 # The in-tree modules that need hv_vmbus, in a kernel's modules.dep.
 hv_users() {
@@ -310,5 +297,4 @@ check "make uninstall empties the root it filled (install-src's tree too)" \
 check "make uninstall with no manifest fails and says so" \
 	bash -c "! out=\$(make -s uninstall DESTDIR='$empty' 2>&1) && grep -q 'no install manifest' <<<\"\$out\""
 
-echo "# $((n - fails)) of $n passed"
-[ "$fails" = 0 ]
+tap_end

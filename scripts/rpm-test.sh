@@ -14,19 +14,7 @@ release=$(rpmspec -q --srpm --qf '%{RELEASE}\n' packaging/hvkit.spec 2>/dev/null
 vr=$version-$release
 arch=$(rpm --eval '%{_arch}')
 
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)) fails=$((fails + 1))
-	echo "not ok $n - $1"
-	shift
-	[ $# = 0 ] || printf '%s\n' "$@" | head -n 30 | sed 's/^/    # /'
-}
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+. "$top/scripts/tap-lib.sh"
 
 echo "# make rpm"
 make -s rpm >"$tmp/make-rpm.log" 2>&1 || { cat "$tmp/make-rpm.log"; die "make rpm failed"; }
@@ -142,5 +130,4 @@ daemons_ok() {
 }
 check "with --with kvp/vss/fcopy each daemon subpackage gets %systemd_post/_preun/_postun_with_restart (fallbacks here, the distribution's own where defined) and a preset enabling its unit" daemons_ok
 
-echo "# $((n - fails)) of $n passed"
-[ "$fails" = 0 ]
+tap_end
