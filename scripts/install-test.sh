@@ -125,6 +125,30 @@ check "depmod.d override: of two copies of hvkit_vmbus, updates/hvkit's is the o
 # ---- programs and man pages
 check "hvctl is in /usr/bin and runs (--help)" \
 	bash -c "[ -x '$sys/usr/bin/hvctl' ] && '$sys/usr/bin/hvctl' --help | grep -q '^usage: hvctl'"
+# The daemons (when built): Azure Linux's names in /usr/sbin, upstream's as
+# symlinks; a file of another package under upstream's name is kept.
+mapfile -t daemons < <(cd build/user/bin 2>/dev/null && ls hyperv*d 2>/dev/null)
+daemons_ok() {
+	local d a
+	for d in "${daemons[@]}"; do
+		cmp "build/user/bin/$d" "$sys/usr/sbin/$d" || return 1
+		a=$(case $d in hypervkvpd) echo hv_kvp_daemon ;; hypervvssd) echo hv_vss_daemon ;;
+			hypervfcopyd) echo hv_fcopy_daemon hv_fcopy_uio_daemon ;; esac)
+		for a in $a; do
+			[ "$(readlink "$sys/usr/sbin/$a")" = "$d" ] || { echo "$a is not a symlink to $d"; return 1; }
+		done
+	done
+	[ -x build/user/bin/hypervkvpd ] || return 0
+	local other=$tmp/other out
+	mkdir -p "$other/usr/sbin"
+	echo upstream >"$other/usr/sbin/hv_kvp_daemon"
+	out=$(DESTDIR=$other scripts/install.sh user 2>&1) || { echo "$out"; return 1; }
+	[ "$(cat "$other/usr/sbin/hv_kvp_daemon")" = upstream ] && grep -q "keeping .*hv_kvp_daemon" <<<"$out" ||
+		{ echo "another package's hv_kvp_daemon was replaced: $out"; return 1; }
+}
+if [ ${#daemons[@]} -gt 0 ]; then
+	check "the daemons (${daemons[*]}) are in /usr/sbin with upstream's names as symlinks; another package's hv_kvp_daemon is kept" daemons_ok
+fi
 check "hvkit-select is in /usr/sbin and knows its templates' place (/usr/share/hvkit/modprobe)" \
 	bash -c "[ -x '$sys/usr/sbin/hvkit-select' ] && grep -q '^templates=/usr/share/hvkit/modprobe$' '$sys/usr/sbin/hvkit-select'"
 man_ok() {
