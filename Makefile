@@ -9,8 +9,9 @@
 #   V=1            verbose kbuild
 #   DESTDIR=dir    install, uninstall, install-src: a staging root
 #   PREFIX=/usr    install: programs, man pages, units (modules: /lib/modules)
+#   SIGN_KEY=key SIGN_CERT=cert   install: sign the modules (SIGN_HASH=sha512)
 KVER ?= 6.12
-export KVER KDIR T V DESTDIR PREFIX
+export KVER KDIR T V DESTDIR PREFIX SIGN_KEY SIGN_CERT SIGN_HASH SIGN_FILE
 
 .PHONY: all help deps modules userspace check demo vm bench sparse fuzz clean debug-kernel check-debug
 .PHONY: install uninstall install-src rpm

@@ -7,7 +7,9 @@
 #            release and hvkit-select (applies /etc/hvkit/drivers)
 #   modules  build/kmod/<release>/drivers/**/*.ko (the release of KDIR or
 #            KVER, as make modules builds it; never the test modules) into
-#            /lib/modules/<release>/updates/hvkit, and /etc/depmod.d/hvkit.conf
+#            /lib/modules/<release>/updates/hvkit, and /etc/depmod.d/hvkit.conf;
+#            signed first when SIGN_KEY and SIGN_CERT are set (SIGN_HASH,
+#            default sha512; SIGN_FILE, default the tree's scripts/sign-file)
 #   user     every program in build/user/bin (CMake puts shipped programs
 #            there and nothing else): the hyperv*d daemons into PREFIX/sbin
 #            with upstream's names (hv_kvp_daemon, ...) as symlinks where no
@@ -120,12 +122,37 @@ part_modules() {
 	kmod=${HVKIT_KMOD:-$top/build/kmod/$krel}
 	[ -d "$kmod/drivers" ] && mapfile -t kos < <(find "$kmod/drivers" -name '*.ko' | sort)
 	[ ${#kos[@]} -gt 0 ] || die "no modules built for $krel in build/kmod/$krel; run 'make modules' with the same KVER/KDIR"
+	[ -z "${SIGN_KEY:-}" ] || sign_modules
 	for ko in "${kos[@]}"; do
 		put "$ko" "/lib/modules/$krel/updates/hvkit/${ko##*/}" 644
 	done
 	put "$top/packaging/depmod.conf" /etc/depmod.d/hvkit.conf 644
 	releases+=("$krel")
 	log "installed ${#kos[@]} modules for $krel into ${dest}/lib/modules/$krel/updates/hvkit"
+}
+
+# sign_modules: with SIGN_KEY (a PEM private key, or a pkcs11: URI) and
+# SIGN_CERT (its X.509 certificate, PEM or DER), sign copies of the modules
+# in kos with the kernel tree's sign-file (SIGN_FILE to name another) and
+# install those: kernels with CONFIG_MODULE_SIG accept them without a taint
+# once the certificate is trusted (docs/operations.md). Everything is
+# checked before anything is installed.
+sign_modules() {
+	local sf hash=${SIGN_HASH:-sha512} i
+	[ -n "${SIGN_CERT:-}" ] || die "SIGN_KEY is set but SIGN_CERT is not: sign-file needs the key's certificate too"
+	case $SIGN_KEY in pkcs11:*) ;; *) [ -r "$SIGN_KEY" ] || die "cannot read the signing key SIGN_KEY=$SIGN_KEY" ;; esac
+	[ -r "$SIGN_CERT" ] || die "cannot read the signing certificate SIGN_CERT=$SIGN_CERT"
+	sf=${SIGN_FILE:-$("$top/scripts/kdir.sh")/scripts/sign-file}
+	[ -x "$sf" ] || die "no sign-file at $sf (the kernel tree's scripts/sign-file; set SIGN_FILE)"
+	sign_dir=$(mktemp -d)
+	trap 'rm -rf "$sign_dir"' EXIT
+	for i in "${!kos[@]}"; do
+		cp "${kos[$i]}" "$sign_dir/"
+		"$sf" "$hash" "$SIGN_KEY" "$SIGN_CERT" "$sign_dir/${kos[$i]##*/}" ||
+			die "sign-file could not sign ${kos[$i]##*/} with $SIGN_KEY and $SIGN_CERT ($hash)"
+		kos[$i]=$sign_dir/${kos[$i]##*/}
+	done
+	log "signed ${#kos[@]} modules ($hash, $SIGN_CERT)"
 }
 
 part_user() {
