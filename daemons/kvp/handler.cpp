@@ -31,7 +31,7 @@ void put_str(u8 *f, size_t size, const std::string &s)
 {
 	size_t n = std::min(s.size(), size - 1);
 	std::memset(f, 0, size);
-	std::memcpy(f, s.data(), n);
+	s.copy(reinterpret_cast<char *>(f), n);
 }
 
 const char *op_name(int op)
@@ -120,7 +120,7 @@ uint32_t Handler::del(hvk_kvp_msg &m)
 	bool found = false;
 	std::string err;
 	if (!env_.pools.update(pool, [&](std::vector<Record> &recs) {
-		    found = kvp::erase(recs, key);
+		    found = kvp::erase_key(recs, key);
 		    return found;
 	    }, err)) {
 		log(LOG_ERR, "DELETE pool %d key '%s' failed: %s", pool, key.c_str(), err.c_str());
@@ -193,7 +193,7 @@ bool Handler::handle(hvk_kvp_msg &m)
 		    lic_version_.c_str());
 		return false;
 	}
-	m.error = HVK_S_OK;
+	// m.error overlays the header: it is set last, from the status.
 	uint32_t status = HVK_S_OK;
 	bool pooled = op == HVK_KVP_OP_GET || op == HVK_KVP_OP_SET ||
 		      op == HVK_KVP_OP_DELETE || op == HVK_KVP_OP_ENUMERATE;

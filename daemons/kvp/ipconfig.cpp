@@ -69,6 +69,7 @@ int prefix_of(int family, const std::string &s)
 bool run(const std::vector<std::string> &argv, std::string &why)
 {
 	std::vector<char *> a;
+	a.reserve(argv.size() + 1);
 	for (const std::string &s : argv)
 		a.push_back(const_cast<char *>(s.c_str()));
 	a.push_back(nullptr);
@@ -236,7 +237,7 @@ std::string ifcfg_file(const IpConfig &c)
 
 std::string ifname_for_guid(const std::string &guid, const std::string &sysfs_net)
 {
-	auto norm = [](std::string s) {
+	auto norm = [](const std::string &s) {
 		std::string out;
 		for (char ch : s)
 			if (ch != '{' && ch != '}' && !std::isspace(static_cast<unsigned char>(ch)))

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,7 +51,7 @@ bool lock(int fd, short type)
 Fd open_locked(const std::string &path, bool create, short type, std::string &err)
 {
 	err.clear();
-	for (int tries = 0; tries < 100; tries++) {
+	for (int tries = 0; tries < 10000; tries++) {
 		int flags = (type == F_WRLCK ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 		if (create)
 			flags |= O_CREAT;
@@ -212,8 +213,8 @@ std::string serialize_pool(const std::vector<Record> &records)
 	for (size_t i = 0; i < records.size(); i++) {
 		char *r = out.data() + i * kRecordSize;
 		const Record &rec = records[i];
-		std::memcpy(r, rec.key.data(), std::min(rec.key.size(), kKeySize));
-		std::memcpy(r + kKeySize, rec.value.data(), std::min(rec.value.size(), kValueSize));
+		rec.key.copy(r, std::min(rec.key.size(), kKeySize));
+		rec.value.copy(r + kKeySize, std::min(rec.value.size(), kValueSize));
 	}
 	return out;
 }
@@ -255,7 +256,7 @@ bool set(std::vector<Record> &records, std::string_view key, std::string_view va
 	return true;
 }
 
-bool erase(std::vector<Record> &records, std::string_view key)
+bool erase_key(std::vector<Record> &records, std::string_view key)
 {
 	auto it = std::find_if(records.begin(), records.end(),
 			       [&](const Record &r) { return r.key == key; });
@@ -308,6 +309,20 @@ bool PoolDir::update(int pool, const std::function<bool(std::vector<Record> &)> 
 		return false;
 	}
 	std::string p = path(pool);
+	// hvkit's writers queue on the directory first (flock, which needs no
+	// write access): the pool's inode changes with every write, and a
+	// writer waiting on an old one would lose to newcomers again and again.
+	Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!dir) {
+		err = errno_text("cannot open " + dir_);
+		return false;
+	}
+	while (::flock(dir.get(), LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			err = errno_text("cannot lock " + dir_);
+			return false;
+		}
+	}
 	// Held until the new file is in place: a writer that waits on the old
 	// inode finds it replaced and locks the new one.
 	Fd fd = open_locked(p, true, F_WRLCK, err);

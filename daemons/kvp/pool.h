@@ -11,6 +11,10 @@
 // and excludes threads of one process from each other too. Readers take
 // F_RDLCK, writers F_WRLCK.
 //
+// hvkit's writers also queue on an flock(2) of the pool directory before
+// they lock the pool, so that none starves (the pool's inode changes
+// with every write).
+//
 // Writes are atomic and durable: under the write lock on the current file,
 // the new pool goes into a temporary file in the same directory
 // (.kvp_pool_N.tmp.XXXXXX), which is fsync'd and renamed over the pool,
@@ -73,7 +77,7 @@ const Record *find(const std::vector<Record> &records, std::string_view key);
 // fit its field with a NUL (511 and 2047 bytes), or the key is empty.
 bool set(std::vector<Record> &records, std::string_view key, std::string_view value);
 // Removes @key; false when there is none. Later records move up.
-bool erase(std::vector<Record> &records, std::string_view key);
+bool erase_key(std::vector<Record> &records, std::string_view key);
 
 class PoolDir {
 public:

@@ -261,7 +261,7 @@ void set_ip_field(hvk_kvp_ipaddr_value &v, IpField f, const std::string &s)
 	size_t n = std::min(s.size(), units - 1);
 	char *p = reinterpret_cast<char *>(&v) + off;
 	std::memset(p, 0, units * sizeof(u16));
-	std::memcpy(p, s.data(), n);
+	s.copy(p, n);
 }
 
 namespace {

@@ -143,7 +143,7 @@ int cmd_kvp(const std::vector<std::string_view> &args)
 			return words_error("delete", 1, a.words.size());
 		bool found = false;
 		if (!dir.update(pool, [&](std::vector<kvp::Record> &recs) {
-			    found = kvp::erase(recs, a.words[0]);
+			    found = kvp::erase_key(recs, a.words[0]);
 			    return found;
 		    }, err))
 			return fail(err);
