@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+
 namespace {
 
 using namespace hvkit;
@@ -81,12 +83,25 @@ int main(int argc, char **argv)
 	Loop loop(sfd.get());
 	Fd dev;
 	bool stop = false;
-	// Opens (waiting for) the device and registers; false to stop.
-	std::function<bool()> attach;
-	attach = [&]() -> bool {
-		if (dev)
+	// Opens the device and registers; false to stop. At start it waits
+	// for the device; on a reset it reopens it at once, and when it is
+	// gone (the channel was rescinded, the module unloaded) stops, as
+	// upstream's daemon does (under systemd the unit BindsTo the device,
+	// and udev starts it again when a device comes).
+	std::function<bool(bool)> attach;
+	attach = [&](bool first) -> bool {
+		if (dev) {
 			loop.remove(dev.get());
-		dev = wait_for_device(device, sfd.get());
+			dev.reset(); // the device takes one opener at a time
+		}
+		if (first) {
+			dev = wait_for_device(device, sfd.get());
+		} else {
+			dev = Fd(::open(device.c_str(), O_RDWR | O_CLOEXEC));
+			if (!dev)
+				log(LOG_INFO, "cannot reopen %s (%s); stopping", device.c_str(),
+				    std::strerror(errno));
+		}
 		if (!dev) {
 			stop = true;
 			return false;
@@ -98,12 +113,12 @@ int main(int argc, char **argv)
 		}
 		loop.add(dev.get(), [&]() {
 			if (kvp::serve_one(dev.get(), handler) == kvp::Step::Reset)
-				return attach();
+				return attach(false);
 			return true;
 		});
 		return true;
 	};
-	if (!attach())
+	if (!attach(true))
 		return stop ? 0 : 1;
 	log(LOG_INFO, "serving %s; pools in %s", device.c_str(), handler.env().pools.dir().c_str());
 	notify_ready();
