@@ -463,7 +463,7 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args)
 			r.value = std::string(pos[1]);
 		break;
 	}
-	if (r.op == HVK_KVP_OP_ENUMERATE)
+	if (r.op == HVK_KVP_OP_ENUMERATE && !r.repeat)
 		return run_enumerate(r);
 	return run_one(what.c_str(), r);
 }
