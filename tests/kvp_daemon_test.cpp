@@ -786,3 +786,71 @@ TEST_F(FakeDevice, AGoneKernelSideMeansRegisterAgain)
 	kernel = ::open("/dev/null", O_RDONLY);
 	EXPECT_EQ(serve_one(daemon, *h), Step::Reset);
 }
+
+// ---- hvctl kvp ----------------------------------------------------------
+
+namespace {
+
+struct CmdResult {
+	int status;
+	std::string out, err;
+};
+
+// Runs hvctl with @args; its exit status, stdout and stderr.
+CmdResult hvctl(const std::vector<std::string> &args)
+{
+	std::string dir = tmpdir();
+	std::string cmd = HVKIT_HVCTL;
+	for (const std::string &a : args)
+		cmd += " '" + a + "'";
+	cmd += " >" + dir + "/out 2>" + dir + "/err";
+	int st = std::system(cmd.c_str());
+	return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir + "/out"), slurp(dir + "/err")};
+}
+
+} // namespace
+
+TEST(HvctlKvp, SetGetListDeleteInUpstreamsFormat)
+{
+	std::string dir = tmpdir() + "/hyperv";
+	EXPECT_EQ(hvctl({"kvp", "set", "--dir", dir, "Role", "web server"}).status, 0);
+	EXPECT_EQ(hvctl({"kvp", "set", "--dir", dir, "--pool", "0", "Color", "blue"}).status, 0);
+	CmdResult r = hvctl({"kvp", "get", "--dir", dir, "Role"});
+	EXPECT_EQ(r.status, 0);
+	EXPECT_EQ(r.out, "web server\n");
+	EXPECT_EQ(read_upstream(dir + "/.kvp_pool_1"),
+		  (std::vector<std::pair<std::string, std::string>>{{"Role", "web server"}}));
+	r = hvctl({"kvp", "list", "--dir", dir});
+	EXPECT_EQ(r.out, "0 Color=blue\n1 Role=web server\n");
+	r = hvctl({"kvp", "list", "--dir", dir, "--pool", "0", "--json"});
+	EXPECT_EQ(r.out, "[{\"pool\":0,\"key\":\"Color\",\"value\":\"blue\"}]\n");
+	EXPECT_EQ(hvctl({"kvp", "delete", "--dir", dir, "Role"}).status, 0);
+	r = hvctl({"kvp", "get", "--dir", dir, "Role"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_EQ(r.err, "hvctl: pool 1 has no key 'Role'\n");
+	EXPECT_EQ(hvctl({"kvp", "delete", "--dir", dir, "Role"}).status, 1);
+	EXPECT_TRUE(read_upstream(dir + "/.kvp_pool_1").empty());
+}
+
+TEST(HvctlKvp, BadArgumentsAreRefusedAndChangeNothing)
+{
+	std::string dir = tmpdir();
+	write_upstream(dir + "/.kvp_pool_1", {{"keep", "me"}});
+	std::string before = slurp(dir + "/.kvp_pool_1");
+	CmdResult r = hvctl({"kvp", "set", "--dir", dir, "--pool", "5", "k", "v"});
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find("0 to 4"), std::string::npos) << r.err;
+	r = hvctl({"kvp", "set", "--dir", dir, std::string(512, 'k'), "v"});
+	EXPECT_EQ(r.status, 2);
+	EXPECT_NE(r.err.find("1 to 511 bytes"), std::string::npos) << r.err;
+	EXPECT_EQ(hvctl({"kvp", "set", "--dir", dir, "k", std::string(2048, 'v')}).status, 2);
+	EXPECT_EQ(hvctl({"kvp", "set", "--dir", dir, "k"}).status, 2);
+	EXPECT_EQ(hvctl({"kvp", "frob", "--dir", dir}).status, 2);
+	EXPECT_EQ(hvctl({"kvp", "get", "--dir", dir, "--bogus", "k"}).status, 2);
+	EXPECT_EQ(slurp(dir + "/.kvp_pool_1"), before);
+	// A pool that is not a regular file: one sentence, exit 1.
+	ASSERT_EQ(::mkdir((dir + "/.kvp_pool_3").c_str(), 0755), 0);
+	r = hvctl({"kvp", "list", "--dir", dir, "--pool", "3"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+}
