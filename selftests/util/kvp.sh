@@ -1,14 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # KVP (data exchange) against upstream's hv_kvp_daemon (Debian's
-# hyperv-daemons): the host sets, gets, deletes and enumerates keys in the
+# hyperv-daemons), or the daemon KVP_DAEMON names (selftests/daemons/kvp.sh,
+# a link to this file, runs it with hvkit's hypervkvpd): the host sets, gets, deletes and enumerates keys in the
 # guest's pools and reads an adapter's addresses; the pools are the
 # daemon's files in upstream's record format. Without a daemon, with one
 # that dies or never answers, the host gets an error in time and the next
 # daemon serves; malformed requests are refused and reach nobody.
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-command -v hv_kvp_daemon >/dev/null || tap_skip_all "no hv_kvp_daemon (deb hyperv-daemons)"
+case $0 in */daemons/*) : "${KVP_DAEMON:=hypervkvpd}" ;; esac
+KVP_DAEMON=${KVP_DAEMON:-hv_kvp_daemon}
+command -v "$KVP_DAEMON" >/dev/null || tap_skip_all "no $KVP_DAEMON (hv_kvp_daemon: deb hyperv-daemons; hypervkvpd: hvkit's userspace)"
 tap_plan 26
 
 pools=/var/lib/hyperv
@@ -18,7 +21,7 @@ mkdir -p $pools
 
 dpid=
 daemon_start() {
-	hv_kvp_daemon -n >/tmp/kvpd.log 2>&1 &
+	"$KVP_DAEMON" -n >/tmp/kvpd.log 2>&1 &
 	dpid=$!
 	# Registered once a request gets an answer from it (S_OK or S_CONT).
 	wait_for 20 sh -c "hvctl sim kvp enumerate --instance $g --pool 2 --index 0 >/dev/null"
@@ -74,10 +77,10 @@ echo "# no daemon: answered in $((t1 - t0)) s: $out"
 	tap_ok "with no daemon, a GET fails at once with E_FAIL" ||
 	tap_fail "with no daemon, a GET fails at once with E_FAIL" "rc $rc: $out"
 
-# ---- Upstream's daemon ----
+# ---- The daemon ----
 daemon_start &&
-	tap_ok "upstream's hv_kvp_daemon registers and answers" ||
-	tap_fail "upstream's hv_kvp_daemon registers and answers" "$(cat /tmp/kvpd.log; dmesg | tail -n 5)"
+	tap_ok "$KVP_DAEMON registers and answers" ||
+	tap_fail "$KVP_DAEMON registers and answers" "$(cat /tmp/kvpd.log; dmesg | tail -n 5)"
 
 kvp set --pool 0 Hello World >/dev/null && [ "$(kvp get --pool 0 Hello)" = World ] &&
 	kvp set --pool 0 "Grüße" "Wert: 42 €" >/dev/null && [ "$(kvp get --pool 0 "Grüße")" = "Wert: 42 €" ] &&

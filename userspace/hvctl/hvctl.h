@@ -57,5 +57,8 @@ int run_sim_fcopy(const std::vector<std::string_view> &args);
 // sim_power.cpp: hvctl sim shutdown|timesync.
 int cmd_sim_shutdown(const std::vector<std::string_view> &args);
 int cmd_sim_timesync(const std::vector<std::string_view> &args);
+// kvp.cpp: hvctl kvp get|set|list|delete (the guest's pool files).
+extern const char *const kKvpUsage;
+int cmd_kvp(const std::vector<std::string_view> &args);
 
 } // namespace hvctl

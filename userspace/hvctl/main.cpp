@@ -515,6 +515,7 @@ int main(int argc, char **argv)
 		std::fputs("\nThe simulated host's integration services (needs root):\n", stdout);
 		for (const auto &c : sim_service_cmds)
 			std::fputs(c.usage, stdout);
+		std::fputs(kKvpUsage, stdout);
 		std::fputs(kUsageEnd, stdout);
 		return 0;
 	}
@@ -523,5 +524,7 @@ int main(int argc, char **argv)
 		return cmd_list(rest);
 	if (args[0] == "sim")
 		return cmd_sim(rest);
+	if (args[0] == "kvp")
+		return cmd_kvp(rest);
 	return usage_error("unknown command '" + std::string(args[0]) + "'");
 }

@@ -177,7 +177,9 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "                            default 0; up to 255 is sent as given), every item\n"
 	 "                            of a pool (until the guest says no more), an\n"
 	 "                            adapter's IP configuration, or any operation N;\n"
-	 "                            prints the guest's answer, or its status in words\n",
+	 "                            prints the guest's answer, or its status in words;\n"
+	 "                            --repeat N: the request N times, timed (prints\n"
+	 "                            requests per second, p50 and p99 in us)\n",
 	 cmd_sim_kvp},
 	{"vss",
 	 "  sim vss OP [--flags N] [--instance GUID] [--timeout-ms N] [--json]\n"

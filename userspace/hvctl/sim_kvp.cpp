@@ -14,6 +14,8 @@ extern "C" {
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -69,6 +71,7 @@ struct KvpReq {
 	std::optional<std::string> key, value, adapter, ip_addr, subnet, gateway, dns;
 	bool dhcp = false;
 	uint32_t timeout_ms = 0;
+	uint32_t repeat = 0;	// --repeat N: N requests, timed (benchmarks)
 	bool json = false;
 	std::vector<std::string_view> positional;
 };
@@ -201,6 +204,11 @@ int parse_opts(const std::vector<std::string_view> &args, size_t from, const cha
 			r.json = true;
 		} else if (a == "--dhcp") {
 			r.dhcp = true;
+		} else if (a == "--repeat") {
+			if (!has || !parse_uint(args[i + 1], v, 10000000) || !v)
+				return bad(a, "a number of requests from 1 to 10000000");
+			r.repeat = static_cast<uint32_t>(v);
+			i++;
 		} else if (a == "--pool" || a == "--index" || a == "--family" || a == "--timeout-ms") {
 			uint64_t max = a == "--pool" || a == "--family" ? 255 : UINT32_MAX;
 			if (!has || !parse_uint(args[i + 1], v, max) || (a == "--timeout-ms" && !v))
@@ -260,6 +268,33 @@ void print_status_json(const KvpReq &r, const KvpAnswer &ans, const std::string 
 		    json_str(status_text(ans.status, r.op)).c_str(), extra.c_str());
 }
 
+// --repeat N: the same request N times, one at a time, each timed; prints
+// requests per second and the round trip's p50 and p99. Every answer must
+// be S_OK.
+int run_repeat(const char *what, hvkit::GenlClient &nl, const KvpReq &r)
+{
+	using clock = std::chrono::steady_clock;
+	std::vector<double> us;
+	us.reserve(r.repeat);
+	KvpAnswer ans;
+	auto start = clock::now();
+	for (uint32_t i = 0; i < r.repeat; i++) {
+		auto t0 = clock::now();
+		auto e = kvp_request(nl, r, ans);
+		if (e.err)
+			return genl_failure(e, what);
+		if (ans.status != HVK_S_OK)
+			return guest_refused(what, r, ans.status);
+		us.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+	}
+	double secs = std::chrono::duration<double>(clock::now() - start).count();
+	std::sort(us.begin(), us.end());
+	auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))]; };
+	std::printf("requests %u per_second %.1f p50_us %.1f p99_us %.1f\n", r.repeat,
+		    static_cast<double>(r.repeat) / secs, pct(0.50), pct(0.99));
+	return 0;
+}
+
 // get, set, delete, ipinfo-get, ipinfo-set, op: one request.
 int run_one(const char *what, KvpReq &r)
 {
@@ -267,6 +302,8 @@ int run_one(const char *what, KvpReq &r)
 	if (!nl.ok())
 		return genl_failure(nl.error(), what);
 	KvpAnswer ans;
+	if (r.repeat)
+		return run_repeat(what, nl, r);
 	auto e = kvp_request(nl, r, ans);
 	if (e.err)
 		return genl_failure(e, what);
@@ -414,7 +451,7 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args)
 			r.value = std::string(pos[1]);
 		break;
 	}
-	if (r.op == HVK_KVP_OP_ENUMERATE)
+	if (r.op == HVK_KVP_OP_ENUMERATE && !r.repeat)
 		return run_enumerate(r);
 	return run_one(what.c_str(), r);
 }
