@@ -454,7 +454,7 @@ TEST(FcopyCharDev, ARegistrationAnswerOfTheWrongSizeIsRefused)
 
 namespace {
 
-constexpr uint32_t kRing = 4 * 4096;	// each ring: control page and 12 KiB
+constexpr size_t kRing = size_t{4} * 4096;	// each ring: control page and 12 KiB
 
 // The host's side of the file copy channel: writes requests into the
 // guest's receive ring (the second), reads answers from the first.
@@ -465,9 +465,9 @@ public:
 		auto *g2h = reinterpret_cast<hvk_ring_ctl *>(map);
 		auto *h2g = reinterpret_cast<hvk_ring_ctl *>(map + kRing);
 		EXPECT_EQ(0, hvk_ring_init(&out_, h2g, map + kRing + HVK_RING_CTL_SIZE,
-					   kRing - HVK_RING_CTL_SIZE, false));
+					   static_cast<u32>(kRing - HVK_RING_CTL_SIZE), false));
 		EXPECT_EQ(0, hvk_ring_init(&in_, g2h, map + HVK_RING_CTL_SIZE,
-					   kRing - HVK_RING_CTL_SIZE, false));
+					   static_cast<u32>(kRing - HVK_RING_CTL_SIZE), false));
 	}
 	// Send an IC payload (pipe header, IC header, body) and interrupt.
 	void send(const std::vector<uint8_t> &payload, uint64_t xid)
@@ -497,7 +497,7 @@ public:
 		std::memcpy(&d, buf.data(), sizeof(d));
 		if (xid)
 			*xid = d.trans_id;
-		return { buf.begin() + d.offset8 * 8, buf.begin() + len };
+		return { buf.begin() + static_cast<std::ptrdiff_t>(d.offset8) * 8, buf.begin() + len };
 	}
 
 private:
@@ -526,7 +526,7 @@ struct UioRig {
 	UioRig()
 	{
 		mem.reset(::memfd_create("fcopy-rings", MFD_CLOEXEC));
-		EXPECT_EQ(0, ::ftruncate(mem.get(), 2 * kRing));
+		EXPECT_EQ(0, ::ftruncate(mem.get(), static_cast<off_t>(2 * kRing)));
 		map = static_cast<uint8_t *>(::mmap(nullptr, 2 * kRing, PROT_READ | PROT_WRITE,
 						    MAP_SHARED, mem.get(), 0));
 		EXPECT_NE(MAP_FAILED, map);
@@ -549,7 +549,7 @@ TEST(FcopyUio, NegotiatesAndCopiesAFileFromASimulatedHost)
 	TempDir d;
 	UioRig rig;
 	FileCopy fc;
-	Uio uio(rig.guest_irq.get(), rig.map, kRing, fc);
+	Uio uio(rig.guest_irq.get(), rig.map, static_cast<uint32_t>(kRing), fc);
 	std::string err;
 	ASSERT_TRUE(uio.init(err)) << err;
 
@@ -589,8 +589,9 @@ TEST(FcopyUio, NegotiatesAndCopiesAFileFromASimulatedHost)
 					  &which));
 	host.send(ic_msg(HVK_ICMSG_FCOPY, &s, sizeof(s)), 42);
 	EXPECT_EQ(HVK_S_OK, status_of(host.recv()));
-	for (size_t off = 0; off < content.size(); off += HVK_FCOPY_DATA_FRAGMENT) {
-		hvk_fcopy_data m = data_msg(off, content.substr(off, HVK_FCOPY_DATA_FRAGMENT));
+	const size_t frag = HVK_FCOPY_DATA_FRAGMENT;
+	for (size_t off = 0; off < content.size(); off += frag) {
+		hvk_fcopy_data m = data_msg(off, content.substr(off, frag));
 		host.send(ic_msg(HVK_ICMSG_FCOPY, &m, sizeof(m)), 43 + off);
 		EXPECT_EQ(HVK_S_OK, status_of(host.recv()));
 	}
@@ -623,12 +624,12 @@ TEST(FcopyUio, ACorruptRingStopsTheTransport)
 {
 	UioRig rig;
 	FileCopy fc;
-	Uio uio(rig.guest_irq.get(), rig.map, kRing, fc);
+	Uio uio(rig.guest_irq.get(), rig.map, static_cast<uint32_t>(kRing), fc);
 	std::string err;
 	ASSERT_TRUE(uio.init(err)) << err;
 	// The host's write index past the ring.
 	auto *h2g = reinterpret_cast<hvk_ring_ctl *>(rig.map + kRing);
-	h2g->write_index = 3 * kRing;
+	h2g->write_index = static_cast<u32>(3 * kRing);
 	EXPECT_EQ(Served::gone, uio.drain());
 }
 
