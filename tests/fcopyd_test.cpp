@@ -589,7 +589,7 @@ TEST(FcopyUio, NegotiatesAndCopiesAFileFromASimulatedHost)
 					  &which));
 	host.send(ic_msg(HVK_ICMSG_FCOPY, &s, sizeof(s)), 42);
 	EXPECT_EQ(HVK_S_OK, status_of(host.recv()));
-	const size_t frag = HVK_FCOPY_DATA_FRAGMENT;
+	const size_t frag = sizeof(hvk_fcopy_data::data);
 	for (size_t off = 0; off < content.size(); off += frag) {
 		hvk_fcopy_data m = data_msg(off, content.substr(off, frag));
 		host.send(ic_msg(HVK_ICMSG_FCOPY, &m, sizeof(m)), 43 + off);

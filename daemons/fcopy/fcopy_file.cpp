@@ -102,7 +102,7 @@ uint32_t FileCopy::start(std::string_view dir, std::string_view name, uint32_t f
 						"' is not an absolute path");
 	while (dir.size() > 1 && dir.back() == '/')
 		dir.remove_suffix(1);
-	dir_name_ = dir;
+	dir_name_ = root_ + std::string(dir);
 	name_ = name;
 	flags_ = flags;
 	std::string where = dir_name_ + (dir_name_ == "/" ? "" : "/") + name_;

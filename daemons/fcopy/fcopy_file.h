@@ -31,6 +31,9 @@ const char *status_name(uint32_t status);
 class FileCopy {
 public:
 	FileCopy() = default;
+	// Every destination under @root (no trailing '/'): the fuzzer's
+	// sandbox. The daemon uses "/", the default.
+	explicit FileCopy(std::string root) : root_(std::move(root)) {}
 	FileCopy(const FileCopy &) = delete;
 	FileCopy &operator=(const FileCopy &) = delete;
 	// A copy still open (the daemon stops mid-copy) leaves no temp file.
@@ -66,6 +69,7 @@ private:
 	void discard();
 	bool rename_into_place();
 
+	std::string root_;
 	daemon::Fd dir_;
 	daemon::Fd tmp_;
 	std::string dir_name_;

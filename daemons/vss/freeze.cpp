@@ -206,7 +206,9 @@ bool Freezer::run_hooks(const char *phase, const char *arg, std::string &err,
 	std::sort(names.begin(), names.end());
 	bool ok = true;
 	for (const std::string &n : names) {
-		std::string path = dir + "/" + n;
+		std::string path = dir;
+		path += "/";
+		path += n;
 		struct stat st {};
 		if (::stat(path.c_str(), &st) < 0 || !S_ISREG(st.st_mode) ||
 		    ::access(path.c_str(), X_OK) < 0)
@@ -235,10 +237,11 @@ bool Freezer::run_hooks(const char *phase, const char *arg, std::string &err,
 bool Freezer::thaw_frozen(std::string &err)
 {
 	bool ok = true;
-	for (auto it = frozen_.rbegin(); it != frozen_.rend(); ++it) {
-		int e = sys_.thaw(*it);
+	for (size_t i = frozen_.size(); i-- > 0;) {
+		const std::string &dir = frozen_[i];
+		int e = sys_.thaw(dir);
 		if (e && e != EINVAL && ok) {	// EINVAL: not frozen (any more)
-			err = "cannot thaw " + *it + ": " + std::strerror(e);
+			err = "cannot thaw " + dir + ": " + std::strerror(e);
 			ok = false;
 		}
 	}
