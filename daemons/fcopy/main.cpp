@@ -138,7 +138,12 @@ int run_chardev(const std::string &path, int sfd)
 		int rc = loop.run();
 		if (rc == 0 || why == fcopy::Served::ok)
 			return rc;
-		// reopen: at once; gone: wait for the device to come back.
+		if (why == fcopy::Served::gone) {
+			// As upstream's daemon: udev starts the service again
+			// when a device comes back.
+			log(LOG_INFO, "the file copy device is gone; exiting");
+			return 0;
+		}
 	}
 }
 

@@ -109,5 +109,11 @@ int main(int argc, char **argv)
 		svc.stop();	// a SIGTERM while frozen thaws first
 		if (rc == 0 || why == vss::Served::ok)
 			return rc;
+		if (why == vss::Served::gone) {
+			// As upstream's daemon: udev starts the service again
+			// when a device comes back.
+			log(LOG_INFO, "the VSS device is gone; exiting");
+			return 0;
+		}
 	}
 }
