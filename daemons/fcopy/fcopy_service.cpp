@@ -92,6 +92,8 @@ uint32_t handle_message(FileCopy &fc, std::span<const uint8_t> msg, std::string 
 			why = "WRITE_TO_FILE's offset is past the largest file offset";
 			return HVK_E_FAIL;
 		}
+		log(LOG_DEBUG, "WRITE_TO_FILE: %u bytes at %llu", size,
+		    static_cast<unsigned long long>(offset));
 		status = fc.write(offset, msg.subspan(HVK_FCOPY_DATA_HDR, size));
 		break;
 	}

@@ -137,6 +137,7 @@ Served VssService::serve()
 	} else {
 		std::memcpy(&m, buf, sizeof(m));
 		op = m.vss_hdr.operation;
+		log(LOG_DEBUG, "request: %s (%u)", op_name(op), op);
 		switch (op) {
 		case HVK_VSS_OP_FREEZE:
 			status = do_freeze();
@@ -169,8 +170,6 @@ Served VssService::serve()
 	if (op == HVK_VSS_OP_FREEZE && status == HVK_S_OK)
 		log(LOG_INFO, "froze %zu filesystem%s", fz_.frozen_dirs().size(),
 		    fz_.frozen_dirs().size() == 1 ? "" : "s");
-	else if (op < HVK_VSS_OP_COUNT && op != HVK_VSS_OP_THAW && op != HVK_VSS_OP_FREEZE)
-		log(LOG_DEBUG, "%s: S_OK", op_name(op));
 	return Served::ok;
 }
 
