@@ -7,9 +7,18 @@
 # guest services copy; no daemon, a killed daemon and a stopped one give
 # the host a timely error; bad requests are refused and never reach the
 # daemon.
+#
+# The daemon under test is $FCOPY_DAEMON: upstream's hv_fcopy_daemon
+# (Debian's hyperv-daemons) by default, hvkit's hypervfcopyd when this
+# script runs as daemons/fcopy (selftests/daemons/fcopy.sh is a link to it).
+# Upstream's daemon writes the destination in place, hvkit's a temporary
+# file beside it (.NAME.~hvfcopy.*) renamed at the end: grown() reads
+# whichever is growing.
 . /hvkit/lib/tap.sh
+case $0 in */daemons/*) : "${FCOPY_DAEMON:=hypervfcopyd}" ;; esac
+FCOPY_DAEMON=${FCOPY_DAEMON:-hv_fcopy_daemon}
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-command -v hv_fcopy_daemon >/dev/null || tap_skip_all "hv_fcopy_daemon (hyperv-daemons) is not in the image"
+command -v $FCOPY_DAEMON >/dev/null || tap_skip_all "$FCOPY_DAEMON is not in the image"
 tap_plan 23
 
 dst=/tmp/fc
@@ -25,7 +34,7 @@ regs() { dmesg | grep -c 'fcopy: daemon registered'; }
 start_daemon() {
 	local n
 	n=$(regs)
-	hv_fcopy_daemon -n </dev/null >/dev/null 2>&1 &
+	$FCOPY_DAEMON -n </dev/null >/dev/null 2>&1 &
 	dpid=$!
 	wait_for 20 sh -c "[ \$(dmesg | grep -c 'fcopy: daemon registered') -gt $n ]"
 }
@@ -36,6 +45,9 @@ dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
 hexat() { echo "$1" | cut -c $(($2 * 2 + 1))-$((($2 + $3) * 2)); }
 zeros() { printf '00%.0s' $(seq "$1"); }
 u16() { printf "${1}00%.0s" $(seq "$2"); }	# $2 UTF-16 units of the byte $1 (hex)
+# grown NAME BYTES: a copy to $dst/NAME has written BYTES or more so far
+grown() { [ "$({ stat -c %s $dst/$1 $dst/.$1.~hvfcopy.* 2>/dev/null; echo 0; } | sort -n | tail -n 1)" -ge $2 ]; }
+leftover() { ls -d $dst/.*.~hvfcopy.* 2>/dev/null; }
 cleanup() { [ -n "${dpid:-}" ] && kill -9 $dpid 2>/dev/null; }
 trap cleanup EXIT
 
@@ -115,11 +127,11 @@ refused "a message shorter than its struct, or of an unknown operation, is refus
 	"$(echo "$hdr$name$path$tail0" | cut -c 1-1000)" "${whdr}" "09000000$(zeros 32)"
 exec 3<&-
 
-# upstream's hv_fcopy_daemon.
+# The daemon.
 start_daemon &&
 	: >$src/zero && fc $src/zero $dst/zero >/dev/null && test -f $dst/zero && ! test -s $dst/zero &&
-	tap_ok "hv_fcopy_daemon registers, and a 0-byte file copies" ||
-	tap_fail "hv_fcopy_daemon registers, and a 0-byte file copies" "$(ls -l $dst; dmesg | tail -n 5)"
+	tap_ok "$FCOPY_DAEMON registers, and a 0-byte file copies" ||
+	tap_fail "$FCOPY_DAEMON registers, and a 0-byte file copies" "$(ls -l $dst; dmesg | tail -n 5)"
 
 printf 'Z' >$src/one
 fc $src/one $dst/one >/dev/null && [ "$(sum $src/one)" = "$(sum $dst/one)" ] &&
@@ -160,11 +172,11 @@ fc $src/big $dst/new/a/b/big --create-path >/dev/null && [ "$(sum $src/big)" = "
 # Cancel from another socket in the middle of a copy.
 fc $src/big $dst/cancelled --chunk 512 >/tmp/fc-o 2>&1 &
 h=$!
-wait_for 60 sh -c "[ \$(stat -c %s $dst/cancelled 2>/dev/null || echo 0) -ge 65536 ]"
+wait_for 60 grown cancelled 65536
 out=$(fc cancel 2>&1); crc=$?
 wait $h; rc=$?
 [ $crc -eq 0 ] && echo "$out" | grep -q 'CANCEL_FCOPY with S_OK' && [ $rc -eq 1 ] &&
-	grep -q 'the copy was cancelled' /tmp/fc-o && ! test -e $dst/cancelled &&
+	grep -q 'the copy was cancelled' /tmp/fc-o && ! test -e $dst/cancelled && [ -z "$(leftover)" ] &&
 	tap_ok "a copy cancelled midway fails with 'cancelled', and the guest removes the partial file" ||
 	tap_fail "a copy cancelled midway fails with 'cancelled', and the guest removes the partial file" \
 		"cancel rc=$crc: $out; copy rc=$rc: $(cat /tmp/fc-o); $(ls -l $dst/cancelled 2>&1)"
@@ -177,7 +189,7 @@ out=$(fc cancel 2>&1); rc=$?
 # A daemon killed in the middle of a copy; the next daemon serves.
 fc $src/big $dst/killed --chunk 512 >/tmp/fc-o 2>&1 &
 h=$!
-wait_for 60 sh -c "[ \$(stat -c %s $dst/killed 2>/dev/null || echo 0) -ge 65536 ]"
+wait_for 60 grown killed 65536
 t0=$(cs); kill -9 $dpid; wait $h; rc=$?; t1=$(cs)
 wait $dpid 2>/dev/null
 [ $rc -eq 1 ] && grep -q E_FAIL /tmp/fc-o && [ $((t1 - t0)) -lt 500 ] &&

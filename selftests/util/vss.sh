@@ -6,9 +6,15 @@
 # answers, the host gets E_FAIL in time and the guest is not left frozen
 # where upstream would not be. Bad requests are refused and never reach
 # the daemon.
+#
+# The daemon under test is $VSS_DAEMON: upstream's hv_vss_daemon (Debian's
+# hyperv-daemons) by default, hvkit's hypervvssd when this script runs as
+# daemons/vss (selftests/daemons/vss.sh is a link to it).
 . /hvkit/lib/tap.sh
+case $0 in */daemons/*) : "${VSS_DAEMON:=hypervvssd}" ;; esac
+VSS_DAEMON=${VSS_DAEMON:-hv_vss_daemon}
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-command -v hv_vss_daemon >/dev/null || tap_skip_all "hv_vss_daemon (hyperv-daemons) is not in the image"
+command -v $VSS_DAEMON >/dev/null || tap_skip_all "$VSS_DAEMON is not in the image"
 # The RAM disk the frozen filesystem lives on (brd) must exist in this kernel.
 find /lib/modules/$(uname -r) -name 'brd.ko*' | grep -q . || [ -d /sys/module/brd ] ||
 	tap_skip_all "this kernel has no brd module for the RAM disk"
@@ -22,7 +28,7 @@ vss() { hvctl sim vss --instance "$g" "$@"; }
 # The daemon registered: HOT_BACKUP reaches it (E_FAIL at once before).
 vss_ready() { vss hot-backup >/dev/null 2>&1; }
 start_daemon() {
-	hv_vss_daemon -n </dev/null >/dev/null 2>&1 &
+	$VSS_DAEMON -n </dev/null >/dev/null 2>&1 &
 	dpid=$!
 	wait_for 20 vss_ready
 }
@@ -111,12 +117,12 @@ echo "$out" | grep -q '^status 0x80004005' && [ "$(bad)" -eq $((b0 + 1)) ] && [ 
 		"bad $b0 -> $(bad), daemon read '$m': $out"
 exec 3<&-
 
-# upstream's daemon and an ext4 filesystem on a RAM disk (it skips loop devices).
+# The daemon and an ext4 filesystem on a RAM disk (loop devices are skipped).
 modprobe brd rd_nr=1 rd_size=32768 && modprobe crc32c_generic && modprobe ext4 && mkdir -p $mnt &&
 	mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 && mount -t ext4 /dev/ram0 $mnt &&
 	start_daemon &&
-	tap_ok "hv_vss_daemon registers, with an ext4 filesystem mounted" ||
-	tap_fail "hv_vss_daemon registers, with an ext4 filesystem mounted" "$(grep ram0 /proc/mounts; dmesg | tail -n 5)"
+	tap_ok "$VSS_DAEMON registers, with an ext4 filesystem mounted" ||
+	tap_fail "$VSS_DAEMON registers, with an ext4 filesystem mounted" "$(grep ram0 /proc/mounts; dmesg | tail -n 5)"
 
 out=$(vss freeze 2>&1) && start_write 1 && blocked 1 &&
 	tap_ok "FREEZE freezes the filesystem: a write and fsync started then does not complete" ||
@@ -128,8 +134,8 @@ out=$(vss thaw 2>&1) && wait_for 10 test -e /tmp/vss-w1.done &&
 	tap_fail "THAW thaws it: the blocked write completes" "$out"
 
 out=$(vss hot-backup 2>&1) && echo "$out" | grep -q '^hot-backup: S_OK' &&
-	tap_ok "HOT_BACKUP is answered S_OK by hv_vss_daemon" ||
-	tap_fail "HOT_BACKUP is answered S_OK by hv_vss_daemon" "$out"
+	tap_ok "HOT_BACKUP is answered S_OK by $VSS_DAEMON" ||
+	tap_fail "HOT_BACKUP is answered S_OK by $VSS_DAEMON" "$out"
 
 # A daemon killed while the filesystem is frozen: upstream cannot thaw
 # then either; the next daemon's THAW does.

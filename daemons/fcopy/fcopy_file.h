@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+// hypervfcopyd's file operations: one copy from the host at a time, written
+// into a temporary file beside its destination and renamed over it when the
+// host says it is complete, so nobody ever sees a half-written file.
+//
+// Each operation returns the status that goes back to the host, Hyper-V's
+// HRESULTs (uapi/hv_ic_dev.h): S_OK, E_FAIL, ERROR_ALREADY_EXISTS,
+// ERROR_DISK_FULL, and E_ACCESSDENIED below, which upstream's daemons never
+// send (they answer E_FAIL for a permission error).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "daemon.h"
+
+namespace hvkit::fcopy {
+
+// Windows' E_ACCESSDENIED, HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED).
+inline constexpr uint32_t E_ACCESSDENIED = 0x80070005u;
+
+// The host's status for a failed system call's errno: ENOSPC, EDQUOT and
+// EFBIG are a full disk, EACCES, EPERM and EROFS a denied access, anything
+// else E_FAIL.
+uint32_t status_for_errno(int err);
+// "S_OK", "E_FAIL", ... for log lines.
+const char *status_name(uint32_t status);
+
+class FileCopy {
+public:
+	FileCopy() = default;
+	// Every destination under @root (no trailing '/'): the fuzzer's
+	// sandbox. The daemon uses "/", the default.
+	explicit FileCopy(std::string root) : root_(std::move(root)) {}
+	FileCopy(const FileCopy &) = delete;
+	FileCopy &operator=(const FileCopy &) = delete;
+	// A copy still open (the daemon stops mid-copy) leaves no temp file.
+	~FileCopy() { cancel(); }
+
+	// START_FILE_COPY: @dir (absolute) and @name (no '/', not "." or
+	// ".."), UTF-8. CREATE_PATH creates every missing directory of @dir
+	// (mode 0755); without it a missing directory is E_FAIL. An existing
+	// destination without OVER_WRITE is ERROR_ALREADY_EXISTS and stays as
+	// it is. The last component must not be a symlink, nor anything but a
+	// regular file (E_FAIL): symlinks in @dir are followed, as any path.
+	// A copy still open is cancelled first.
+	uint32_t start(std::string_view dir, std::string_view name, uint32_t flags,
+		       uint64_t file_size);
+	// WRITE_TO_FILE: @data at @offset of the temporary file.
+	uint32_t write(uint64_t offset, std::span<const uint8_t> data);
+	// COMPLETE_FCOPY: flush the temporary file to disk and rename it to
+	// the destination (without OVER_WRITE, only if that still does not
+	// exist). Any failure removes the temporary file.
+	uint32_t complete();
+	// CANCEL_FCOPY: remove the temporary file. S_OK also with no copy open.
+	uint32_t cancel();
+
+	bool open() const { return tmp_.valid(); }
+	// The temporary file's name in the destination's directory (tests).
+	const std::string &tmp_name() const { return tmp_name_; }
+	// What the last failure was, one sentence, for the log.
+	const std::string &error() const { return error_; }
+
+private:
+	uint32_t fail(uint32_t status, std::string why);
+	uint32_t fail_errno(const std::string &what);
+	void discard();
+	bool rename_into_place();
+
+	std::string root_;
+	daemon::Fd dir_;
+	daemon::Fd tmp_;
+	std::string dir_name_;
+	std::string name_;
+	std::string tmp_name_;
+	uint32_t flags_ = 0;
+	uint64_t written_ = 0;
+	std::string error_;
+};
+
+} // namespace hvkit::fcopy
