@@ -55,6 +55,9 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_FCOPY_NAME] = { .type = NLA_BINARY, .len = 2048 },
 	[HVSIM_A_FCOPY_FLAGS] = { .type = NLA_U32 },
 	[HVSIM_A_FCOPY_CHUNK] = NLA_POLICY_RANGE(NLA_U32, 1, 6144),
+	[HVSIM_A_SCSI_SIZE] = { .type = NLA_U64 },
+	[HVSIM_A_SCSI_SECTOR] = { .type = NLA_U32 },
+	[HVSIM_A_SCSI_RO] = { .type = NLA_FLAG },
 };
 
 static struct genl_family hvsim_family;

@@ -53,5 +53,7 @@ int run_sim_fcopy(const std::vector<std::string_view> &args);
 // sim_power.cpp: hvctl sim shutdown|timesync.
 int cmd_sim_shutdown(const std::vector<std::string_view> &args);
 int cmd_sim_timesync(const std::vector<std::string_view> &args);
+// sim_scsi.cpp: hvctl sim scsi.
+int cmd_sim_scsi(const std::vector<std::string_view> &args);
 
 } // namespace hvctl

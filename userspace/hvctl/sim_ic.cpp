@@ -202,6 +202,13 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "  sim fcopy cancel [--instance GUID] [--timeout-ms N] [--json]\n"
 	 "                            cancel the copy under way (its command fails)\n",
 	 run_sim_fcopy},
+	{"scsi",
+	 "  sim scsi [--instance GUID] [--json]\n"
+	 "                            a SCSI controller's state: LUNs, the protocol\n"
+	 "                            version agreed, LUN 0's size, sector size and\n"
+	 "                            read-only flag, READs, WRITEs and UNMAPs served,\n"
+	 "                            requests refused as malformed\n",
+	 cmd_sim_scsi},
 };
 
 } // namespace hvctl

@@ -109,6 +109,16 @@ enum hvsim_attr {
 	HVSIM_A_TS_DELAY_NS,	/* u64: TIMESYNC: the message reaches the guest this late: the
 				 * host read its clock (and, from 4.0, the reference counter)
 				 * that long before it sends (at most 1 hour) */
+	/* The synthetic SCSI controller (device type "scsi"). */
+	HVSIM_A_SCSI_SIZE,	/* u64: DEV_ADD: LUN 0's bytes (default 64 MiB, at most 1 GiB) */
+	HVSIM_A_SCSI_SECTOR,	/* u32: DEV_ADD: its sector size, 512 (default) or 4096 */
+	HVSIM_A_SCSI_RO,	/* flag: DEV_ADD: it is read-only */
+	HVSIM_A_SCSI_LUNS,	/* u32: DEV_GET: LUNs present */
+	HVSIM_A_SCSI_VERSION,	/* u32: DEV_GET: the VSP protocol version agreed, 0: none */
+	HVSIM_A_SCSI_READS,	/* u64: DEV_GET: READs served */
+	HVSIM_A_SCSI_WRITES,	/* u64: DEV_GET: WRITEs served */
+	HVSIM_A_SCSI_UNMAPS,	/* u64: DEV_GET: UNMAPs and unmapping WRITE SAMEs served */
+	HVSIM_A_SCSI_REFUSED,	/* u64: DEV_GET: requests refused as malformed */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -141,6 +151,10 @@ enum hvsim_fault {
 	HVSIM_FAULT_OFFER_ON_UNLOAD,	/* UNLOAD is answered after a new offer */
 	HVSIM_FAULT_POST_BUSY,		/* HvPostMessage: HV_STATUS_INSUFFICIENT_BUFFERS */
 	HVSIM_FAULT_POST_INVALID,	/* HvPostMessage: HV_STATUS_INVALID_PARAMETER */
+	HVSIM_FAULT_SCSI_BAD_LENGTH,	/* a SCSI completion claims more data than asked */
+	HVSIM_FAULT_SCSI_BAD_SRB_STATUS, /* ... carries an SRB status no host sends */
+	HVSIM_FAULT_SCSI_BAD_SENSE_LEN,	/* ... a sense length past its sense field */
+	HVSIM_FAULT_SCSI_UNKNOWN_ID,	/* ... is preceded by one for a request never made */
 	HVSIM_FAULT_COUNT,
 };
 
