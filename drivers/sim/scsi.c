@@ -73,10 +73,16 @@ struct sim_scsi {
 	 */
 	struct rw_semaphore luns_lock;
 	struct sim_scsi_lun *luns[SIM_SCSI_MAX_LUNS];
-	/* The primary channel's serve work only: the protocol state. */
+	/*
+	 * The protocol state: written by the primary channel's serve work
+	 * (and reset at its close, under sim.lock); read elsewhere with
+	 * READ_ONCE.
+	 */
 	u16 version;		/* agreed; 0: none yet */
 	bool begun, ready;	/* BEGIN_ and END_INITIALIZATION seen */
-	atomic64_t reads, writes, unmaps, refused;
+	unsigned long stall_until;	/* jiffies: requests go unanswered till then */
+	bool stalled;		/* stall_until is set (a reset clears it) */
+	atomic64_t reads, writes, unmaps, refused, dropped;
 };
 
 static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const char **err)
@@ -592,6 +598,12 @@ static u32 sim_scsi_control(struct sim_chan *c, struct sim_scsi *s, struct hvk_v
 			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
 		s->ready = true;
 		return 0;
+	case HVK_VSTOR_RESET_BUS:
+	case HVK_VSTOR_RESET_ADAPTER:
+	case HVK_VSTOR_RESET_LUN:
+		/* Whatever was outstanding is abandoned; a stall ends. */
+		WRITE_ONCE(s->stalled, false);
+		return 0;
 	case HVK_VSTOR_CREATE_SUB_CHANNELS:
 		if (!s->ready || !v->sub_channel_count)
 			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
@@ -661,6 +673,13 @@ static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		return sim_chan_reply_or_stash(c, &a, sizeof(a));
 	}
 	a.v.operation = HVK_VSTOR_COMPLETE_IO;
+	if (READ_ONCE(s->stalled)) {
+		smp_rmb();	/* stall_until as it was when stalled was set */
+		if (time_before(jiffies, READ_ONCE(s->stall_until))) {
+			atomic64_inc(&s->dropped);
+			return 0;	/* a host that stopped answering */
+		}
+	}
 	if (!READ_ONCE(s->ready)) {
 		a.v.status = HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
 		return sim_chan_reply_or_stash(c, &a, sizeof(a));
@@ -717,7 +736,117 @@ static int sim_scsi_fill(const struct sim_dev *d, struct sk_buff *skb)
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_WRITES, atomic64_read(&s->writes), HVSIM_A_PAD) ||
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_UNMAPS, atomic64_read(&s->unmaps), HVSIM_A_PAD) ||
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_REFUSED, atomic64_read(&s->refused),
+				 HVSIM_A_PAD) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_DROPPED, atomic64_read(&s->dropped),
 				 HVSIM_A_PAD);
+}
+
+/*
+ * Tell the guest its LUNs changed: an ENUMERATE_BUS of the host's own
+ * (transaction id 0) on the primary channel, as Hyper-V sends. Lost if
+ * the guest's ring is full (logged).
+ */
+static void sim_scsi_notify(struct sim_dev *d)
+{
+	struct sim_scsi *s = d->priv;
+	struct {
+		struct hvk_pkt_desc desc;
+		struct hvk_vstor_packet v;
+	} m = {};
+	struct sim_chan *c;
+
+	m.desc.type = HVK_PKT_DATA_INBAND;
+	m.desc.offset8 = sizeof(m.desc) / 8;
+	m.desc.len8 = sizeof(m) / 8;
+	m.v.operation = HVK_VSTOR_ENUMERATE_BUS;
+	mutex_lock(&sim.lock);	/* the channel stays open meanwhile */
+	c = d->chans[0];
+	if (c && c->open && READ_ONCE(s->ready) && sim_chan_reply(c, &m, sizeof(m)))
+		pr_err_ratelimited("hvkit_sim: scsi %u: the guest's ring is full: the LUN change is not announced\n",
+				   c->relid);
+	mutex_unlock(&sim.lock);
+}
+
+static int sim_scsi_cmd(struct sim_dev *d, struct genl_info *info)
+{
+	struct sim_scsi *s = d->priv;
+	struct nlattr **a = info->attrs;
+	struct sim_scsi_lun *l, *old;
+	const char *err = NULL;
+	u32 op, lun;
+
+	if (!s || info->genlhdr->cmd != HVSIM_CMD_SCSI)
+		return -EOPNOTSUPP;
+	if (!a[HVSIM_A_SCSI_OP]) {
+		NL_SET_ERR_MSG(info->extack, "a SCSI operation is required");
+		return -EINVAL;
+	}
+	op = nla_get_u32(a[HVSIM_A_SCSI_OP]);
+	if (op == HVSIM_SCSI_STALL) {
+		if (!a[HVSIM_A_SCSI_STALL_MS]) {
+			NL_SET_ERR_MSG(info->extack, "a stall needs its length in ms");
+			return -EINVAL;
+		}
+		WRITE_ONCE(s->stall_until,
+			   jiffies + msecs_to_jiffies(nla_get_u32(a[HVSIM_A_SCSI_STALL_MS])));
+		smp_wmb();	/* stall_until before stalled */
+		WRITE_ONCE(s->stalled, true);
+		return 0;
+	}
+	if (!a[HVSIM_A_SCSI_LUN]) {
+		NL_SET_ERR_MSG(info->extack, "a LUN (0 to 63) is required");
+		return -EINVAL;
+	}
+	lun = nla_get_u32(a[HVSIM_A_SCSI_LUN]);
+	switch (op) {
+	case HVSIM_SCSI_ADD_LUN:
+		l = sim_scsi_lun_alloc(a[HVSIM_A_SCSI_SIZE] ? nla_get_u64(a[HVSIM_A_SCSI_SIZE]) :
+				       SIM_SCSI_DEF_SIZE,
+				       a[HVSIM_A_SCSI_SECTOR] ? nla_get_u32(a[HVSIM_A_SCSI_SECTOR]) : 512,
+				       nla_get_flag(a[HVSIM_A_SCSI_RO]), &err);
+		if (IS_ERR(l)) {
+			if (err && info->extack)
+				info->extack->_msg = err;
+			return PTR_ERR(l);
+		}
+		down_write(&s->luns_lock);
+		old = s->luns[lun];
+		if (!old)
+			s->luns[lun] = l;
+		up_write(&s->luns_lock);
+		if (old) {
+			sim_scsi_lun_free(l);
+			NL_SET_ERR_MSG(info->extack, "the controller has this LUN already");
+			return -EEXIST;
+		}
+		break;
+	case HVSIM_SCSI_REMOVE_LUN:
+		down_write(&s->luns_lock);
+		old = s->luns[lun];
+		s->luns[lun] = NULL;
+		up_write(&s->luns_lock);
+		if (!old) {
+			NL_SET_ERR_MSG(info->extack, "the controller has no such LUN");
+			return -ENOENT;
+		}
+		sim_scsi_lun_free(old);
+		break;
+	case HVSIM_SCSI_MEDIUM_ERROR:
+		down_write(&s->luns_lock);
+		l = s->luns[lun];
+		if (l)
+			l->bad_lba = a[HVSIM_A_SCSI_LBA] ? nla_get_u64(a[HVSIM_A_SCSI_LBA]) : U64_MAX;
+		up_write(&s->luns_lock);
+		if (!l) {
+			NL_SET_ERR_MSG(info->extack, "the controller has no such LUN");
+			return -ENOENT;
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	sim_scsi_notify(d);
+	return 0;
 }
 
 const struct sim_dev_type sim_scsi_type = {
@@ -728,4 +857,5 @@ const struct sim_dev_type sim_scsi_type = {
 	.closed = sim_scsi_closed,
 	.serve = sim_scsi_serve,
 	.fill = sim_scsi_fill,
+	.cmd = sim_scsi_cmd,
 };

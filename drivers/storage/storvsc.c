@@ -47,6 +47,7 @@ MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (defa
 #define STOR_MAX_PFNS		(STOR_MAX_XFER / HVK_HV_PAGE_SIZE + 1)
 #define STOR_CAN_QUEUE		128
 #define STOR_INIT_ID		(1ull << 48)	/* no tag is that large */
+#define STOR_RESET_ID		(STOR_INIT_ID + 1)
 #define STOR_TIMEOUT		(10 * HZ)	/* for an initialisation step */
 
 /* Protocol versions, newest first: upstream 6.12's list. */
@@ -60,6 +61,7 @@ struct stor_dev {
 	struct work_struct rx_work;	/* drains completions */
 	struct work_struct gone_work;	/* a rescind: fail what is in flight */
 	struct work_struct scan_work;	/* the host asked for a rescan */
+	struct workqueue_struct *err_wq;	/* scans and LUN removals, in order */
 	u8 *rxbuf;
 	bool gone;			/* rescinded or removed: send nothing more */
 	bool scanning;			/* scan_work may run (the host is added) */
@@ -67,6 +69,9 @@ struct stor_dev {
 	/* The one initialisation request; probe only. */
 	struct hvk_vstor_packet init;
 	bool init_done;			/* its answer is in init (release/acquire) */
+	/* The reset of the bus (the error handler, one at a time). */
+	struct hvk_vstor_packet reset;
+	bool reset_done;
 
 	u16 version;
 	u32 max_xfer;
@@ -120,6 +125,44 @@ static void stor_count_bad(struct stor_dev *sd, enum hvk_vstor_bad bad, u64 id)
 			    stor_bad_names[bad]);
 }
 
+/* A LUN the host says is not there (INVALID_LUN): remove it, as upstream. */
+struct stor_lun_work {
+	struct work_struct work;
+	struct Scsi_Host *shost;
+	unsigned int channel, id;
+	u64 lun;
+};
+
+static void stor_remove_lun(struct work_struct *work)
+{
+	struct stor_lun_work *w = container_of(work, struct stor_lun_work, work);
+	struct scsi_device *sdev;
+
+	sdev = scsi_device_lookup(w->shost, w->channel, w->id, w->lun);
+	if (sdev) {
+		scsi_remove_device(sdev);
+		scsi_device_put(sdev);
+	}
+	kfree(w);
+}
+
+static void stor_queue_remove_lun(struct stor_dev *sd, struct scsi_device *sdev)
+{
+	struct stor_lun_work *w;
+
+	if (!READ_ONCE(sd->scanning))
+		return;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return;
+	INIT_WORK(&w->work, stor_remove_lun);
+	w->shost = sd->shost;
+	w->channel = sdev->channel;
+	w->id = sdev->id;
+	w->lun = sdev->lun;
+	queue_work(sd->err_wq, &w->work);
+}
+
 /*
  * The host's status, mapped to a SCSI result as upstream's
  * storvsc_on_io_completion() and storvsc_handle_error() map it.
@@ -154,6 +197,7 @@ static void stor_map_status(struct stor_dev *sd, struct scsi_cmnd *scmnd,
 		switch (HVK_SRB_STATUS(srb_status)) {
 		case HVK_SRB_STATUS_INVALID_LUN:
 			set_host_byte(scmnd, DID_NO_CONNECT);
+			stor_queue_remove_lun(sd, scmnd->device);
 			break;
 		case HVK_SRB_STATUS_SUCCESS:
 			break;
@@ -168,7 +212,7 @@ static void stor_map_status(struct stor_dev *sd, struct scsi_cmnd *scmnd,
 				     (h.asc == 0x3f && h.ascq != 0x03 && h.ascq != 0x0e))) {
 					set_host_byte(scmnd, DID_REQUEUE);
 					if (READ_ONCE(sd->scanning))
-						queue_work(system_long_wq, &sd->scan_work);
+						queue_work(sd->err_wq, &sd->scan_work);
 				}
 				break;
 			}
@@ -229,7 +273,7 @@ static void stor_host_packet(struct stor_dev *sd, const u8 *p, u32 len)
 	memcpy(&op, p, sizeof(op));
 	if ((op == HVK_VSTOR_ENUMERATE_BUS || op == HVK_VSTOR_REMOVE_DEVICE) &&
 	    READ_ONCE(sd->scanning))
-		queue_work(system_long_wq, &sd->scan_work);
+		queue_work(sd->err_wq, &sd->scan_work);
 }
 
 static void stor_rx_work(struct work_struct *work)
@@ -248,6 +292,14 @@ static void stor_rx_work(struct work_struct *work)
 				if (len - off >= sizeof(sd->init) && !READ_ONCE(sd->init_done)) {
 					memcpy(&sd->init, sd->rxbuf + off, sizeof(sd->init));
 					smp_store_release(&sd->init_done, true);
+					wake_up(&sd->wq);
+				} else {
+					stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, d->trans_id);
+				}
+			} else if (d->trans_id == STOR_RESET_ID) {
+				if (len - off >= sizeof(sd->reset) && !READ_ONCE(sd->reset_done)) {
+					memcpy(&sd->reset, sd->rxbuf + off, sizeof(sd->reset));
+					smp_store_release(&sd->reset_done, true);
 					wake_up(&sd->wq);
 				} else {
 					stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, d->trans_id);
@@ -309,12 +361,69 @@ static void stor_rescinded(void *ctx)
 		queue_work(system_long_wq, &sd->gone_work);
 }
 
+/*
+ * The host's LUNs changed. A TEST UNIT READY to every LUN known finds
+ * those that went (INVALID_LUN removes them), then a scan finds the new
+ * ones: upstream's way.
+ */
 static void stor_scan_work(struct work_struct *work)
 {
 	struct stor_dev *sd = container_of(work, struct stor_dev, scan_work);
+	struct Scsi_Host *shost = sd->shost;
+	struct scsi_device *sdev;
 
-	if (READ_ONCE(sd->scanning) && !READ_ONCE(sd->gone))
-		scsi_scan_host(sd->shost);
+	if (!READ_ONCE(sd->scanning) || READ_ONCE(sd->gone))
+		return;
+	mutex_lock(&shost->scan_mutex);
+	shost_for_each_device(sdev, shost)
+		scsi_test_unit_ready(sdev, HZ, 1, NULL);
+	mutex_unlock(&shost->scan_mutex);
+	scsi_scan_host(shost);
+}
+
+static bool stor_forget_one(struct scsi_cmnd *scmnd, void *data)
+{
+	struct stor_cmd *cmd = scsi_cmd_priv(scmnd);
+
+	if (test_and_clear_bit(0, &cmd->inflight))
+		scsi_dma_unmap(scmnd);
+	return true;
+}
+
+/*
+ * The error handler's last resort, once every command outstanding has
+ * failed or timed out: reset the bus. The host abandons what it had;
+ * the error handler owns the commands and retries them, and a late
+ * completion of one is an id not in flight.
+ */
+static int stor_host_reset(struct scsi_cmnd *scmnd)
+{
+	struct stor_dev *sd = shost_sd(scmnd->device->host);
+	int ret;
+
+	memset(&sd->reset, 0, sizeof(sd->reset));
+	sd->reset.operation = HVK_VSTOR_RESET_BUS;
+	sd->reset.flags = HVK_VSTOR_REQUEST_COMPLETION;
+	WRITE_ONCE(sd->reset_done, false);
+	ret = hvk_channel_send(sd->ch, &sd->reset, sizeof(sd->reset), STOR_RESET_ID,
+			       HVK_PKT_DATA_INBAND, HVK_PKT_FLAG_COMPLETION_REQUESTED);
+	if (ret) {
+		dev_err(&sd->hdev->dev, "cannot send a bus reset (%d)\n", ret);
+		return FAILED;
+	}
+	if (!wait_event_timeout(sd->wq, smp_load_acquire(&sd->reset_done) || READ_ONCE(sd->gone),
+				STOR_TIMEOUT) || !smp_load_acquire(&sd->reset_done)) {
+		dev_err(&sd->hdev->dev, "the host did not answer a bus reset\n");
+		return FAILED;
+	}
+	if (sd->reset.operation != HVK_VSTOR_COMPLETE_IO || sd->reset.status) {
+		dev_err(&sd->hdev->dev, "the host refused a bus reset (status 0x%x)\n",
+			sd->reset.status);
+		return FAILED;
+	}
+	scsi_host_busy_iter(sd->shost, stor_forget_one, NULL);
+	dev_info(&sd->hdev->dev, "the host reset its bus\n");
+	return SUCCESS;
 }
 
 static int stor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmnd)
@@ -417,6 +526,7 @@ static struct scsi_host_template stor_template = {
 	.proc_name = "hvkit_storvsc",
 	.cmd_size = sizeof(struct stor_cmd),
 	.queuecommand = stor_queuecommand,
+	.eh_host_reset_handler = stor_host_reset,
 	.can_queue = STOR_CAN_QUEUE,
 	.cmd_per_lun = STOR_CAN_QUEUE,
 	.this_id = -1,
@@ -516,6 +626,8 @@ ATTRIBUTE_GROUPS(stor);
 
 static void stor_free(struct stor_dev *sd)
 {
+	if (sd->err_wq)
+		destroy_workqueue(sd->err_wq);
 	kvfree(sd->rxbuf);
 	kfree(sd);
 }
@@ -534,6 +646,12 @@ static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *
 		return -ENOMEM;
 	sd->rxbuf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
 	if (!sd->rxbuf) {
+		kfree(sd);
+		return -ENOMEM;
+	}
+	sd->err_wq = alloc_ordered_workqueue("hvkit_storvsc", 0);
+	if (!sd->err_wq) {
+		kvfree(sd->rxbuf);
 		kfree(sd);
 		return -ENOMEM;
 	}
@@ -595,8 +713,9 @@ static void stor_remove(struct hvk_device *hdev)
 {
 	struct stor_dev *sd = dev_get_drvdata(&hdev->dev);
 
+	/* No scan or LUN removal starts now; those queued are done. */
 	WRITE_ONCE(sd->scanning, false);
-	cancel_work_sync(&sd->scan_work);
+	flush_workqueue(sd->err_wq);
 	/* Rescinded: nothing in flight will complete, fail it now. */
 	if (hvk_channel_rescinded(sd->ch)) {
 		WRITE_ONCE(sd->gone, true);
@@ -609,6 +728,9 @@ static void stor_remove(struct hvk_device *hdev)
 	hvk_channel_stop_callbacks(sd->ch);
 	cancel_work_sync(&sd->gone_work);
 	cancel_work_sync(&sd->rx_work);
+	/* A scan the last completions queued finds the host gone. */
+	destroy_workqueue(sd->err_wq);
+	sd->err_wq = NULL;
 	hvk_channel_close(sd->ch);
 	scsi_host_put(sd->shost);
 	stor_free(sd);

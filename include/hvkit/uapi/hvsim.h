@@ -38,6 +38,8 @@ enum hvsim_cmd {
 				 * -ECANCELED and the guest a CANCEL_FCOPY */
 	HVSIM_CMD_IC_RAW,	/* IC_MSGTYPE, RAW, [IC_MSGSIZE]: send any IC message as the
 				 * host (bad-input tests) -> IC_STATUS, RAW (the answer's body) */
+	HVSIM_CMD_SCSI,		/* SCSI_OP, [SCSI_LUN, SCSI_SIZE, SCSI_SECTOR, SCSI_RO, SCSI_LBA,
+				 * SCSI_STALL_MS]: change a simulated SCSI controller */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -119,6 +121,11 @@ enum hvsim_attr {
 	HVSIM_A_SCSI_WRITES,	/* u64: DEV_GET: WRITEs served */
 	HVSIM_A_SCSI_UNMAPS,	/* u64: DEV_GET: UNMAPs and unmapping WRITE SAMEs served */
 	HVSIM_A_SCSI_REFUSED,	/* u64: DEV_GET: requests refused as malformed */
+	HVSIM_A_SCSI_OP,	/* u32: enum hvsim_scsi_op */
+	HVSIM_A_SCSI_LUN,	/* u32: 0..63 */
+	HVSIM_A_SCSI_LBA,	/* u64: MEDIUM_ERROR: reads of this block fail; absent: none do */
+	HVSIM_A_SCSI_STALL_MS,	/* u32: STALL: answer no request for this long (at most 10 min) */
+	HVSIM_A_SCSI_DROPPED,	/* u64: DEV_GET: requests a stall left unanswered */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -127,6 +134,14 @@ enum hvsim_sd_action {
 	HVSIM_SD_POWEROFF,
 	HVSIM_SD_RESTART,
 	HVSIM_SD_HIBERNATE,
+};
+
+/* HVSIM_CMD_SCSI's operations. */
+enum hvsim_scsi_op {
+	HVSIM_SCSI_ADD_LUN,	/* SCSI_LUN, [SCSI_SIZE, SCSI_SECTOR, SCSI_RO]; the guest is told */
+	HVSIM_SCSI_REMOVE_LUN,	/* SCSI_LUN; the guest is told */
+	HVSIM_SCSI_MEDIUM_ERROR, /* SCSI_LUN, [SCSI_LBA] */
+	HVSIM_SCSI_STALL,	/* SCSI_STALL_MS; a reset of the bus ends it early */
 };
 
 /*
