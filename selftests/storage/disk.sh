@@ -7,12 +7,15 @@
 # reaches the host's backing store.
 . /hvkit/lib/tap.sh
 # scsi_add [hvctl sim add options]: a SCSI controller on the simulated
-# host, bound to hvkit_storvsc; prints its GUID once its disk is there.
+# host, bound to hvkit_storvsc; prints its GUID once its disk is there and
+# its probe has returned (the driver's attributes appear after it, and
+# the disk may appear before).
 scsi_add() {
 	local g
 	g=$(hvctl sim add scsi "$@") || return 1
 	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd* >/dev/null" ||
 		return 1
+	wait_for 30 test -e "/sys/bus/vmbus/devices/$g/stor_stats" || return 1
 	echo "$g"
 }
 
