@@ -43,6 +43,11 @@ static uint ring_kb = 256;
 module_param(ring_kb, uint, 0444);
 MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (default 256)");
 
+static int sub_channels = -1;
+module_param(sub_channels, int, 0444);
+MODULE_PARM_DESC(sub_channels,
+		 "sub-channels to ask the host for, at most what it offers (default -1: one per CPU but the first)");
+
 #define STOR_MAX_XFER		(1024 * 1024)	/* what a request's descriptor has room for */
 #define STOR_MAX_PFNS		(STOR_MAX_XFER / HVK_HV_PAGE_SIZE + 1)
 #define STOR_CAN_QUEUE		128
@@ -53,16 +58,35 @@ MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (defa
 /* Protocol versions, newest first: upstream 6.12's list. */
 static const u16 stor_versions[] = { HVK_VSTOR_WIN10, HVK_VSTOR_WIN8_1, HVK_VSTOR_WIN8 };
 
+struct stor_dev;
+
+/* One channel: the primary or a sub-channel, each with its own receive work. */
+struct stor_chan {
+	struct stor_dev *sd;
+	struct hvk_channel *ch;
+	u16 idx;			/* sub-channel index, 0: the primary */
+	struct work_struct rx_work;	/* drains completions */
+	u8 *rxbuf;
+};
+
 struct stor_dev {
 	struct hvk_device *hdev;
-	struct hvk_channel *ch;
+	struct hvk_channel *ch;		/* the primary */
 	struct Scsi_Host *shost;
 	wait_queue_head_t wq;
-	struct work_struct rx_work;	/* drains completions */
+	/*
+	 * The open channels by sub-channel index, [0] the primary, which
+	 * stays until remove(). Written under chan_lock; queuecommand reads
+	 * them under RCU (a sub-channel is unpublished, then a grace period,
+	 * then closed).
+	 */
+	struct stor_chan __rcu *chans[HVK_MAX_SUBCHANNELS];
+	struct mutex chan_lock;
+	atomic_t sc_open;		/* sub-channels open */
+	u16 nr_queues;			/* hardware queues: the primary and sub-channels 1.. */
 	struct work_struct gone_work;	/* a rescind: fail what is in flight */
 	struct work_struct scan_work;	/* the host asked for a rescan */
 	struct workqueue_struct *err_wq;	/* scans and LUN removals, in order */
-	u8 *rxbuf;
 	bool gone;			/* rescinded or removed: send nothing more */
 	bool scanning;			/* scan_work may run (the host is added) */
 
@@ -86,6 +110,7 @@ struct stor_cmd {
 	struct hvk_vstor_packet pkt;
 	unsigned long inflight;		/* bit 0: sent, not yet completed */
 	u32 len;			/* bytes of data */
+	u16 chan;			/* the channel it went on */
 	struct {
 		struct hvk_pkt_gpa_direct h;
 		struct hvk_gpa_range r;
@@ -278,19 +303,20 @@ static void stor_host_packet(struct stor_dev *sd, const u8 *p, u32 len)
 
 static void stor_rx_work(struct work_struct *work)
 {
-	struct stor_dev *sd = container_of(work, struct stor_dev, rx_work);
-	const struct hvk_pkt_desc *d = (const void *)sd->rxbuf;
+	struct stor_chan *sc = container_of(work, struct stor_chan, rx_work);
+	const struct hvk_pkt_desc *d = (const void *)sc->rxbuf;
+	struct stor_dev *sd = sc->sd;
 	u32 len, off;
 	int ret;
 
 	do {
-		hvk_channel_drain_begin(sd->ch);
-		while (!(ret = hvk_channel_recv(sd->ch, sd->rxbuf, HVK_PKT_MAX_LEN, &len))) {
+		hvk_channel_drain_begin(sc->ch);
+		while (!(ret = hvk_channel_recv(sc->ch, sc->rxbuf, HVK_PKT_MAX_LEN, &len))) {
 			/* The core checked offset8 against the packet's length. */
 			off = d->offset8 * 8;
 			if (d->trans_id == STOR_INIT_ID) {
 				if (len - off >= sizeof(sd->init) && !READ_ONCE(sd->init_done)) {
-					memcpy(&sd->init, sd->rxbuf + off, sizeof(sd->init));
+					memcpy(&sd->init, sc->rxbuf + off, sizeof(sd->init));
 					smp_store_release(&sd->init_done, true);
 					wake_up(&sd->wq);
 				} else {
@@ -298,29 +324,73 @@ static void stor_rx_work(struct work_struct *work)
 				}
 			} else if (d->trans_id == STOR_RESET_ID) {
 				if (len - off >= sizeof(sd->reset) && !READ_ONCE(sd->reset_done)) {
-					memcpy(&sd->reset, sd->rxbuf + off, sizeof(sd->reset));
+					memcpy(&sd->reset, sc->rxbuf + off, sizeof(sd->reset));
 					smp_store_release(&sd->reset_done, true);
 					wake_up(&sd->wq);
 				} else {
 					stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, d->trans_id);
 				}
 			} else if (d->type == HVK_PKT_COMP) {
-				stor_complete(sd, d->trans_id, sd->rxbuf + off, len - off);
+				stor_complete(sd, d->trans_id, sc->rxbuf + off, len - off);
 			} else {
-				stor_host_packet(sd, sd->rxbuf + off, len - off);
+				stor_host_packet(sd, sc->rxbuf + off, len - off);
 			}
 		}
 		if (ret != -EAGAIN)
 			break;	/* a broken ring: the core logged it; requests time out */
-	} while (hvk_channel_drain_end(sd->ch));
+	} while (hvk_channel_drain_end(sc->ch));
 }
 
 /* The channel's tasklet: the host signalled. */
 static void stor_callback(void *ctx)
 {
-	struct stor_dev *sd = ctx;
+	struct stor_chan *sc = ctx;
 
-	queue_work(system_highpri_wq, &sd->rx_work);
+	queue_work(system_highpri_wq, &sc->rx_work);
+}
+
+static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel *ch)
+{
+	u32 ring = ring_kb * 1024;
+	struct stor_chan *sc;
+	int ret;
+
+	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
+	if (!sc)
+		return ERR_PTR(-ENOMEM);
+	sc->rxbuf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	if (!sc->rxbuf) {
+		kfree(sc);
+		return ERR_PTR(-ENOMEM);
+	}
+	sc->sd = sd;
+	sc->ch = ch;
+	sc->idx = hvk_channel_subidx(ch);
+	INIT_WORK(&sc->rx_work, stor_rx_work);
+	ret = hvk_channel_open(ch, ring, ring, NULL, 0, stor_callback, sc);
+	if (ret) {
+		dev_err(&sd->hdev->dev, "cannot open channel %u (%d)\n", sc->idx, ret);
+		cancel_work_sync(&sc->rx_work);	/* a signal may have come first */
+		kvfree(sc->rxbuf);
+		kfree(sc);
+		return ERR_PTR(ret);
+	}
+	return sc;
+}
+
+/* No callback and no receive work of @sc runs after this. */
+static void stor_chan_stop(struct stor_chan *sc)
+{
+	hvk_channel_stop_callbacks(sc->ch);
+	cancel_work_sync(&sc->rx_work);
+}
+
+static void stor_chan_close(struct stor_chan *sc)
+{
+	stor_chan_stop(sc);
+	hvk_channel_close(sc->ch);
+	kvfree(sc->rxbuf);
+	kfree(sc);
 }
 
 static bool stor_fail_one(struct scsi_cmnd *scmnd, void *data)
@@ -335,14 +405,77 @@ static bool stor_fail_one(struct scsi_cmnd *scmnd, void *data)
 }
 
 /*
- * The host is gone: no completion will come. Stop reading, then fail
- * every request still in flight. Safe to run more than once.
+ * The host is gone: no completion will come. Stop reading every channel,
+ * then fail every request still in flight. Safe to run more than once.
  */
 static void stor_fail_all(struct stor_dev *sd)
 {
-	hvk_channel_stop_callbacks(sd->ch);
-	cancel_work_sync(&sd->rx_work);
+	struct stor_chan *sc;
+	unsigned int i;
+
+	mutex_lock(&sd->chan_lock);
+	for (i = 0; i < HVK_MAX_SUBCHANNELS; i++) {
+		sc = rcu_dereference_protected(sd->chans[i], lockdep_is_held(&sd->chan_lock));
+		if (sc)
+			stor_chan_stop(sc);
+	}
+	mutex_unlock(&sd->chan_lock);
 	scsi_host_busy_iter(sd->shost, stor_fail_one, NULL);
+}
+
+/* A sub-channel went: what was in flight on it goes again, elsewhere. */
+static bool stor_requeue_one(struct scsi_cmnd *scmnd, void *data)
+{
+	struct stor_cmd *cmd = scsi_cmd_priv(scmnd);
+
+	if (cmd->chan == *(u16 *)data && test_and_clear_bit(0, &cmd->inflight)) {
+		scmnd->result = DID_REQUEUE << 16;
+		stor_finish(scmnd);
+	}
+	return true;
+}
+
+/* The core's sub-channel work: the host offered sub-channel @ch. */
+static void stor_sc_added(struct hvk_channel *ch, void *ctx)
+{
+	struct stor_dev *sd = ctx;
+	u16 idx = hvk_channel_subidx(ch);
+	struct stor_chan *sc;
+
+	mutex_lock(&sd->chan_lock);
+	if (idx && idx < HVK_MAX_SUBCHANNELS && !rcu_access_pointer(sd->chans[idx]) &&
+	    !READ_ONCE(sd->gone)) {
+		sc = stor_chan_open(sd, ch);
+		if (!IS_ERR(sc)) {
+			rcu_assign_pointer(sd->chans[idx], sc);
+			atomic_inc(&sd->sc_open);
+		}
+	}
+	mutex_unlock(&sd->chan_lock);
+	wake_up(&sd->wq);
+}
+
+/* The core's sub-channel work: sub-channel @ch goes (rescind, or remove()). */
+static void stor_sc_removed(struct hvk_channel *ch, void *ctx)
+{
+	struct stor_dev *sd = ctx;
+	u16 idx = hvk_channel_subidx(ch);
+	struct stor_chan *sc;
+
+	if (!idx || idx >= HVK_MAX_SUBCHANNELS)
+		return;
+	mutex_lock(&sd->chan_lock);
+	sc = rcu_dereference_protected(sd->chans[idx], lockdep_is_held(&sd->chan_lock));
+	if (sc && sc->ch == ch) {
+		RCU_INIT_POINTER(sd->chans[idx], NULL);
+		synchronize_rcu();	/* no queuecommand sends on it now */
+		stor_chan_stop(sc);
+		if (READ_ONCE(sd->shost))
+			scsi_host_busy_iter(sd->shost, stor_requeue_one, &idx);
+		stor_chan_close(sc);
+		atomic_dec(&sd->sc_open);
+	}
+	mutex_unlock(&sd->chan_lock);
 }
 
 static void stor_gone_work(struct work_struct *work)
@@ -431,7 +564,10 @@ static int stor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmnd)
 	struct stor_dev *sd = shost_sd(shost);
 	struct stor_cmd *cmd = scsi_cmd_priv(scmnd);
 	struct hvk_vmscsi_request *srb = &cmd->pkt.srb;
-	u64 id = (u64)blk_mq_unique_tag(scsi_cmd_to_rq(scmnd)) + 1;
+	u32 tag = blk_mq_unique_tag(scsi_cmd_to_rq(scmnd));
+	u64 id = (u64)tag + 1;
+	u16 hwq = blk_mq_unique_tag_to_hwq(tag);
+	struct stor_chan *sc;
 	struct scatterlist *sg;
 	int ret, n, i;
 	u32 k = 0;
@@ -499,14 +635,21 @@ static int stor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *scmnd)
 			}
 		}
 	}
+	/* The hardware queue's channel; the primary if it went. */
+	rcu_read_lock();
+	sc = hwq < HVK_MAX_SUBCHANNELS ? rcu_dereference(sd->chans[hwq]) : NULL;
+	if (!sc)
+		sc = rcu_dereference(sd->chans[0]);
+	cmd->chan = sc->idx;
 	set_bit(0, &cmd->inflight);
 	if (cmd->len)
-		ret = hvk_channel_send_gpa(sd->ch, &cmd->desc.h,
+		ret = hvk_channel_send_gpa(sc->ch, &cmd->desc.h,
 					   sizeof(cmd->desc.h) + sizeof(cmd->desc.r) + k * 8,
 					   &cmd->pkt, sizeof(cmd->pkt), id);
 	else
-		ret = hvk_channel_send(sd->ch, &cmd->pkt, sizeof(cmd->pkt), id,
+		ret = hvk_channel_send(sc->ch, &cmd->pkt, sizeof(cmd->pkt), id,
 				       HVK_PKT_DATA_INBAND, HVK_PKT_FLAG_COMPLETION_REQUESTED);
+	rcu_read_unlock();
 	if (!ret)
 		return 0;
 	if (!test_and_clear_bit(0, &cmd->inflight))
@@ -538,14 +681,17 @@ static struct scsi_host_template stor_template = {
 };
 
 /* One initialisation step: send it, wait for its answer in sd->init. */
-static int stor_init_op(struct stor_dev *sd, u32 op, u16 version)
+static int stor_init_op(struct stor_dev *sd, u32 op, u16 arg)
 {
 	int ret;
 
 	memset(&sd->init, 0, sizeof(sd->init));
 	sd->init.operation = op;
 	sd->init.flags = HVK_VSTOR_REQUEST_COMPLETION;
-	sd->init.version.major_minor = version;
+	if (op == HVK_VSTOR_CREATE_SUB_CHANNELS)
+		sd->init.sub_channel_count = arg;
+	else
+		sd->init.version.major_minor = arg;
 	WRITE_ONCE(sd->init_done, false);
 	ret = hvk_channel_send(sd->ch, &sd->init, sizeof(sd->init), STOR_INIT_ID,
 			       HVK_PKT_DATA_INBAND, HVK_PKT_FLAG_COMPLETION_REQUESTED);
@@ -610,8 +756,9 @@ static ssize_t stor_stats_show(struct device *dev, struct device_attribute *attr
 	struct stor_dev *sd = dev_get_drvdata(dev);
 
 	return sysfs_emit(buf,
-			  "version=%u.%u max_transfer=%u sub_channels_offered=%u unknown_id=%lld short=%lld bad_operation=%lld bad_srb_status=%lld bad_length=%lld bad_sense=%lld\n",
+			  "version=%u.%u max_transfer=%u sub_channels_offered=%u sub_channels_open=%d queues=%u unknown_id=%lld short=%lld bad_operation=%lld bad_srb_status=%lld bad_length=%lld bad_sense=%lld\n",
 			  sd->version >> 8, sd->version & 0xff, sd->max_xfer, sd->max_sub,
+			  atomic_read(&sd->sc_open), sd->nr_queues,
 			  atomic64_read(&sd->unknown_id), atomic64_read(&sd->short_pkt),
 			  atomic64_read(&sd->bad_operation), atomic64_read(&sd->bad_srb_status),
 			  atomic64_read(&sd->bad_length), atomic64_read(&sd->bad_sense));
@@ -628,14 +775,46 @@ static void stor_free(struct stor_dev *sd)
 {
 	if (sd->err_wq)
 		destroy_workqueue(sd->err_wq);
-	kvfree(sd->rxbuf);
 	kfree(sd);
+}
+
+/*
+ * Ask the host for sub-channels and wait until it offered and we opened
+ * them (stor_sc_added(), on the core's sub-channel work). Returns the
+ * hardware queues: the primary and sub-channels 1.. that are open.
+ */
+static u16 stor_open_subchannels(struct stor_dev *sd)
+{
+	int want = sub_channels < 0 ? (int)num_online_cpus() - 1 : sub_channels;
+	u16 n;
+	int ret;
+
+	want = min_t(int, want, sd->max_sub);
+	want = min_t(int, want, HVK_MAX_SUBCHANNELS - 1);
+	if (want <= 0)
+		return 1;
+	hvk_channel_set_subchannel_cbs(sd->ch, stor_sc_added, stor_sc_removed, sd);
+	ret = stor_init_op(sd, HVK_VSTOR_CREATE_SUB_CHANNELS, want);
+	if (ret) {
+		dev_warn(&sd->hdev->dev, "the host gave no sub-channels (%d); one queue\n", ret);
+		return 1;
+	}
+	if (!wait_event_timeout(sd->wq, atomic_read(&sd->sc_open) >= want || READ_ONCE(sd->gone),
+				STOR_TIMEOUT))
+		dev_warn(&sd->hdev->dev, "%d of %d sub-channels open after %d s\n",
+			 atomic_read(&sd->sc_open), want, STOR_TIMEOUT / HZ);
+	mutex_lock(&sd->chan_lock);
+	for (n = 1; n <= want && rcu_access_pointer(sd->chans[n]); n++)
+		;
+	mutex_unlock(&sd->chan_lock);
+	return n;
 }
 
 static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)
 {
 	u32 ring = ring_kb * 1024;
 	struct Scsi_Host *shost;
+	struct stor_chan *sc;
 	struct stor_dev *sd;
 	int ret;
 
@@ -644,36 +823,30 @@ static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *
 	sd = kzalloc(sizeof(*sd), GFP_KERNEL);
 	if (!sd)
 		return -ENOMEM;
-	sd->rxbuf = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
-	if (!sd->rxbuf) {
-		kfree(sd);
-		return -ENOMEM;
-	}
 	sd->err_wq = alloc_ordered_workqueue("hvkit_storvsc", 0);
 	if (!sd->err_wq) {
-		kvfree(sd->rxbuf);
 		kfree(sd);
 		return -ENOMEM;
 	}
 	sd->hdev = hdev;
 	sd->ch = hdev->channel;
 	init_waitqueue_head(&sd->wq);
-	INIT_WORK(&sd->rx_work, stor_rx_work);
+	mutex_init(&sd->chan_lock);
 	INIT_WORK(&sd->gone_work, stor_gone_work);
 	INIT_WORK(&sd->scan_work, stor_scan_work);
 	dev_set_drvdata(&hdev->dev, sd);
 
 	hvk_channel_set_rescind_cb(sd->ch, stor_rescinded, sd);
-	ret = hvk_channel_open(sd->ch, ring, ring, NULL, 0, stor_callback, sd);
-	if (ret) {
-		dev_err(&hdev->dev, "cannot open the channel (%d)\n", ret);
-		cancel_work_sync(&sd->rx_work);
+	sc = stor_chan_open(sd, sd->ch);
+	if (IS_ERR(sc)) {
 		stor_free(sd);
-		return ret;
+		return PTR_ERR(sc);
 	}
+	rcu_assign_pointer(sd->chans[0], sc);
 	ret = stor_channel_init(sd);
 	if (ret)
 		goto close;
+	sd->nr_queues = stor_open_subchannels(sd);
 
 	shost = scsi_host_alloc(&stor_template, sizeof(struct stor_host));
 	ret = -ENOMEM;
@@ -686,6 +859,8 @@ static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *
 	shost->max_cmd_len = HVK_VSTOR_CDB_LEN;
 	shost->max_sectors = sd->max_xfer >> 9;
 	shost->sg_tablesize = sd->max_xfer / HVK_HV_PAGE_SIZE + 1;
+	/* One hardware queue a channel; blk-mq spreads the CPUs over them. */
+	shost->nr_hw_queues = sd->nr_queues;
 	ret = scsi_add_host(shost, &hdev->dev);
 	if (ret) {
 		scsi_host_put(shost);
@@ -697,14 +872,16 @@ static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *
 	if (READ_ONCE(sd->gone))
 		queue_work(system_long_wq, &sd->gone_work);
 	scsi_scan_host(shost);
-	dev_info(&hdev->dev, "SCSI host %u: protocol %u.%u, maximum transfer %u bytes\n",
-		 shost->host_no, sd->version >> 8, sd->version & 0xff, sd->max_xfer);
+	dev_info(&hdev->dev, "SCSI host %u: protocol %u.%u, maximum transfer %u bytes, %u queues\n",
+		 shost->host_no, sd->version >> 8, sd->version & 0xff, sd->max_xfer,
+		 sd->nr_queues);
 	return 0;
 
 close:
-	hvk_channel_stop_callbacks(sd->ch);
-	cancel_work_sync(&sd->rx_work);
-	hvk_channel_close(sd->ch);
+	/* Closes every sub-channel through stor_sc_removed(). */
+	hvk_channel_set_subchannel_cbs(sd->ch, NULL, NULL, NULL);
+	RCU_INIT_POINTER(sd->chans[0], NULL);
+	stor_chan_close(sc);
 	stor_free(sd);
 	return ret;
 }
@@ -712,6 +889,7 @@ close:
 static void stor_remove(struct hvk_device *hdev)
 {
 	struct stor_dev *sd = dev_get_drvdata(&hdev->dev);
+	struct stor_chan *sc;
 
 	/* No scan or LUN removal starts now; those queued are done. */
 	WRITE_ONCE(sd->scanning, false);
@@ -725,13 +903,16 @@ static void stor_remove(struct hvk_device *hdev)
 	scsi_remove_host(sd->shost);
 	/* No request is left; no callback, rescind or receive work after this. */
 	WRITE_ONCE(sd->gone, true);
-	hvk_channel_stop_callbacks(sd->ch);
+	sc = rcu_dereference_protected(sd->chans[0], true);
+	stor_chan_stop(sc);
 	cancel_work_sync(&sd->gone_work);
-	cancel_work_sync(&sd->rx_work);
+	/* Closes every sub-channel through stor_sc_removed(). */
+	hvk_channel_set_subchannel_cbs(sd->ch, NULL, NULL, NULL);
 	/* A scan the last completions queued finds the host gone. */
 	destroy_workqueue(sd->err_wq);
 	sd->err_wq = NULL;
-	hvk_channel_close(sd->ch);
+	RCU_INIT_POINTER(sd->chans[0], NULL);
+	stor_chan_close(sc);
 	scsi_host_put(sd->shost);
 	stor_free(sd);
 }
