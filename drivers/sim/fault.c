@@ -26,6 +26,10 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_OFFER_ON_UNLOAD] = "offer_on_unload",
 	[HVSIM_FAULT_POST_BUSY] = "post_busy",
 	[HVSIM_FAULT_POST_INVALID] = "post_invalid",
+	[HVSIM_FAULT_SCSI_BAD_LENGTH] = "scsi_bad_length",
+	[HVSIM_FAULT_SCSI_BAD_SRB_STATUS] = "scsi_bad_srb_status",
+	[HVSIM_FAULT_SCSI_BAD_SENSE_LEN] = "scsi_bad_sense_len",
+	[HVSIM_FAULT_SCSI_UNKNOWN_ID] = "scsi_unknown_id",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

@@ -60,5 +60,7 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args);
 // kvp.cpp: hvctl kvp get|set|list|delete (the guest's pool files).
 extern const char *const kKvpUsage;
 int cmd_kvp(const std::vector<std::string_view> &args);
+// sim_scsi.cpp: hvctl sim scsi.
+int cmd_sim_scsi(const std::vector<std::string_view> &args);
 
 } // namespace hvctl

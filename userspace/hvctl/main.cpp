@@ -37,13 +37,16 @@ VMBus devices (read from /sys/bus/vmbus):
 The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
   sim add TYPE [--instance GUID] [--channels N] [--monitored]
           [--no-dedicated-interrupt] [--fw-versions LIST] [--versions LIST]
+          [--size BYTES[K|M|G]] [--sector-size 512|4096] [--read-only]
                             offer a new device of TYPE (echo, heartbeat, ...);
                             prints its GUID; an integration service offers
                             Hyper-V's versions, or LIST (e.g. 3.0,1.0), in order;
                             --monitored: the guest signals it through the
                             monitor page, which the host polls;
                             --no-dedicated-interrupt: below VMBus 5.0 the guest
-                            signals it through its interrupt page
+                            signals it through its interrupt page;
+                            scsi: LUN 0's size (default 64M), sector size
+                            and read-only flag
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -269,6 +272,22 @@ bool parse_versions(std::string_view s, std::vector<uint32_t> &out)
 	return !out.empty() && out.size() <= 16;
 }
 
+// "64M" -> 67108864: bytes, or KiB, MiB, GiB with K, M, G.
+bool parse_size(std::string_view s, uint64_t &out)
+{
+	uint64_t mult = 1;
+	if (!s.empty() && (s.back() == 'K' || s.back() == 'M' || s.back() == 'G')) {
+		mult = s.back() == 'K' ? 1ull << 10 : s.back() == 'M' ? 1ull << 20 : 1ull << 30;
+		s.remove_suffix(1);
+	}
+	uint64_t v = 0;
+	auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+	if (ec != std::errc() || p != s.data() + s.size() || !v || v > UINT64_MAX / mult)
+		return false;
+	out = v * mult;
+	return true;
+}
+
 int cmd_sim_add(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
@@ -276,10 +295,22 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::string type(args[0]);
 	std::optional<hvkit::Guid> instance;
 	uint32_t channels = 0;
-	bool monitored = false, no_dedicated = false;
+	bool monitored = false, no_dedicated = false, read_only = false;
+	uint64_t size = 0;
+	uint32_t sector = 0;
 	std::vector<uint32_t> fw_versions, versions;
 	for (size_t i = 1; i < args.size(); i++) {
-		if ((args[i] == "--fw-versions" || args[i] == "--versions") && i + 1 < args.size()) {
+		if (args[i] == "--size" && i + 1 < args.size()) {
+			if (!parse_size(args[++i], size))
+				return usage_error("--size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
+		} else if (args[i] == "--sector-size" && i + 1 < args.size()) {
+			auto s = args[++i];
+			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), sector);
+			if (ec != std::errc() || p != s.data() + s.size() || (sector != 512 && sector != 4096))
+				return usage_error("--sector-size takes 512 or 4096");
+		} else if (args[i] == "--read-only") {
+			read_only = true;
+		} else if ((args[i] == "--fw-versions" || args[i] == "--versions") && i + 1 < args.size()) {
 			auto &list = args[i] == "--versions" ? versions : fw_versions;
 			if (!parse_versions(args[++i], list))
 				return usage_error("a version list is MAJOR.MINOR[,MAJOR.MINOR...], at most 16");
@@ -318,7 +349,10 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 					fw_versions.data()) == 0) &&
 			       (versions.empty() ||
 				nla_put(m, HVSIM_A_IC_SRV_VERSIONS, static_cast<int>(versions.size() * 4),
-					versions.data()) == 0);
+					versions.data()) == 0) &&
+			       (!size || nla_put_u64(m, HVSIM_A_SCSI_SIZE, size) == 0) &&
+			       (!sector || nla_put_u32(m, HVSIM_A_SCSI_SECTOR, sector) == 0) &&
+			       (!read_only || nla_put_flag(m, HVSIM_A_SCSI_RO) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);

@@ -197,6 +197,25 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "  sim fcopy cancel [--instance GUID] [--timeout-ms N] [--json]\n"
 	 "                            cancel the copy under way (its command fails)\n",
 	 run_sim_fcopy},
+	{"scsi",
+	 "  sim scsi [--instance GUID] [--json]\n"
+	 "                            a SCSI controller's state: LUNs, the protocol\n"
+	 "                            version agreed, LUN 0's size, sector size and\n"
+	 "                            read-only flag, READs, WRITEs and UNMAPs served,\n"
+	 "                            requests refused as malformed, requests a stall\n"
+	 "                            left unanswered\n"
+	 "  sim scsi add-lun LUN [--size BYTES[K|M|G]] [--sector-size 512|4096]\n"
+	 "          [--read-only] [--instance GUID]\n"
+	 "  sim scsi remove-lun LUN [--instance GUID]\n"
+	 "                            add or remove a LUN (0 to 63); the guest is told\n"
+	 "                            to rescan\n"
+	 "  sim scsi medium-error LUN BLOCK|none [--instance GUID]\n"
+	 "                            reads of BLOCK fail with a medium error (none: no\n"
+	 "                            block fails)\n"
+	 "  sim scsi stall MS [--instance GUID]\n"
+	 "                            the host answers no request for MS milliseconds\n"
+	 "                            (a bus reset ends it early)\n",
+	 cmd_sim_scsi},
 };
 
 } // namespace hvctl

@@ -38,6 +38,8 @@ enum hvsim_cmd {
 				 * -ECANCELED and the guest a CANCEL_FCOPY */
 	HVSIM_CMD_IC_RAW,	/* IC_MSGTYPE, RAW, [IC_MSGSIZE]: send any IC message as the
 				 * host (bad-input tests) -> IC_STATUS, RAW (the answer's body) */
+	HVSIM_CMD_SCSI,		/* SCSI_OP, [SCSI_LUN, SCSI_SIZE, SCSI_SECTOR, SCSI_RO, SCSI_LBA,
+				 * SCSI_STALL_MS]: change a simulated SCSI controller */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -109,6 +111,21 @@ enum hvsim_attr {
 	HVSIM_A_TS_DELAY_NS,	/* u64: TIMESYNC: the message reaches the guest this late: the
 				 * host read its clock (and, from 4.0, the reference counter)
 				 * that long before it sends (at most 1 hour) */
+	/* The synthetic SCSI controller (device type "scsi"). */
+	HVSIM_A_SCSI_SIZE,	/* u64: DEV_ADD: LUN 0's bytes (default 64 MiB, at most 1 GiB) */
+	HVSIM_A_SCSI_SECTOR,	/* u32: DEV_ADD: its sector size, 512 (default) or 4096 */
+	HVSIM_A_SCSI_RO,	/* flag: DEV_ADD: it is read-only */
+	HVSIM_A_SCSI_LUNS,	/* u32: DEV_GET: LUNs present */
+	HVSIM_A_SCSI_VERSION,	/* u32: DEV_GET: the VSP protocol version agreed, 0: none */
+	HVSIM_A_SCSI_READS,	/* u64: DEV_GET: READs served */
+	HVSIM_A_SCSI_WRITES,	/* u64: DEV_GET: WRITEs served */
+	HVSIM_A_SCSI_UNMAPS,	/* u64: DEV_GET: UNMAPs and unmapping WRITE SAMEs served */
+	HVSIM_A_SCSI_REFUSED,	/* u64: DEV_GET: requests refused as malformed */
+	HVSIM_A_SCSI_OP,	/* u32: enum hvsim_scsi_op */
+	HVSIM_A_SCSI_LUN,	/* u32: 0..63 */
+	HVSIM_A_SCSI_LBA,	/* u64: MEDIUM_ERROR: reads of this block fail; absent: none do */
+	HVSIM_A_SCSI_STALL_MS,	/* u32: STALL: answer no request for this long (at most 10 min) */
+	HVSIM_A_SCSI_DROPPED,	/* u64: DEV_GET: requests a stall left unanswered */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -117,6 +134,14 @@ enum hvsim_sd_action {
 	HVSIM_SD_POWEROFF,
 	HVSIM_SD_RESTART,
 	HVSIM_SD_HIBERNATE,
+};
+
+/* HVSIM_CMD_SCSI's operations. */
+enum hvsim_scsi_op {
+	HVSIM_SCSI_ADD_LUN,	/* SCSI_LUN, [SCSI_SIZE, SCSI_SECTOR, SCSI_RO]; the guest is told */
+	HVSIM_SCSI_REMOVE_LUN,	/* SCSI_LUN; the guest is told */
+	HVSIM_SCSI_MEDIUM_ERROR, /* SCSI_LUN, [SCSI_LBA] */
+	HVSIM_SCSI_STALL,	/* SCSI_STALL_MS; a reset of the bus ends it early */
 };
 
 /*
@@ -141,6 +166,10 @@ enum hvsim_fault {
 	HVSIM_FAULT_OFFER_ON_UNLOAD,	/* UNLOAD is answered after a new offer */
 	HVSIM_FAULT_POST_BUSY,		/* HvPostMessage: HV_STATUS_INSUFFICIENT_BUFFERS */
 	HVSIM_FAULT_POST_INVALID,	/* HvPostMessage: HV_STATUS_INVALID_PARAMETER */
+	HVSIM_FAULT_SCSI_BAD_LENGTH,	/* a SCSI completion claims more data than asked */
+	HVSIM_FAULT_SCSI_BAD_SRB_STATUS, /* ... carries an SRB status no host sends */
+	HVSIM_FAULT_SCSI_BAD_SENSE_LEN,	/* ... a sense length past its sense field */
+	HVSIM_FAULT_SCSI_UNKNOWN_ID,	/* ... is preceded by one for a request never made */
 	HVSIM_FAULT_COUNT,
 };
 

@@ -1,0 +1,861 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The synthetic SCSI controller's host side (Hyper-V's storvsp): a
+ * controller with LUNs backed by RAM. The guest initialises the channel
+ * (BEGIN_INITIALIZATION, QUERY_PROTOCOL_VERSION, QUERY_PROPERTIES,
+ * END_INITIALIZATION), may ask for sub-channels, then sends SCSI request
+ * blocks (EXECUTE_SRB), their data as GPA-direct ranges that the host
+ * checks with the shared validator and reaches by mapping each guest page
+ * the ranges name. Every request is answered with a completion packet
+ * (COMPLETE_IO) carrying the request's transaction id.
+ *
+ * LUNs live at path 0, target 0, as Hyper-V's do. A LUN that is not there
+ * answers INQUIRY with "no device here" (peripheral qualifier 3) and
+ * anything else with SRB_STATUS_INVALID_LUN.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <net/genetlink.h>
+#include <hvkit/storvsc.h>
+#include "sim.h"
+
+#define SIM_SCSI_MAX_LUNS	64
+#define SIM_SCSI_MAX_XFER	(1024 * 1024)	/* max_transfer_bytes in the properties */
+#define SIM_SCSI_DEF_SIZE	(64ull << 20)
+#define SIM_SCSI_MAX_SIZE	(1ull << 30)	/* RAM: keep the guest alive */
+#define SIM_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
+
+/* SCSI opcodes, sense keys and codes the host uses. */
+#define SC_TEST_UNIT_READY	0x00
+#define SC_INQUIRY		0x12
+#define SC_MODE_SENSE_6		0x1a
+#define SC_READ_CAPACITY_10	0x25
+#define SC_READ_10		0x28
+#define SC_WRITE_10		0x2a
+#define SC_SYNC_CACHE_10	0x35
+#define SC_UNMAP		0x42
+#define SC_MODE_SENSE_10	0x5a
+#define SC_READ_16		0x88
+#define SC_WRITE_16		0x8a
+#define SC_SYNC_CACHE_16	0x91
+#define SC_WRITE_SAME_16	0x93
+#define SC_SERVICE_IN_16	0x9e
+#define SC_SAI_READ_CAP_16	0x10
+#define SC_REPORT_LUNS		0xa0
+
+#define SK_MEDIUM_ERROR		0x3
+#define SK_ILLEGAL_REQUEST	0x5
+#define SK_DATA_PROTECT		0x7
+#define ASC_INVALID_OPCODE	0x20
+#define ASC_LBA_OUT_OF_RANGE	0x21
+#define ASC_INVALID_FIELD	0x24
+#define ASC_WRITE_PROTECTED	0x27
+#define ASC_UNRECOVERED_READ	0x11
+#define SAM_CHECK_CONDITION	0x02
+
+struct sim_scsi_lun {
+	u8 *mem;		/* vmalloc: blocks * bs bytes */
+	u64 blocks;
+	u32 bs;			/* 512 or 4096 */
+	bool ro;
+	u64 bad_lba;		/* reads of it fail (medium error); U64_MAX: none */
+};
+
+struct sim_scsi {
+	struct sim_dev *d;
+	/*
+	 * luns_lock: the serve works read the LUN table (and a LUN's bytes)
+	 * under it; netlink commands change the table under it, written.
+	 */
+	struct rw_semaphore luns_lock;
+	struct sim_scsi_lun *luns[SIM_SCSI_MAX_LUNS];
+	/*
+	 * The protocol state: written by the primary channel's serve work
+	 * (and reset at its close, under sim.lock); read elsewhere with
+	 * READ_ONCE.
+	 */
+	u16 version;		/* agreed; 0: none yet */
+	bool begun, ready;	/* BEGIN_ and END_INITIALIZATION seen */
+	unsigned long stall_until;	/* jiffies: requests go unanswered till then */
+	bool stalled;		/* stall_until is set (a reset clears it) */
+	atomic64_t reads, writes, unmaps, refused, dropped;
+};
+
+static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const char **err)
+{
+	struct sim_scsi_lun *l;
+
+	if (bs != 512 && bs != 4096) {
+		*err = "the sector size is 512 or 4096";
+		return ERR_PTR(-EINVAL);
+	}
+	if (!size || size % bs || size > SIM_SCSI_MAX_SIZE) {
+		*err = "the size is a whole number of sectors, at most 1 GiB";
+		return ERR_PTR(-EINVAL);
+	}
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return ERR_PTR(-ENOMEM);
+	l->mem = vzalloc(size);
+	if (!l->mem) {
+		kfree(l);
+		*err = "no memory for the LUN's bytes";
+		return ERR_PTR(-ENOMEM);
+	}
+	l->blocks = size / bs;
+	l->bs = bs;
+	l->ro = ro;
+	l->bad_lba = U64_MAX;
+	return l;
+}
+
+static void sim_scsi_lun_free(struct sim_scsi_lun *l)
+{
+	if (l) {
+		vfree(l->mem);
+		kfree(l);
+	}
+}
+
+static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
+{
+	u64 size = SIM_SCSI_DEF_SIZE;
+	u32 bs = 512;
+	struct sim_scsi *s;
+	struct sim_scsi_lun *l;
+	const char *err = NULL;
+
+	if (info->attrs[HVSIM_A_SCSI_SIZE])
+		size = nla_get_u64(info->attrs[HVSIM_A_SCSI_SIZE]);
+	if (info->attrs[HVSIM_A_SCSI_SECTOR])
+		bs = nla_get_u32(info->attrs[HVSIM_A_SCSI_SECTOR]);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	l = sim_scsi_lun_alloc(size, bs, nla_get_flag(info->attrs[HVSIM_A_SCSI_RO]), &err);
+	if (IS_ERR(l)) {
+		kfree(s);
+		if (err && info->extack)
+			info->extack->_msg = err;
+		return PTR_ERR(l);
+	}
+	s->d = d;
+	init_rwsem(&s->luns_lock);
+	s->luns[0] = l;
+	d->priv = s;
+	return 0;
+}
+
+static void sim_scsi_destroy(struct sim_dev *d)
+{
+	struct sim_scsi *s = d->priv;
+	unsigned int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < SIM_SCSI_MAX_LUNS; i++)
+		sim_scsi_lun_free(s->luns[i]);
+	kfree(s);
+}
+
+/* The guest closed the primary: it starts over at the next open. */
+static void sim_scsi_closed(struct sim_chan *c)
+{
+	struct sim_scsi *s = c->dev->priv;
+
+	if (c->subidx)
+		return;
+	s->version = 0;
+	s->begun = false;
+	s->ready = false;
+}
+
+/*
+ * A request being served: its GPA-direct ranges (checked), the data they
+ * describe, and the answer being built.
+ */
+struct sim_scsi_req {
+	const u8 *desc;		/* the packet, NULL: no data */
+	u32 data;		/* bytes the ranges describe */
+	struct hvk_vmscsi_request *srb;	/* the answer, built in place */
+	bool bad_page;		/* a range names a page that is not RAM */
+};
+
+/*
+ * The host's DMA: copy @n bytes between @buf and the guest's buffer from
+ * byte @skip of it, page by page, as a host maps the pages the ranges
+ * name. false: a page is not guest RAM.
+ */
+static bool sim_scsi_xfer(struct sim_scsi_req *r, u32 skip, void *buf, u32 n, bool to_guest)
+{
+	const struct hvk_pkt_gpa_direct *h = (const void *)r->desc;
+	u32 off = sizeof(*h), i, k;
+	u8 *p = buf;
+
+	for (i = 0; i < h->range_cnt && n; i++) {
+		struct hvk_gpa_range rg;
+		u32 npfns, start, left;
+
+		memcpy(&rg, r->desc + off, sizeof(rg));
+		off += sizeof(rg);
+		npfns = hvk_hv_pages(rg.byte_offset, rg.byte_count);
+		start = rg.byte_offset;
+		left = rg.byte_count;
+		for (k = 0; k < npfns && n; k++, off += sizeof(u64)) {
+			u32 chunk = min(left, HVK_HV_PAGE_SIZE - start);
+			u64 hvpfn;
+			u8 *va;
+
+			left -= chunk;
+			if (skip >= chunk) {
+				skip -= chunk;
+				start = 0;
+				continue;
+			}
+			start += skip;
+			chunk -= skip;
+			skip = 0;
+			chunk = min(chunk, n);
+			memcpy(&hvpfn, r->desc + off, sizeof(hvpfn));
+			if (!pfn_valid(hvpfn / SIM_HV_PER_PAGE)) {
+				r->bad_page = true;
+				return false;
+			}
+			va = kmap_local_page(pfn_to_page(hvpfn / SIM_HV_PER_PAGE));
+			va += (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start;
+			if (to_guest)
+				memcpy(va, p, chunk);
+			else
+				memcpy(p, va, chunk);
+			kunmap_local(va);
+			p += chunk;
+			n -= chunk;
+			start = 0;
+		}
+		/* A range's page numbers are all walked, used or not. */
+		off += (npfns - k) * sizeof(u64);
+	}
+	return true;
+}
+
+static void sim_scsi_sense(struct sim_scsi_req *r, u8 key, u8 asc, u8 ascq)
+{
+	struct hvk_vmscsi_request *srb = r->srb;
+
+	srb->srb_status = HVK_SRB_STATUS_ERROR | HVK_SRB_STATUS_AUTOSENSE_VALID;
+	srb->scsi_status = SAM_CHECK_CONDITION;
+	srb->data_transfer_length = 0;
+	memset(srb->sense_data, 0, sizeof(srb->sense_data));
+	srb->sense_data[0] = 0x70;	/* fixed format, current */
+	srb->sense_data[2] = key;
+	srb->sense_data[7] = 10;	/* additional length */
+	srb->sense_data[12] = asc;
+	srb->sense_data[13] = ascq;
+	srb->sense_info_length = 18;
+}
+
+/* Data in: @len bytes of @buf, cut to @alloc (the CDB's) and the buffer. */
+static void sim_scsi_data_in(struct sim_scsi_req *r, const void *buf, u32 len, u32 alloc)
+{
+	u32 n = min3(len, alloc, r->data);
+
+	if (n && !sim_scsi_xfer(r, 0, (void *)buf, n, true)) {
+		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
+		r->srb->data_transfer_length = 0;
+		return;
+	}
+	r->srb->data_transfer_length = n;
+}
+
+/* CDB and parameter fields are big-endian, at any alignment. */
+static u32 get_be16(const u8 *p)
+{
+	return (u32)p[0] << 8 | p[1];
+}
+
+static u32 get_be32(const u8 *p)
+{
+	return get_be16(p) << 16 | get_be16(p + 2);
+}
+
+static u64 get_be64(const u8 *p)
+{
+	return (u64)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static void put_be16(u8 *p, u32 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put_be32(u8 *p, u32 v)
+{
+	put_be16(p, v >> 16);
+	put_be16(p + 2, v);
+}
+
+static void put_be64(u8 *p, u64 v)
+{
+	put_be32(p, v >> 32);
+	put_be32(p + 4, v);
+}
+
+static void sim_scsi_inquiry(struct sim_scsi *s, struct sim_scsi_lun *l, u8 lun,
+			     struct sim_scsi_req *r, const u8 *cdb)
+{
+	u32 alloc = get_be16(cdb + 3);
+	u8 b[96] = {};
+	u32 len;
+
+	if (!(cdb[1] & 1)) {
+		if (cdb[2])
+			return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+		b[0] = l ? 0x00 : 0x7f;	/* disk, or "no device at this LUN" */
+		b[2] = 0x06;		/* SPC-4 */
+		b[3] = 0x02;		/* response data format 2 */
+		b[4] = 36 - 5;
+		b[7] = 0x02;		/* CmdQue */
+		memcpy(b + 8, "Msft    Virtual Disk    1.0 ", 28);
+		return sim_scsi_data_in(r, b, 36, alloc);
+	}
+	if (!l)
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+	b[1] = cdb[2];
+	switch (cdb[2]) {
+	case 0x00:	/* the pages there are */
+		memcpy(b + 4, "\x00\x80\x83\xb0\xb1\xb2", 6);
+		len = 4 + 6;
+		break;
+	case 0x80:	/* unit serial number: the instance and the LUN */
+		len = 4 + snprintf(b + 4, sizeof(b) - 4, "%pUb-%02x", &s->d->instance, lun);
+		break;
+	case 0x83:	/* device identification: an NAA 6 name from the same */
+		b[4] = 0x01;	/* binary */
+		b[5] = 0x03;	/* NAA, associated with the LUN */
+		b[7] = 16;
+		memcpy(b + 8, &s->d->instance, 16);
+		b[8] = 0x60 | (b[8] & 0x0f);
+		b[23] = lun;
+		len = 8 + 16;
+		break;
+	case 0xb0:	/* block limits */
+		put_be32(b + 8, SIM_SCSI_MAX_XFER / l->bs);	/* maximum transfer */
+		put_be32(b + 12, SIM_SCSI_MAX_XFER / l->bs);	/* optimal transfer */
+		put_be32(b + 20, 0xffffffff);			/* maximum UNMAP LBA count */
+		put_be32(b + 24, 1);				/* one descriptor a command */
+		put_be32(b + 28, 1);				/* granularity: a block */
+		put_be64(b + 36, 0xffffffff);			/* maximum WRITE SAME */
+		len = 4 + 0x3c;
+		break;
+	case 0xb1:	/* block device characteristics */
+		put_be16(b + 4, 1);	/* non-rotating */
+		len = 4 + 0x3c;
+		break;
+	case 0xb2:	/* logical block provisioning */
+		b[5] = 0x80 | 0x40 | 0x04;	/* UNMAP, WRITE SAME(16) unmap, reads zeros */
+		b[6] = 0x02;			/* thin */
+		len = 4 + 4;
+		break;
+	default:
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+	}
+	put_be16(b + 2, len - 4);
+	sim_scsi_data_in(r, b, len, alloc);
+}
+
+static void sim_scsi_report_luns(struct sim_scsi *s, struct sim_scsi_req *r, const u8 *cdb)
+{
+	u8 b[8 + SIM_SCSI_MAX_LUNS * 8] = {};
+	u32 n = 0, i;
+
+	for (i = 0; i < SIM_SCSI_MAX_LUNS; i++)
+		if (s->luns[i])
+			b[8 + n++ * 8 + 1] = i;	/* peripheral addressing */
+	put_be32(b, n * 8);
+	sim_scsi_data_in(r, b, 8 + n * 8, get_be32(cdb + 6));
+}
+
+static void sim_scsi_mode_sense(struct sim_scsi_lun *l, struct sim_scsi_req *r, const u8 *cdb)
+{
+	bool ten = cdb[0] == SC_MODE_SENSE_10;
+	u32 hdr = ten ? 8 : 4, page = cdb[2] & 0x3f, len;
+	u8 b[8 + 20] = {};
+
+	if (page != 0x08 && page != 0x3f)
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+	/* The caching page: write cache on, so the guest flushes. */
+	b[hdr] = 0x08;
+	b[hdr + 1] = 0x12;
+	b[hdr + 2] = 0x04;	/* WCE */
+	len = hdr + 20;
+	if (ten) {
+		put_be16(b, len - 2);
+		b[3] = l->ro ? 0x80 : 0;	/* WP */
+	} else {
+		b[0] = len - 1;
+		b[2] = l->ro ? 0x80 : 0;
+	}
+	sim_scsi_data_in(r, b, len, ten ? get_be16(cdb + 7) : cdb[4]);
+}
+
+static void sim_scsi_read_capacity(struct sim_scsi_lun *l, struct sim_scsi_req *r, const u8 *cdb)
+{
+	u8 b[32] = {};
+
+	if (cdb[0] == SC_READ_CAPACITY_10) {
+		put_be32(b, l->blocks - 1 > 0xffffffffull ? 0xffffffff : l->blocks - 1);
+		put_be32(b + 4, l->bs);
+		return sim_scsi_data_in(r, b, 8, 8);
+	}
+	put_be64(b, l->blocks - 1);
+	put_be32(b + 8, l->bs);
+	b[14] = 0x80 | 0x40;	/* LBPME, LBPRZ */
+	sim_scsi_data_in(r, b, 32, get_be32(cdb + 10));
+}
+
+/* READ and WRITE (10 and 16). */
+static void sim_scsi_rw(struct sim_scsi *s, struct sim_scsi_lun *l, struct sim_scsi_req *r,
+			const u8 *cdb)
+{
+	bool write = cdb[0] == SC_WRITE_10 || cdb[0] == SC_WRITE_16;
+	bool sixteen = cdb[0] == SC_READ_16 || cdb[0] == SC_WRITE_16;
+	u64 lba = sixteen ? get_be64(cdb + 2) : get_be32(cdb + 2);
+	u32 count = sixteen ? get_be32(cdb + 10) : get_be16(cdb + 7);
+	u64 bytes = (u64)count * l->bs;
+
+	if (lba > l->blocks || count > l->blocks - lba)
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, 0);
+	if (bytes > r->data || (bytes && (r->srb->data_in == HVK_SRB_READ) == write)) {
+		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
+		r->srb->data_transfer_length = 0;
+		return;
+	}
+	if (write && l->ro)
+		return sim_scsi_sense(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED, 0);
+	if (!write && l->bad_lba >= lba && l->bad_lba - lba < count)
+		return sim_scsi_sense(r, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ, 0);
+	if (bytes && !sim_scsi_xfer(r, 0, l->mem + lba * l->bs, bytes, !write)) {
+		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
+		r->srb->data_transfer_length = 0;
+		return;
+	}
+	atomic64_inc(write ? &s->writes : &s->reads);
+	r->srb->data_transfer_length = bytes;
+}
+
+/* UNMAP and WRITE SAME(16) with UNMAP: the blocks read zeros after. */
+static void sim_scsi_unmap_range(struct sim_scsi *s, struct sim_scsi_lun *l,
+				 struct sim_scsi_req *r, u64 lba, u64 count)
+{
+	if (lba > l->blocks || count > l->blocks - lba)
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, 0);
+	if (l->ro)
+		return sim_scsi_sense(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED, 0);
+	memset(l->mem + lba * l->bs, 0, count * l->bs);
+	atomic64_inc(&s->unmaps);
+}
+
+static void sim_scsi_unmap(struct sim_scsi *s, struct sim_scsi_lun *l, struct sim_scsi_req *r,
+			   const u8 *cdb)
+{
+	u8 b[8 + 16];
+	u32 len = get_be16(cdb + 7);
+
+	if (len < sizeof(b) || len > r->data || !sim_scsi_xfer(r, 0, b, sizeof(b), false) ||
+	    get_be16(b + 2) < 16)
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+	sim_scsi_unmap_range(s, l, r, get_be64(b + 8), get_be32(b + 16));
+	if (r->srb->srb_status == HVK_SRB_STATUS_SUCCESS)
+		r->srb->data_transfer_length = len;
+}
+
+static void sim_scsi_write_same(struct sim_scsi *s, struct sim_scsi_lun *l,
+				struct sim_scsi_req *r, const u8 *cdb)
+{
+	/* Only the unmapping kind: what the guest uses for discard. */
+	if (!(cdb[1] & 0x08))
+		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+	sim_scsi_unmap_range(s, l, r, get_be64(cdb + 2), get_be32(cdb + 10));
+	if (r->srb->srb_status == HVK_SRB_STATUS_SUCCESS)
+		r->srb->data_transfer_length = min_t(u32, r->data, l->bs);
+}
+
+static void sim_scsi_execute(struct sim_scsi *s, struct sim_scsi_req *r)
+{
+	struct hvk_vmscsi_request *srb = r->srb;
+	const u8 *cdb = srb->cdb;
+	u8 lun = srb->lun;
+	u8 cmd[HVK_VSTOR_CDB_LEN];
+	struct sim_scsi_lun *l;
+
+	memcpy(cmd, cdb, sizeof(cmd));
+	cdb = cmd;	/* srb's cdb is overwritten by the sense data */
+	srb->srb_status = HVK_SRB_STATUS_SUCCESS;
+	srb->scsi_status = 0;
+	srb->sense_info_length = 0;
+	down_read(&s->luns_lock);
+	l = !srb->path_id && !srb->target_id && lun < SIM_SCSI_MAX_LUNS ? s->luns[lun] : NULL;
+	if (!l && cdb[0] != SC_INQUIRY && cdb[0] != SC_REPORT_LUNS) {
+		srb->srb_status = HVK_SRB_STATUS_INVALID_LUN;
+		srb->data_transfer_length = 0;
+		goto out;
+	}
+	switch (cdb[0]) {
+	case SC_INQUIRY:
+		sim_scsi_inquiry(s, l, lun, r, cdb);
+		break;
+	case SC_REPORT_LUNS:
+		sim_scsi_report_luns(s, r, cdb);
+		break;
+	case SC_TEST_UNIT_READY:
+	case SC_SYNC_CACHE_10:
+	case SC_SYNC_CACHE_16:
+		srb->data_transfer_length = 0;
+		break;
+	case SC_MODE_SENSE_6:
+	case SC_MODE_SENSE_10:
+		sim_scsi_mode_sense(l, r, cdb);
+		break;
+	case SC_READ_CAPACITY_10:
+		sim_scsi_read_capacity(l, r, cdb);
+		break;
+	case SC_SERVICE_IN_16:
+		if ((cdb[1] & 0x1f) == SC_SAI_READ_CAP_16)
+			sim_scsi_read_capacity(l, r, cdb);
+		else
+			sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+		break;
+	case SC_READ_10:
+	case SC_WRITE_10:
+	case SC_READ_16:
+	case SC_WRITE_16:
+		sim_scsi_rw(s, l, r, cdb);
+		break;
+	case SC_UNMAP:
+		sim_scsi_unmap(s, l, r, cdb);
+		break;
+	case SC_WRITE_SAME_16:
+		sim_scsi_write_same(s, l, r, cdb);
+		break;
+	default:
+		sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE, 0);
+	}
+out:
+	up_read(&s->luns_lock);
+	if (r->bad_page)
+		pr_err_ratelimited("hvkit_sim: scsi %u: a GPA-direct range names a page that is not RAM\n",
+				   s->d->chans[0] ? s->d->chans[0]->relid : 0);
+}
+
+/* Hyper-V's versions, newest first; it refuses any other. */
+static const u16 sim_scsi_versions[] = { HVK_VSTOR_WIN10, HVK_VSTOR_WIN8_1, HVK_VSTOR_WIN8 };
+
+static bool sim_scsi_version_ok(u16 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sim_scsi_versions); i++)
+		if (sim_scsi_versions[i] == v)
+			return true;
+	return false;
+}
+
+/* A control operation (the primary channel). Returns the status to answer. */
+static u32 sim_scsi_control(struct sim_chan *c, struct sim_scsi *s, struct hvk_vstor_packet *v)
+{
+	struct sim_dev *d = c->dev;
+
+	if (c->subidx)
+		return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+	switch (v->operation) {
+	case HVK_VSTOR_BEGIN_INITIALIZATION:
+		s->begun = true;
+		s->ready = false;
+		s->version = 0;
+		return 0;
+	case HVK_VSTOR_QUERY_PROTOCOL_VERSION:
+		if (!s->begun || s->ready)
+			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+		if (!sim_scsi_version_ok(v->version.major_minor))
+			return HVK_VSTOR_STATUS_REVISION_MISMATCH;
+		s->version = v->version.major_minor;
+		return 0;
+	case HVK_VSTOR_QUERY_PROPERTIES:
+		if (!s->version || s->ready)
+			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+		memset(&v->props, 0, sizeof(v->props));
+		v->props.max_channel_cnt = d->nchans - 1;
+		v->props.flags = d->nchans > 1 ? HVK_VSTOR_MULTI_CHANNEL : 0;
+		v->props.max_transfer_bytes = SIM_SCSI_MAX_XFER;
+		return 0;
+	case HVK_VSTOR_END_INITIALIZATION:
+		if (!s->version || s->ready)
+			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+		s->ready = true;
+		return 0;
+	case HVK_VSTOR_RESET_BUS:
+	case HVK_VSTOR_RESET_ADAPTER:
+	case HVK_VSTOR_RESET_LUN:
+		/* Whatever was outstanding is abandoned; a stall ends. */
+		WRITE_ONCE(s->stalled, false);
+		return 0;
+	case HVK_VSTOR_CREATE_SUB_CHANNELS:
+		if (!s->ready || !v->sub_channel_count)
+			return HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+		WRITE_ONCE(d->sc_wanted, min_t(u32, v->sub_channel_count, d->nchans - 1));
+		queue_work(system_wq, &sim.offer_work);
+		return 0;
+	default:
+		return HVK_VSTOR_STATUS_INVALID_PARAMETER;
+	}
+}
+
+/* The faults of a completion: each a host that answers wrong. */
+static void sim_scsi_faults(struct sim_chan *c, struct hvk_vstor_packet *v)
+{
+	if (sim_fault(HVSIM_FAULT_SCSI_BAD_LENGTH)) {
+		v->srb.data_transfer_length += HVK_HV_PAGE_SIZE;
+	} else if (sim_fault(HVSIM_FAULT_SCSI_BAD_SRB_STATUS)) {
+		v->srb.srb_status = 0x3f;
+	} else if (sim_fault(HVSIM_FAULT_SCSI_BAD_SENSE_LEN)) {
+		v->srb.srb_status = HVK_SRB_STATUS_ERROR | HVK_SRB_STATUS_AUTOSENSE_VALID;
+		v->srb.scsi_status = SAM_CHECK_CONDITION;
+		v->srb.sense_info_length = 0xff;
+	} else if (sim_fault(HVSIM_FAULT_SCSI_UNKNOWN_ID)) {
+		struct {
+			struct hvk_pkt_desc desc;
+			struct hvk_vstor_packet v;
+		} x = {};
+
+		/* A completion nobody asked for, then the real one. */
+		x.desc.type = HVK_PKT_COMP;
+		x.desc.offset8 = sizeof(x.desc) / 8;
+		x.desc.len8 = sizeof(x) / 8;
+		x.desc.trans_id = 0xdead0000ull;
+		x.v = *v;
+		sim_chan_reply(c, &x, sizeof(x));	/* lost if the ring is full */
+	}
+}
+
+static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	struct sim_scsi *s = c->dev->priv;
+	u32 off = d->offset8 * 8;
+	struct {
+		struct hvk_pkt_desc desc;
+		struct hvk_vstor_packet v;
+	} a = {};
+	struct sim_scsi_req r = { .srb = &a.v.srb };
+	const char *why;
+
+	if ((d->type != HVK_PKT_DATA_INBAND && d->type != HVK_PKT_DATA_USING_GPA_DIRECT) ||
+	    len - off < sizeof(a.v)) {
+		pr_err_ratelimited("hvkit_sim: scsi %u: packet type %u of %u bytes ignored\n",
+				   c->relid, d->type, len);
+		return 0;
+	}
+	memcpy(&a.v, pkt + off, sizeof(a.v));
+	a.desc.type = HVK_PKT_COMP;
+	a.desc.offset8 = sizeof(a.desc) / 8;
+	a.desc.len8 = sizeof(a) / 8;
+	a.desc.trans_id = d->trans_id;
+
+	if (a.v.operation != HVK_VSTOR_EXECUTE_SRB) {
+		a.v.status = d->type == HVK_PKT_DATA_INBAND ? sim_scsi_control(c, s, &a.v) :
+			     HVK_VSTOR_STATUS_INVALID_PARAMETER;
+		a.v.operation = HVK_VSTOR_COMPLETE_IO;
+		return sim_chan_reply_or_stash(c, &a, sizeof(a));
+	}
+	a.v.operation = HVK_VSTOR_COMPLETE_IO;
+	if (READ_ONCE(s->stalled)) {
+		smp_rmb();	/* stall_until as it was when stalled was set */
+		if (time_before(jiffies, READ_ONCE(s->stall_until))) {
+			atomic64_inc(&s->dropped);
+			return 0;	/* a host that stopped answering */
+		}
+	}
+	if (!READ_ONCE(s->ready)) {
+		a.v.status = HVK_VSTOR_STATUS_INVALID_DEVICE_STATE;
+		return sim_chan_reply_or_stash(c, &a, sizeof(a));
+	}
+	if (d->type == HVK_PKT_DATA_USING_GPA_DIRECT) {
+		const struct hvk_pkt_gpa_direct *h = (const void *)pkt;
+		struct hvk_gpa_range rg;
+		u32 i, roff = sizeof(*h);
+
+		why = hvk_gpa_desc_check(pkt, off);
+		if (why)
+			goto refuse;
+		for (i = 0; i < h->range_cnt; i++) {
+			memcpy(&rg, pkt + roff, sizeof(rg));
+			roff += sizeof(rg) + hvk_hv_pages(rg.byte_offset, rg.byte_count) * 8;
+			if (rg.byte_count > SIM_SCSI_MAX_XFER - r.data) {
+				why = "more data than max_transfer_bytes";
+				goto refuse;
+			}
+			r.data += rg.byte_count;
+		}
+		r.desc = pkt;
+	}
+	why = hvk_vstor_srb_check(&a.v.srb, r.data);
+	if (why)
+		goto refuse;
+	sim_scsi_execute(s, &r);
+	sim_scsi_faults(c, &a.v);
+	return sim_chan_reply_or_stash(c, &a, sizeof(a));
+
+refuse:
+	atomic64_inc(&s->refused);
+	pr_err_ratelimited("hvkit_sim: scsi %u: request refused: %s\n", c->relid, why);
+	a.v.srb.srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
+	a.v.srb.data_transfer_length = 0;
+	a.v.srb.sense_info_length = 0;
+	return sim_chan_reply_or_stash(c, &a, sizeof(a));
+}
+
+static int sim_scsi_fill(const struct sim_dev *d, struct sk_buff *skb)
+{
+	const struct sim_scsi *s = d->priv;
+	const struct sim_scsi_lun *l = s->luns[0];
+	u32 i, n = 0;
+
+	for (i = 0; i < SIM_SCSI_MAX_LUNS; i++)
+		n += !!s->luns[i];
+	return nla_put_u32(skb, HVSIM_A_SCSI_LUNS, n) ||
+	       nla_put_u32(skb, HVSIM_A_SCSI_VERSION, s->version) ||
+	       (l && (nla_put_u64_64bit(skb, HVSIM_A_SCSI_SIZE, l->blocks * l->bs, HVSIM_A_PAD) ||
+		      nla_put_u32(skb, HVSIM_A_SCSI_SECTOR, l->bs) ||
+		      (l->ro && nla_put_flag(skb, HVSIM_A_SCSI_RO)))) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_READS, atomic64_read(&s->reads), HVSIM_A_PAD) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_WRITES, atomic64_read(&s->writes), HVSIM_A_PAD) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_UNMAPS, atomic64_read(&s->unmaps), HVSIM_A_PAD) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_REFUSED, atomic64_read(&s->refused),
+				 HVSIM_A_PAD) ||
+	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_DROPPED, atomic64_read(&s->dropped),
+				 HVSIM_A_PAD);
+}
+
+/*
+ * Tell the guest its LUNs changed: an ENUMERATE_BUS of the host's own
+ * (transaction id 0) on the primary channel, as Hyper-V sends. Lost if
+ * the guest's ring is full (logged).
+ */
+static void sim_scsi_notify(struct sim_dev *d)
+{
+	struct sim_scsi *s = d->priv;
+	struct {
+		struct hvk_pkt_desc desc;
+		struct hvk_vstor_packet v;
+	} m = {};
+	struct sim_chan *c;
+
+	m.desc.type = HVK_PKT_DATA_INBAND;
+	m.desc.offset8 = sizeof(m.desc) / 8;
+	m.desc.len8 = sizeof(m) / 8;
+	m.v.operation = HVK_VSTOR_ENUMERATE_BUS;
+	mutex_lock(&sim.lock);	/* the channel stays open meanwhile */
+	c = d->chans[0];
+	if (c && c->open && READ_ONCE(s->ready) && sim_chan_reply(c, &m, sizeof(m)))
+		pr_err_ratelimited("hvkit_sim: scsi %u: the guest's ring is full: the LUN change is not announced\n",
+				   c->relid);
+	mutex_unlock(&sim.lock);
+}
+
+static int sim_scsi_cmd(struct sim_dev *d, struct genl_info *info)
+{
+	struct sim_scsi *s = d->priv;
+	struct nlattr **a = info->attrs;
+	struct sim_scsi_lun *l, *old;
+	const char *err = NULL;
+	u32 op, lun;
+
+	if (!s || info->genlhdr->cmd != HVSIM_CMD_SCSI)
+		return -EOPNOTSUPP;
+	if (!a[HVSIM_A_SCSI_OP]) {
+		NL_SET_ERR_MSG(info->extack, "a SCSI operation is required");
+		return -EINVAL;
+	}
+	op = nla_get_u32(a[HVSIM_A_SCSI_OP]);
+	if (op == HVSIM_SCSI_STALL) {
+		if (!a[HVSIM_A_SCSI_STALL_MS]) {
+			NL_SET_ERR_MSG(info->extack, "a stall needs its length in ms");
+			return -EINVAL;
+		}
+		WRITE_ONCE(s->stall_until,
+			   jiffies + msecs_to_jiffies(nla_get_u32(a[HVSIM_A_SCSI_STALL_MS])));
+		smp_wmb();	/* stall_until before stalled */
+		WRITE_ONCE(s->stalled, true);
+		return 0;
+	}
+	if (!a[HVSIM_A_SCSI_LUN]) {
+		NL_SET_ERR_MSG(info->extack, "a LUN (0 to 63) is required");
+		return -EINVAL;
+	}
+	lun = nla_get_u32(a[HVSIM_A_SCSI_LUN]);
+	switch (op) {
+	case HVSIM_SCSI_ADD_LUN:
+		l = sim_scsi_lun_alloc(a[HVSIM_A_SCSI_SIZE] ? nla_get_u64(a[HVSIM_A_SCSI_SIZE]) :
+				       SIM_SCSI_DEF_SIZE,
+				       a[HVSIM_A_SCSI_SECTOR] ? nla_get_u32(a[HVSIM_A_SCSI_SECTOR]) : 512,
+				       nla_get_flag(a[HVSIM_A_SCSI_RO]), &err);
+		if (IS_ERR(l)) {
+			if (err && info->extack)
+				info->extack->_msg = err;
+			return PTR_ERR(l);
+		}
+		down_write(&s->luns_lock);
+		old = s->luns[lun];
+		if (!old)
+			s->luns[lun] = l;
+		up_write(&s->luns_lock);
+		if (old) {
+			sim_scsi_lun_free(l);
+			NL_SET_ERR_MSG(info->extack, "the controller has this LUN already");
+			return -EEXIST;
+		}
+		break;
+	case HVSIM_SCSI_REMOVE_LUN:
+		down_write(&s->luns_lock);
+		old = s->luns[lun];
+		s->luns[lun] = NULL;
+		up_write(&s->luns_lock);
+		if (!old) {
+			NL_SET_ERR_MSG(info->extack, "the controller has no such LUN");
+			return -ENOENT;
+		}
+		sim_scsi_lun_free(old);
+		break;
+	case HVSIM_SCSI_MEDIUM_ERROR:
+		down_write(&s->luns_lock);
+		l = s->luns[lun];
+		if (l)
+			l->bad_lba = a[HVSIM_A_SCSI_LBA] ? nla_get_u64(a[HVSIM_A_SCSI_LBA]) : U64_MAX;
+		up_write(&s->luns_lock);
+		if (!l) {
+			NL_SET_ERR_MSG(info->extack, "the controller has no such LUN");
+			return -ENOENT;
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	sim_scsi_notify(d);
+	return 0;
+}
+
+const struct sim_dev_type sim_scsi_type = {
+	.name = "scsi",
+	.class_id = { .b = { HVK_STORVSC_CLASS_BYTES } },
+	.init = sim_scsi_init,
+	.destroy = sim_scsi_destroy,
+	.closed = sim_scsi_closed,
+	.serve = sim_scsi_serve,
+	.fill = sim_scsi_fill,
+	.cmd = sim_scsi_cmd,
+};
