@@ -74,7 +74,7 @@ int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 }
 
 /* A device type's reply; one that does not fit is kept for later. */
-static int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len)
+int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len)
 {
 	int ret = sim_chan_reply(c, pkt, len);
 
@@ -297,6 +297,7 @@ static const struct sim_dev_type *sim_types[] = {
 	&sim_fcopy_type,
 	&sim_shutdown_type,
 	&sim_timesync_type,
+	&sim_nic_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

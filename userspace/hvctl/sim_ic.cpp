@@ -195,6 +195,12 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "  sim fcopy cancel [--instance GUID] [--timeout-ms N] [--json]\n"
 	 "                            cancel the copy under way (its command fails)\n",
 	 run_sim_fcopy},
+	{"nic",
+	 "  sim nic link up|down [--instance GUID]\n"
+	 "                            the link the host reports to the guest's NIC\n"
+	 "  sim nic show [--json]     each NIC: its hvsim<N> peer, MAC, MTU ceiling, link,\n"
+	 "                            NVSP version and the guest messages it refused\n",
+	 run_sim_nic},
 };
 
 } // namespace hvctl

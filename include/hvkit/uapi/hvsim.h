@@ -38,6 +38,8 @@ enum hvsim_cmd {
 				 * -ECANCELED and the guest a CANCEL_FCOPY */
 	HVSIM_CMD_IC_RAW,	/* IC_MSGTYPE, RAW, [IC_MSGSIZE]: send any IC message as the
 				 * host (bad-input tests) -> IC_STATUS, RAW (the answer's body) */
+	HVSIM_CMD_NIC_LINK,	/* nic: NIC_LINK (0 down, 1 up): the link state the host
+				 * reports (RNDIS indicate-status) and its hvsim<N> carrier */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -109,6 +111,12 @@ enum hvsim_attr {
 	HVSIM_A_TS_DELAY_NS,	/* u64: TIMESYNC: the message reaches the guest this late: the
 				 * host read its clock (and, from 4.0, the reference counter)
 				 * that long before it sends (at most 1 hour) */
+	HVSIM_A_NIC_MAC,	/* 6 bytes: nic: the MAC the host gives the guest's NIC */
+	HVSIM_A_NIC_MTU,	/* u32: nic: the largest MTU the host allows (68..65521) */
+	HVSIM_A_NIC_LINK,	/* u32: nic: 1 link up (default), 0 down */
+	HVSIM_A_NIC_NETDEV,	/* string: nic (DEV_GET): the host end, hvsim<N> */
+	HVSIM_A_NIC_NVSP,	/* u32: nic (DEV_GET): the NVSP version agreed, 0: none */
+	HVSIM_A_NIC_REFUSED,	/* u64: nic (DEV_GET): guest messages the host refused */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -141,6 +149,11 @@ enum hvsim_fault {
 	HVSIM_FAULT_OFFER_ON_UNLOAD,	/* UNLOAD is answered after a new offer */
 	HVSIM_FAULT_POST_BUSY,		/* HvPostMessage: HV_STATUS_INSUFFICIENT_BUFFERS */
 	HVSIM_FAULT_POST_INVALID,	/* HvPostMessage: HV_STATUS_INVALID_PARAMETER */
+	HVSIM_FAULT_NIC_BAD_RNDIS_LEN,	/* nic: an RNDIS message claims more than its range */
+	HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET, /* nic: an RNDIS packet's frame offset past its end */
+	HVSIM_FAULT_NIC_BOGUS_COMPLETION, /* nic: a send completion for a packet never sent */
+	HVSIM_FAULT_NIC_BAD_RECV_RANGE,	/* nic: a receive range outside the receive buffer */
+	HVSIM_FAULT_NIC_BAD_NVSP_VERSION, /* nic: INIT_COMPLETE names a version not asked for */
 	HVSIM_FAULT_COUNT,
 };
 
