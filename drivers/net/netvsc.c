@@ -93,6 +93,7 @@ struct netvsc {
 
 	void *recv_buf;
 	u32 recv_size;
+	u32 recv_end;			/* where the host's sub-allocations end */
 	struct hvk_gpadl recv_gpadl;
 	void *send_buf;
 	u32 send_size;
@@ -451,7 +452,7 @@ static void nv_rx_rndis(struct netvsc *nv, const u8 *msg, u32 avail, u32 ctrl)
 static void nv_rx_xfer(struct netvsc *nv, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_xfer_pages *x = (const void *)pkt;
-	const char *why = hvk_nvsp_xfer_check(pkt, len, nv->recv_size);
+	const char *why = hvk_nvsp_xfer_check(pkt, len, nv->recv_end);
 	struct hvk_nvsp_msg m;
 	u32 i, ctrl;
 
@@ -801,6 +802,7 @@ static int nv_buffers(struct netvsc *nv)
 		netdev_err(nv->ndev, "receive buffer: %s\n", why);
 		return -EPROTO;
 	}
+	nv->recv_end = r.recv_buf_complete.section.end_offset;
 
 	nv->send_size = clamp_t(u32, send_buf_kb, 64, HVK_NVSP_SEND_BUF_MAX >> 10) << 10;
 	nv->send_buf = vzalloc(nv->send_size);

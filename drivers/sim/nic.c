@@ -120,7 +120,7 @@ static int nic_deliver_locked(struct sim_nic *n, const void *hdr, u32 hlen,
 	m->rndis_pkt.channel_type = ctrl;
 	m->rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
 	if (sim_fault(HVSIM_FAULT_NIC_BAD_RECV_RANGE))
-		r->byte_offset = n->nsub * NIC_SUB_ALLOC;
+		r->byte_offset = n->recv_g->byte_count;
 	ret = sim_chan_reply(n->c, pkt, sizeof(pkt));
 	if (ret)
 		return ret;
@@ -391,17 +391,21 @@ static void nic_recv_release(struct sim_nic *n)
 	nic_buf_release(&g);
 }
 
-static void nic_opened(struct sim_chan *c)
+/*
+ * The guest may send before this runs (it comes after OPENCHANNEL_RESULT),
+ * so the protocol state is reset at close, not here; the serve work also
+ * takes the channel as soon as it sees a packet.
+ */
+static void nic_take_chan(struct sim_nic *n, struct sim_chan *c)
 {
-	struct sim_nic *n = c->dev->priv;
-
-	n->nvsp_ver = 0;
-	n->ndis_ver = 0;
 	spin_lock_bh(&n->lock);
 	n->c = c;
-	n->rndis_up = false;
-	n->filter = 0;
 	spin_unlock_bh(&n->lock);
+}
+
+static void nic_opened(struct sim_chan *c)
+{
+	nic_take_chan(c->dev->priv, c);
 }
 
 static void nic_closed(struct sim_chan *c)
@@ -411,10 +415,12 @@ static void nic_closed(struct sim_chan *c)
 	spin_lock_bh(&n->lock);
 	n->c = NULL;
 	n->rndis_up = false;
+	n->filter = 0;
 	spin_unlock_bh(&n->lock);
 	nic_recv_release(n);
 	nic_buf_release(&n->send_g);
 	WRITE_ONCE(n->nvsp_ver, 0);
+	n->ndis_ver = 0;
 }
 
 /* A completion packet with an NVSP message to the guest. */
@@ -854,6 +860,8 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	u32 off = d->offset8 * 8, type, min;
 	struct hvk_nvsp_msg m = {};
 
+	if (READ_ONCE(n->c) != c)
+		nic_take_chan(n, c);
 	if (d->type == HVK_PKT_COMP) {
 		nic_rx_completed(n, d->trans_id);
 		return 0;
