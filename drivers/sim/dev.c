@@ -298,6 +298,7 @@ static const struct sim_dev_type *sim_types[] = {
 	&sim_shutdown_type,
 	&sim_timesync_type,
 	&sim_scsi_type,
+	&sim_nic_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

@@ -30,6 +30,11 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_SCSI_BAD_SRB_STATUS] = "scsi_bad_srb_status",
 	[HVSIM_FAULT_SCSI_BAD_SENSE_LEN] = "scsi_bad_sense_len",
 	[HVSIM_FAULT_SCSI_UNKNOWN_ID] = "scsi_unknown_id",
+	[HVSIM_FAULT_NIC_BAD_RNDIS_LEN] = "nic_bad_rndis_len",
+	[HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET] = "nic_bad_rndis_offset",
+	[HVSIM_FAULT_NIC_BOGUS_COMPLETION] = "nic_bogus_completion",
+	[HVSIM_FAULT_NIC_BAD_RECV_RANGE] = "nic_bad_recv_range",
+	[HVSIM_FAULT_NIC_BAD_NVSP_VERSION] = "nic_bad_nvsp_version",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

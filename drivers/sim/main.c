@@ -497,6 +497,7 @@ static void __exit sim_exit(void)
 	sim_mmio_exit();
 	root_device_unregister(sim_root);
 	sim_teardown();
+	sim_nic_exit();
 }
 
 module_init(sim_init);

@@ -13,6 +13,7 @@
 static struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
 static struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
 static struct netlink_range_validation hvsim_stall = { .max = 600000 };
+static struct netlink_range_validation hvsim_nic_mtu = { .min = 68, .max = 65521 };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
@@ -63,6 +64,9 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_SCSI_LUN] = NLA_POLICY_MAX(NLA_U32, 63),
 	[HVSIM_A_SCSI_LBA] = { .type = NLA_U64 },
 	[HVSIM_A_SCSI_STALL_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_stall),
+	[HVSIM_A_NIC_MAC] = NLA_POLICY_EXACT_LEN(6),
+	[HVSIM_A_NIC_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_nic_mtu),
+	[HVSIM_A_NIC_LINK] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 static struct genl_family hvsim_family;
@@ -347,6 +351,7 @@ static const struct genl_small_ops hvsim_ops[] = {
 	HVSIM_TYPE_CMD(HVSIM_CMD_FCOPY_CANCEL),
 	HVSIM_TYPE_CMD(HVSIM_CMD_IC_RAW),
 	HVSIM_TYPE_CMD(HVSIM_CMD_SCSI),
+	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_LINK),
 };
 
 static struct genl_family hvsim_family = {

@@ -209,6 +209,7 @@ extern const struct sim_dev_type sim_fcopy_type;
 extern const struct sim_dev_type sim_shutdown_type;
 extern const struct sim_dev_type sim_timesync_type;
 extern const struct sim_dev_type sim_scsi_type;
+extern const struct sim_dev_type sim_nic_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a
@@ -335,8 +336,11 @@ void sim_chan_close(struct sim_chan *c);
 bool sim_chan_free(struct sim_chan *c);
 void sim_chan_work(struct work_struct *work);
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
-/* sim_chan_reply(), or kept for when the guest's ring has room (serve only). */
+/* The same; a reply that finds the ring full is kept and sent on its signal. */
 int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len);
+
+/* nic.c */
+void sim_nic_exit(void);
 
 /* monitor.c */
 int sim_monitor_init(void);

@@ -14,6 +14,7 @@ extern "C" {
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -47,6 +48,10 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             signals it through its interrupt page;
                             scsi: LUN 0's size (default 64M), sector size
                             and read-only flag
+          [--mac MAC] [--mtu N] [--link-down]
+                            nic: the MAC the guest gets (default 00:15:5d:
+                            and random), the largest MTU allowed (65521), the
+                            link down at first
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -288,6 +293,22 @@ bool parse_size(std::string_view s, uint64_t &out)
 	return true;
 }
 
+// "00:15:5d:01:02:03" -> its 6 bytes
+std::optional<std::array<uint8_t, 6>> parse_mac(std::string_view s)
+{
+	std::array<uint8_t, 6> m{};
+	if (s.size() != 17)
+		return std::nullopt;
+	for (size_t i = 0; i < 6; i++) {
+		if (i && s[i * 3 - 1] != ':')
+			return std::nullopt;
+		auto [p, ec] = std::from_chars(s.data() + i * 3, s.data() + i * 3 + 2, m[i], 16);
+		if (ec != std::errc() || p != s.data() + i * 3 + 2)
+			return std::nullopt;
+	}
+	return m;
+}
+
 int cmd_sim_add(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
@@ -299,6 +320,9 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	uint64_t size = 0;
 	uint32_t sector = 0;
 	std::vector<uint32_t> fw_versions, versions;
+	std::optional<std::array<uint8_t, 6>> mac;
+	uint32_t mtu = 0, link = 1;
+	bool link_set = false;
 	for (size_t i = 1; i < args.size(); i++) {
 		if (args[i] == "--size" && i + 1 < args.size()) {
 			if (!parse_size(args[++i], size))
@@ -327,6 +351,16 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), channels);
 			if (ec != std::errc() || p != s.data() + s.size() || channels < 1 || channels > 64)
 				return usage_error("--channels takes a number from 1 to 64");
+		} else if (args[i] == "--mac" && i + 1 < args.size()) {
+			mac = parse_mac(args[++i]);
+			if (!mac)
+				return usage_error("--mac takes a MAC address, xx:xx:xx:xx:xx:xx");
+		} else if (args[i] == "--mtu" && i + 1 < args.size()) {
+			if (!parse_u32(args[++i], mtu) || mtu < 68 || mtu > 65521)
+				return usage_error("--mtu takes a number from 68 to 65521");
+		} else if (args[i] == "--link-down") {
+			link = 0;
+			link_set = true;
 		} else {
 			return usage_error("sim add: unknown option '" + std::string(args[i]) + "'");
 		}
@@ -352,7 +386,10 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 					versions.data()) == 0) &&
 			       (!size || nla_put_u64(m, HVSIM_A_SCSI_SIZE, size) == 0) &&
 			       (!sector || nla_put_u32(m, HVSIM_A_SCSI_SECTOR, sector) == 0) &&
-			       (!read_only || nla_put_flag(m, HVSIM_A_SCSI_RO) == 0);
+			       (!read_only || nla_put_flag(m, HVSIM_A_SCSI_RO) == 0) &&
+			       (!mac || nla_put(m, HVSIM_A_NIC_MAC, 6, mac->data()) == 0) &&
+			       (!mtu || nla_put_u32(m, HVSIM_A_NIC_MTU, mtu) == 0) &&
+			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);

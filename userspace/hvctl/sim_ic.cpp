@@ -216,6 +216,12 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "                            the host answers no request for MS milliseconds\n"
 	 "                            (a bus reset ends it early)\n",
 	 cmd_sim_scsi},
+	{"nic",
+	 "  sim nic link up|down [--instance GUID]\n"
+	 "                            the link the host reports to the guest's NIC\n"
+	 "  sim nic show [--json]     each NIC: its hvsim<N> peer, MAC, MTU ceiling, link,\n"
+	 "                            NVSP version and the guest messages it refused\n",
+	 run_sim_nic},
 };
 
 } // namespace hvctl

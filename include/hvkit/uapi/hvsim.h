@@ -40,6 +40,8 @@ enum hvsim_cmd {
 				 * host (bad-input tests) -> IC_STATUS, RAW (the answer's body) */
 	HVSIM_CMD_SCSI,		/* SCSI_OP, [SCSI_LUN, SCSI_SIZE, SCSI_SECTOR, SCSI_RO, SCSI_LBA,
 				 * SCSI_STALL_MS]: change a simulated SCSI controller */
+	HVSIM_CMD_NIC_LINK,	/* nic: NIC_LINK (0 down, 1 up): the link state the host
+				 * reports (RNDIS indicate-status) and its hvsim<N> carrier */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -126,6 +128,12 @@ enum hvsim_attr {
 	HVSIM_A_SCSI_LBA,	/* u64: MEDIUM_ERROR: reads of this block fail; absent: none do */
 	HVSIM_A_SCSI_STALL_MS,	/* u32: STALL: answer no request for this long (at most 10 min) */
 	HVSIM_A_SCSI_DROPPED,	/* u64: DEV_GET: requests a stall left unanswered */
+	HVSIM_A_NIC_MAC,	/* 6 bytes: nic: the MAC the host gives the guest's NIC */
+	HVSIM_A_NIC_MTU,	/* u32: nic: the largest MTU the host allows (68..65521) */
+	HVSIM_A_NIC_LINK,	/* u32: nic: 1 link up (default), 0 down */
+	HVSIM_A_NIC_NETDEV,	/* string: nic (DEV_GET): the host end, hvsim<N> */
+	HVSIM_A_NIC_NVSP,	/* u32: nic (DEV_GET): the NVSP version agreed, 0: none */
+	HVSIM_A_NIC_REFUSED,	/* u64: nic (DEV_GET): guest messages the host refused */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -170,6 +178,11 @@ enum hvsim_fault {
 	HVSIM_FAULT_SCSI_BAD_SRB_STATUS, /* ... carries an SRB status no host sends */
 	HVSIM_FAULT_SCSI_BAD_SENSE_LEN,	/* ... a sense length past its sense field */
 	HVSIM_FAULT_SCSI_UNKNOWN_ID,	/* ... is preceded by one for a request never made */
+	HVSIM_FAULT_NIC_BAD_RNDIS_LEN,	/* nic: an RNDIS message claims more than its range */
+	HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET, /* nic: an RNDIS packet's frame offset past its end */
+	HVSIM_FAULT_NIC_BOGUS_COMPLETION, /* nic: a send completion for a packet never sent */
+	HVSIM_FAULT_NIC_BAD_RECV_RANGE,	/* nic: a receive range outside the receive buffer */
+	HVSIM_FAULT_NIC_BAD_NVSP_VERSION, /* nic: INIT_COMPLETE names a version not asked for */
 	HVSIM_FAULT_COUNT,
 };
 

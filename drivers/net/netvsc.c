@@ -1,0 +1,1213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvkit_netvsc: the guest driver of Hyper-V's synthetic network adapter.
+ *
+ * NVSP (include/hvkit/netvsc.h) over one VMBus channel: the version is
+ * negotiated down from 6.1, then the NDIS version, a receive buffer and a
+ * send buffer (GPADLs) are handed to the host; RNDIS on top initialises
+ * the adapter and asks for its MAC, link state, speed and largest frame.
+ * Frames go out through a send-buffer section (copied) or, when larger
+ * than a section, as GPA-direct pages of the skb; they come in as
+ * transfer-page packets naming ranges of the receive buffer, which NAPI
+ * copies into skbs and completes.
+ *
+ * The host is not trusted: every NVSP message, transfer range, RNDIS
+ * length and offset and completion id is checked before use. A bad one
+ * is dropped, counted (ethtool -S) and logged with a rate limit.
+ */
+#include <linux/ethtool.h>
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/kfifo.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/vmalloc.h>
+#include <hvkit/netvsc.h>
+#include "hvk_vmbus.h"
+
+static uint ring_kb = 256;
+module_param(ring_kb, uint, 0444);
+MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (default 256)");
+
+static uint recv_buf_kb = 4096;
+module_param(recv_buf_kb, uint, 0444);
+MODULE_PARM_DESC(recv_buf_kb, "receive buffer in KiB (default 4096; at most 31744, as the host allows)");
+
+static uint send_buf_kb = 1024;
+module_param(send_buf_kb, uint, 0444);
+MODULE_PARM_DESC(send_buf_kb, "send buffer in KiB (default 1024; at most 15360)");
+
+#define NV_TIMEOUT		(10 * HZ)
+#define NV_MTU_MAX		65521		/* upstream's NETVSC_MTU - ETH_HLEN */
+#define NV_MAX_PFNS		32		/* GPA-direct: pages of the largest frame, and more */
+#define NV_PENDING_COMPS	1024		/* receive completions waiting for ring space */
+#define NV_CTL_REPLY		256
+
+/* What a request id stands for: the low 2 bits of its context. */
+#define NV_CTX_SKB		0		/* a GPA-direct frame: the skb */
+#define NV_CTX_SECTION		1		/* a send section: index << 2 */
+#define NV_CTX_NVSP		2		/* a control NVSP request */
+#define NV_CTX_RNDIS		3		/* an RNDIS control message: its buffer */
+#define NV_CTX_KIND(c)		((c) & 3)
+
+enum nv_stat {
+	NV_BAD_NVSP,		/* an NVSP message we cannot act on */
+	NV_BAD_XFER,		/* a transfer-page packet or range outside the buffer */
+	NV_BAD_RNDIS,		/* an RNDIS message with bad lengths or offsets */
+	NV_BAD_COMPLETION,	/* a completion for a request not in flight */
+	NV_BAD_VERSION,		/* INIT_COMPLETE naming a version we did not ask for */
+	NV_RX_DROPPED,		/* frames dropped: no skb, device down */
+	NV_TX_BUSY,		/* sends that found the ring full */
+	NV_TX_GPA,		/* frames sent as GPA-direct pages */
+	NV_TX_DROPPED,		/* frames too long, or refused by the core */
+	NV_COMP_DEFERRED,	/* receive completions that waited for ring space */
+	NV_NSTATS
+};
+
+static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
+	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
+	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
+	"rx_completion_deferred",
+};
+
+struct nv_pcpu_stats {
+	u64 rx_packets, rx_bytes, tx_packets, tx_bytes;
+	struct u64_stats_sync syncp;
+};
+
+struct netvsc {
+	struct hvk_device *hdev;
+	struct net_device *ndev;
+	struct hvk_channel *ch;
+	struct napi_struct napi;
+	bool attached;			/* channel open, buffers given (rtnl or probe) */
+	u8 *rxpkt;			/* one inbound packet (NAPI) */
+
+	u32 nvsp_ver, ndis_ver;
+	u32 host_mtu;			/* the host's largest frame payload */
+	u32 speed;			/* Mbit/s */
+
+	void *recv_buf;
+	u32 recv_size;
+	u32 recv_end;			/* where the host's sub-allocations end */
+	struct hvk_gpadl recv_gpadl;
+	void *send_buf;
+	u32 send_size;
+	struct hvk_gpadl send_gpadl;
+	u32 send_section, send_nsec;
+	/* send_lock protects send_map (xmit and NAPI's completions). */
+	spinlock_t send_lock;
+	unsigned long *send_map;
+	/* GPA-direct skbs the host has not completed (its own lock). */
+	struct sk_buff_head tx_inflight;
+	u32 tx_need;			/* bytes the stopped queue waits for, 0: not stopped */
+
+	/* Receive completions the ring had no room for (NAPI only). */
+	DECLARE_KFIFO(comps, u64, NV_PENDING_COMPS);
+
+	/*
+	 * ctl_lock: one control request at a time. The reply (NVSP
+	 * completion or RNDIS message) lands in ctl_reply under ctl_rlock,
+	 * matched by kind and id; waiters sleep on wq.
+	 */
+	struct mutex ctl_lock;
+	spinlock_t ctl_rlock;
+	wait_queue_head_t wq;
+	u32 ctl_want;			/* NVSP or RNDIS type awaited, 0: none */
+	u32 ctl_req_id;			/* RNDIS req_id awaited */
+	bool ctl_got;
+	u32 ctl_len;
+	u8 ctl_reply[NV_CTL_REPLY] __aligned(8);
+	u32 rndis_req_id;
+	atomic_t rndis_inflight;	/* RNDIS control buffers the host holds */
+	struct work_struct rx_mode_work;
+
+	struct nv_pcpu_stats __percpu *pcpu;
+	atomic64_t stats[NV_NSTATS];
+};
+
+/* Host-caused errors: rate limited, named after the device. */
+#define nv_err(nv, fmt, ...)							\
+	do {									\
+		if (net_ratelimit())						\
+			netdev_err((nv)->ndev, fmt, ##__VA_ARGS__);		\
+	} while (0)
+
+static void nv_count(struct netvsc *nv, enum nv_stat s)
+{
+	atomic64_inc(&nv->stats[s]);
+}
+
+/* ---- control requests ---- */
+
+static void nv_rescinded(void *ctx)
+{
+	struct netvsc *nv = ctx;
+
+	wake_up(&nv->wq);
+}
+
+/* Wait for the reply armed by nv_ctl_arm(): 0, -ETIMEDOUT, -ENODEV. */
+static int nv_ctl_wait(struct netvsc *nv)
+{
+	long left = wait_event_timeout(nv->wq, READ_ONCE(nv->ctl_got) ||
+				       hvk_channel_rescinded(nv->ch), NV_TIMEOUT);
+
+	spin_lock_bh(&nv->ctl_rlock);
+	nv->ctl_want = 0;
+	spin_unlock_bh(&nv->ctl_rlock);
+	if (READ_ONCE(nv->ctl_got))
+		return 0;
+	return hvk_channel_rescinded(nv->ch) ? -ENODEV : (left ? -EIO : -ETIMEDOUT);
+}
+
+static void nv_ctl_arm(struct netvsc *nv, u32 type, u32 req_id)
+{
+	spin_lock_bh(&nv->ctl_rlock);
+	nv->ctl_want = type;
+	nv->ctl_req_id = req_id;
+	nv->ctl_got = false;
+	nv->ctl_len = 0;
+	spin_unlock_bh(&nv->ctl_rlock);
+}
+
+/* A reply that someone waits for: copied, and the waiter woken. */
+static bool nv_ctl_deliver(struct netvsc *nv, u32 type, u32 req_id, const void *msg, u32 len)
+{
+	bool ok = false;
+
+	spin_lock_bh(&nv->ctl_rlock);
+	if (nv->ctl_want == type && nv->ctl_req_id == req_id && !nv->ctl_got) {
+		nv->ctl_len = min_t(u32, len, NV_CTL_REPLY);
+		memcpy(nv->ctl_reply, msg, nv->ctl_len);
+		WRITE_ONCE(nv->ctl_got, true);
+		ok = true;
+	}
+	spin_unlock_bh(&nv->ctl_rlock);
+	if (ok)
+		wake_up(&nv->wq);
+	return ok;
+}
+
+/*
+ * An NVSP request that the host completes with @reply_type; the reply is
+ * in nv->ctl_reply. Under ctl_lock.
+ */
+static int nv_nvsp_request(struct netvsc *nv, struct hvk_nvsp_msg *m, u32 reply_type)
+{
+	u64 id;
+	int ret;
+
+	ret = hvk_rqst_add(nv->ch, NV_CTX_NVSP, &id);
+	if (ret)
+		return ret;
+	nv_ctl_arm(nv, reply_type, 0);
+	ret = hvk_channel_send(nv->ch, m, sizeof(*m), id, HVK_PKT_DATA_INBAND,
+			       HVK_PKT_FLAG_COMPLETION_REQUESTED);
+	if (ret) {
+		u64 ctx;
+
+		hvk_rqst_take(nv->ch, id, &ctx);
+		return ret;
+	}
+	ret = nv_ctl_wait(nv);
+	if (!ret && nv->ctl_len < hvk_nvsp_min_len(reply_type))
+		ret = -EBADMSG;
+	return ret;
+}
+
+/* An NVSP message the host does not answer. */
+static int nv_nvsp_post(struct netvsc *nv, struct hvk_nvsp_msg *m)
+{
+	return hvk_channel_send(nv->ch, m, sizeof(*m), 0, HVK_PKT_DATA_INBAND, 0);
+}
+
+/*
+ * An RNDIS control message (@len bytes at @msg, header filled but for the
+ * request id in its first body word) as GPA-direct pages; waits for the
+ * reply of @reply_type into ctl_reply. Under ctl_lock.
+ */
+static int nv_rndis_request(struct netvsc *nv, const void *msg, u32 len, u32 reply_type)
+{
+	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 + 4] = {};
+	struct hvk_pkt_gpa_direct *h = (void *)d;
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
+	u32 req_id = ++nv->rndis_req_id;
+	u8 *buf;
+	u64 id;
+	int n, ret;
+
+	buf = kmemdup(msg, len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (reply_type)
+		memcpy(buf + sizeof(struct hvk_rndis_hdr), &req_id, 4);
+	n = hvk_gpa_range_fill((void *)(h + 1), 4, buf, len);
+	if (n < 0) {
+		kfree(buf);
+		return n;
+	}
+	h->range_cnt = 1;
+	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_CONTROL;
+	m.rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
+	ret = hvk_rqst_add(nv->ch, (u64)(uintptr_t)buf | NV_CTX_RNDIS, &id);
+	if (ret) {
+		kfree(buf);
+		return ret;
+	}
+	atomic_inc(&nv->rndis_inflight);
+	if (reply_type)
+		nv_ctl_arm(nv, reply_type, req_id);
+	ret = hvk_channel_send_gpa(nv->ch, h, sizeof(*h) + n, &m, sizeof(m), id);
+	if (ret) {
+		u64 ctx;
+
+		if (!hvk_rqst_take(nv->ch, id, &ctx)) {
+			kfree(buf);
+			atomic_dec(&nv->rndis_inflight);
+		}
+		return ret;
+	}
+	if (reply_type)
+		ret = nv_ctl_wait(nv);
+	/* The host gives the buffer back with its completion: wait for that too. */
+	if (!wait_event_timeout(nv->wq, !atomic_read(&nv->rndis_inflight) ||
+				hvk_channel_rescinded(nv->ch), NV_TIMEOUT))
+		nv_err(nv, "the host did not complete an RNDIS control message\n");
+	if (!reply_type || ret)
+		return ret;
+	if (!ret) {
+		struct hvk_rndis_cmplt c;	/* req_id, status: every completion starts so */
+
+		memcpy(&c, nv->ctl_reply + sizeof(struct hvk_rndis_hdr), sizeof(c));
+		if (c.status != HVK_RNDIS_STATUS_SUCCESS)
+			ret = -EREMOTEIO;
+	}
+	return ret;
+}
+
+/* QUERY @oid into @out (exactly @len bytes). Under ctl_lock. */
+static int nv_query(struct netvsc *nv, u32 oid, void *out, u32 len)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_oid_req q;
+	} m = {};
+	struct hvk_rndis_view v;
+	int ret;
+
+	m.h.type = HVK_RNDIS_QUERY;
+	m.h.len = sizeof(m);
+	m.q.oid = oid;
+	ret = nv_rndis_request(nv, &m, sizeof(m), HVK_RNDIS_QUERY_C);
+	if (ret)
+		return ret;
+	/* Checked on arrival; the answer must be the size the OID has. */
+	if (hvk_rndis_check(nv->ctl_reply, nv->ctl_len, &v) || v.data_len != len) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "RNDIS query %#x answered with %u bytes, not %u\n", oid, v.data_len, len);
+		return -EBADMSG;
+	}
+	memcpy(out, nv->ctl_reply + v.data_off, len);
+	return 0;
+}
+
+static int nv_set(struct netvsc *nv, u32 oid, const void *val, u32 len)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_oid_req q;
+		u8 info[8];
+	} m = {};
+
+	if (len > sizeof(m.info))
+		return -EINVAL;
+	m.h.type = HVK_RNDIS_SET;
+	m.h.len = sizeof(m.h) + sizeof(m.q) + len;
+	m.q.oid = oid;
+	m.q.info_len = len;
+	m.q.info_off = sizeof(m.q);
+	memcpy(m.info, val, len);
+	return nv_rndis_request(nv, &m, m.h.len, HVK_RNDIS_SET_C);
+}
+
+static int nv_set_filter(struct netvsc *nv, u32 filter)
+{
+	int ret;
+
+	mutex_lock(&nv->ctl_lock);
+	ret = nv->attached ? nv_set(nv, HVK_OID_GEN_CURRENT_PACKET_FILTER, &filter, 4) : 0;
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
+}
+
+/* ---- receive ---- */
+
+static void nv_send_comp(struct netvsc *nv, u64 tid)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
+
+	m.complete.status = HVK_NVSP_STAT_SUCCESS;
+	if (kfifo_is_empty(&nv->comps) &&
+	    !hvk_channel_send(nv->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
+		return;
+	/* No room: keep it for the next poll (the host's signal brings it). */
+	nv_count(nv, NV_COMP_DEFERRED);
+	if (!kfifo_put(&nv->comps, tid))
+		nv_err(nv, "receive completion lost: too many waiting\n");
+	hvk_channel_set_pending_send(nv->ch, sizeof(struct hvk_pkt_desc) + sizeof(m));
+}
+
+static void nv_flush_comps(struct netvsc *nv)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
+	u64 tid;
+
+	m.complete.status = HVK_NVSP_STAT_SUCCESS;
+	while (kfifo_peek(&nv->comps, &tid)) {
+		if (hvk_channel_send(nv->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
+			return;
+		kfifo_skip(&nv->comps);
+	}
+	hvk_channel_set_pending_send(nv->ch, nv->tx_need);
+}
+
+static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	struct hvk_rndis_indicate ind;
+
+	memcpy(&ind, msg + sizeof(struct hvk_rndis_hdr), sizeof(ind));
+	switch (ind.status) {
+	case HVK_RNDIS_STATUS_MEDIA_CONNECT:
+		netif_carrier_on(nv->ndev);
+		break;
+	case HVK_RNDIS_STATUS_MEDIA_DISCONNECT:
+		netif_carrier_off(nv->ndev);
+		break;
+	default:
+		break;	/* speed changes, network change: nothing to do yet */
+	}
+}
+
+static void nv_rx_frame(struct netvsc *nv, const u8 *frame, u32 len)
+{
+	struct nv_pcpu_stats *st;
+	struct sk_buff *skb;
+
+	if (len < ETH_HLEN || len > nv->ndev->mtu + VLAN_ETH_HLEN) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", len);
+		return;
+	}
+	skb = napi_alloc_skb(&nv->napi, len);
+	if (!skb) {
+		nv_count(nv, NV_RX_DROPPED);
+		return;
+	}
+	skb_put_data(skb, frame, len);
+	skb->protocol = eth_type_trans(skb, nv->ndev);
+	st = this_cpu_ptr(nv->pcpu);
+	u64_stats_update_begin(&st->syncp);
+	st->rx_packets++;
+	st->rx_bytes += len;
+	u64_stats_update_end(&st->syncp);
+	napi_gro_receive(&nv->napi, skb);
+}
+
+/* One RNDIS message from the receive buffer (in bounds, not yet checked). */
+static void nv_rx_rndis(struct netvsc *nv, const u8 *msg, u32 avail, u32 ctrl)
+{
+	struct hvk_rndis_view v;
+	const char *why = hvk_rndis_check(msg, avail, &v);
+	u32 req_id;
+
+	if (why) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "RNDIS message dropped: %s\n", why);
+		return;
+	}
+	if (v.type == HVK_RNDIS_PACKET) {
+		nv_rx_frame(nv, msg + v.data_off, v.data_len);
+		return;
+	}
+	if (v.type == HVK_RNDIS_INDICATE) {
+		nv_indicate(nv, msg, &v);
+		return;
+	}
+	if (v.type & HVK_RNDIS_COMPLETION) {
+		memcpy(&req_id, msg + sizeof(struct hvk_rndis_hdr), 4);
+		if (v.type == HVK_RNDIS_RESET_C)
+			req_id = 0;
+		if (nv_ctl_deliver(nv, v.type, req_id, msg, v.len))
+			return;
+	}
+	nv_count(nv, NV_BAD_RNDIS);
+	nv_err(nv, "RNDIS message %#x that nobody waits for\n", v.type);
+}
+
+static void nv_rx_xfer(struct netvsc *nv, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_xfer_pages *x = (const void *)pkt;
+	const char *why = hvk_nvsp_xfer_check(pkt, len, nv->recv_end);
+	struct hvk_nvsp_msg m;
+	u32 i, ctrl;
+
+	if (why) {
+		nv_count(nv, NV_BAD_XFER);
+		nv_err(nv, "transfer-page packet dropped: %s\n", why);
+	} else {
+		memcpy(&m, pkt + x->desc.offset8 * 8, hvk_nvsp_min_len(HVK_NVSP1_SEND_RNDIS_PKT));
+		ctrl = m.rndis_pkt.channel_type;
+		for (i = 0; i < x->range_cnt; i++) {
+			struct hvk_xfer_range r;
+
+			memcpy(&r, pkt + sizeof(*x) + i * sizeof(r), sizeof(r));
+			nv_rx_rndis(nv, (const u8 *)nv->recv_buf + r.byte_offset, r.byte_count, ctrl);
+		}
+	}
+	/* The host gets its ranges back whatever they held. */
+	nv_send_comp(nv, x->desc.trans_id);
+}
+
+/* A completion for one of our requests. */
+static void nv_rx_comp(struct netvsc *nv, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	u32 off = d->offset8 * 8, type = 0;
+	u64 ctx;
+
+	if (hvk_rqst_take(nv->ch, d->trans_id, &ctx)) {
+		nv_count(nv, NV_BAD_COMPLETION);
+		nv_err(nv, "completion for id %#llx, which is not in flight\n", d->trans_id);
+		return;
+	}
+	if (len - off >= 4)
+		memcpy(&type, pkt + off, 4);
+	switch (NV_CTX_KIND(ctx)) {
+	case NV_CTX_SKB: {
+		struct sk_buff *skb = (void *)(uintptr_t)ctx;
+
+		skb_unlink(skb, &nv->tx_inflight);
+		napi_consume_skb(skb, 1);
+		break;
+	}
+	case NV_CTX_SECTION:
+		spin_lock(&nv->send_lock);
+		clear_bit(ctx >> 2, nv->send_map);
+		spin_unlock(&nv->send_lock);
+		break;
+	case NV_CTX_RNDIS:
+		kfree((void *)(uintptr_t)(ctx & ~3ULL));
+		atomic_dec(&nv->rndis_inflight);
+		wake_up(&nv->wq);
+		break;
+	case NV_CTX_NVSP:
+		if (!hvk_nvsp_min_len(type) || len - off < hvk_nvsp_min_len(type) ||
+		    !nv_ctl_deliver(nv, type, 0, pkt + off, len - off)) {
+			nv_count(nv, NV_BAD_NVSP);
+			nv_err(nv, "NVSP completion of type %u that nobody waits for\n", type);
+		}
+		return;
+	}
+	if (type != HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE) {
+		nv_count(nv, NV_BAD_NVSP);
+		nv_err(nv, "send completed with NVSP type %u\n", type);
+	}
+}
+
+static void nv_tx_wake(struct netvsc *nv)
+{
+	u32 need = READ_ONCE(nv->tx_need);
+
+	if (need && hvk_channel_out_avail(nv->ch) >= need) {
+		WRITE_ONCE(nv->tx_need, 0);
+		hvk_channel_set_pending_send(nv->ch, 0);
+		netif_wake_queue(nv->ndev);
+	}
+}
+
+static int nv_poll(struct napi_struct *napi, int budget)
+{
+	struct netvsc *nv = container_of(napi, struct netvsc, napi);
+	const struct hvk_pkt_desc *d = (const void *)nv->rxpkt;
+	int done = 0, ret = 0;
+	u32 len;
+
+	nv_flush_comps(nv);
+	hvk_channel_drain_begin(nv->ch);
+	while (done < budget) {
+		ret = hvk_channel_recv(nv->ch, nv->rxpkt, HVK_PKT_MAX_LEN, &len);
+		if (ret)
+			break;
+		done++;
+		switch (d->type) {
+		case HVK_PKT_DATA_USING_XFER_PAGES:
+			nv_rx_xfer(nv, nv->rxpkt, len);
+			break;
+		case HVK_PKT_COMP:
+			nv_rx_comp(nv, nv->rxpkt, len);
+			break;
+		default:
+			/* Unsolicited NVSP (indirection table, VF association): not used yet. */
+			break;
+		}
+	}
+	if (ret == -EBADMSG)
+		nv_err(nv, "the host corrupted the inbound ring; the device stops\n");
+	nv_tx_wake(nv);
+	if (hvk_channel_drain_end(nv->ch) && ret != -EBADMSG)
+		return budget;
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done < budget ? done : budget;
+}
+
+static void nv_callback(void *ctx)
+{
+	struct netvsc *nv = ctx;
+
+	napi_schedule(&nv->napi);
+}
+
+/* ---- transmit ---- */
+
+static int nv_xmit_section(struct netvsc *nv, struct sk_buff *skb, const void *hdr, u32 total)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
+	u32 idx;
+	u64 id, ctx;
+	u8 *p;
+	int ret;
+
+	spin_lock_bh(&nv->send_lock);
+	idx = find_first_zero_bit(nv->send_map, nv->send_nsec);
+	if (idx < nv->send_nsec)
+		set_bit(idx, nv->send_map);
+	spin_unlock_bh(&nv->send_lock);
+	if (idx >= nv->send_nsec)
+		return -ENOSPC;
+	p = (u8 *)nv->send_buf + idx * nv->send_section;
+	memcpy(p, hdr, HVK_RNDIS_PKT_HDR);
+	skb_copy_bits(skb, 0, p + HVK_RNDIS_PKT_HDR, skb->len);
+	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
+	m.rndis_pkt.section_index = idx;
+	m.rndis_pkt.section_size = total;
+	ret = hvk_rqst_add(nv->ch, (u64)idx << 2 | NV_CTX_SECTION, &id);
+	if (!ret) {
+		ret = hvk_channel_send(nv->ch, &m, sizeof(m), id, HVK_PKT_DATA_INBAND,
+				       HVK_PKT_FLAG_COMPLETION_REQUESTED);
+		if (ret)
+			hvk_rqst_take(nv->ch, id, &ctx);
+	}
+	if (ret) {
+		spin_lock_bh(&nv->send_lock);
+		clear_bit(idx, nv->send_map);
+		spin_unlock_bh(&nv->send_lock);
+		if (ret == -EAGAIN)
+			WRITE_ONCE(nv->tx_need, sizeof(struct hvk_pkt_desc) + sizeof(m));
+		return ret;
+	}
+	return 0;
+}
+
+/* A frame larger than a section: the skb's own pages, RNDIS header in front. */
+static int nv_xmit_gpa(struct netvsc *nv, struct sk_buff *skb, const void *hdr)
+{
+	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 +
+	      NV_MAX_PFNS] = {};
+	struct hvk_pkt_gpa_direct *h = (void *)d;
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
+	u64 id, ctx;
+	int n, ret;
+
+	if (skb_cow_head(skb, HVK_RNDIS_PKT_HDR) || skb_linearize(skb))
+		return -ENOMEM;
+	memcpy(skb_push(skb, HVK_RNDIS_PKT_HDR), hdr, HVK_RNDIS_PKT_HDR);
+	n = hvk_gpa_range_fill((void *)(h + 1), NV_MAX_PFNS, skb->data, skb->len);
+	if (n < 0) {
+		skb_pull(skb, HVK_RNDIS_PKT_HDR);
+		return n;
+	}
+	h->range_cnt = 1;
+	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
+	m.rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
+	skb_queue_tail(&nv->tx_inflight, skb);
+	ret = hvk_rqst_add(nv->ch, (u64)(uintptr_t)skb | NV_CTX_SKB, &id);
+	if (!ret) {
+		ret = hvk_channel_send_gpa(nv->ch, h, sizeof(*h) + n, &m, sizeof(m), id);
+		if (ret)
+			hvk_rqst_take(nv->ch, id, &ctx);
+	}
+	if (ret) {
+		skb_unlink(skb, &nv->tx_inflight);
+		skb_pull(skb, HVK_RNDIS_PKT_HDR);
+		if (ret == -EAGAIN)
+			WRITE_ONCE(nv->tx_need, sizeof(*h) + n + sizeof(m));
+		return ret;
+	}
+	return 0;
+}
+
+static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_packet p;
+	} hdr = {};
+	u32 len = skb->len, total = HVK_RNDIS_PKT_HDR + len;
+	struct nv_pcpu_stats *st;
+	int ret;
+
+	if (len < ETH_HLEN || len > ndev->mtu + VLAN_ETH_HLEN) {
+		nv_count(nv, NV_TX_DROPPED);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	hdr.h.type = HVK_RNDIS_PACKET;
+	hdr.h.len = total;
+	hdr.p.data_off = sizeof(hdr.p);
+	hdr.p.data_len = len;
+	ret = -ENOSPC;
+	if (total <= nv->send_section)
+		ret = nv_xmit_section(nv, skb, &hdr, total);
+	if (ret == -ENOSPC) {
+		ret = nv_xmit_gpa(nv, skb, &hdr);
+		if (!ret)
+			nv_count(nv, NV_TX_GPA);
+	} else if (!ret) {
+		dev_consume_skb_any(skb);
+	}
+	if (ret == -EAGAIN) {
+		/* Ring full: stop, ask for a signal once it fits, look once more. */
+		u32 need = READ_ONCE(nv->tx_need) ? : sizeof(struct hvk_pkt_desc) + HVK_NVSP_MSG_SIZE;
+
+		nv_count(nv, NV_TX_BUSY);
+		netif_stop_queue(ndev);
+		WRITE_ONCE(nv->tx_need, need);
+		hvk_channel_set_pending_send(nv->ch, need);
+		if (hvk_channel_out_avail(nv->ch) >= need) {
+			WRITE_ONCE(nv->tx_need, 0);
+			hvk_channel_set_pending_send(nv->ch, 0);
+			netif_wake_queue(ndev);
+		}
+		return NETDEV_TX_BUSY;
+	}
+	if (ret) {
+		nv_count(nv, NV_TX_DROPPED);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	st = this_cpu_ptr(nv->pcpu);
+	u64_stats_update_begin(&st->syncp);
+	st->tx_packets++;
+	st->tx_bytes += len;
+	u64_stats_update_end(&st->syncp);
+	return NETDEV_TX_OK;
+}
+
+/* ---- attach and detach: the channel, NVSP, the buffers, RNDIS ---- */
+
+static int nv_negotiate(struct netvsc *nv)
+{
+	static const u32 vers[] = { HVK_NVSP_V61, HVK_NVSP_V6, HVK_NVSP_V5, HVK_NVSP_V4,
+				    HVK_NVSP_V2 };
+	struct hvk_nvsp_msg m, r;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(vers); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = HVK_NVSP_INIT;
+		m.init.min_ver = vers[i];
+		m.init.max_ver = vers[i];
+		ret = nv_nvsp_request(nv, &m, HVK_NVSP_INIT_COMPLETE);
+		if (ret)
+			return ret;
+		memcpy(&r, nv->ctl_reply, min_t(u32, nv->ctl_len, sizeof(r)));
+		if (r.init_complete.status != HVK_NVSP_STAT_SUCCESS)
+			continue;
+		if (r.init_complete.ver != vers[i]) {
+			nv_count(nv, NV_BAD_VERSION);
+			nv_err(nv, "the host agreed to NVSP version %#x, not the %#x asked for\n",
+			       r.init_complete.ver, vers[i]);
+			return -EPROTO;
+		}
+		nv->nvsp_ver = vers[i];
+		break;
+	}
+	if (!nv->nvsp_ver) {
+		netdev_err(nv->ndev, "the host accepts no NVSP version from 2 to 6.1\n");
+		return -EPROTO;
+	}
+	nv->ndis_ver = nv->nvsp_ver <= HVK_NVSP_V4 ? HVK_NDIS_6_1 : HVK_NDIS_6_30;
+	memset(&m, 0, sizeof(m));
+	m.type = HVK_NVSP1_SEND_NDIS_VER;
+	m.ndis_ver.major = nv->ndis_ver >> 16;
+	m.ndis_ver.minor = nv->ndis_ver & 0xffff;
+	ret = nv_nvsp_post(nv, &m);
+	if (ret)
+		return ret;
+	memset(&m, 0, sizeof(m));
+	m.type = HVK_NVSP2_SEND_NDIS_CONFIG;
+	m.ndis_config.mtu = nv->ndev->mtu + ETH_HLEN;
+	m.ndis_config.caps = HVK_NVSP_CAP_8021Q;
+	if (nv->nvsp_ver >= HVK_NVSP_V5)
+		m.ndis_config.caps |= HVK_NVSP_CAP_TEAMING;
+	return nv_nvsp_post(nv, &m);
+}
+
+static void nv_buf_free(struct netvsc *nv, void **buf, u32 size, struct hvk_gpadl *g,
+			const char *what)
+{
+	if (!*buf)
+		return;
+	if (hvk_gpadl_teardown(nv->ch, g))
+		hvk_leak_for_host(&nv->hdev->dev, *buf, size, what);
+	else
+		vfree(*buf);
+	*buf = NULL;
+}
+
+static int nv_buffers(struct netvsc *nv)
+{
+	struct hvk_nvsp_msg m = {}, r;
+	const char *why;
+	int ret;
+
+	nv->recv_size = clamp_t(u32, recv_buf_kb, 64, HVK_NVSP_RECV_BUF_MAX >> 10) << 10;
+	nv->recv_buf = vzalloc(nv->recv_size);
+	if (!nv->recv_buf)
+		return -ENOMEM;
+	ret = hvk_gpadl_create(nv->ch, nv->recv_buf, nv->recv_size, &nv->recv_gpadl);
+	if (ret) {
+		vfree(nv->recv_buf);
+		nv->recv_buf = NULL;
+		return ret;
+	}
+	m.type = HVK_NVSP1_SEND_RECV_BUF;
+	m.buf.gpadl = nv->recv_gpadl.handle;
+	m.buf.id = HVK_NVSP_RECV_BUF_ID;
+	ret = nv_nvsp_request(nv, &m, HVK_NVSP1_SEND_RECV_BUF_COMPLETE);
+	if (ret)
+		return ret;
+	memcpy(&r, nv->ctl_reply, min_t(u32, nv->ctl_len, sizeof(r)));
+	why = hvk_nvsp_rxbuf_check(&r.recv_buf_complete, nv->recv_size, 64);
+	if (why) {
+		nv_count(nv, NV_BAD_NVSP);
+		netdev_err(nv->ndev, "receive buffer: %s\n", why);
+		return -EPROTO;
+	}
+	nv->recv_end = r.recv_buf_complete.section.end_offset;
+
+	nv->send_size = clamp_t(u32, send_buf_kb, 64, HVK_NVSP_SEND_BUF_MAX >> 10) << 10;
+	nv->send_buf = vzalloc(nv->send_size);
+	if (!nv->send_buf)
+		return -ENOMEM;
+	ret = hvk_gpadl_create(nv->ch, nv->send_buf, nv->send_size, &nv->send_gpadl);
+	if (ret) {
+		vfree(nv->send_buf);
+		nv->send_buf = NULL;
+		return ret;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = HVK_NVSP1_SEND_SEND_BUF;
+	m.buf.gpadl = nv->send_gpadl.handle;
+	m.buf.id = HVK_NVSP_SEND_BUF_ID;
+	ret = nv_nvsp_request(nv, &m, HVK_NVSP1_SEND_SEND_BUF_COMPLETE);
+	if (ret)
+		return ret;
+	memcpy(&r, nv->ctl_reply, min_t(u32, nv->ctl_len, sizeof(r)));
+	if (r.send_buf_complete.status != HVK_NVSP_STAT_SUCCESS ||
+	    r.send_buf_complete.section_size < HVK_RNDIS_PKT_HDR + ETH_ZLEN ||
+	    r.send_buf_complete.section_size > nv->send_size) {
+		nv_count(nv, NV_BAD_NVSP);
+		netdev_err(nv->ndev, "send buffer refused, or a section size of %u bytes\n",
+			   r.send_buf_complete.section_size);
+		return -EPROTO;
+	}
+	nv->send_section = r.send_buf_complete.section_size;
+	nv->send_nsec = nv->send_size / nv->send_section;
+	nv->send_map = bitmap_zalloc(nv->send_nsec, GFP_KERNEL);
+	return nv->send_map ? 0 : -ENOMEM;
+}
+
+static int nv_rndis_init(struct netvsc *nv, u8 *mac)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_init_req q;
+	} m = {};
+	u32 link, frame, speed;
+	int ret;
+
+	m.h.type = HVK_RNDIS_INIT;
+	m.h.len = sizeof(m);
+	m.q.major = HVK_RNDIS_MAJOR;
+	m.q.minor = HVK_RNDIS_MINOR;
+	m.q.max_xfer_size = 0x4000;
+	ret = nv_rndis_request(nv, &m, sizeof(m), HVK_RNDIS_INIT_C);
+	if (ret)
+		return ret;
+	ret = nv_query(nv, HVK_OID_802_3_PERMANENT_ADDRESS, mac, ETH_ALEN);
+	if (ret)
+		return ret;
+	if (!is_valid_ether_addr(mac)) {
+		netdev_err(nv->ndev, "the host gave MAC %pM, not a unicast address\n", mac);
+		return -EPROTO;
+	}
+	ret = nv_query(nv, HVK_OID_GEN_MEDIA_CONNECT_STATUS, &link, 4);
+	if (!ret)
+		ret = nv_query(nv, HVK_OID_GEN_LINK_SPEED, &speed, 4);
+	if (!ret)
+		ret = nv_query(nv, HVK_OID_GEN_MAXIMUM_FRAME_SIZE, &frame, 4);
+	if (ret)
+		return ret;
+	nv->speed = speed / 10000;
+	nv->host_mtu = clamp_t(u32, frame, ETH_MIN_MTU, NV_MTU_MAX);
+	if (link == 0)
+		netif_carrier_on(nv->ndev);
+	else
+		netif_carrier_off(nv->ndev);
+	return 0;
+}
+
+static void nv_detach(struct netvsc *nv);
+
+/* Opens the channel and brings NVSP and RNDIS up. Under rtnl, or in probe. */
+static int nv_attach(struct netvsc *nv, u8 *mac)
+{
+	u32 ring = clamp_t(u32, ring_kb, 16, 2048) * 1024;
+	int ret;
+
+	nv->nvsp_ver = 0;
+	nv->tx_need = 0;
+	kfifo_reset(&nv->comps);
+	napi_enable(&nv->napi);
+	hvk_channel_set_rescind_cb(nv->ch, nv_rescinded, nv);
+	ret = hvk_channel_open(nv->ch, ring, ring, NULL, 0, nv_callback, nv);
+	if (ret) {
+		napi_disable(&nv->napi);
+		return ret;
+	}
+	nv->attached = true;
+	mutex_lock(&nv->ctl_lock);
+	ret = nv_negotiate(nv);
+	if (!ret)
+		ret = nv_buffers(nv);
+	if (!ret)
+		ret = nv_rndis_init(nv, mac);
+	mutex_unlock(&nv->ctl_lock);
+	if (ret)
+		nv_detach(nv);
+	return ret;
+}
+
+static void nv_detach(struct netvsc *nv)
+{
+	struct hvk_nvsp_msg m = {};
+
+	if (!nv->attached)
+		return;
+	mutex_lock(&nv->ctl_lock);
+	nv->attached = false;
+	mutex_unlock(&nv->ctl_lock);
+	/* The host stops using the buffers, then lets go of their GPADLs. */
+	if (nv->recv_buf && !hvk_channel_rescinded(nv->ch)) {
+		m.type = HVK_NVSP1_REVOKE_RECV_BUF;
+		m.revoke.id = HVK_NVSP_RECV_BUF_ID;
+		nv_nvsp_post(nv, &m);
+	}
+	if (nv->send_buf && !hvk_channel_rescinded(nv->ch)) {
+		m.type = HVK_NVSP1_REVOKE_SEND_BUF;
+		m.revoke.id = HVK_NVSP_SEND_BUF_ID;
+		nv_nvsp_post(nv, &m);
+	}
+	hvk_channel_stop_callbacks(nv->ch);
+	napi_disable(&nv->napi);
+	nv_buf_free(nv, &nv->recv_buf, nv->recv_size, &nv->recv_gpadl, "receive buffer");
+	nv_buf_free(nv, &nv->send_buf, nv->send_size, &nv->send_gpadl, "send buffer");
+	hvk_channel_close(nv->ch);
+	/* The host completes nothing more: what it held is ours again. */
+	skb_queue_purge(&nv->tx_inflight);
+	bitmap_free(nv->send_map);
+	nv->send_map = NULL;
+	/* A control buffer the host never completed was lost with the channel. */
+	if (atomic_xchg(&nv->rndis_inflight, 0))
+		netdev_warn(nv->ndev, "an RNDIS control buffer the host held is lost\n");
+	nv->send_section = 0;
+}
+
+/* ---- net_device ---- */
+
+static u32 nv_filter(struct net_device *ndev)
+{
+	u32 f = HVK_RNDIS_FILTER_DIRECTED | HVK_RNDIS_FILTER_BROADCAST |
+		HVK_RNDIS_FILTER_MULTICAST;
+
+	if (ndev->flags & IFF_PROMISC)
+		f |= HVK_RNDIS_FILTER_PROMISCUOUS;
+	if (ndev->flags & IFF_ALLMULTI)
+		f |= HVK_RNDIS_FILTER_ALL_MULTICAST;
+	return f;
+}
+
+static void nv_rx_mode_work(struct work_struct *w)
+{
+	struct netvsc *nv = container_of(w, struct netvsc, rx_mode_work);
+
+	/* Not under rtnl: nv_stop() waits for this work with it held. */
+	if (netif_running(nv->ndev))
+		nv_set_filter(nv, nv_filter(nv->ndev));
+}
+
+static void nv_set_rx_mode(struct net_device *ndev)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	schedule_work(&nv->rx_mode_work);
+}
+
+static int nv_open(struct net_device *ndev)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	int ret;
+
+	if (!nv->attached)
+		return -ENODEV;
+	ret = nv_set_filter(nv, nv_filter(ndev));
+	if (ret) {
+		netdev_err(ndev, "the host refused the packet filter (%d)\n", ret);
+		return ret;
+	}
+	netif_start_queue(ndev);
+	return 0;
+}
+
+static int nv_stop(struct net_device *ndev)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	netif_stop_queue(ndev);
+	cancel_work_sync(&nv->rx_mode_work);
+	nv_set_filter(nv, 0);
+	return 0;
+}
+
+/* The MTU goes to the host in NDIS config: a change reopens the device. */
+static int nv_change_mtu(struct net_device *ndev, int mtu)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	bool running = netif_running(ndev);
+	int old = ndev->mtu, ret;
+	u8 mac[ETH_ALEN];
+
+	if (mtu > nv->host_mtu)
+		return -EINVAL;
+	if (running)
+		dev_close(ndev);
+	nv_detach(nv);
+	WRITE_ONCE(ndev->mtu, mtu);
+	ret = nv_attach(nv, mac);
+	if (ret) {
+		netdev_err(ndev, "reopening with MTU %d failed (%d); back to %d\n", mtu, ret, old);
+		WRITE_ONCE(ndev->mtu, old);
+		ret = nv_attach(nv, mac) ? : -EIO;
+	}
+	if (running)
+		dev_open(ndev, NULL);
+	return ret;
+}
+
+static void nv_get_stats64(struct net_device *ndev, struct rtnl_link_stats64 *s)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct nv_pcpu_stats *st = per_cpu_ptr(nv->pcpu, cpu);
+		u64 rp, rb, tp, tb;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&st->syncp);
+			rp = st->rx_packets;
+			rb = st->rx_bytes;
+			tp = st->tx_packets;
+			tb = st->tx_bytes;
+		} while (u64_stats_fetch_retry(&st->syncp, start));
+		s->rx_packets += rp;
+		s->rx_bytes += rb;
+		s->tx_packets += tp;
+		s->tx_bytes += tb;
+	}
+	s->rx_dropped = atomic64_read(&nv->stats[NV_RX_DROPPED]);
+	s->tx_dropped = atomic64_read(&nv->stats[NV_TX_DROPPED]);
+	s->rx_errors = atomic64_read(&nv->stats[NV_BAD_RNDIS]) +
+		       atomic64_read(&nv->stats[NV_BAD_XFER]);
+}
+
+static const struct net_device_ops nv_ops = {
+	.ndo_open = nv_open,
+	.ndo_stop = nv_stop,
+	.ndo_start_xmit = nv_xmit,
+	.ndo_set_rx_mode = nv_set_rx_mode,
+	.ndo_change_mtu = nv_change_mtu,
+	.ndo_get_stats64 = nv_get_stats64,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void nv_get_drvinfo(struct net_device *ndev, struct ethtool_drvinfo *info)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	strscpy(info->driver, KBUILD_MODNAME, sizeof(info->driver));
+	snprintf(info->fw_version, sizeof(info->fw_version), "NVSP %u.%u NDIS %u.%u",
+		 (u8)(nv->nvsp_ver >> 16), (u8)nv->nvsp_ver, (u8)(nv->ndis_ver >> 16),
+		 (u8)nv->ndis_ver);
+	strscpy(info->bus_info, dev_name(&nv->hdev->dev), sizeof(info->bus_info));
+}
+
+static int nv_get_sset_count(struct net_device *ndev, int sset)
+{
+	return sset == ETH_SS_STATS ? NV_NSTATS : -EOPNOTSUPP;
+}
+
+static void nv_get_strings(struct net_device *ndev, u32 sset, u8 *data)
+{
+	if (sset == ETH_SS_STATS)
+		memcpy(data, nv_stat_names, sizeof(nv_stat_names));
+}
+
+static void nv_get_ethtool_stats(struct net_device *ndev, struct ethtool_stats *es, u64 *data)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	int i;
+
+	for (i = 0; i < NV_NSTATS; i++)
+		data[i] = atomic64_read(&nv->stats[i]);
+}
+
+static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ksettings *cmd)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	cmd->base.speed = netif_carrier_ok(ndev) ? nv->speed : SPEED_UNKNOWN;
+	cmd->base.duplex = netif_carrier_ok(ndev) ? DUPLEX_FULL : DUPLEX_UNKNOWN;
+	cmd->base.port = PORT_OTHER;
+	return 0;
+}
+
+static const struct ethtool_ops nv_ethtool_ops = {
+	.get_drvinfo = nv_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = nv_get_sset_count,
+	.get_strings = nv_get_strings,
+	.get_ethtool_stats = nv_get_ethtool_stats,
+	.get_link_ksettings = nv_get_link_ksettings,
+};
+
+static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)
+{
+	struct net_device *ndev;
+	struct netvsc *nv;
+	u8 mac[ETH_ALEN];
+	int ret;
+
+	ndev = alloc_etherdev(sizeof(*nv));
+	if (!ndev)
+		return -ENOMEM;
+	SET_NETDEV_DEV(ndev, &hdev->dev);
+	nv = netdev_priv(ndev);
+	nv->hdev = hdev;
+	nv->ndev = ndev;
+	nv->ch = hdev->channel;
+	spin_lock_init(&nv->send_lock);
+	spin_lock_init(&nv->ctl_rlock);
+	mutex_init(&nv->ctl_lock);
+	init_waitqueue_head(&nv->wq);
+	skb_queue_head_init(&nv->tx_inflight);
+	INIT_KFIFO(nv->comps);
+	INIT_WORK(&nv->rx_mode_work, nv_rx_mode_work);
+	ret = -ENOMEM;
+	nv->pcpu = netdev_alloc_pcpu_stats(struct nv_pcpu_stats);
+	nv->rxpkt = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	if (!nv->pcpu || !nv->rxpkt)
+		goto err_free;
+	ndev->netdev_ops = &nv_ops;
+	ndev->ethtool_ops = &nv_ethtool_ops;
+	ndev->min_mtu = ETH_MIN_MTU;
+	ndev->max_mtu = NV_MTU_MAX;
+	ndev->needed_headroom = HVK_RNDIS_PKT_HDR;
+	netif_napi_add(ndev, &nv->napi, nv_poll);
+	dev_set_drvdata(&hdev->dev, nv);
+	ret = nv_attach(nv, mac);
+	if (ret)
+		goto err_napi;
+	ndev->max_mtu = nv->host_mtu;
+	eth_hw_addr_set(ndev, mac);
+	ret = register_netdev(ndev);
+	if (ret)
+		goto err_detach;
+	netdev_info(ndev, "NVSP %#x, NDIS %u.%u, MAC %pM, %u Mbit/s\n", nv->nvsp_ver,
+		    nv->ndis_ver >> 16, nv->ndis_ver & 0xffff, mac, nv->speed);
+	return 0;
+
+err_detach:
+	nv_detach(nv);
+err_napi:
+	netif_napi_del(&nv->napi);
+err_free:
+	kvfree(nv->rxpkt);
+	free_percpu(nv->pcpu);
+	free_netdev(ndev);
+	return ret;
+}
+
+static void nv_remove(struct hvk_device *hdev)
+{
+	struct netvsc *nv = dev_get_drvdata(&hdev->dev);
+	struct net_device *ndev = nv->ndev;
+
+	unregister_netdev(ndev);
+	cancel_work_sync(&nv->rx_mode_work);
+	nv_detach(nv);
+	netif_napi_del(&nv->napi);
+	kvfree(nv->rxpkt);
+	free_percpu(nv->pcpu);
+	free_netdev(ndev);
+}
+
+/* Hyper-V's synthetic NIC class, f8615163-df3e-46c5-913f-f2d2f965ed0e. */
+static const struct hv_vmbus_device_id nv_ids[] = {
+	{ .guid = GUID_INIT(0xf8615163, 0xdf3e, 0x46c5,
+			    0x91, 0x3f, 0xf2, 0xd2, 0xf9, 0x65, 0xed, 0x0e) },
+	{ },
+};
+MODULE_DEVICE_TABLE(vmbus, nv_ids);
+
+static struct hvk_driver nv_driver = {
+	.name = "hvkit_netvsc",
+	.id_table = nv_ids,
+	.probe = nv_probe,
+	.remove = nv_remove,
+};
+
+static int __init nv_init(void)
+{
+	return hvk_driver_register(&nv_driver);
+}
+
+static void __exit nv_exit(void)
+{
+	hvk_driver_unregister(&nv_driver);
+}
+
+module_init(nv_init);
+module_exit(nv_exit);
+MODULE_DESCRIPTION("hvkit Hyper-V synthetic network adapter (NVSP/RNDIS)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device type "nic": the host side of Hyper-V's synthetic network adapter
+ * (NVSP and RNDIS, include/hvkit/netvsc.h). Its host end is an ordinary
+ * net_device in this kernel, hvsim<N>, a veth-like peer: a frame the
+ * guest's NIC sends leaves hvsim<N> (netif_rx), a frame sent on hvsim<N>
+ * reaches the guest through its receive buffer.
+ *
+ * The host plays Hyper-V's rules strictly: NVSP INIT first, with a version
+ * Hyper-V speaks; buffers only through GPADLs of this channel, within the
+ * protocol's limits, once each; RNDIS messages with every length and
+ * offset inside the data the guest gave. Whatever it refuses is counted
+ * (NIC_REFUSED) and logged, rate limited.
+ */
+#include <linux/bitmap.h>
+#include <linux/etherdevice.h>
+#include <linux/highmem.h>
+#include <linux/if_vlan.h>
+#include <linux/mm.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <net/genetlink.h>
+#include <hvkit/netvsc.h>
+#include "sim.h"
+
+#define NIC_MTU_MAX		65521	/* upstream's largest, with an Ethernet header: 65535 */
+#define NIC_SUB_ALLOC		1728	/* receive sub-allocation (upstream's section size) */
+#define NIC_SPEED		100000	/* link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
+#define NIC_RX_PKT_LEN		(sizeof(struct hvk_pkt_xfer_pages) + sizeof(struct hvk_xfer_range) + \
+				 HVK_NVSP_MSG_SIZE)
+#define NIC_GATHER_MAX		(HVK_RNDIS_PKT_HDR + 256 + NIC_MTU_MAX + VLAN_ETH_HLEN)
+
+static struct workqueue_struct *nic_wq;	/* netdev (un)registration, off sim.lock */
+static DEFINE_IDA(nic_ida);
+
+struct sim_nic {
+	struct sim_dev *d;
+	struct net_device *peer;
+	struct work_struct reg_work;
+	struct work_struct unreg_work;
+	int index;			/* hvsim<index> */
+	u8 mac[ETH_ALEN];
+	u32 mtu_max;
+
+	/* Serve work only (one channel): the guest's protocol state. */
+	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
+	u32 ndis_ver;
+	u8 *gather;			/* a GPA-direct send, gathered */
+	struct sim_gpadl *send_g;	/* the send buffer (gpadl_lock for in_use) */
+	u32 send_section;
+	u32 send_sections;
+
+	/*
+	 * lock (bh) protects what the peer's xmit uses: the open channel,
+	 * the receive buffer and its allocator, the RNDIS state, and link.
+	 * Taken in the serve work, the xmit, and the hooks (under sim.lock).
+	 */
+	spinlock_t lock;
+	struct sim_chan *c;		/* the open primary channel, or NULL */
+	struct sim_gpadl *recv_g;
+	u8 *recv;			/* recv_g->va */
+	u32 nsub;			/* sub-allocations of NIC_SUB_ALLOC bytes */
+	unsigned long *rx_map;		/* sub-allocations in flight */
+	u16 *rx_cnt;			/* by first sub-allocation: how many */
+	u32 *rx_seq;			/* ... and the transfer's sequence number */
+	u32 rx_next_seq;
+	bool rndis_up;			/* INIT done, not HALTed */
+	u32 filter;			/* the guest's packet filter */
+	bool link_up;
+
+	atomic64_t refused;		/* guest messages refused */
+	atomic64_t to_guest, from_guest, dropped;
+};
+
+static void nic_refuse(struct sim_nic *n, const char *why)
+{
+	atomic64_inc(&n->refused);
+	pr_err_ratelimited("hvkit_sim: nic %pUl: refused: %s\n", &n->d->instance, why);
+}
+
+/* ---- host to guest: the receive buffer ---- */
+
+/*
+ * One RNDIS message to the guest, in the receive buffer: @hdr (hlen
+ * bytes) then @skb's bytes (or none). Under n->lock. 0, or -ENOSPC (no
+ * room in the buffer), -EAGAIN (no room in the ring), -ENOTCONN.
+ */
+static int nic_deliver_locked(struct sim_nic *n, const void *hdr, u32 hlen,
+			      const struct sk_buff *skb, u32 ctrl)
+{
+	u8 pkt[NIC_RX_PKT_LEN] __aligned(8) = {};
+	struct hvk_pkt_xfer_pages *x = (void *)pkt;
+	struct hvk_xfer_range *r = (void *)(x + 1);
+	struct hvk_nvsp_msg *m = (void *)(r + 1);
+	u32 len = hlen + (skb ? skb->len : 0), cnt, start;
+	int ret;
+
+	if (!n->c || !n->recv)
+		return -ENOTCONN;
+	cnt = DIV_ROUND_UP(len, NIC_SUB_ALLOC);
+	start = bitmap_find_next_zero_area(n->rx_map, n->nsub, 0, cnt, 0);
+	if (start >= n->nsub)
+		return -ENOSPC;
+	memcpy(n->recv + start * NIC_SUB_ALLOC, hdr, hlen);
+	if (skb && skb_copy_bits(skb, 0, n->recv + start * NIC_SUB_ALLOC + hlen, skb->len))
+		return -EINVAL;
+
+	x->desc.type = HVK_PKT_DATA_USING_XFER_PAGES;
+	x->desc.offset8 = (sizeof(*x) + sizeof(*r)) / 8;
+	x->desc.len8 = sizeof(pkt) / 8;
+	x->desc.flags = HVK_PKT_FLAG_COMPLETION_REQUESTED;
+	x->desc.trans_id = (u64)n->rx_next_seq << 32 | start;
+	x->xfer_pageset_id = HVK_NVSP_RECV_BUF_ID;
+	x->range_cnt = 1;
+	r->byte_offset = start * NIC_SUB_ALLOC;
+	r->byte_count = len;
+	m->type = HVK_NVSP1_SEND_RNDIS_PKT;
+	m->rndis_pkt.channel_type = ctrl;
+	m->rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_RECV_RANGE))
+		r->byte_offset = n->recv_g->byte_count;
+	ret = sim_chan_reply(n->c, pkt, sizeof(pkt));
+	if (ret)
+		return ret;
+	bitmap_set(n->rx_map, start, cnt);
+	n->rx_cnt[start] = cnt;
+	n->rx_seq[start] = n->rx_next_seq++;
+	return 0;
+}
+
+/* An RNDIS control message (a completion, a status) to the guest. */
+static void nic_control(struct sim_nic *n, const void *msg, u32 len)
+{
+	int ret;
+
+	spin_lock_bh(&n->lock);
+	ret = nic_deliver_locked(n, msg, len, NULL, HVK_NVSP_CHAN_CONTROL);
+	spin_unlock_bh(&n->lock);
+	if (ret)
+		pr_err_ratelimited("hvkit_sim: nic %pUl: an RNDIS control message to the guest was lost (%d)\n",
+				   &n->d->instance, ret);
+}
+
+static void nic_indicate_link(struct sim_nic *n, bool up)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_indicate i;
+	} m = {};
+
+	m.h.type = HVK_RNDIS_INDICATE;
+	m.h.len = sizeof(m);
+	m.i.status = up ? HVK_RNDIS_STATUS_MEDIA_CONNECT : HVK_RNDIS_STATUS_MEDIA_DISCONNECT;
+	nic_control(n, &m, sizeof(m));
+}
+
+/* The peer's transmit: the frame goes to the guest. */
+static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct sim_nic *n = *(struct sim_nic **)netdev_priv(dev);
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_packet p;
+	} m = {};
+	int ret = -ENOTCONN;
+
+	m.h.type = HVK_RNDIS_PACKET;
+	m.h.len = sizeof(m) + skb->len;
+	m.p.data_off = sizeof(m.p);
+	m.p.data_len = skb->len;
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_LEN))
+		m.h.len += 4096 * 1024;
+	else if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET))
+		m.p.data_off = m.h.len;
+	spin_lock_bh(&n->lock);
+	if (n->rndis_up && n->link_up && n->filter && skb->len <= n->mtu_max + VLAN_ETH_HLEN)
+		ret = nic_deliver_locked(n, &m, sizeof(m), skb, HVK_NVSP_CHAN_DATA);
+	spin_unlock_bh(&n->lock);
+	if (ret)
+		atomic64_inc(&n->dropped);
+	else
+		atomic64_inc(&n->to_guest);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+/* The guest completed a transfer: its sub-allocations are free again. */
+static void nic_rx_completed(struct sim_nic *n, u64 tid)
+{
+	u32 start = (u32)tid, seq = tid >> 32;
+	bool ok = false;
+
+	spin_lock_bh(&n->lock);
+	if (n->rx_map && start < n->nsub && n->rx_cnt[start] && n->rx_seq[start] == seq) {
+		bitmap_clear(n->rx_map, start, n->rx_cnt[start]);
+		n->rx_cnt[start] = 0;
+		ok = true;
+	}
+	spin_unlock_bh(&n->lock);
+	if (!ok)
+		nic_refuse(n, "completion for a receive transfer not in flight");
+}
+
+/* ---- the peer net_device ---- */
+
+static int nic_peer_open(struct net_device *dev)
+{
+	netif_start_queue(dev);
+	return 0;
+}
+
+static int nic_peer_stop(struct net_device *dev)
+{
+	netif_stop_queue(dev);
+	return 0;
+}
+
+static void nic_peer_stats(struct net_device *dev, struct rtnl_link_stats64 *s)
+{
+	struct sim_nic *n = *(struct sim_nic **)netdev_priv(dev);
+
+	s->tx_packets = atomic64_read(&n->to_guest);
+	s->tx_dropped = atomic64_read(&n->dropped);
+	s->rx_packets = atomic64_read(&n->from_guest);
+}
+
+static const struct net_device_ops nic_peer_ops = {
+	.ndo_open = nic_peer_open,
+	.ndo_stop = nic_peer_stop,
+	.ndo_start_xmit = nic_peer_xmit,
+	.ndo_get_stats64 = nic_peer_stats,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void nic_reg_work(struct work_struct *w)
+{
+	struct sim_nic *n = container_of(w, struct sim_nic, reg_work);
+	int ret;
+
+	ret = register_netdev(n->peer);
+	if (ret) {
+		pr_err("hvkit_sim: nic %pUl: hvsim%d not registered (%d)\n",
+		       &n->d->instance, n->index, ret);
+		free_netdev(n->peer);
+		n->peer = NULL;
+		return;
+	}
+	rtnl_lock();
+	if (READ_ONCE(n->link_up))
+		netif_carrier_on(n->peer);
+	else
+		netif_carrier_off(n->peer);
+	rtnl_unlock();
+}
+
+static void nic_unreg_work(struct work_struct *w)
+{
+	struct sim_nic *n = container_of(w, struct sim_nic, unreg_work);
+
+	if (n->peer) {
+		unregister_netdev(n->peer);
+		free_netdev(n->peer);
+	}
+	ida_free(&nic_ida, n->index);
+	kvfree(n->gather);
+	kfree(n);
+}
+
+/* ---- the device type ---- */
+
+static int nic_init(struct sim_dev *d, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct sim_nic *n;
+	int ret = -ENOMEM;
+
+	if (d->nchans != 1) {
+		NL_SET_ERR_MSG(info->extack, "the nic serves one channel (multi-queue is not done yet)");
+		return -EINVAL;
+	}
+	if (!nic_wq) {
+		nic_wq = alloc_ordered_workqueue("hvk_sim_nic", 0);
+		if (!nic_wq)
+			return -ENOMEM;
+	}
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+	if (!n)
+		return -ENOMEM;
+	n->d = d;
+	spin_lock_init(&n->lock);
+	INIT_WORK(&n->reg_work, nic_reg_work);
+	INIT_WORK(&n->unreg_work, nic_unreg_work);
+	n->mtu_max = a[HVSIM_A_NIC_MTU] ? nla_get_u32(a[HVSIM_A_NIC_MTU]) : NIC_MTU_MAX;
+	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
+	if (a[HVSIM_A_NIC_MAC]) {
+		memcpy(n->mac, nla_data(a[HVSIM_A_NIC_MAC]), ETH_ALEN);
+		if (!is_valid_ether_addr(n->mac)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[HVSIM_A_NIC_MAC],
+					    "the MAC must be a unicast address, not zero");
+			kfree(n);
+			return -EINVAL;
+		}
+	} else {
+		/* Hyper-V's dynamic MACs start 00:15:5d. */
+		get_random_bytes(n->mac, ETH_ALEN);
+		n->mac[0] = 0x00;
+		n->mac[1] = 0x15;
+		n->mac[2] = 0x5d;
+	}
+	n->gather = kvmalloc(NIC_GATHER_MAX, GFP_KERNEL);
+	if (!n->gather)
+		goto err;
+	n->index = ida_alloc(&nic_ida, GFP_KERNEL);
+	if (n->index < 0) {
+		ret = n->index;
+		goto err;
+	}
+	n->peer = alloc_netdev(sizeof(n), "hvsim%d", NET_NAME_ENUM, ether_setup);
+	if (!n->peer)
+		goto err_ida;
+	snprintf(n->peer->name, IFNAMSIZ, "hvsim%d", n->index);
+	*(struct sim_nic **)netdev_priv(n->peer) = n;
+	n->peer->netdev_ops = &nic_peer_ops;
+	n->peer->min_mtu = ETH_MIN_MTU;
+	n->peer->max_mtu = ETH_MAX_MTU;
+	n->peer->mtu = ETH_DATA_LEN;
+	eth_hw_addr_random(n->peer);
+	d->priv = n;
+	queue_work(nic_wq, &n->reg_work);
+	return 0;
+err_ida:
+	ida_free(&nic_ida, n->index);
+err:
+	kvfree(n->gather);
+	kfree(n);
+	NL_SET_ERR_MSG(info->extack, "no memory for the nic");
+	return ret;
+}
+
+/* Under sim.lock or with no lock (destroy): off the server's lock order. */
+static void nic_destroy(struct sim_dev *d)
+{
+	struct sim_nic *n = d->priv;
+
+	queue_work(nic_wq, &n->unreg_work);
+}
+
+/* Module exit: every peer is unregistered. */
+void sim_nic_exit(void)
+{
+	if (nic_wq)
+		destroy_workqueue(nic_wq);
+	ida_destroy(&nic_ida);
+}
+
+static void nic_buf_release(struct sim_gpadl **g)
+{
+	if (!*g)
+		return;
+	mutex_lock(&sim.gpadl_lock);
+	(*g)->in_use = false;
+	mutex_unlock(&sim.gpadl_lock);
+	*g = NULL;
+}
+
+static void nic_recv_release(struct sim_nic *n)
+{
+	struct sim_gpadl *g;
+	unsigned long *map;
+	u16 *cnt;
+	u32 *seq;
+
+	spin_lock_bh(&n->lock);
+	g = n->recv_g;
+	map = n->rx_map;
+	cnt = n->rx_cnt;
+	seq = n->rx_seq;
+	n->recv_g = NULL;
+	n->recv = NULL;
+	n->rx_map = NULL;
+	n->rx_cnt = NULL;
+	n->rx_seq = NULL;
+	n->nsub = 0;
+	spin_unlock_bh(&n->lock);
+	bitmap_free(map);
+	kvfree(cnt);
+	kvfree(seq);
+	nic_buf_release(&g);
+}
+
+/*
+ * The guest may send before this runs (it comes after OPENCHANNEL_RESULT),
+ * so the protocol state is reset at close, not here; the serve work also
+ * takes the channel as soon as it sees a packet.
+ */
+static void nic_take_chan(struct sim_nic *n, struct sim_chan *c)
+{
+	spin_lock_bh(&n->lock);
+	n->c = c;
+	spin_unlock_bh(&n->lock);
+}
+
+static void nic_opened(struct sim_chan *c)
+{
+	nic_take_chan(c->dev->priv, c);
+}
+
+static void nic_closed(struct sim_chan *c)
+{
+	struct sim_nic *n = c->dev->priv;
+
+	spin_lock_bh(&n->lock);
+	n->c = NULL;
+	n->rndis_up = false;
+	n->filter = 0;
+	spin_unlock_bh(&n->lock);
+	nic_recv_release(n);
+	nic_buf_release(&n->send_g);
+	WRITE_ONCE(n->nvsp_ver, 0);
+	n->ndis_ver = 0;
+}
+
+/* A completion packet with an NVSP message to the guest. */
+static int nic_complete(struct sim_chan *c, u64 tid, const struct hvk_nvsp_msg *m)
+{
+	struct {
+		struct hvk_pkt_desc desc;
+		struct hvk_nvsp_msg m;
+	} r = {};
+
+	r.desc.type = HVK_PKT_COMP;
+	r.desc.offset8 = sizeof(r.desc) / 8;
+	r.desc.len8 = sizeof(r) / 8;
+	r.desc.trans_id = tid;
+	r.m = *m;
+	return sim_chan_reply_or_stash(c, &r, sizeof(r));
+}
+
+static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
+			  const struct hvk_nvsp_msg *in)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP_INIT_COMPLETE };
+	u32 v = in->init.max_ver;
+
+	/* netvsc proposes one version at a time: min == max. */
+	if (n->nvsp_ver) {
+		nic_refuse(n, "NVSP INIT twice");
+		m.init_complete.status = HVK_NVSP_STAT_FAIL;
+	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1) {
+		/* Today's Hyper-V refuses NVSP 1 (Windows Server 2008) too. */
+		m.init_complete.status = HVK_NVSP_STAT_UNSUPPORTED;
+	} else {
+		m.init_complete.status = HVK_NVSP_STAT_SUCCESS;
+		m.init_complete.ver = v;
+		WRITE_ONCE(n->nvsp_ver, v);
+	}
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_NVSP_VERSION)) {
+		m.init_complete.status = HVK_NVSP_STAT_SUCCESS;
+		m.init_complete.ver = 0x00070000;
+		WRITE_ONCE(n->nvsp_ver, 0);
+	}
+	nic_complete(c, tid, &m);
+}
+
+/* A GPADL of this channel for a buffer: created, free, within @max bytes. */
+static struct sim_gpadl *nic_buf_take(struct sim_nic *n, struct sim_chan *c, u32 handle,
+				      u32 max, const char **why)
+{
+	struct sim_gpadl *g;
+
+	mutex_lock(&sim.gpadl_lock);
+	g = sim_gpadl_find(handle);
+	if (!g || !g->created || g->relid != c->relid)
+		*why = "buffer GPADL unknown on this channel";
+	else if (g->in_use)
+		*why = "buffer GPADL already in use";
+	else if (g->byte_count > max)
+		*why = "buffer larger than the protocol allows";
+	else if (g->byte_count < 64 * 1024)
+		*why = "buffer smaller than 64 KiB";
+	else
+		g->in_use = true;
+	mutex_unlock(&sim.gpadl_lock);
+	return *why ? NULL : g;
+}
+
+static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
+			 const struct hvk_nvsp_msg *in)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RECV_BUF_COMPLETE };
+	u32 max = n->nvsp_ver >= HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX : HVK_NVSP_RECV_BUF_MAX_V1;
+	const char *why = NULL;
+	struct sim_gpadl *g = NULL;
+	unsigned long *map = NULL;
+	u16 *cnt = NULL;
+	u32 *seq = NULL, nsub = 0;
+
+	if (in->buf.id != HVK_NVSP_RECV_BUF_ID)
+		why = "receive buffer id is not 0xcafe";
+	else if (READ_ONCE(n->recv_g))
+		why = "a second receive buffer";
+	else
+		g = nic_buf_take(n, c, in->buf.gpadl, max, &why);
+	if (g) {
+		nsub = g->byte_count / NIC_SUB_ALLOC;
+		map = bitmap_zalloc(nsub, GFP_KERNEL);
+		cnt = kvcalloc(nsub, sizeof(*cnt), GFP_KERNEL);
+		seq = kvcalloc(nsub, sizeof(*seq), GFP_KERNEL);
+		if (!map || !cnt || !seq) {
+			why = "no memory for the receive buffer's map";
+			bitmap_free(map);
+			kvfree(cnt);
+			kvfree(seq);
+			nic_buf_release(&g);
+		}
+	}
+	if (why) {
+		nic_refuse(n, why);
+		m.recv_buf_complete.status = HVK_NVSP_STAT_FAIL;
+		nic_complete(c, tid, &m);
+		return;
+	}
+	spin_lock_bh(&n->lock);
+	n->recv_g = g;
+	n->recv = g->va;
+	n->nsub = nsub;
+	n->rx_map = map;
+	n->rx_cnt = cnt;
+	n->rx_seq = seq;
+	spin_unlock_bh(&n->lock);
+	m.recv_buf_complete.status = HVK_NVSP_STAT_SUCCESS;
+	m.recv_buf_complete.num_sections = 1;
+	m.recv_buf_complete.section.offset = 0;
+	m.recv_buf_complete.section.sub_alloc_size = NIC_SUB_ALLOC;
+	m.recv_buf_complete.section.num_sub_allocs = nsub;
+	m.recv_buf_complete.section.end_offset = nsub * NIC_SUB_ALLOC;
+	nic_complete(c, tid, &m);
+}
+
+static void nic_send_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
+			 const struct hvk_nvsp_msg *in)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_SEND_BUF_COMPLETE };
+	const char *why = NULL;
+	struct sim_gpadl *g = NULL;
+
+	if (in->buf.id != HVK_NVSP_SEND_BUF_ID)
+		why = "send buffer id is not 0";
+	else if (n->send_g)
+		why = "a second send buffer";
+	else
+		g = nic_buf_take(n, c, in->buf.gpadl, HVK_NVSP_SEND_BUF_MAX, &why);
+	if (why) {
+		nic_refuse(n, why);
+		m.send_buf_complete.status = HVK_NVSP_STAT_FAIL;
+	} else {
+		n->send_g = g;
+		n->send_section = HVK_NVSP_SEND_SECTION;
+		n->send_sections = g->byte_count / HVK_NVSP_SEND_SECTION;
+		m.send_buf_complete.status = HVK_NVSP_STAT_SUCCESS;
+		m.send_buf_complete.section_size = HVK_NVSP_SEND_SECTION;
+	}
+	nic_complete(c, tid, &m);
+}
+
+/* ---- guest to host: RNDIS ---- */
+
+static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	struct hvk_rndis_oid_req q;
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_query_cmplt c;
+		u8 info[8];
+	} r = {};
+	u32 val, ilen = 4;
+
+	memcpy(&q, msg + sizeof(struct hvk_rndis_hdr), sizeof(q));
+	r.h.type = HVK_RNDIS_QUERY_C;
+	r.c.req_id = q.req_id;
+	r.c.status = HVK_RNDIS_STATUS_SUCCESS;
+	switch (q.oid) {
+	case HVK_OID_802_3_PERMANENT_ADDRESS:
+	case HVK_OID_802_3_CURRENT_ADDRESS:
+		memcpy(r.info, n->mac, ETH_ALEN);
+		ilen = ETH_ALEN;
+		break;
+	case HVK_OID_GEN_MEDIA_CONNECT_STATUS:
+		val = READ_ONCE(n->link_up) ? 0 : 1;
+		memcpy(r.info, &val, 4);
+		break;
+	case HVK_OID_GEN_LINK_SPEED:
+		val = NIC_SPEED * 10000;	/* 100 bit/s units */
+		memcpy(r.info, &val, 4);
+		break;
+	case HVK_OID_GEN_MAXIMUM_FRAME_SIZE:
+		memcpy(r.info, &n->mtu_max, 4);
+		break;
+	case HVK_OID_GEN_MAXIMUM_TOTAL_SIZE:
+		val = n->mtu_max + ETH_HLEN;
+		memcpy(r.info, &val, 4);
+		break;
+	default:
+		r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
+		ilen = 0;
+	}
+	r.c.info_len = ilen;
+	r.c.info_off = ilen ? sizeof(r.c) : 0;
+	r.h.len = sizeof(r.h) + sizeof(r.c) + ilen;
+	nic_control(n, &r, r.h.len);
+}
+
+static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	struct hvk_rndis_oid_req q;
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_cmplt c;
+	} r = {};
+	u32 val;
+
+	memcpy(&q, msg + sizeof(struct hvk_rndis_hdr), sizeof(q));
+	r.h.type = HVK_RNDIS_SET_C;
+	r.h.len = sizeof(r);
+	r.c.req_id = q.req_id;
+	r.c.status = HVK_RNDIS_STATUS_SUCCESS;
+	switch (q.oid) {
+	case HVK_OID_GEN_CURRENT_PACKET_FILTER:
+		if (v->data_len != 4) {
+			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
+			break;
+		}
+		memcpy(&val, msg + v->data_off, 4);
+		spin_lock_bh(&n->lock);
+		n->filter = val;
+		spin_unlock_bh(&n->lock);
+		break;
+	case HVK_OID_802_3_MULTICAST_LIST:
+		if (v->data_len % ETH_ALEN)
+			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
+		break;
+	default:
+		r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
+	}
+	nic_control(n, &r, sizeof(r));
+}
+
+static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	u32 req_id;
+
+	memcpy(&req_id, msg + sizeof(struct hvk_rndis_hdr), 4);
+	switch (v->type) {
+	case HVK_RNDIS_INIT: {
+		struct hvk_rndis_init_req q;
+		struct {
+			struct hvk_rndis_hdr h;
+			struct hvk_rndis_init_cmplt c;
+		} r = {};
+
+		memcpy(&q, msg + sizeof(struct hvk_rndis_hdr), sizeof(q));
+		r.h.type = HVK_RNDIS_INIT_C;
+		r.h.len = sizeof(r);
+		r.c.req_id = q.req_id;
+		r.c.major = HVK_RNDIS_MAJOR;
+		r.c.minor = HVK_RNDIS_MINOR;
+		r.c.medium = HVK_RNDIS_MEDIUM_802_3;
+		r.c.max_pkt_per_msg = 1;
+		r.c.max_xfer_size = NIC_GATHER_MAX;
+		r.c.pkt_align_factor = 0;
+		if (q.major != HVK_RNDIS_MAJOR) {
+			r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
+		} else {
+			r.c.status = HVK_RNDIS_STATUS_SUCCESS;
+			spin_lock_bh(&n->lock);
+			n->rndis_up = true;
+			spin_unlock_bh(&n->lock);
+		}
+		nic_control(n, &r, sizeof(r));
+		break;
+	}
+	case HVK_RNDIS_QUERY:
+		nic_query(n, msg, v);
+		break;
+	case HVK_RNDIS_SET:
+		nic_set(n, msg, v);
+		break;
+	case HVK_RNDIS_KEEPALIVE: {
+		struct {
+			struct hvk_rndis_hdr h;
+			struct hvk_rndis_cmplt c;
+		} r = {};
+
+		r.h.type = HVK_RNDIS_KEEPALIVE_C;
+		r.h.len = sizeof(r);
+		r.c.req_id = req_id;
+		nic_control(n, &r, sizeof(r));
+		break;
+	}
+	case HVK_RNDIS_RESET: {
+		struct {
+			struct hvk_rndis_hdr h;
+			struct hvk_rndis_reset_cmplt c;
+		} r = {};
+
+		spin_lock_bh(&n->lock);
+		n->filter = 0;
+		spin_unlock_bh(&n->lock);
+		r.h.type = HVK_RNDIS_RESET_C;
+		r.h.len = sizeof(r);
+		nic_control(n, &r, sizeof(r));
+		break;
+	}
+	case HVK_RNDIS_HALT:
+		spin_lock_bh(&n->lock);
+		n->rndis_up = false;
+		n->filter = 0;
+		spin_unlock_bh(&n->lock);
+		break;
+	default:
+		nic_refuse(n, "RNDIS message type not for the control channel");
+	}
+}
+
+/* A frame from the guest: out of hvsim<N>. */
+static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	struct net_device *peer = n->peer;
+	struct sk_buff *skb;
+
+	if (v->type != HVK_RNDIS_PACKET) {
+		nic_refuse(n, "RNDIS control message on the data channel");
+		return;
+	}
+	if (v->data_len < ETH_HLEN || v->data_len > n->mtu_max + VLAN_ETH_HLEN) {
+		nic_refuse(n, "frame shorter than an Ethernet header or longer than the MTU");
+		return;
+	}
+	if (!READ_ONCE(n->rndis_up) || !peer || !(READ_ONCE(peer->flags) & IFF_UP) ||
+	    !READ_ONCE(n->link_up)) {
+		atomic64_inc(&n->dropped);
+		return;
+	}
+	skb = netdev_alloc_skb(peer, v->data_len + NET_IP_ALIGN);
+	if (!skb) {
+		atomic64_inc(&n->dropped);
+		return;
+	}
+	skb_reserve(skb, NET_IP_ALIGN);
+	skb_put_data(skb, msg + v->data_off, v->data_len);
+	skb->protocol = eth_type_trans(skb, peer);
+	atomic64_inc(&n->from_guest);
+	local_bh_disable();
+	netif_rx(skb);
+	local_bh_enable();
+}
+
+/*
+ * Gather a GPA-direct send's bytes (its ranges, checked) into n->gather.
+ * Returns the bytes, or 0 when a page is not the guest's RAM or it is too
+ * long.
+ */
+static u32 nic_gather(struct sim_nic *n, const u8 *desc)
+{
+	const struct hvk_pkt_gpa_direct *h = (const void *)desc;
+	u32 off = sizeof(*h), got = 0, i, k;
+
+	for (i = 0; i < h->range_cnt; i++) {
+		struct hvk_gpa_range r;
+		u32 npfns, start, left;
+
+		memcpy(&r, desc + off, sizeof(r));
+		off += sizeof(r);
+		if (r.byte_count > NIC_GATHER_MAX - got)
+			return 0;
+		npfns = hvk_hv_pages(r.byte_offset, r.byte_count);
+		start = r.byte_offset;
+		left = r.byte_count;
+		for (k = 0; k < npfns; k++, off += sizeof(u64)) {
+			u32 per = PAGE_SIZE / HVK_HV_PAGE_SIZE, len = min(left, HVK_HV_PAGE_SIZE - start);
+			u64 pfn;
+			u8 *va;
+
+			memcpy(&pfn, desc + off, sizeof(pfn));
+			if (!pfn_valid(pfn / per))
+				return 0;
+			va = kmap_local_page(pfn_to_page(pfn / per));
+			memcpy(n->gather + got, va + (pfn % per) * HVK_HV_PAGE_SIZE + start, len);
+			kunmap_local(va);
+			got += len;
+			left -= len;
+			start = 0;
+		}
+	}
+	return got;
+}
+
+static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, u32 len,
+			  const struct hvk_nvsp_msg *in)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
+	u32 idx = in->rndis_pkt.section_index, size = in->rndis_pkt.section_size, ctrl;
+	struct hvk_rndis_view v;
+	const char *why = NULL;
+	const u8 *msg = NULL;
+
+	ctrl = in->rndis_pkt.channel_type;
+	if (!n->nvsp_ver || !READ_ONCE(n->recv_g)) {
+		why = "RNDIS before NVSP INIT and the receive buffer";
+	} else if (ctrl != HVK_NVSP_CHAN_DATA && ctrl != HVK_NVSP_CHAN_CONTROL) {
+		why = "RNDIS channel type neither data nor control";
+	} else if (idx != HVK_NVSP_NO_SECTION) {
+		if (d->type != HVK_PKT_DATA_INBAND)
+			why = "a send section with a GPA-direct packet";
+		else if (!n->send_g)
+			why = "a send section without a send buffer";
+		else if (idx >= n->send_sections)
+			why = "send section index outside the send buffer";
+		else if (!size || size > n->send_section)
+			why = "send section size outside the section";
+		else
+			msg = (const u8 *)n->send_g->va + idx * n->send_section;
+	} else if (d->type != HVK_PKT_DATA_USING_GPA_DIRECT) {
+		why = "no send section and no GPA-direct ranges";
+	} else {
+		why = hvk_gpa_desc_check(pkt, d->offset8 * 8);
+		if (!why) {
+			size = nic_gather(n, pkt);
+			if (!size)
+				why = "GPA-direct ranges not guest RAM, or too long";
+			msg = n->gather;
+		}
+	}
+	if (!why)
+		why = hvk_rndis_check(msg, size, &v);
+	if (why) {
+		nic_refuse(n, why);
+		m.complete.status = HVK_NVSP_STAT_INVALID_RNDIS;
+	} else {
+		if (ctrl == HVK_NVSP_CHAN_DATA)
+			nic_rndis_data(n, msg, &v);
+		else
+			nic_rndis_control(n, msg, &v);
+		m.complete.status = HVK_NVSP_STAT_SUCCESS;
+	}
+	if (sim_fault(HVSIM_FAULT_NIC_BOGUS_COMPLETION))
+		nic_complete(c, d->trans_id ^ 0x5a5a0000ULL, &m);
+	if (d->flags & HVK_PKT_FLAG_COMPLETION_REQUESTED)
+		nic_complete(c, d->trans_id, &m);
+}
+
+static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	struct sim_nic *n = c->dev->priv;
+	u32 off = d->offset8 * 8, type, min;
+	struct hvk_nvsp_msg m = {};
+
+	if (READ_ONCE(n->c) != c)
+		nic_take_chan(n, c);
+	if (d->type == HVK_PKT_COMP) {
+		nic_rx_completed(n, d->trans_id);
+		return 0;
+	}
+	if ((d->type != HVK_PKT_DATA_INBAND && d->type != HVK_PKT_DATA_USING_GPA_DIRECT) ||
+	    len - off < 4) {
+		nic_refuse(n, "a packet that is not an NVSP message");
+		return 0;
+	}
+	memcpy(&type, pkt + off, 4);
+	min = hvk_nvsp_min_len(type);
+	if (!min || len - off < min) {
+		nic_refuse(n, "unknown NVSP message, or shorter than its type");
+		return 0;
+	}
+	memcpy(&m, pkt + off, min_t(u32, len - off, sizeof(m)));
+	if (type != HVK_NVSP_INIT && !n->nvsp_ver) {
+		nic_refuse(n, "NVSP message before INIT");
+		return 0;
+	}
+	switch (type) {
+	case HVK_NVSP_INIT:
+		nic_nvsp_init(n, c, d->trans_id, &m);
+		break;
+	case HVK_NVSP1_SEND_NDIS_VER:
+		if (m.ndis_ver.major != 6 || m.ndis_ver.minor > 30)
+			nic_refuse(n, "NDIS version not 6.0 to 6.30");
+		else
+			n->ndis_ver = m.ndis_ver.major << 16 | m.ndis_ver.minor;
+		break;
+	case HVK_NVSP2_SEND_NDIS_CONFIG:
+		if (m.ndis_config.mtu > n->mtu_max + ETH_HLEN)
+			nic_refuse(n, "NDIS config MTU past the host's");
+		break;
+	case HVK_NVSP1_SEND_RECV_BUF:
+		nic_recv_buf(n, c, d->trans_id, &m);
+		break;
+	case HVK_NVSP1_SEND_SEND_BUF:
+		nic_send_buf(n, c, d->trans_id, &m);
+		break;
+	case HVK_NVSP1_REVOKE_RECV_BUF:
+		nic_recv_release(n);
+		break;
+	case HVK_NVSP1_REVOKE_SEND_BUF:
+		nic_buf_release(&n->send_g);
+		break;
+	case HVK_NVSP1_SEND_RNDIS_PKT:
+		nic_rndis_pkt(n, c, pkt, len, &m);
+		break;
+	default:
+		nic_refuse(n, "NVSP message a guest does not send");
+	}
+	return 0;
+}
+
+static int nic_cmd(struct sim_dev *d, struct genl_info *info)
+{
+	struct sim_nic *n = d->priv;
+	bool up, was;
+
+	if (info->genlhdr->cmd != HVSIM_CMD_NIC_LINK || !info->attrs[HVSIM_A_NIC_LINK]) {
+		NL_SET_ERR_MSG(info->extack, "the nic takes NIC_LINK with a link state");
+		return -EINVAL;
+	}
+	up = nla_get_u32(info->attrs[HVSIM_A_NIC_LINK]);
+	spin_lock_bh(&n->lock);
+	was = n->link_up;
+	n->link_up = up;
+	spin_unlock_bh(&n->lock);
+	flush_work(&n->reg_work);
+	if (n->peer) {
+		rtnl_lock();
+		if (up)
+			netif_carrier_on(n->peer);
+		else
+			netif_carrier_off(n->peer);
+		rtnl_unlock();
+	}
+	if (was != up && READ_ONCE(n->rndis_up))
+		nic_indicate_link(n, up);
+	return 0;
+}
+
+static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
+{
+	const struct sim_nic *n = d->priv;
+	char name[IFNAMSIZ];
+
+	snprintf(name, sizeof(name), "hvsim%d", n->index);
+	if (nla_put(skb, HVSIM_A_NIC_MAC, ETH_ALEN, n->mac) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_MTU, n->mtu_max) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_LINK, READ_ONCE(n->link_up)) ||
+	    nla_put_string(skb, HVSIM_A_NIC_NETDEV, name) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_NVSP, READ_ONCE(n->nvsp_ver)) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Hyper-V's synthetic NIC: f8615163-df3e-46c5-913f-f2d2f965ed0e. */
+const struct sim_dev_type sim_nic_type = {
+	.name = "nic",
+	.class_id = GUID_INIT(0xf8615163, 0xdf3e, 0x46c5,
+			      0x91, 0x3f, 0xf2, 0xd2, 0xf9, 0x65, 0xed, 0x0e),
+	.init = nic_init,
+	.destroy = nic_destroy,
+	.opened = nic_opened,
+	.closed = nic_closed,
+	.serve = nic_serve,
+	.cmd = nic_cmd,
+	.fill = nic_fill,
+};

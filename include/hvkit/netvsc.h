@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The synthetic NIC's wire: NVSP (the Network VSP protocol, VMBus packets
+ * between the guest's netvsc and the host's netvsp) and RNDIS (the NDIS
+ * messages NVSP carries). All fields little-endian. Pure C: the guest
+ * driver, the simulated host and the host-side fuzzers share the checks.
+ *
+ * Facts: upstream drivers/net/hyperv/hyperv_net.h, include/linux/rndis.h,
+ * and openvmm's vm/devices/net/netvsp (what the host accepts).
+ */
+#ifndef _HVKIT_NETVSC_H
+#define _HVKIT_NETVSC_H
+
+#include "port.h"
+#include "ring.h"
+
+/* NVSP versions, as the guest proposes them (newest first). */
+#define HVK_NVSP_V1		0x00002u
+#define HVK_NVSP_V2		0x30002u
+#define HVK_NVSP_V4		0x40000u
+#define HVK_NVSP_V5		0x50000u
+#define HVK_NVSP_V6		0x60000u
+#define HVK_NVSP_V61		0x60001u
+
+/* The NDIS version the guest announces: 6.1 up to NVSP 4, 6.30 after. */
+#define HVK_NDIS_6_1		0x00060001u
+#define HVK_NDIS_6_30		0x0006001eu
+
+enum hvk_nvsp_type {
+	HVK_NVSP_INIT			= 1,
+	HVK_NVSP_INIT_COMPLETE		= 2,
+	HVK_NVSP1_SEND_NDIS_VER		= 100,
+	HVK_NVSP1_SEND_RECV_BUF		= 101,
+	HVK_NVSP1_SEND_RECV_BUF_COMPLETE = 102,
+	HVK_NVSP1_REVOKE_RECV_BUF	= 103,
+	HVK_NVSP1_SEND_SEND_BUF		= 104,
+	HVK_NVSP1_SEND_SEND_BUF_COMPLETE = 105,
+	HVK_NVSP1_REVOKE_SEND_BUF	= 106,
+	HVK_NVSP1_SEND_RNDIS_PKT	= 107,
+	HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE = 108,
+	HVK_NVSP2_SEND_NDIS_CONFIG	= 125,
+	HVK_NVSP4_SEND_VF_ASSOCIATION	= 128,
+	HVK_NVSP4_SWITCH_DATA_PATH	= 129,
+	HVK_NVSP5_SUBCHANNEL		= 133,
+	HVK_NVSP5_SEND_INDIRECTION_TABLE = 134,
+};
+
+enum hvk_nvsp_status {
+	HVK_NVSP_STAT_NONE		= 0,
+	HVK_NVSP_STAT_SUCCESS		= 1,
+	HVK_NVSP_STAT_FAIL		= 2,
+	HVK_NVSP_STAT_TOO_NEW		= 3,
+	HVK_NVSP_STAT_TOO_OLD		= 4,
+	HVK_NVSP_STAT_INVALID_RNDIS	= 5,
+	HVK_NVSP_STAT_BUSY		= 6,
+	HVK_NVSP_STAT_UNSUPPORTED	= 7,
+};
+
+/* Buffer ids the guest names its receive and send buffers with. */
+#define HVK_NVSP_RECV_BUF_ID		0xcafe
+#define HVK_NVSP_SEND_BUF_ID		0
+/* send_buf_section_index when the data came another way (GPA-direct). */
+#define HVK_NVSP_NO_SECTION		0xffffffffu
+/* channel_type of SEND_RNDIS_PKT. */
+#define HVK_NVSP_CHAN_DATA		0
+#define HVK_NVSP_CHAN_CONTROL		1
+
+/*
+ * Buffer limits a host enforces (upstream's NETVSC_RECEIVE_BUFFER_SIZE and
+ * _LEGACY, NETVSC_SEND_BUFFER_SIZE): the receive buffer up to 31 MiB from
+ * NVSP 2 on (15 MiB for NVSP 1), the send buffer up to 15 MiB.
+ */
+#define HVK_NVSP_RECV_BUF_MAX		(31u << 20)
+#define HVK_NVSP_RECV_BUF_MAX_V1	(15u << 20)
+#define HVK_NVSP_SEND_BUF_MAX		(15u << 20)
+/* The send section size a host hands out (upstream's NETVSC_SEND_SECTION_SIZE). */
+#define HVK_NVSP_SEND_SECTION		6144u
+
+struct hvk_nvsp_init {
+	u32 min_ver;
+	u32 max_ver;
+} __packed;
+
+struct hvk_nvsp_init_complete {
+	u32 ver;
+	u32 max_mdl_chain_len;
+	u32 status;
+} __packed;
+
+struct hvk_nvsp_ndis_ver {
+	u32 major;
+	u32 minor;
+} __packed;
+
+/* SEND_RECV_BUF and SEND_SEND_BUF. */
+struct hvk_nvsp_buf {
+	u32 gpadl;
+	u16 id;
+} __packed;
+
+struct hvk_nvsp_rxbuf_section {
+	u32 offset;
+	u32 sub_alloc_size;
+	u32 num_sub_allocs;
+	u32 end_offset;
+} __packed;
+
+struct hvk_nvsp_recv_buf_complete {
+	u32 status;
+	u32 num_sections;
+	struct hvk_nvsp_rxbuf_section section;	/* the one a guest takes */
+} __packed;
+
+struct hvk_nvsp_revoke {
+	u16 id;
+} __packed;
+
+struct hvk_nvsp_send_buf_complete {
+	u32 status;
+	u32 section_size;
+} __packed;
+
+struct hvk_nvsp_rndis_pkt {
+	u32 channel_type;
+	u32 section_index;
+	u32 section_size;
+} __packed;
+
+struct hvk_nvsp_status_msg {
+	u32 status;
+} __packed;
+
+/* capability bits of SEND_NDIS_CONFIG */
+#define HVK_NVSP_CAP_VMQ	0x01
+#define HVK_NVSP_CAP_SRIOV	0x04
+#define HVK_NVSP_CAP_8021Q	0x08
+#define HVK_NVSP_CAP_TEAMING	0x20
+#define HVK_NVSP_CAP_RSC	0x80
+
+struct hvk_nvsp_ndis_config {
+	u32 mtu;
+	u32 reserved;
+	u64 caps;
+} __packed;
+
+/* Every NVSP message is sent as 40 bytes (upstream's struct nvsp_message). */
+#define HVK_NVSP_MSG_SIZE	40
+
+struct hvk_nvsp_msg {
+	u32 type;
+	union {
+		struct hvk_nvsp_init init;
+		struct hvk_nvsp_init_complete init_complete;
+		struct hvk_nvsp_ndis_ver ndis_ver;
+		struct hvk_nvsp_buf buf;
+		struct hvk_nvsp_recv_buf_complete recv_buf_complete;
+		struct hvk_nvsp_revoke revoke;
+		struct hvk_nvsp_send_buf_complete send_buf_complete;
+		struct hvk_nvsp_rndis_pkt rndis_pkt;
+		struct hvk_nvsp_status_msg complete;
+		struct hvk_nvsp_ndis_config ndis_config;
+		u8 raw[HVK_NVSP_MSG_SIZE - 4];
+	};
+} __packed;
+HVK_WIRE_SIZE(struct hvk_nvsp_msg, HVK_NVSP_MSG_SIZE);
+
+/*
+ * The bytes a message of @type must have, header included, for the
+ * fields a peer reads; 0 for a type neither side acts on.
+ */
+static inline u32 hvk_nvsp_min_len(u32 type)
+{
+	switch (type) {
+	case HVK_NVSP_INIT:
+		return 4 + sizeof(struct hvk_nvsp_init);
+	case HVK_NVSP_INIT_COMPLETE:
+		return 4 + sizeof(struct hvk_nvsp_init_complete);
+	case HVK_NVSP1_SEND_NDIS_VER:
+		return 4 + sizeof(struct hvk_nvsp_ndis_ver);
+	case HVK_NVSP1_SEND_RECV_BUF:
+	case HVK_NVSP1_SEND_SEND_BUF:
+		return 4 + sizeof(struct hvk_nvsp_buf);
+	case HVK_NVSP1_SEND_RECV_BUF_COMPLETE:
+		return 4 + sizeof(struct hvk_nvsp_recv_buf_complete);
+	case HVK_NVSP1_REVOKE_RECV_BUF:
+	case HVK_NVSP1_REVOKE_SEND_BUF:
+		return 4 + sizeof(struct hvk_nvsp_revoke);
+	case HVK_NVSP1_SEND_SEND_BUF_COMPLETE:
+		return 4 + sizeof(struct hvk_nvsp_send_buf_complete);
+	case HVK_NVSP1_SEND_RNDIS_PKT:
+		return 4 + sizeof(struct hvk_nvsp_rndis_pkt);
+	case HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE:
+		return 4 + sizeof(struct hvk_nvsp_status_msg);
+	case HVK_NVSP2_SEND_NDIS_CONFIG:
+		return 4 + sizeof(struct hvk_nvsp_ndis_config);
+	default:
+		return 0;
+	}
+}
+
+/* Is @v a version a Hyper-V host speaks (and this suite negotiates)? */
+static inline bool hvk_nvsp_version_known(u32 v)
+{
+	return v == HVK_NVSP_V1 || v == HVK_NVSP_V2 || v == HVK_NVSP_V4 || v == HVK_NVSP_V5 ||
+	       v == HVK_NVSP_V6 || v == HVK_NVSP_V61;
+}
+
+/*
+ * The receive buffer's one section as the host described it, checked
+ * against the buffer the guest gave (@buf_size bytes): sub-allocations of
+ * at least @min_sub bytes that all lie inside the buffer.
+ */
+static inline const char *hvk_nvsp_rxbuf_check(const struct hvk_nvsp_recv_buf_complete *c,
+						u32 buf_size, u32 min_sub)
+{
+	const struct hvk_nvsp_rxbuf_section *s = &c->section;
+
+	if (c->status != HVK_NVSP_STAT_SUCCESS)
+		return "the host refused the receive buffer";
+	if (c->num_sections != 1)
+		return "not exactly one receive section";
+	if (s->offset != 0)
+		return "the receive section does not start the buffer";
+	if (s->sub_alloc_size < min_sub || !s->num_sub_allocs)
+		return "receive sub-allocations too small, or none";
+	if ((u64)s->sub_alloc_size * s->num_sub_allocs > buf_size ||
+	    s->end_offset > buf_size ||
+	    s->end_offset < s->offset + (u64)s->sub_alloc_size * s->num_sub_allocs)
+		return "receive section past the buffer";
+	return NULL;
+}
+
+/* ---- RNDIS ---- */
+
+#define HVK_RNDIS_COMPLETION	0x80000000u
+#define HVK_RNDIS_PACKET	0x00000001u
+#define HVK_RNDIS_INIT		0x00000002u
+#define HVK_RNDIS_HALT		0x00000003u
+#define HVK_RNDIS_QUERY		0x00000004u
+#define HVK_RNDIS_SET		0x00000005u
+#define HVK_RNDIS_RESET		0x00000006u
+#define HVK_RNDIS_INDICATE	0x00000007u
+#define HVK_RNDIS_KEEPALIVE	0x00000008u
+#define HVK_RNDIS_INIT_C	(HVK_RNDIS_INIT | HVK_RNDIS_COMPLETION)
+#define HVK_RNDIS_QUERY_C	(HVK_RNDIS_QUERY | HVK_RNDIS_COMPLETION)
+#define HVK_RNDIS_SET_C		(HVK_RNDIS_SET | HVK_RNDIS_COMPLETION)
+#define HVK_RNDIS_RESET_C	(HVK_RNDIS_RESET | HVK_RNDIS_COMPLETION)
+#define HVK_RNDIS_KEEPALIVE_C	(HVK_RNDIS_KEEPALIVE | HVK_RNDIS_COMPLETION)
+
+#define HVK_RNDIS_STATUS_SUCCESS		0x00000000u
+#define HVK_RNDIS_STATUS_MEDIA_CONNECT		0x4001000bu
+#define HVK_RNDIS_STATUS_MEDIA_DISCONNECT	0x4001000cu
+#define HVK_RNDIS_STATUS_LINK_SPEED_CHANGE	0x40010013u
+#define HVK_RNDIS_STATUS_NETWORK_CHANGE		0x40010018u
+#define HVK_RNDIS_STATUS_FAILURE		0xc0000001u
+#define HVK_RNDIS_STATUS_NOT_SUPPORTED		0xc00000bbu
+#define HVK_RNDIS_STATUS_INVALID_DATA		0xc0010015u
+
+#define HVK_RNDIS_MEDIUM_802_3			0
+
+#define HVK_OID_GEN_MAXIMUM_FRAME_SIZE		0x00010106u
+#define HVK_OID_GEN_LINK_SPEED			0x00010107u	/* units of 100 bit/s */
+#define HVK_OID_GEN_CURRENT_PACKET_FILTER	0x0001010eu
+#define HVK_OID_GEN_MAXIMUM_TOTAL_SIZE		0x00010111u
+#define HVK_OID_GEN_MEDIA_CONNECT_STATUS	0x00010114u	/* 0 connected, 1 not */
+#define HVK_OID_802_3_PERMANENT_ADDRESS		0x01010101u
+#define HVK_OID_802_3_CURRENT_ADDRESS		0x01010102u
+#define HVK_OID_802_3_MULTICAST_LIST		0x01010103u
+
+#define HVK_RNDIS_FILTER_DIRECTED	0x01
+#define HVK_RNDIS_FILTER_MULTICAST	0x02
+#define HVK_RNDIS_FILTER_ALL_MULTICAST	0x04
+#define HVK_RNDIS_FILTER_BROADCAST	0x08
+#define HVK_RNDIS_FILTER_PROMISCUOUS	0x20
+
+/* RNDIS 1.0, the version netvsc asks for. */
+#define HVK_RNDIS_MAJOR		1
+#define HVK_RNDIS_MINOR		0
+
+struct hvk_rndis_hdr {
+	u32 type;
+	u32 len;		/* the whole message, this header included */
+};
+HVK_WIRE_SIZE(struct hvk_rndis_hdr, 8);
+
+struct hvk_rndis_init_req {
+	u32 req_id;
+	u32 major;
+	u32 minor;
+	u32 max_xfer_size;
+};
+
+struct hvk_rndis_init_cmplt {
+	u32 req_id;
+	u32 status;
+	u32 major;
+	u32 minor;
+	u32 dev_flags;
+	u32 medium;
+	u32 max_pkt_per_msg;
+	u32 max_xfer_size;
+	u32 pkt_align_factor;
+	u32 af_list_offset;
+	u32 af_list_size;
+};
+HVK_WIRE_SIZE(struct hvk_rndis_init_cmplt, 44);
+
+/* QUERY and SET: info_off counts from the start of this body. */
+struct hvk_rndis_oid_req {
+	u32 req_id;
+	u32 oid;
+	u32 info_len;
+	u32 info_off;
+	u32 vc_handle;
+};
+HVK_WIRE_SIZE(struct hvk_rndis_oid_req, 20);
+
+struct hvk_rndis_query_cmplt {
+	u32 req_id;
+	u32 status;
+	u32 info_len;
+	u32 info_off;
+};
+
+/* SET_C and KEEPALIVE_C. */
+struct hvk_rndis_cmplt {
+	u32 req_id;
+	u32 status;
+};
+
+struct hvk_rndis_reset_cmplt {
+	u32 status;
+	u32 addressing_reset;
+};
+
+struct hvk_rndis_keepalive_req {
+	u32 req_id;
+};
+
+/* INDICATE: buf_off counts from the start of this body. */
+struct hvk_rndis_indicate {
+	u32 status;
+	u32 buf_len;
+	u32 buf_off;
+};
+
+/* PACKET: every offset counts from the start of this body. */
+struct hvk_rndis_packet {
+	u32 data_off;
+	u32 data_len;
+	u32 oob_off;
+	u32 oob_len;
+	u32 num_oob;
+	u32 ppi_off;
+	u32 ppi_len;
+	u32 vc_handle;
+	u32 reserved;
+};
+HVK_WIRE_SIZE(struct hvk_rndis_packet, 36);
+
+/* An RNDIS data packet's header, as the guest builds it for a frame. */
+#define HVK_RNDIS_PKT_HDR	(sizeof(struct hvk_rndis_hdr) + sizeof(struct hvk_rndis_packet))
+
+/* The body a message of @type must have (completions from the host included). */
+static inline u32 hvk_rndis_min_body(u32 type)
+{
+	switch (type) {
+	case HVK_RNDIS_PACKET:
+		return sizeof(struct hvk_rndis_packet);
+	case HVK_RNDIS_INIT:
+		return sizeof(struct hvk_rndis_init_req);
+	case HVK_RNDIS_HALT:
+	case HVK_RNDIS_KEEPALIVE:
+		return sizeof(struct hvk_rndis_keepalive_req);
+	case HVK_RNDIS_QUERY:
+	case HVK_RNDIS_SET:
+		return sizeof(struct hvk_rndis_oid_req);
+	case HVK_RNDIS_RESET:
+		return 4;
+	case HVK_RNDIS_INDICATE:
+		return sizeof(struct hvk_rndis_indicate);
+	case HVK_RNDIS_INIT_C:
+		return sizeof(struct hvk_rndis_init_cmplt);
+	case HVK_RNDIS_QUERY_C:
+		return sizeof(struct hvk_rndis_query_cmplt);
+	case HVK_RNDIS_SET_C:
+	case HVK_RNDIS_KEEPALIVE_C:
+		return sizeof(struct hvk_rndis_cmplt);
+	case HVK_RNDIS_RESET_C:
+		return sizeof(struct hvk_rndis_reset_cmplt);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * What a checked RNDIS message holds: its type, and the one variable-length
+ * piece it carries (a PACKET's frame, a QUERY_C's or SET's information, an
+ * INDICATE's status buffer) as an offset from the message's start and a
+ * length (0 when it has none).
+ */
+struct hvk_rndis_view {
+	u32 type;
+	u32 len;		/* the message's own length (hdr.len) */
+	u32 data_off;
+	u32 data_len;
+};
+
+/* Is [off, off + len) inside a body of @body bytes, past its fixed part @fixed? */
+static inline bool hvk_rndis_span_ok(u32 off, u32 len, u32 fixed, u32 body)
+{
+	if (!len)
+		return true;
+	return off >= fixed && (u64)off + len <= body;
+}
+
+/*
+ * Checks one RNDIS message of @avail bytes at @msg (a receive range, or a
+ * send section): its length, that its type is known, and that every
+ * offset and length it carries stays inside it. Returns NULL and fills
+ * @v, or says why not. A PACKET's frame must not be empty.
+ */
+static inline const char *hvk_rndis_check(const void *msg, u32 avail, struct hvk_rndis_view *v)
+{
+	const u8 *p = (const u8 *)msg;
+	struct hvk_rndis_hdr h;
+	u32 min, body;
+
+	if (avail < sizeof(h))
+		return "shorter than an RNDIS header";
+	memcpy(&h, p, sizeof(h));
+	if (h.len < sizeof(h) || h.len > avail)
+		return "RNDIS length outside its buffer";
+	min = hvk_rndis_min_body(h.type);
+	if (!min)
+		return "unknown RNDIS message type";
+	body = h.len - (u32)sizeof(h);
+	if (body < min)
+		return "RNDIS message shorter than its type";
+	v->type = h.type;
+	v->len = h.len;
+	v->data_off = 0;
+	v->data_len = 0;
+	p += sizeof(h);
+	switch (h.type) {
+	case HVK_RNDIS_PACKET: {
+		struct hvk_rndis_packet k;
+
+		memcpy(&k, p, sizeof(k));
+		if (!k.data_len)
+			return "RNDIS packet without a frame";
+		if (!hvk_rndis_span_ok(k.data_off, k.data_len, sizeof(k), body))
+			return "RNDIS packet's frame outside the message";
+		if (!hvk_rndis_span_ok(k.ppi_off, k.ppi_len, sizeof(k), body))
+			return "RNDIS per-packet info outside the message";
+		if (!hvk_rndis_span_ok(k.oob_off, k.oob_len, sizeof(k), body))
+			return "RNDIS out-of-band data outside the message";
+		v->data_off = (u32)sizeof(h) + k.data_off;
+		v->data_len = k.data_len;
+		break;
+	}
+	case HVK_RNDIS_QUERY:
+	case HVK_RNDIS_SET: {
+		struct hvk_rndis_oid_req k;
+
+		memcpy(&k, p, sizeof(k));
+		if (!hvk_rndis_span_ok(k.info_off, k.info_len, sizeof(k), body))
+			return "RNDIS information buffer outside the message";
+		v->data_off = k.info_len ? (u32)sizeof(h) + k.info_off : 0;
+		v->data_len = k.info_len;
+		break;
+	}
+	case HVK_RNDIS_QUERY_C: {
+		struct hvk_rndis_query_cmplt k;
+
+		memcpy(&k, p, sizeof(k));
+		if (!hvk_rndis_span_ok(k.info_off, k.info_len, sizeof(k), body))
+			return "RNDIS information buffer outside the message";
+		v->data_off = k.info_len ? (u32)sizeof(h) + k.info_off : 0;
+		v->data_len = k.info_len;
+		break;
+	}
+	case HVK_RNDIS_INDICATE: {
+		struct hvk_rndis_indicate k;
+
+		memcpy(&k, p, sizeof(k));
+		if (!hvk_rndis_span_ok(k.buf_off, k.buf_len, sizeof(k), body))
+			return "RNDIS status buffer outside the message";
+		v->data_off = k.buf_len ? (u32)sizeof(h) + k.buf_off : 0;
+		v->data_len = k.buf_len;
+		break;
+	}
+	default:
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * A transfer-page packet from the host (VM_PKT_DATA_USING_XFER_PAGES) of
+ * @len bytes: its ranges must lie between the header and the payload,
+ * its payload must hold an NVSP SEND_RNDIS_PKT, and every range must lie
+ * inside the receive buffer of @buf_size bytes. Returns NULL, or why not.
+ */
+static inline const char *hvk_nvsp_xfer_check(const void *pkt, u32 len, u32 buf_size)
+{
+	const u8 *p = (const u8 *)pkt;
+	struct hvk_pkt_xfer_pages x;
+	struct hvk_xfer_range r;
+	u32 off, i, type;
+
+	if (len < sizeof(x))
+		return "transfer-page packet shorter than its header";
+	memcpy(&x, p, sizeof(x));
+	off = (u32)x.desc.offset8 * 8;
+	if (off > len || off < sizeof(x))
+		return "transfer-page payload offset outside the packet";
+	if (x.xfer_pageset_id != HVK_NVSP_RECV_BUF_ID)
+		return "transfer pages of an unknown page set";
+	if (!x.range_cnt || x.range_cnt > (off - (u32)sizeof(x)) / sizeof(r))
+		return "transfer-page ranges run past the payload offset";
+	if (len - off < hvk_nvsp_min_len(HVK_NVSP1_SEND_RNDIS_PKT))
+		return "transfer-page packet without its NVSP message";
+	memcpy(&type, p + off, sizeof(type));
+	if (type != HVK_NVSP1_SEND_RNDIS_PKT)
+		return "transfer pages carry no RNDIS packet";
+	for (i = 0; i < x.range_cnt; i++) {
+		memcpy(&r, p + sizeof(x) + i * sizeof(r), sizeof(r));
+		if (!r.byte_count || r.byte_offset > buf_size ||
+		    r.byte_count > buf_size - r.byte_offset)
+			return "receive range outside the receive buffer";
+	}
+	return NULL;
+}
+
+#endif /* _HVKIT_NETVSC_H */

@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The NIC's life: a rescind while ping floods both ways takes the device
+# and its interface away with no Oops, and the host's peer with it; a new
+# offer brings it back; 20 unload and load cycles with traffic between
+# them leak no buffer; unloading everything leaves no interface behind.
+. /hvkit/lib/tap.sh
+# Sourced by the net/ tests: a synthetic NIC on the simulated host, its
+# guest interface, and its host end (hvsim<N>) in a network namespace of
+# its own, so that traffic between them crosses the NIC.
+
+# nic_add [hvctl sim add options]: sets g (GUID), ifc (guest interface) and
+# peer (the host's hvsim<N>).
+nic_add() {
+	g=$(hvctl sim add nic "$@") || return 1
+	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$g/net 2>/dev/null | grep -q ." || return 1
+	ifc=$(ls /sys/bus/vmbus/devices/$g/net)
+	peer=$(hvctl sim nic show --json | sed -n "s/.*\"instance\":\"$g\",\"netdev\":\"\([^\"]*\)\".*/\1/p")
+	[ -n "$ifc" ] && [ -n "$peer" ]
+}
+
+# nic_netns ADDR_GUEST ADDR_PEER: the peer into a namespace held by a
+# sleeping process ($ns), both ends up and addressed (/24).
+nic_netns() {
+	unshare -n sleep 100000 &
+	ns=$!
+	wait_for 10 sh -c "[ \"\$(readlink /proc/$ns/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
+	wait_for 10 test -e /sys/class/net/$peer || return 1
+	ip link set "$peer" netns "$ns" || return 1
+	in_ns ip link set lo up &&
+	in_ns ip addr add "$2/24" dev "$peer" &&
+	in_ns ip link set "$peer" up &&
+	ip addr add "$1/24" dev "$ifc" &&
+	ip link set "$ifc" up
+}
+
+in_ns() { nsenter -t "$ns" -n "$@"; }
+
+# stat NAME: one of the guest NIC's ethtool -S counters.
+nic_stat() { ethtool -S "$ifc" | sed -n "s/^ *$1: *//p"; }
+
+nic_cleanup() {
+	[ -z "${ns:-}" ] || kill "$ns" 2>/dev/null
+	ns=
+}
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+tap_plan 5
+trap nic_cleanup EXIT
+oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
+
+nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null &&
+	tap_ok "a nic with its peer in a namespace carries ping" ||
+	tap_fail "a nic with its peer in a namespace carries ping" "$(dmesg | tail -n 20)"
+
+ping -A -w 20 10.13.0.2 >/dev/null 2>&1 & p1=$!
+in_ns ping -A -w 20 10.13.0.1 >/dev/null 2>&1 & p2=$!
+sleep 2
+rx0=$(cat /sys/class/net/$ifc/statistics/rx_packets)
+hvctl sim remove "$g" &&
+	wait_for 20 sh -c "! test -e /sys/bus/vmbus/devices/$g" &&
+	wait_for 10 sh -c "! test -e /sys/class/net/$ifc" &&
+	wait_for 10 sh -c "! nsenter -t $ns -n ip link show $peer >/dev/null 2>&1" &&
+	[ "$rx0" -gt 10 ] && [ -z "$(oops)" ] &&
+	tap_ok "a rescind under ping flood takes the device, its interface and the host's peer away, no Oops" ||
+	tap_fail "a rescind under ping flood takes the device, its interface and the host's peer away, no Oops" \
+		"rx before: $rx0; $(ls /sys/class/net; oops; dmesg | tail -n 20)"
+kill $p1 $p2 2>/dev/null
+wait $p1 $p2 2>/dev/null
+nic_cleanup
+
+nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null &&
+	tap_ok "a new offer brings the NIC back, and ping crosses it" ||
+	tap_fail "a new offer brings the NIC back, and ping crosses it" "$(dmesg | tail -n 20)"
+
+vm() { sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
+rmmod hvkit_netvsc && modprobe hvkit_netvsc
+v0=$(vm); i=0; bad=
+while [ $i -lt 20 ]; do
+	i=$((i + 1))
+	rmmod hvkit_netvsc || { bad="rmmod $i failed"; break; }
+	modprobe hvkit_netvsc || { bad="modprobe $i failed"; break; }
+	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$g/net 2>/dev/null | grep -q ." ||
+		{ bad="no interface after load $i"; break; }
+	ifc=$(ls /sys/bus/vmbus/devices/$g/net)
+	ip addr add 10.13.0.1/24 dev "$ifc" && ip link set "$ifc" up &&
+		wait_for 10 ping -c 1 -W 1 10.13.0.2 >/dev/null || { bad="no ping after load $i"; break; }
+done
+v1=$(vm)
+[ -z "$bad" ] && [ $((v1 - v0)) -lt 8192 ] && [ -z "$(oops)" ] &&
+	tap_ok "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" ||
+	tap_fail "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" \
+		"$bad; VmallocUsed $v0 -> $v1 kB; $(oops; dmesg | tail -n 10)"
+
+nic_cleanup
+rmmod hvkit_netvsc && rmmod hvkit_sim &&
+	! ls /sys/class/net | grep -q hvsim && [ -z "$(oops)" ] &&
+	tap_ok "unloading hvkit_netvsc and hvkit_sim leaves no interface behind" ||
+	tap_fail "unloading hvkit_netvsc and hvkit_sim leaves no interface behind" "$(ls /sys/class/net; lsmod)"
+tap_done

@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The synthetic NIC: its device brings hvkit_netvsc in by its modalias, the
+# interface has the MAC the host gave, NVSP 6.1 and NDIS 6.30 are agreed,
+# ping crosses it both ways at MTU 1500 and 9000 (a 9000-byte frame goes
+# as one frame, through the GPA-direct path), and the host's link state
+# reaches userspace.
+. /hvkit/lib/tap.sh
+# Sourced by the net/ tests: a synthetic NIC on the simulated host, its
+# guest interface, and its host end (hvsim<N>) in a network namespace of
+# its own, so that traffic between them crosses the NIC.
+
+# nic_add [hvctl sim add options]: sets g (GUID), ifc (guest interface) and
+# peer (the host's hvsim<N>).
+nic_add() {
+	g=$(hvctl sim add nic "$@") || return 1
+	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$g/net 2>/dev/null | grep -q ." || return 1
+	ifc=$(ls /sys/bus/vmbus/devices/$g/net)
+	peer=$(hvctl sim nic show --json | sed -n "s/.*\"instance\":\"$g\",\"netdev\":\"\([^\"]*\)\".*/\1/p")
+	[ -n "$ifc" ] && [ -n "$peer" ]
+}
+
+# nic_netns ADDR_GUEST ADDR_PEER: the peer into a namespace held by a
+# sleeping process ($ns), both ends up and addressed (/24).
+nic_netns() {
+	unshare -n sleep 100000 &
+	ns=$!
+	wait_for 10 sh -c "[ \"\$(readlink /proc/$ns/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
+	wait_for 10 test -e /sys/class/net/$peer || return 1
+	ip link set "$peer" netns "$ns" || return 1
+	in_ns ip link set lo up &&
+	in_ns ip addr add "$2/24" dev "$peer" &&
+	in_ns ip link set "$peer" up &&
+	ip addr add "$1/24" dev "$ifc" &&
+	ip link set "$ifc" up
+}
+
+in_ns() { nsenter -t "$ns" -n "$@"; }
+
+# stat NAME: one of the guest NIC's ethtool -S counters.
+nic_stat() { ethtool -S "$ifc" | sed -n "s/^ *$1: *//p"; }
+
+nic_cleanup() {
+	[ -z "${ns:-}" ] || kill "$ns" 2>/dev/null
+	ns=
+}
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+tap_plan 8
+trap nic_cleanup EXIT
+
+mac=00:15:5d:0a:0b:0c
+nic_add --mac $mac &&
+	[ "$(cat /sys/class/net/$ifc/address)" = $mac ] &&
+	tap_ok "a nic device binds hvkit_netvsc and its interface has the host's MAC" ||
+	tap_fail "a nic device binds hvkit_netvsc and its interface has the host's MAC" \
+		"$(ls /sys/bus/vmbus/devices/$g 2>&1; lsmod; dmesg | tail -n 20)"
+
+info=$(ethtool -i "$ifc" 2>&1)
+echo "$info" | grep -q '^driver: hvkit_netvsc' &&
+	echo "$info" | grep -q 'firmware-version: NVSP 6.1 NDIS 6.30' &&
+	hvctl sim nic show | grep "$g" | grep -q ' 6.1 ' &&
+	tap_ok "NVSP 6.1 and NDIS 6.30 are agreed, as both sides say" ||
+	tap_fail "NVSP 6.1 and NDIS 6.30 are agreed, as both sides say" "$info; $(hvctl sim nic show)"
+
+nic_netns 10.13.0.1 10.13.0.2 &&
+	ping -c 3 -W 5 10.13.0.2 >/dev/null &&
+	in_ns ping -c 3 -W 5 10.13.0.1 >/dev/null &&
+	tap_ok "ping crosses the NIC both ways at MTU 1500" ||
+	tap_fail "ping crosses the NIC both ways at MTU 1500" \
+		"$(ip addr; in_ns ip addr; ethtool -S $ifc; dmesg | tail -n 20)"
+
+speed=$(cat /sys/class/net/$ifc/speed 2>&1)
+[ "$speed" = 100000 ] &&
+	tap_ok "the link speed is the host's (100 Gbit/s)" ||
+	tap_fail "the link speed is the host's (100 Gbit/s)" "$speed"
+
+ip link set "$ifc" mtu 9000 && in_ns ip link set "$peer" mtu 9000 &&
+	[ "$(cat /sys/class/net/$ifc/mtu)" = 9000 ] &&
+	wait_for 10 ping -c 1 -W 2 10.13.0.2 >/dev/null &&
+	tx0=$(cat /sys/class/net/$ifc/statistics/tx_packets) &&
+	gpa0=$(nic_stat tx_gpa_direct) &&
+	ping -c 3 -s 8900 -W 5 10.13.0.2 >/dev/null &&
+	in_ns ping -c 3 -s 8900 -W 5 10.13.0.1 >/dev/null &&
+	tx1=$(cat /sys/class/net/$ifc/statistics/tx_packets) &&
+	[ $((tx1 - tx0)) -lt 20 ] && [ $(($(nic_stat tx_gpa_direct) - gpa0)) -ge 6 ] &&
+	tap_ok "at MTU 9000, 8928-byte pings cross whole (GPA-direct), both ways" ||
+	tap_fail "at MTU 9000, 8928-byte pings cross whole (GPA-direct), both ways" \
+		"tx $tx0 -> $tx1; $(ethtool -S $ifc; dmesg | tail -n 20)"
+
+ip link set "$ifc" mtu 65522 2>/dev/null &&
+	tap_fail "an MTU past 65521 is refused" "$(ip link show $ifc)" ||
+	tap_ok "an MTU past 65521 is refused"
+
+hvctl sim nic link down --instance "$g" &&
+	wait_for 10 sh -c "[ \$(cat /sys/class/net/$ifc/carrier) = 0 ]" &&
+	ip link show "$ifc" | grep -q NO-CARRIER &&
+	! ping -c 1 -W 1 10.13.0.2 >/dev/null 2>&1 &&
+	tap_ok "link down at the host: no carrier in the guest, and no traffic" ||
+	tap_fail "link down at the host: no carrier in the guest, and no traffic" "$(ip link show $ifc)"
+
+hvctl sim nic link up --instance "$g" &&
+	wait_for 10 sh -c "[ \$(cat /sys/class/net/$ifc/carrier) = 1 ]" &&
+	wait_for 10 ping -c 1 -W 1 10.13.0.2 >/dev/null &&
+	tap_ok "link up again: carrier and traffic are back" ||
+	tap_fail "link up again: carrier and traffic are back" "$(ip link show $ifc)"
+
+nic_cleanup
+hvctl sim remove "$g"
+wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+rmmod hvkit_netvsc
+rmmod hvkit_sim 2>/dev/null
+tap_done

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+// The synthetic NIC's parsers on what a hostile peer may send: an RNDIS
+// message in a receive range or send section, a transfer-page packet, a
+// receive-buffer completion. Each input is copied to a buffer of its exact
+// size (ASan sees any read past it), and what a check accepts must lie
+// inside the bytes it was given.
+extern "C" {
+#include <hvkit/netvsc.h>
+}
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
+{
+	if (n < 1 || n > 65536)
+		return 0;
+	std::vector<u8> d(in + 1, in + n);
+	const u32 len = static_cast<u32>(d.size());
+	switch (in[0] % 3) {
+	case 0: {
+		hvk_rndis_view v{};
+		if (hvk_rndis_check(d.data(), len, &v))
+			return 0;
+		if (v.len > len || (v.data_len && (u64(v.data_off) + v.data_len > v.len)))
+			abort();
+		if (v.type == HVK_RNDIS_PACKET && (!v.data_len || v.data_off < HVK_RNDIS_PKT_HDR))
+			abort();
+		break;
+	}
+	case 1: {
+		const u32 buf = 1 << 20;
+		if (hvk_nvsp_xfer_check(d.data(), len, buf))
+			return 0;
+		hvk_pkt_xfer_pages x;
+		std::memcpy(&x, d.data(), sizeof(x));
+		for (u32 i = 0; i < x.range_cnt; i++) {
+			hvk_xfer_range r;
+			if (sizeof(x) + (i + 1) * sizeof(r) > x.desc.offset8 * 8u)
+				abort();
+			std::memcpy(&r, d.data() + sizeof(x) + i * sizeof(r), sizeof(r));
+			if (u64(r.byte_offset) + r.byte_count > buf)
+				abort();
+		}
+		break;
+	}
+	default: {
+		hvk_nvsp_recv_buf_complete c;
+		if (len < sizeof(c) + 4)
+			return 0;
+		std::memcpy(&c, d.data(), sizeof(c));
+		u32 size;
+		std::memcpy(&size, d.data() + sizeof(c), 4);
+		if (hvk_nvsp_rxbuf_check(&c, size, 64))
+			return 0;
+		if (u64(c.section.sub_alloc_size) * c.section.num_sub_allocs > size)
+			abort();
+		break;
+	}
+	}
+	return 0;
+}

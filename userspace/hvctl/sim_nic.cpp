@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+// hvctl sim nic: the simulated host's synthetic NIC. "link up|down" flips the
+// link the host reports (the guest sees an RNDIS status indication, hvsim<N>
+// its carrier); "show" prints the host's view of each NIC.
+#include "hvctl.h"
+
+extern "C" {
+#include <hvkit/uapi/hvsim.h>
+}
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include <netlink/netlink.h>
+
+#include <cstdio>
+#include <string>
+
+namespace hvctl {
+
+namespace {
+
+int nic_link(const std::vector<std::string_view> &args)
+{
+	SimTarget t{"nic", {}};
+	std::optional<uint32_t> up;
+	for (size_t i = 0; i < args.size(); i++) {
+		int r = sim_target_arg(args, i, t);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		if (!up && (args[i] == "up" || args[i] == "down"))
+			up = args[i] == "up" ? 1 : 0;
+		else
+			return usage_error("sim nic link: bad argument '" + std::string(args[i]) + "'");
+	}
+	if (!up)
+		return usage_error("sim nic link needs up or down");
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim nic link");
+	auto e = nl.request(
+		HVSIM_CMD_NIC_LINK, 0, HVSIM_A_MAX,
+		[&](nl_msg *m) { return put_target(m, t) && nla_put_u32(m, HVSIM_A_NIC_LINK, *up) == 0; },
+		[](nlattr **) {});
+	if (e.err)
+		return genl_failure(e, "sim nic link");
+	return 0;
+}
+
+int nic_show(const std::vector<std::string_view> &args)
+{
+	bool json = false;
+	for (auto a : args) {
+		if (a == "--json")
+			json = true;
+		else
+			return usage_error("sim nic show: bad argument '" + std::string(a) + "'");
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim nic show");
+	std::vector<std::string> rows;
+	auto e = nl.request(
+		HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, [](nl_msg *) { return true; },
+		[&](nlattr **a) {
+			if (!a[HVSIM_A_NIC_NETDEV] || !a[HVSIM_A_NIC_MAC] || nla_len(a[HVSIM_A_NIC_MAC]) != 6)
+				return;
+			const auto *mac = static_cast<const uint8_t *>(nla_data(a[HVSIM_A_NIC_MAC]));
+			char m[18];
+			std::snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+				      mac[3], mac[4], mac[5]);
+			auto u32 = [&](int k) { return a[k] ? nla_get_u32(a[k]) : 0U; };
+			auto refused = a[HVSIM_A_NIC_REFUSED] ? nla_get_u64(a[HVSIM_A_NIC_REFUSED]) : 0;
+			auto guid = hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE]));
+			auto nvsp = u32(HVSIM_A_NIC_NVSP);
+			char line[256];
+			if (json)
+				std::snprintf(line, sizeof(line),
+					      "{\"instance\":\"%s\",\"netdev\":%s,\"mac\":\"%s\",\"mtu_max\":%u,"
+					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu}",
+					      guid.c_str(),
+					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
+					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
+					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused));
+			else
+				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %llu",
+					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
+					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "up" : "down",
+					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused));
+			rows.emplace_back(line);
+		});
+	if (e.err)
+		return genl_failure(e, "sim nic show");
+	if (json) {
+		std::printf("[");
+		for (size_t i = 0; i < rows.size(); i++)
+			std::printf("%s%s", i ? "," : "", rows[i].c_str());
+		std::printf("]\n");
+		return 0;
+	}
+	std::printf("%-36s %-8s %-17s %5s %-4s %-5s %s\n", "INSTANCE", "NETDEV", "MAC", "MTU", "LINK",
+		    "NVSP", "REFUSED");
+	for (const auto &r : rows)
+		std::printf("%s\n", r.c_str());
+	return 0;
+}
+
+} // namespace
+
+int run_sim_nic(const std::vector<std::string_view> &args)
+{
+	if (!args.empty() && args[0] == "link")
+		return nic_link({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "show")
+		return nic_show({args.begin() + 1, args.end()});
+	return usage_error("sim nic needs link up|down or show");
+}
+
+} // namespace hvctl
