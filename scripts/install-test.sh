@@ -327,10 +327,10 @@ manifest_ok() {
 	local new listed
 	[ -f "$manifest" ] || { echo "no manifest"; return 1; }
 	[ -z "$(sort "$manifest" | uniq -d)" ] || { echo "duplicate lines:"; sort "$manifest" | uniq -d; return 1; }
-	# What install added: files not in the snapshot, depmod's indexes and the
-	# manifest itself aside.
-	new=$(comm -13 <(awk '$1 == "f" { print $3 }' <<<"$before" | sed 's|^\.||' | sort) \
-		<(cd "$sys" && find . -type f | sed 's|^\.||' | sort) |
+	# What install added: files and symlinks not in the snapshot, depmod's
+	# indexes and the manifest itself aside.
+	new=$(comm -13 <(awk '$1 == "f" || $1 == "l" { print $3 }' <<<"$before" | sed 's|^\.||' | sort) \
+		<(cd "$sys" && find . -type f -o -type l | sed 's|^\.||' | sort) |
 		grep -vE "^$mods/modules\.|^/usr/share/hvkit/install-manifest$" || true)
 	listed=$(sed -n 's/^f //p' "$manifest" | sort)
 	[ "$new" = "$listed" ] || { diff <(echo "$new") <(echo "$listed"); return 1; }
