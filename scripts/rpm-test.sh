@@ -55,12 +55,14 @@ srpm_ok() {
 check "the source RPM holds hvkit.spec and hvkit-$version.tar.gz, which holds the tree and no build/" srpm_ok
 
 base_ok() {
+	local want d
 	[ "$(rpm -qp --qf '%{ARCH}' "$base" 2>/dev/null)" = "$arch" ] || return 1
 	[ -z "$(files "$base")" ] || { echo "files: $(files "$base")"; return 1; }
-	same "$(printf '%s\n' "hvkit-dkms = $vr" "hvkit-tools = $vr")" \
-		"$(rpm -qpR "$base" 2>/dev/null | grep -v '^rpmlib(' | sort)"
+	want=$(printf '%s\n' "hvkit-dkms = $vr" "hvkit-tools = $vr"
+		for d in kvp vss fcopy; do [ ! -d "daemons/$d" ] || echo "hvkit-${d}d = $vr"; done)
+	same "$(sort <<<"$want")" "$(rpm -qpR "$base" 2>/dev/null | grep -v '^rpmlib(' | sort)"
 }
-check "hvkit holds no file and requires hvkit-tools and hvkit-dkms of the same version-release" base_ok
+check "hvkit holds no file and requires hvkit-tools, hvkit-dkms and each daemon's package of the same version-release" base_ok
 
 tools_ok() {
 	local f
