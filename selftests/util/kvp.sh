@@ -15,6 +15,9 @@ command -v "$KVP_DAEMON" >/dev/null || tap_skip_all "no $KVP_DAEMON (hv_kvp_daem
 tap_plan 26
 
 pools=/var/lib/hyperv
+# From empty pools: an earlier run in this boot (util/kvp or daemons/kvp)
+# leaves its records, which would change what this one counts.
+rm -rf $pools
 mkdir -p $pools
 # The daemon runs its helper scripts with bash; busybox's sh does for them.
 [ -e /bin/bash ] || ln -s busybox /bin/bash
