@@ -35,7 +35,7 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 	mkdir -p /var/lib/hyperv
 	[ -e /bin/bash ] || ln -s busybox /bin/bash
 	n=2000
-	kvp_run() { # DAEMON: one line per request kind; sets rss_DAEMON
+	kvp_run() { # DAEMON: a line per request kind, then its memory
 		rm -f /var/lib/hyperv/.kvp_pool_*
 		"$1" -n >/tmp/bench-$1.log 2>&1 &
 		p=$!
@@ -47,8 +47,8 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 			r=$(hvctl sim kvp $op --instance $k --repeat $m) || exit 1
 			echo "$1 ${op%% *} $r"
 		done
-		rss=$(awk '$1 == "VmRSS:" { print $2 }' /proc/$p/status)
-		echo "$1 rss_kb $rss"
+		echo "$1 rss_kb $(awk '$1 == "VmRSS:" { print $2 }' /proc/$p/status)"
+		echo "$1 anon_kb $(awk '$1 == "RssAnon:" { print $2 }' /proc/$p/status)"
 		kill $p; wait $p 2>/dev/null
 	}
 	# Twice each, alternating; the second run of each counts (warm caches).
@@ -56,6 +56,7 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 	echo
 	echo "KVP requests, $n each (set: $((n / 4))), one at a time (hypervkvpd / Debian's hv_kvp_daemon):"
 	awk '$2 == "rss_kb" { rss[$1] = $3; next }
+	     $2 == "anon_kb" { anon[$1] = $3; next }
 	     { ps[$1, $2] = $6; p50[$1, $2] = $8; p99[$1, $2] = $10 }
 	     END {
 		printf "%-10s %12s %12s %8s %10s %10s %10s %10s\n", "request", "hvkit/s", "debian/s", "ratio",
@@ -66,6 +67,10 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 				ps[h, o] / ps[d, o], p50[h, o], p50[d, o], p99[h, o], p99[d, o] }
 		printf "resident memory: hypervkvpd %d kB, hv_kvp_daemon %d kB (ratio %.3f)\n",
 			rss["hypervkvpd"], rss["hv_kvp_daemon"], rss["hypervkvpd"] / rss["hv_kvp_daemon"]
+		printf "of it its own (RssAnon, not shared library text): hypervkvpd %d kB, hv_kvp_daemon %d kB (ratio %.3f)\n",
+			anon["hypervkvpd"], anon["hv_kvp_daemon"], anon["hypervkvpd"] / anon["hv_kvp_daemon"]
 	     }' /tmp/kvp-bench
+	echo "every run (the second of each daemon counts above):"
+	sed 's/^/  /' /tmp/kvp-bench
 	hvctl sim remove $k >/dev/null
 fi
