@@ -42,6 +42,7 @@ while [ $i -lt "$rounds" ]; do
 	a=$(copy hv_fcopy_daemon) || exit 1
 	b=$(copy hypervfcopyd) || exit 1
 	tu=$((tu + a)) th=$((th + b))
+	echo "round $((i + 1)): hv_fcopy_daemon $a cs, hypervfcopyd $b cs"
 	i=$((i + 1))
 done
 awk -v mib=$mib -v n=$rounds -v tu=$tu -v th=$th 'BEGIN {

@@ -5,7 +5,8 @@
 //  - byte 0 odd: the rest is a series of VMBus packet payloads the host
 //    writes into the uio transport's ring (each a 2-byte length and its
 //    bytes), answered by Uio::drain() through the shared ring and IC code.
-// Files land in a sandbox directory, emptied after each input. Whatever
+// Files land in a sandbox directory (/tmp/fcopyd-fuzz.*), emptied after
+// each input; libFuzzer ends with _Exit, so the empty directory stays. Whatever
 // comes in, no temp file outlives a cancel and every status is one the
 // host knows.
 #include <cstdint>
