@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // hypervfcopyd: Hyper-V's guest file copy (Copy-VMFile), through
 // /dev/vmbus/hv_fcopy or, on kernels from 6.10, uio_hv_generic.
-// See man/hypervfcopyd.8 and docs/daemons-vss-fcopy.md.
+// See man/hypervfcopyd.8 and docs/daemons.md.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // hypervvssd: Hyper-V's backup (VSS) integration: freezes the filesystems
 // while the host takes a snapshot, through /dev/vmbus/hv_vss.
-// See man/hypervvssd.8 and docs/daemons-vss-fcopy.md.
+// See man/hypervvssd.8 and docs/daemons.md.
 #include <charconv>
 #include <cstdio>
 #include <string>
