@@ -55,6 +55,9 @@ bench: modules userspace
 		--benchmark_report_aggregates_only=true 2>/dev/null | sed -n '/^ring/,$$p'
 	@echo; echo "== guest ($$(scripts/kdir.sh --krel)): echo over VMBus, against in-kernel memcpy"
 	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --script scripts/bench-guest.sh
+	@echo; echo "== guest: file copy of 256 MiB, hypervfcopyd against Debian's hv_fcopy_daemon"
+	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --mem 2048 --timeout 1200 \
+		--script scripts/bench-fcopy-guest.sh 256 2
 
 ## make sparse      sparse (C=2) over every module; fails on any warning
 sparse: deps
