@@ -263,10 +263,11 @@ static void stor_complete(struct stor_dev *sd, u64 id, const u8 *p, u32 len)
 	struct scsi_cmnd *scmnd = NULL;
 	struct hvk_vstor_packet v;
 	enum hvk_vstor_bad bad;
+	struct Scsi_Host *shost = READ_ONCE(sd->shost);	/* NULL: probe is not done */
 	struct stor_cmd *cmd;
 
-	if (id && id - 1 <= S32_MAX)
-		scmnd = scsi_host_find_tag(sd->shost, (int)(id - 1));
+	if (shost && id && id - 1 <= S32_MAX)
+		scmnd = scsi_host_find_tag(shost, (int)(id - 1));
 	cmd = scmnd ? scsi_cmd_priv(scmnd) : NULL;
 	if (!cmd || !test_and_clear_bit(0, &cmd->inflight)) {
 		atomic64_inc(&sd->unknown_id);
@@ -301,6 +302,24 @@ static void stor_host_packet(struct stor_dev *sd, const u8 *p, u32 len)
 		queue_work(sd->err_wq, &sd->scan_work);
 }
 
+/* The answer to the one init or reset request in flight, into @dst. */
+static void stor_answer(struct stor_dev *sd, u64 id, const u8 *p, u32 len,
+			struct hvk_vstor_packet *dst, bool *done)
+{
+	if (len < sizeof(*dst)) {
+		stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, id);
+	} else if (READ_ONCE(*done)) {
+		atomic64_inc(&sd->unknown_id);
+		dev_err_ratelimited(&sd->hdev->dev,
+				    "completion for request %llu, which is not in flight, dropped\n",
+				    id);
+	} else {
+		memcpy(dst, p, sizeof(*dst));
+		smp_store_release(done, true);
+		wake_up(&sd->wq);
+	}
+}
+
 static void stor_rx_work(struct work_struct *work)
 {
 	struct stor_chan *sc = container_of(work, struct stor_chan, rx_work);
@@ -315,21 +334,11 @@ static void stor_rx_work(struct work_struct *work)
 			/* The core checked offset8 against the packet's length. */
 			off = d->offset8 * 8;
 			if (d->trans_id == STOR_INIT_ID) {
-				if (len - off >= sizeof(sd->init) && !READ_ONCE(sd->init_done)) {
-					memcpy(&sd->init, sc->rxbuf + off, sizeof(sd->init));
-					smp_store_release(&sd->init_done, true);
-					wake_up(&sd->wq);
-				} else {
-					stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, d->trans_id);
-				}
+				stor_answer(sd, d->trans_id, sc->rxbuf + off, len - off, &sd->init,
+					    &sd->init_done);
 			} else if (d->trans_id == STOR_RESET_ID) {
-				if (len - off >= sizeof(sd->reset) && !READ_ONCE(sd->reset_done)) {
-					memcpy(&sd->reset, sc->rxbuf + off, sizeof(sd->reset));
-					smp_store_release(&sd->reset_done, true);
-					wake_up(&sd->wq);
-				} else {
-					stor_count_bad(sd, HVK_VSTOR_BAD_SHORT, d->trans_id);
-				}
+				stor_answer(sd, d->trans_id, sc->rxbuf + off, len - off, &sd->reset,
+					    &sd->reset_done);
 			} else if (d->type == HVK_PKT_COMP) {
 				stor_complete(sd, d->trans_id, sc->rxbuf + off, len - off);
 			} else {
