@@ -127,7 +127,7 @@ if wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$sg/host*/target*/*:0:0:0/block/
 		mount -t ext4 /dev/$sd /mnt/disk && [ "$(sha256sum </mnt/disk/data)" = "$sum1" ]; then
 		df -h /mnt/disk | tail -n 1
 		umount /mnt/disk
-		report "storage: a 128 MiB synthetic SCSI disk /dev/$sd (lsscsi: $(lsscsi | grep -o 'Msft *Virtual Disk' | head -n 1)), ext4 made, 32 MiB written, fsck clean, read back equal after a remount"
+		report "storage: a 128 MiB synthetic SCSI disk /dev/$sd (lsscsi: $(lsscsi | head -n 1 | tr -s '\t ' ' ')), ext4 made, 32 MiB written, fsck clean, read back equal after a remount"
 	else
 		bad "storage" "mkfs/mount/fsck on /dev/$sd: $(dmesg | tail -n 3)"
 	fi
@@ -150,7 +150,7 @@ if wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$ng/net 2>/dev/null | grep -q ."
 		ip addr show "$ifc" | grep -E 'link/ether|inet '
 		out=$(ping -c 20 -i 0.2 -s 1400 10.99.0.2 | tail -n 2)
 		echo "$out"
-		report "NIC: $ifc ($(cat /sys/class/net/$ifc/address), $(ethtool -i "$ifc" | sed -n 's/^firmware-version: //p')) at 10.99.0.1/24; ping to the host's $peer: $(echo "$out" | sed -n 's/.* \([0-9]*\) received.*/\1/p')/20 of 1400 bytes, $(echo "$out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p') ms average"
+		report "NIC: $ifc ($(cat /sys/class/net/$ifc/address), $(ethtool -i "$ifc" | sed -n 's/^firmware-version: //p')) at 10.99.0.1/24; ping to the host's $peer: $(echo "$out" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')/20 of 1400 bytes, $(echo "$out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p') ms average"
 	else
 		bad "NIC" "no ping across $ifc and $peer: $(dmesg | tail -n 3)"
 	fi
