@@ -44,7 +44,7 @@ nic_cleanup() {
 	ns=
 }
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 5
+tap_plan 6
 trap nic_cleanup EXIT
 oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
 
@@ -71,6 +71,22 @@ nic_cleanup
 nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null &&
 	tap_ok "a new offer brings the NIC back, and ping crosses it" ||
 	tap_fail "a new offer brings the NIC back, and ping crosses it" "$(dmesg | tail -n 20)"
+
+# MTU changes reopen the device (NVSP again, new buffers) under a ping flood.
+ping -A -w 30 10.13.0.2 >/dev/null 2>&1 & p1=$!
+in_ns ping -A -w 30 10.13.0.1 >/dev/null 2>&1 & p2=$!
+in_ns ip link set "$peer" mtu 9000
+i=0; bad=
+for m in 9000 1500 4000 68 1500 9000 1500; do
+	ip link set "$ifc" mtu $m || { bad="mtu $m refused"; break; }
+done
+kill $p1 $p2 2>/dev/null
+wait $p1 $p2 2>/dev/null
+[ -z "$bad" ] && [ "$(cat /sys/class/net/$ifc/mtu)" = 1500 ] &&
+	wait_for 10 ping -c 1 -W 1 10.13.0.2 >/dev/null && [ -z "$(oops)" ] &&
+	tap_ok "MTU changes under a ping flood reopen the device, and ping works after" ||
+	tap_fail "MTU changes under a ping flood reopen the device, and ping works after" \
+		"$bad; $(ethtool -S $ifc; oops; dmesg | tail -n 10)"
 
 vm() { sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 rmmod hvkit_netvsc && modprobe hvkit_netvsc
