@@ -43,6 +43,7 @@ struct sim_nic {
 	int index;			/* hvsim<index> */
 	u8 mac[ETH_ALEN];
 	u32 mtu_max;
+	u32 nvsp_max;			/* the newest NVSP version accepted */
 
 	/* Serve work only (one channel): the guest's protocol state. */
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
@@ -298,6 +299,13 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	INIT_WORK(&n->unreg_work, nic_unreg_work);
 	n->mtu_max = a[HVSIM_A_NIC_MTU] ? nla_get_u32(a[HVSIM_A_NIC_MTU]) : NIC_MTU_MAX;
 	n->guest_frame = ETH_FRAME_LEN;	/* NVSP 1 has no NDIS config: 1500 */
+	n->nvsp_max = a[HVSIM_A_NIC_NVSP_MAX] ? nla_get_u32(a[HVSIM_A_NIC_NVSP_MAX]) : HVK_NVSP_V61;
+	if (!hvk_nvsp_version_known(n->nvsp_max) || n->nvsp_max == HVK_NVSP_V1) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[HVSIM_A_NIC_NVSP_MAX],
+				    "the NVSP version must be one Hyper-V speaks: 2 (3.2), 4, 5, 6 or 6.1");
+		kfree(n);
+		return -EINVAL;
+	}
 	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
 	if (a[HVSIM_A_NIC_MAC]) {
 		memcpy(n->mac, nla_data(a[HVSIM_A_NIC_MAC]), ETH_ALEN);
@@ -454,7 +462,8 @@ static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	if (n->nvsp_ver) {
 		nic_refuse(n, "NVSP INIT twice");
 		m.init_complete.status = HVK_NVSP_STAT_FAIL;
-	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1) {
+	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1 ||
+		   v > n->nvsp_max) {
 		/* Today's Hyper-V refuses NVSP 1 (Windows Server 2008) too. */
 		m.init_complete.status = HVK_NVSP_STAT_UNSUPPORTED;
 	} else {
@@ -963,6 +972,7 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u32(skb, HVSIM_A_NIC_LINK, READ_ONCE(n->link_up)) ||
 	    nla_put_string(skb, HVSIM_A_NIC_NETDEV, name) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_NVSP, READ_ONCE(n->nvsp_ver)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_NVSP_MAX, n->nvsp_max) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;

@@ -45,7 +45,7 @@ nic_cleanup() {
 	ns=
 }
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 10
+tap_plan 12
 trap nic_cleanup EXIT
 
 mac=00:15:5d:0a:0b:0c
@@ -124,6 +124,25 @@ nic_add --link-down && ip link set "$ifc" up &&
 	tap_fail "a second NIC added with its link down starts without carrier, and gets it at link up" \
 		"$(ip link)"
 hvctl sim remove "$g"
+
+# An older host: the guest steps down from 6.1 to the newest it accepts, with
+# NDIS 6.30 from NVSP 5 and 6.1 below, and the device works at each.
+bad=
+for v in "6.0 6.30" "5.0 6.30" "4.0 6.1" "3.2 6.1"; do
+	set -- $v
+	nic_add --nvsp-max $1 && ip link set "$ifc" up || { bad="nvsp $1: no interface"; break; }
+	ethtool -i "$ifc" | grep -q "firmware-version: NVSP $1 NDIS $2" ||
+		{ bad="nvsp $1: $(ethtool -i $ifc)"; break; }
+	hvctl sim remove "$g"
+done
+[ -z "$bad" ] &&
+	tap_ok "against hosts of NVSP 6.0, 5.0, 4.0 and 3.2 the guest steps down, with NDIS 6.30 or 6.1" ||
+	tap_fail "against hosts of NVSP 6.0, 5.0, 4.0 and 3.2 the guest steps down, with NDIS 6.30 or 6.1" "$bad"
+
+err=$(hvctl sim add nic --nvsp-max 7.0 2>&1)
+[ $? = 1 ] && echo "$err" | grep -q "the NVSP version must be one Hyper-V speaks" &&
+	tap_ok "a host NVSP version Hyper-V never had is refused with a reason" ||
+	tap_fail "a host NVSP version Hyper-V never had is refused with a reason" "$err"
 
 nic_cleanup
 g=$g1
