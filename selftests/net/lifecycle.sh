@@ -44,7 +44,7 @@ nic_cleanup() {
 	ns=
 }
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 6
+tap_plan 7
 trap nic_cleanup EXIT
 oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
 
@@ -106,6 +106,22 @@ v1=$(vm)
 	tap_ok "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" ||
 	tap_fail "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" \
 		"$bad; VmallocUsed $v0 -> $v1 kB; $(oops; dmesg | tail -n 10)"
+
+# Eight NICs at once, each with its MAC; all go with their removal.
+gs= bad=
+for i in 1 2 3 4 5 6 7 8; do
+	x=$(hvctl sim add nic --mac 00:15:5d:00:00:0$i) || { bad="add $i failed"; break; }
+	gs="$gs $x"
+done
+for x in $gs; do
+	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$x/net 2>/dev/null | grep -q ." || { bad="$x has no interface"; break; }
+done
+macs=$(for x in $gs; do cat /sys/class/net/$(ls /sys/bus/vmbus/devices/$x/net)/address; done | sort -u | wc -l)
+for x in $gs; do hvctl sim remove $x; done
+[ -z "$bad" ] && [ "$macs" = 8 ] &&
+	wait_for 20 sh -c "[ \$(hvctl sim nic show | grep -c 00:15:5d:00:00:0) = 0 ]" && [ -z "$(oops)" ] &&
+	tap_ok "eight NICs at once, each with its own MAC, and all go at their removal" ||
+	tap_fail "eight NICs at once, each with its own MAC, and all go at their removal" "$bad; $macs MACs; $(ip link)"
 
 nic_cleanup
 rmmod hvkit_netvsc && rmmod hvkit_sim &&
