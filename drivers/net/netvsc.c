@@ -403,6 +403,11 @@ static void nv_rx_frame(struct netvsc *nv, const u8 *frame, u32 len)
 		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", len);
 		return;
 	}
+	/* Not before register_netdev() nor after ndo_stop: the host sends none then. */
+	if (!netif_running(nv->ndev)) {
+		nv_count(nv, NV_RX_DROPPED);
+		return;
+	}
 	skb = napi_alloc_skb(&nv->napi, len);
 	if (!skb) {
 		nv_count(nv, NV_RX_DROPPED);

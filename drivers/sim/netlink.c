@@ -67,6 +67,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_NIC_MAC] = NLA_POLICY_EXACT_LEN(6),
 	[HVSIM_A_NIC_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_nic_mtu),
 	[HVSIM_A_NIC_LINK] = NLA_POLICY_MAX(NLA_U32, 1),
+	[HVSIM_A_NIC_NVSP_MAX] = { .type = NLA_U32 },
 };
 
 static struct genl_family hvsim_family;

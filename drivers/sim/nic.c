@@ -43,10 +43,12 @@ struct sim_nic {
 	int index;			/* hvsim<index> */
 	u8 mac[ETH_ALEN];
 	u32 mtu_max;
+	u32 nvsp_max;			/* the newest NVSP version accepted */
 
 	/* Serve work only (one channel): the guest's protocol state. */
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
 	u32 ndis_ver;
+	u32 guest_frame;		/* NDIS config: the guest's MTU + 14 (READ_ONCE) */
 	u8 *gather;			/* a GPA-direct send, gathered */
 	struct sim_gpadl *send_g;	/* the send buffer (gpadl_lock for in_use) */
 	u32 send_section;
@@ -175,7 +177,9 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	else if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET))
 		m.p.data_off = m.h.len;
 	spin_lock_bh(&n->lock);
-	if (n->rndis_up && n->link_up && n->filter && skb->len <= n->mtu_max + VLAN_ETH_HLEN)
+	/* Frames longer than the guest's MTU are dropped, as a switch port does. */
+	if (n->rndis_up && n->link_up && n->filter &&
+	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN)
 		ret = nic_deliver_locked(n, &m, sizeof(m), skb, HVK_NVSP_CHAN_DATA);
 	spin_unlock_bh(&n->lock);
 	if (ret)
@@ -294,6 +298,14 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	INIT_WORK(&n->reg_work, nic_reg_work);
 	INIT_WORK(&n->unreg_work, nic_unreg_work);
 	n->mtu_max = a[HVSIM_A_NIC_MTU] ? nla_get_u32(a[HVSIM_A_NIC_MTU]) : NIC_MTU_MAX;
+	n->guest_frame = ETH_FRAME_LEN;	/* NVSP 1 has no NDIS config: 1500 */
+	n->nvsp_max = a[HVSIM_A_NIC_NVSP_MAX] ? nla_get_u32(a[HVSIM_A_NIC_NVSP_MAX]) : HVK_NVSP_V61;
+	if (!hvk_nvsp_version_known(n->nvsp_max) || n->nvsp_max == HVK_NVSP_V1) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[HVSIM_A_NIC_NVSP_MAX],
+				    "the NVSP version must be one Hyper-V speaks: 2 (3.2), 4, 5, 6 or 6.1");
+		kfree(n);
+		return -EINVAL;
+	}
 	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
 	if (a[HVSIM_A_NIC_MAC]) {
 		memcpy(n->mac, nla_data(a[HVSIM_A_NIC_MAC]), ETH_ALEN);
@@ -421,6 +433,7 @@ static void nic_closed(struct sim_chan *c)
 	nic_buf_release(&n->send_g);
 	WRITE_ONCE(n->nvsp_ver, 0);
 	n->ndis_ver = 0;
+	WRITE_ONCE(n->guest_frame, ETH_FRAME_LEN);
 }
 
 /* A completion packet with an NVSP message to the guest. */
@@ -449,7 +462,8 @@ static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	if (n->nvsp_ver) {
 		nic_refuse(n, "NVSP INIT twice");
 		m.init_complete.status = HVK_NVSP_STAT_FAIL;
-	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1) {
+	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1 ||
+		   v > n->nvsp_max) {
 		/* Today's Hyper-V refuses NVSP 1 (Windows Server 2008) too. */
 		m.init_complete.status = HVK_NVSP_STAT_UNSUPPORTED;
 	} else {
@@ -893,8 +907,10 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 			n->ndis_ver = m.ndis_ver.major << 16 | m.ndis_ver.minor;
 		break;
 	case HVK_NVSP2_SEND_NDIS_CONFIG:
-		if (m.ndis_config.mtu > n->mtu_max + ETH_HLEN)
-			nic_refuse(n, "NDIS config MTU past the host's");
+		if (m.ndis_config.mtu > n->mtu_max + ETH_HLEN || m.ndis_config.mtu < ETH_MIN_MTU + ETH_HLEN)
+			nic_refuse(n, "NDIS config MTU outside 68 to the host's");
+		else
+			WRITE_ONCE(n->guest_frame, m.ndis_config.mtu);
 		break;
 	case HVK_NVSP1_SEND_RECV_BUF:
 		nic_recv_buf(n, c, d->trans_id, &m);
@@ -956,6 +972,7 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u32(skb, HVSIM_A_NIC_LINK, READ_ONCE(n->link_up)) ||
 	    nla_put_string(skb, HVSIM_A_NIC_NETDEV, name) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_NVSP, READ_ONCE(n->nvsp_ver)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_NVSP_MAX, n->nvsp_max) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;

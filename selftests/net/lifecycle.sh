@@ -44,7 +44,7 @@ nic_cleanup() {
 	ns=
 }
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 5
+tap_plan 7
 trap nic_cleanup EXIT
 oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
 
@@ -72,6 +72,22 @@ nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null 
 	tap_ok "a new offer brings the NIC back, and ping crosses it" ||
 	tap_fail "a new offer brings the NIC back, and ping crosses it" "$(dmesg | tail -n 20)"
 
+# MTU changes reopen the device (NVSP again, new buffers) under a ping flood.
+ping -A -w 30 10.13.0.2 >/dev/null 2>&1 & p1=$!
+in_ns ping -A -w 30 10.13.0.1 >/dev/null 2>&1 & p2=$!
+in_ns ip link set "$peer" mtu 9000
+i=0; bad=
+for m in 9000 1500 4000 68 1500 9000 1500; do
+	ip link set "$ifc" mtu $m || { bad="mtu $m refused"; break; }
+done
+kill $p1 $p2 2>/dev/null
+wait $p1 $p2 2>/dev/null
+[ -z "$bad" ] && [ "$(cat /sys/class/net/$ifc/mtu)" = 1500 ] &&
+	wait_for 10 ping -c 1 -W 1 10.13.0.2 >/dev/null && [ -z "$(oops)" ] &&
+	tap_ok "MTU changes under a ping flood reopen the device, and ping works after" ||
+	tap_fail "MTU changes under a ping flood reopen the device, and ping works after" \
+		"$bad; $(ethtool -S $ifc; oops; dmesg | tail -n 10)"
+
 vm() { sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 rmmod hvkit_netvsc && modprobe hvkit_netvsc
 v0=$(vm); i=0; bad=
@@ -90,6 +106,22 @@ v1=$(vm)
 	tap_ok "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" ||
 	tap_fail "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" \
 		"$bad; VmallocUsed $v0 -> $v1 kB; $(oops; dmesg | tail -n 10)"
+
+# Eight NICs at once, each with its MAC; all go with their removal.
+gs= bad=
+for i in 1 2 3 4 5 6 7 8; do
+	x=$(hvctl sim add nic --mac 00:15:5d:00:00:0$i) || { bad="add $i failed"; break; }
+	gs="$gs $x"
+done
+for x in $gs; do
+	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$x/net 2>/dev/null | grep -q ." || { bad="$x has no interface"; break; }
+done
+macs=$(for x in $gs; do cat /sys/class/net/$(ls /sys/bus/vmbus/devices/$x/net)/address; done | sort -u | wc -l)
+for x in $gs; do hvctl sim remove $x; done
+[ -z "$bad" ] && [ "$macs" = 8 ] &&
+	wait_for 20 sh -c "[ \$(hvctl sim nic show | grep -c 00:15:5d:00:00:0) = 0 ]" && [ -z "$(oops)" ] &&
+	tap_ok "eight NICs at once, each with its own MAC, and all go at their removal" ||
+	tap_fail "eight NICs at once, each with its own MAC, and all go at their removal" "$bad; $macs MACs; $(ip link)"
 
 nic_cleanup
 rmmod hvkit_netvsc && rmmod hvkit_sim &&

@@ -45,7 +45,7 @@ nic_cleanup() {
 	ns=
 }
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 8
+tap_plan 12
 trap nic_cleanup EXIT
 
 mac=00:15:5d:0a:0b:0c
@@ -104,7 +104,48 @@ hvctl sim nic link up --instance "$g" &&
 	tap_ok "link up again: carrier and traffic are back" ||
 	tap_fail "link up again: carrier and traffic are back" "$(ip link show $ifc)"
 
+# Back to 1500 while the peer stays at 9000: the host drops what the guest
+# could not take, as a switch port does, and nothing counts as a bad host.
+ip link set "$ifc" mtu 1500 &&
+	wait_for 10 ping -c 1 -W 1 10.13.0.2 >/dev/null &&
+	! in_ns ping -c 2 -s 8000 -W 2 10.13.0.1 >/dev/null 2>&1 &&
+	in_ns ping -c 1 -W 2 10.13.0.1 >/dev/null &&
+	[ "$(nic_stat bad_rndis_msg)" = 0 ] && [ "$(nic_stat bad_xfer_range)" = 0 ] &&
+	tap_ok "frames past the guest's MTU stop at the host; no bad-host counter moves" ||
+	tap_fail "frames past the guest's MTU stop at the host; no bad-host counter moves" "$(ethtool -S $ifc)"
+
+g1=$g ifc1=$ifc
+nic_add --link-down && ip link set "$ifc" up &&
+	[ "$(cat /sys/class/net/$ifc/carrier)" = 0 ] &&
+	hvctl sim nic link up --instance "$g" &&
+	wait_for 10 sh -c "[ \$(cat /sys/class/net/$ifc/carrier) = 1 ]" &&
+	[ "$(cat /sys/class/net/$ifc1/carrier)" = 1 ] &&
+	tap_ok "a second NIC added with its link down starts without carrier, and gets it at link up" ||
+	tap_fail "a second NIC added with its link down starts without carrier, and gets it at link up" \
+		"$(ip link)"
+hvctl sim remove "$g"
+
+# An older host: the guest steps down from 6.1 to the newest it accepts, with
+# NDIS 6.30 from NVSP 5 and 6.1 below, and the device works at each.
+bad=
+for v in "6.0 6.30" "5.0 6.30" "4.0 6.1" "3.2 6.1"; do
+	set -- $v
+	nic_add --nvsp-max $1 && ip link set "$ifc" up || { bad="nvsp $1: no interface"; break; }
+	ethtool -i "$ifc" | grep -q "firmware-version: NVSP $1 NDIS $2" ||
+		{ bad="nvsp $1: $(ethtool -i $ifc)"; break; }
+	hvctl sim remove "$g"
+done
+[ -z "$bad" ] &&
+	tap_ok "against hosts of NVSP 6.0, 5.0, 4.0 and 3.2 the guest steps down, with NDIS 6.30 or 6.1" ||
+	tap_fail "against hosts of NVSP 6.0, 5.0, 4.0 and 3.2 the guest steps down, with NDIS 6.30 or 6.1" "$bad"
+
+err=$(hvctl sim add nic --nvsp-max 7.0 2>&1)
+[ $? = 1 ] && echo "$err" | grep -q "the NVSP version must be one Hyper-V speaks" &&
+	tap_ok "a host NVSP version Hyper-V never had is refused with a reason" ||
+	tap_fail "a host NVSP version Hyper-V never had is refused with a reason" "$err"
+
 nic_cleanup
+g=$g1
 hvctl sim remove "$g"
 wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 rmmod hvkit_netvsc

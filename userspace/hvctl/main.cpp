@@ -48,10 +48,11 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             signals it through its interrupt page;
                             scsi: LUN 0's size (default 64M), sector size
                             and read-only flag
-          [--mac MAC] [--mtu N] [--link-down]
+          [--mac MAC] [--mtu N] [--link-down] [--nvsp-max VERSION]
                             nic: the MAC the guest gets (default 00:15:5d:
                             and random), the largest MTU allowed (65521), the
-                            link down at first
+                            link down at first, the newest NVSP version the
+                            host accepts (6.1; 6.0, 5.0, 4.0, 3.2)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -322,6 +323,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::vector<uint32_t> fw_versions, versions;
 	std::optional<std::array<uint8_t, 6>> mac;
 	uint32_t mtu = 0, link = 1;
+	std::vector<uint32_t> nvsp_max;
 	bool link_set = false;
 	for (size_t i = 1; i < args.size(); i++) {
 		if (args[i] == "--size" && i + 1 < args.size()) {
@@ -358,6 +360,9 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 		} else if (args[i] == "--mtu" && i + 1 < args.size()) {
 			if (!parse_u32(args[++i], mtu) || mtu < 68 || mtu > 65521)
 				return usage_error("--mtu takes a number from 68 to 65521");
+		} else if (args[i] == "--nvsp-max" && i + 1 < args.size()) {
+			if (!parse_versions(args[++i], nvsp_max) || nvsp_max.size() != 1)
+				return usage_error("--nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
 		} else if (args[i] == "--link-down") {
 			link = 0;
 			link_set = true;
@@ -389,7 +394,8 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!read_only || nla_put_flag(m, HVSIM_A_SCSI_RO) == 0) &&
 			       (!mac || nla_put(m, HVSIM_A_NIC_MAC, 6, mac->data()) == 0) &&
 			       (!mtu || nla_put_u32(m, HVSIM_A_NIC_MTU, mtu) == 0) &&
-			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0);
+			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0) &&
+			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);

@@ -134,6 +134,8 @@ enum hvsim_attr {
 	HVSIM_A_NIC_NETDEV,	/* string: nic (DEV_GET): the host end, hvsim<N> */
 	HVSIM_A_NIC_NVSP,	/* u32: nic (DEV_GET): the NVSP version agreed, 0: none */
 	HVSIM_A_NIC_REFUSED,	/* u64: nic (DEV_GET): guest messages the host refused */
+	HVSIM_A_NIC_NVSP_MAX,	/* u32: nic (DEV_ADD, DEV_GET): the newest NVSP version the
+				 * host accepts (default 0x60001, 6.1) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
