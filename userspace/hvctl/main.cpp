@@ -550,9 +550,9 @@ int cmd_sim_faults(const std::vector<std::string_view> &args)
 		std::printf("]\n");
 		return 0;
 	}
-	std::printf("%-16s %8s %8s\n", "FAULT", "ARMED", "HITS");
+	std::printf("%-22s %8s %8s\n", "FAULT", "ARMED", "HITS");
 	for (const auto &r : rows)
-		std::printf("%-16s %8u %8u\n", r.name.c_str(), r.armed, r.hits);
+		std::printf("%-22s %8u %8u\n", r.name.c_str(), r.armed, r.hits);
 	return 0;
 }
 
