@@ -13,6 +13,7 @@
 #   --kodir D       where the .ko files are (default build/kmod/R)
 #   --tests PAT     run only tests whose name (area/name) contains PAT
 #   --dir D         test area directories to run (default: every area)
+#   --except D      leave out this area (with the default: every other one)
 #   --timeout S     per-test timeout in seconds (default 300)
 #   --mem M         guest memory in MiB (default 1024)
 #   --results F     append "passed failed skipped" to F
@@ -23,13 +24,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-krel= kodir= pat= dirs= timeout=300 mem=1024 results= keep= mode=tests script= numa=
+krel= kodir= pat= dirs= except= timeout=300 mem=1024 results= keep= mode=tests script= numa=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--krel) krel=$2; shift 2 ;;
 	--kodir) kodir=$2; shift 2 ;;
 	--tests) pat=$2; shift 2 ;;
 	--dir) dirs="$dirs $2"; shift 2 ;;
+	--except) except="$except $2 "; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
@@ -76,6 +78,7 @@ if [ "$mode" = tests ]; then
 		case "$d" in guest/|lib/|kmod/|harness*/|host/) ;; *) echo "${d%/}" ;; esac
 	done)
 	for d in $dirs; do
+		case "$except" in *" $d "*) continue ;; esac
 		for src in "$top/selftests/$d"/* "$top/build/user/selftests/$d"/*; do
 			[ -f "$src" ] && [ -x "$src" ] || continue
 			name=$d/$(basename "$src")
