@@ -71,7 +71,7 @@ trap 'exit 130' INT
 ov=$work/overlay
 mkdir -p "$ov/hvkit/tests" "$ov/hvkit/lib"
 cp "$top/selftests/guest/runner.sh" "$ov/hvkit/"
-cp "$top/selftests/lib/tap.sh" "$ov/hvkit/lib/"
+cp "$top"/selftests/lib/*.sh "$ov/hvkit/lib/"
 tests=()
 if [ "$mode" = tests ]; then
 	[ -n "$dirs" ] || dirs=$(cd "$top/selftests" && for d in */; do

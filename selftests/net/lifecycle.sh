@@ -5,44 +5,7 @@
 # offer brings it back; 20 unload and load cycles with traffic between
 # them leak no buffer; unloading everything leaves no interface behind.
 . /hvkit/lib/tap.sh
-# Sourced by the net/ tests: a synthetic NIC on the simulated host, its
-# guest interface, and its host end (hvsim<N>) in a network namespace of
-# its own, so that traffic between them crosses the NIC.
-
-# nic_add [hvctl sim add options]: sets g (GUID), ifc (guest interface) and
-# peer (the host's hvsim<N>).
-nic_add() {
-	g=$(hvctl sim add nic "$@") || return 1
-	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$g/net 2>/dev/null | grep -q ." || return 1
-	ifc=$(ls /sys/bus/vmbus/devices/$g/net)
-	peer=$(hvctl sim nic show --json | sed -n "s/.*\"instance\":\"$g\",\"netdev\":\"\([^\"]*\)\".*/\1/p")
-	[ -n "$ifc" ] && [ -n "$peer" ]
-}
-
-# nic_netns ADDR_GUEST ADDR_PEER: the peer into a namespace held by a
-# sleeping process ($ns), both ends up and addressed (/24).
-nic_netns() {
-	unshare -n sleep 100000 &
-	ns=$!
-	wait_for 10 sh -c "[ \"\$(readlink /proc/$ns/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" || return 1
-	wait_for 10 test -e /sys/class/net/$peer || return 1
-	ip link set "$peer" netns "$ns" || return 1
-	in_ns ip link set lo up &&
-	in_ns ip addr add "$2/24" dev "$peer" &&
-	in_ns ip link set "$peer" up &&
-	ip addr add "$1/24" dev "$ifc" &&
-	ip link set "$ifc" up
-}
-
-in_ns() { nsenter -t "$ns" -n "$@"; }
-
-# stat NAME: one of the guest NIC's ethtool -S counters.
-nic_stat() { ethtool -S "$ifc" | sed -n "s/^ *$1: *//p"; }
-
-nic_cleanup() {
-	[ -z "${ns:-}" ] || kill "$ns" 2>/dev/null
-	ns=
-}
+. /hvkit/lib/net.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 tap_plan 7
 trap nic_cleanup EXIT

@@ -7,34 +7,7 @@
 # CPUs asked for (sub_channels=3) they all open; a rescind under I/O on
 # several channels takes it all away.
 . /hvkit/lib/tap.sh
-# scsi_add [hvctl sim add options]: a SCSI controller on the simulated
-# host, bound to hvkit_storvsc; prints its GUID once its disk is there and
-# its probe has returned (the driver's attributes appear after it, and
-# the disk may appear before).
-scsi_add() {
-	local g
-	g=$(hvctl sim add scsi "$@") || return 1
-	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd* >/dev/null" ||
-		return 1
-	wait_for 30 test -e "/sys/bus/vmbus/devices/$g/stor_stats" || return 1
-	echo "$g"
-}
-
-# scsi_disk GUID: the block device (sdX) of the controller's LUN 0.
-scsi_disk() {
-	ls /sys/bus/vmbus/devices/"$1"/host*/target*/*:0:0:0/block 2>/dev/null | head -1
-}
-
-# stat_of GUID KEY: a counter of the guest driver's stor_stats.
-stat_of() {
-	tr ' ' '\n' </sys/bus/vmbus/devices/"$1"/stor_stats | sed -n "s/^$2=//p"
-}
-
-# host_of GUID KEY: a counter of the host's view (hvctl sim scsi).
-host_of() {
-	hvctl sim scsi --instance "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
+. /hvkit/lib/storage.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 [ "$(nproc)" -ge 2 ] || tap_skip_all "needs 2 CPUs"
 tap_plan 6
