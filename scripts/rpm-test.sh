@@ -71,7 +71,9 @@ tools_ok() {
 		[ "$(wc -l <<<"$f")" = 2 ] || { echo "$f"; return 1; }
 	mkdir -p "$tmp/tools"
 	rpm2cpio "$tools" | (cd "$tmp/tools" && cpio -idm --quiet)
-	"$tmp/tools/usr/bin/hvctl" --help | grep -q '^usage: hvctl'
+	# Not "hvctl --help | grep -q": under pipefail, grep leaving at the
+	# first line can kill hvctl with SIGPIPE and fail the check.
+	grep -q '^usage: hvctl' <<<"$("$tmp/tools/usr/bin/hvctl" --help)"
 }
 check "hvkit-tools holds /usr/bin/hvctl (it runs) and hvctl.8, nothing else" tools_ok
 
@@ -96,7 +98,7 @@ check "hvkit-dkms: /etc/hvkit/drivers is %config(noreplace), /etc/modprobe.d/hvk
 		rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' '$dkms' 2>/dev/null | grep -qx 'g /etc/modprobe.d/hvkit-select.conf'"
 scripts_ok() {
 	local s
-	rpm -qpR "$dkms" 2>/dev/null | grep -qx dkms || { echo "does not require dkms"; return 1; }
+	grep -qx dkms <<<"$(rpm -qpR "$dkms" 2>/dev/null)" || { echo "does not require dkms"; return 1; }
 	s=$(rpm -qp --scripts "$dkms" 2>/dev/null)
 	echo "$s"
 	grep -q "^dkms add -m hvkit -v $version .*--rpm_safe_upgrade" <<<"$s" &&
@@ -110,7 +112,7 @@ payload_ok() {
 	rpm2cpio "$dkms" | (cd "$tmp/dkms" && cpio -idm --quiet)
 	grep -qx "PACKAGE_VERSION=\"$version\"" "$tmp/dkms/usr/src/hvkit-$version/dkms.conf" &&
 		grep -qx 'templates=/usr/share/hvkit/modprobe' "$tmp/dkms/usr/sbin/hvkit-select" &&
-		sed 's/#.*//' "$tmp/dkms/etc/hvkit/drivers" | grep -qx inbox
+		grep -qx inbox <<<"$(sed 's/#.*//' "$tmp/dkms/etc/hvkit/drivers")"
 }
 check "hvkit-dkms's payload: dkms.conf of version $version, hvkit-select pointing at /usr/share/hvkit, the choice 'inbox'" payload_ok
 
