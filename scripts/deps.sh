@@ -23,6 +23,9 @@ pkgs=(
 	libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
 	clang libclang-rt-14-dev clang-tidy
 	dkms rpm groff-base
+	# fio and iperf3 run in the guest (selftests/config unpacks their
+	# .debs); the guest image takes their libraries from this machine.
+	fio iperf3
 )
 
 series=${HVKIT_KSERIES:-"6.12 6.1"}
