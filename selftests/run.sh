@@ -55,13 +55,14 @@ mkdir -p "$gdir"
 "$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$gdir/base.cpio"
 
 work=$(mktemp -d)
+shm_dirs=()
 qpid=
 # A run that is killed takes its QEMU with it (which would otherwise run on,
 # holding what a caller's lock guards, until its own timeout).
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
 	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
-	rm -rf "$work"
+	rm -rf "$work" "${shm_dirs[@]}"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM HUP
@@ -117,6 +118,25 @@ qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max "${cpus[@]}" -m "$mem"
 	-kernel "$kernel" -initrd "$work/initrd.cpio"
 	-append "console=ttyS0 panic=-1 printk.time=1 hung_task_timeout_secs=60 ${HVKIT_APPEND:-}"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+
+# Devices the tests need beyond the default machine, from selftests/config:
+#   qemu ARGS...        passed to QEMU as they are (split at blanks)
+#   disk NAME SIZE_MB   a zeroed RAM-backed raw file (in /dev/shm when there is
+#                       one) as a virtio-blk disk whose serial is NAME
+while read -r kw rest; do
+	case "$kw" in
+	qemu) read -ra a <<<"$rest"; qemu+=("${a[@]}") ;;
+	disk)
+		read -r dname dsize <<<"$rest"
+		case "$dname" in *[!A-Za-z0-9_-]*|'') die "selftests/config: bad line 'disk $rest'" ;; esac
+		case "$dsize" in *[!0-9]*|'') die "selftests/config: bad line 'disk $rest'" ;; esac
+		ddir=$work; [ -d /dev/shm ] && [ -w /dev/shm ] && ddir=$(mktemp -d /dev/shm/hvkit-run.XXXXXX)
+		shm_dirs+=("$ddir")
+		truncate -s "${dsize}M" "$ddir/$dname.img"
+		qemu+=(-drive "file=$ddir/$dname.img,if=none,format=raw,id=$dname,cache=unsafe"
+			-device "virtio-blk-pci,drive=$dname,serial=$dname") ;;
+	esac
+done < <(sed 's/#.*//' "$top/selftests/config")
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial file:"$work/tap.log"
