@@ -123,6 +123,8 @@ if [ -z "${T:-}" ]; then
 		selftests/host/unload-at-poweroff.sh "$krel"
 	step "util: the host's power-off and restart requests take the guest down the orderly way" shutdown.log \
 		selftests/host/shutdown-request.sh "$krel"
+	step "install: dracut builds an initramfs from make install's tree; a guest boots from it with / on a synthetic SCSI disk" \
+		dracut-boot.log selftests/host/dracut-boot.sh "$krel" --keep "$logs/dracut-boot"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.
 	harness_check() {

@@ -26,6 +26,9 @@ pkgs=(
 	# fio and iperf3 run in the guest (selftests/config unpacks their
 	# .debs); the guest image takes their libraries from this machine.
 	fio iperf3
+	# selftests/host/dracut-boot.sh: a Debian userland for dracut, built in
+	# the cache (dracut itself would replace initramfs-tools here).
+	mmdebstrap
 )
 
 series=${HVKIT_KSERIES:-"6.12 6.1"}

@@ -15,7 +15,8 @@
 #            with upstream's names (hv_kvp_daemon, ...) as symlinks where no
 #            other file has them, the rest into PREFIX/bin; man/*.[1-8]; and what exists of
 #            daemons/systemd (units, presets) and daemons/udev (rules)
-#   switch   hvkit-select, its two modprobe.d templates, and
+#   switch   hvkit-select, its two modprobe.d templates, the dracut module
+#            (PREFIX/lib/dracut/modules.d/90hvkit), and
 #            /etc/hvkit/drivers (only when there is none: the operator's
 #            choice survives a reinstall)
 #   src      the module sources, dkms.conf and the build script into
@@ -198,6 +199,9 @@ part_switch() {
 	put_subst "$top/packaging/hvkit-select" "$prefix/sbin/hvkit-select" 755
 	put "$top/packaging/modprobe/hvkit.conf" "$prefix/share/hvkit/modprobe/hvkit.conf" 644
 	put "$top/packaging/modprobe/inbox.conf" "$prefix/share/hvkit/modprobe/inbox.conf" 644
+	# The initramfs follows the choice: dracut's "hvkit" module.
+	put "$top/packaging/dracut/90hvkit/module-setup.sh" \
+		"$prefix/lib/dracut/modules.d/90hvkit/module-setup.sh" 755
 	if [ -e "$dest/etc/hvkit/drivers" ]; then
 		log "keeping ${dest}/etc/hvkit/drivers as it is"
 	else

@@ -87,12 +87,13 @@ dkms_ok() {
 	same "$want" "$(grep '^/usr/src/' <<<"$f" | sort)" || return 1
 	want=$(printf '%s\n' /etc/hvkit /etc/hvkit/drivers /etc/modprobe.d/hvkit-select.conf /usr/sbin/hvkit-select \
 		/usr/share/hvkit /usr/share/hvkit/modprobe /usr/share/hvkit/modprobe/hvkit.conf \
-		/usr/share/hvkit/modprobe/inbox.conf)
+		/usr/share/hvkit/modprobe/inbox.conf /usr/lib/dracut/modules.d/90hvkit \
+		/usr/lib/dracut/modules.d/90hvkit/module-setup.sh | sort)
 	same "$want" "$(grep -vE '^/usr/src/|^/usr/share/man/' <<<"$f" | sort)" || return 1
 	grep -qE '^/usr/share/man/man8/hvkit-select\.8(\.gz|\.xz)?$' <<<"$f" || { echo "no hvkit-select.8"; return 1; }
 	! grep -qE '\.ko$|/selftests/' <<<"$f" || { echo "a module or a test in the package"; return 1; }
 }
-check "hvkit-dkms (noarch) holds make install-src's /usr/src/hvkit-$version exactly, hvkit-select with its man page and templates, /etc/hvkit/drivers" dkms_ok
+check "hvkit-dkms (noarch) holds make install-src's /usr/src/hvkit-$version exactly, hvkit-select with its man page and templates, the dracut module, /etc/hvkit/drivers" dkms_ok
 check "hvkit-dkms: /etc/hvkit/drivers is %config(noreplace), /etc/modprobe.d/hvkit-select.conf is %ghost" \
 	bash -c "rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' '$dkms' 2>/dev/null | grep -qx 'cn /etc/hvkit/drivers' &&
 		rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' '$dkms' 2>/dev/null | grep -qx 'g /etc/modprobe.d/hvkit-select.conf'"

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Host-side check (issue 9): dracut builds an initramfs from the
+# `make install DESTDIR=` tree, and a guest boots from it with its root
+# filesystem on a synthetic SCSI disk, served by hvkit's drivers.
+#
+# dracut runs in a Debian 12 userland of its own (mmdebstrap, cached in
+# ~/.cache/hvkit/dracut-root): installing dracut on this machine would
+# replace initramfs-tools and change how it boots. hvkit goes into a copy of
+# that userland with `scripts/install.sh all` (make install), the choice set
+# to hvkit; the shipped dracut module "hvkit" puts its drivers in. A test
+# module, 95hvkit-simhost, adds the simulated host, which stands in for
+# Hyper-V: it offers the virtio-blk disk "hvroot" (an ext4 image made here,
+# holding busybox and an /sbin/init) as a synthetic SCSI LUN. Then root=/dev/sda
+# must come up through hvkit_storvsc, and init writes a mark that must reach
+# the image file.
+#   dracut-boot.sh KREL [--keep DIR]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/lib.sh"
+krel=${1:?usage: dracut-boot.sh KREL [--keep DIR]}
+keep=
+[ "${2:-}" = --keep ] && keep=${3:?--keep needs a directory}
+kodir=$top/build/kmod/$krel
+[ -d "$kodir" ] || die "no modules built for $krel in $kodir; run 'make modules'"
+[ -x "$top/build/user/bin/hvctl" ] || die "no build/user/bin/hvctl; run 'make userspace'"
+command -v mmdebstrap >/dev/null || die "mmdebstrap is missing; run 'make deps'"
+
+# The userland dracut runs in, built once. The key changes with the list.
+pkgs=dracut-core,udev,kmod,mount,busybox,libnl-3-200,libnl-genl-3-200,libstdc++6,libsystemd0,libudev1
+key=$(printf '%s bookworm 1\n' "$pkgs" | sha256sum | cut -c1-12)
+croot=$(hvkit_cache)/dracut-root/$key
+if [ ! -d "$croot" ]; then
+	log "building dracut's userland (mmdebstrap, Debian 12: $pkgs)"
+	rm -rf "$croot.tmp"
+	mkdir -p "$(dirname "$croot")"
+	mmdebstrap --variant=essential --include="$pkgs" \
+		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' \
+		bookworm "$croot.tmp" "deb http://deb.debian.org/debian bookworm main" \
+		>"$(hvkit_cache)/dracut-root/mmdebstrap.log" 2>&1 ||
+		die "mmdebstrap failed, see $(hvkit_cache)/dracut-root/mmdebstrap.log"
+	mv "$croot.tmp" "$croot"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-dracut.XXXXXX")
+qpid=
+cleanup() {
+	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$work"/*.list "$keep/" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The machine to boot, as an operator would have it: the stock kernel's
+# modules, then make install (everything, the choice set to hvkit).
+r=$work/root
+cp -a "$croot" "$r"
+kroot=$(kernel_root "$krel")
+ensure_kernel_image "$krel"
+mkdir -p "$r/lib/modules"
+cp -al "$kroot/lib/modules/$krel" "$r/lib/modules/" 2>/dev/null ||
+	cp -a "$kroot/lib/modules/$krel" "$r/lib/modules/"
+DESTDIR=$r HVKIT_KREL=$krel HVKIT_KMOD=$kodir "$top/scripts/install.sh" all >"$work/install.log" 2>&1 ||
+	{ cat "$work/install.log"; die "make install into the dracut root failed"; }
+"$r/usr/sbin/hvkit-select" --root "$r" hvkit >>"$work/install.log" 2>&1 ||
+	die "hvkit-select --root $r hvkit failed"
+[ -x "$r/usr/lib/dracut/modules.d/90hvkit/module-setup.sh" ] ||
+	die "make install did not put the dracut module at /usr/lib/dracut/modules.d/90hvkit"
+cp -r "$top/selftests/host/dracut/95hvkit-simhost" "$r/usr/lib/dracut/modules.d/"
+
+# dracut itself, in that root: no host-only probing of this machine, the
+# hvkit module because the choice says hvkit (not named on the command
+# line), the simulated host because the test asks for it.
+unshare -m -- bash -c '
+	set -e
+	r=$1 krel=$2
+	mount --rbind /dev "$r/dev"
+	mount -t proc proc "$r/proc"
+	chroot "$r" dracut --force --no-hostonly --no-early-microcode --compress gzip \
+		--kver "$krel" -m "base rootfs-block udev-rules" -a hvkit-simhost \
+		--add-drivers "ext4" /boot/hvkit-initrd.img
+' _ "$r" "$krel" >"$work/dracut.log" 2>&1 || { tail -n 30 "$work/dracut.log"; die "dracut failed"; }
+cp "$r/boot/hvkit-initrd.img" "$work/initrd.img"
+
+# What dracut put in: hvkit's drivers, from the installed tree, and the
+# choice; none of the in-tree Hyper-V drivers.
+zcat "$work/initrd.img" | cpio -it --quiet 2>/dev/null | sort >"$work/initrd.list"
+for f in "lib/modules/$krel/updates/hvkit/hvkit_vmbus.ko" "lib/modules/$krel/updates/hvkit/hvkit_storvsc.ko" \
+	"lib/modules/$krel/updates/hvkit/hvkit_hyperv.ko" etc/modprobe.d/hvkit-select.conf etc/hvkit/drivers; do
+	grep -qxF -e "$f" -e "usr/$f" -e "$f.xz" -e "usr/$f.xz" -e "$f.zst" -e "usr/$f.zst" "$work/initrd.list" || die "the initramfs lacks $f (list: $work/initrd.list)"
+done
+! grep -qE '/hv_(vmbus|storvsc)\.ko' "$work/initrd.list" || die "the initramfs holds an in-tree Hyper-V driver"
+
+# The root filesystem: busybox and an init that reports and leaves a mark.
+id=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
+rd=$work/rootfs
+mkdir -p "$rd"/{bin,sbin,dev,proc,sys,run,tmp}
+cp /bin/busybox "$rd/bin/busybox"
+cat >"$rd/sbin/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sys /sys
+echo "hvkit-boot: root $(mountpoint -d /) $(grep ' / ' /proc/mounts | head -n1)"
+echo "hvkit-boot: scsi hosts $(cat /sys/class/scsi_host/host*/proc_name | tr '\n' ' ')"
+echo "hvkit-boot: modules $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+id=$(sed -n 's/.*hvkit_bootid=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
+echo "$id" >/hvkit-booted && sync && echo "hvkit-boot: wrote mark $id"
+poweroff -f
+INIT
+chmod +x "$rd/sbin/init"
+mkfs.ext4 -q -F -L hvroot -d "$rd" "$work/root.img" 64M >"$work/mkfs.log" 2>&1 ||
+	die "mkfs.ext4 -d failed: $(cat "$work/mkfs.log")"
+
+kernel=$("$top/selftests/guest/kernel.sh" "$krel")
+set +e
+timeout -k 5 240 qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 1024 \
+	-nodefaults -no-reboot -display none -kernel "$kernel" -initrd "$work/initrd.img" \
+	-append "root=/dev/sda rootfstype=ext4 rw console=ttyS0 panic=-1 printk.time=1 rd.shell=0 rd.emergency=poweroff rd.retry=60 hvkit_bootid=$id" \
+	-drive "file=$work/root.img,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0,serial=hvroot \
+	-serial file:"$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
+qpid=$!
+wait "$qpid"
+qrc=$?
+qpid=
+set -e
+[ "$qrc" != 124 ] || die "the guest did not finish in 240 s (console: ${keep:-use --keep DIR}/console.log)"
+
+c=$work/console.log
+fail() { echo "$1"; grep -aE 'hvkit|dracut|Oops|BUG|panic' "$c" | tail -n 20; exit 1; }
+grep -aq 'hvkit-simhost: /dev/vd[a-z] offered as synthetic SCSI controller' "$c" ||
+	fail "the simulated host never offered the disk"
+grep -aqE 'hvkit-boot: root 8:0 /dev/sda / ext4' "$c" || fail "/ is not the synthetic disk /dev/sda"
+grep -aqE 'hvkit-boot: scsi hosts .*hvkit_storvsc' "$c" || fail "no hvkit_storvsc SCSI host"
+mods=$(grep -a 'hvkit-boot: modules' "$c" || true)
+for m in hvkit_vmbus hvkit_storvsc hvkit_sim; do
+	grep -qw "$m" <<<"$mods" || fail "$m is not loaded"
+done
+! grep -qwE 'hv_vmbus|hv_storvsc' <<<"$mods" || fail "an in-tree Hyper-V driver is loaded"
+! grep -aqE 'Oops|BUG:|WARNING:|Kernel panic' "$c" || fail "the kernel log reports a problem"
+mark=$(debugfs -R 'cat /hvkit-booted' "$work/root.img" 2>/dev/null | tr -d '\n')
+[ "$mark" = "$id" ] || fail "init's mark did not reach the disk image (read '$mark', want '$id')"
+echo "booted $krel from a dracut initramfs with / on a synthetic SCSI disk (hvkit_storvsc), mark $id on the backing image"
