@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstddef>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,14 +15,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace hvkit::daemon;
 
 namespace {
 
-std::optional<Options> parse(std::vector<std::string> args, std::vector<std::string_view> own = {})
+std::optional<Options> parse(std::vector<std::string> args, const std::vector<std::string_view> &own = {})
 {
 	std::vector<char *> argv;
 	static std::string prog = "hypervtestd";
@@ -159,4 +163,79 @@ TEST(DaemonLoop, AFailingHandlerEndsTheLoopWithFailure)
 	Loop loop(sfd.get());
 	loop.set_timer(std::chrono::milliseconds(0), [] { return false; });
 	EXPECT_EQ(loop.run(), 1);
+}
+
+namespace {
+
+// A datagram socket standing in for systemd's notify socket.
+struct NotifySocket {
+	Fd fd;
+	explicit NotifySocket(const std::string &name, bool abstract)
+		: fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0))
+	{
+		sockaddr_un sa{};
+		sa.sun_family = AF_UNIX;
+		std::memcpy(sa.sun_path + (abstract ? 1 : 0), name.data(), name.size());
+		auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (abstract ? 1 : 0));
+		EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr *>(&sa), len), 0);
+		::setenv("NOTIFY_SOCKET", ((abstract ? "@" : "") + name).c_str(), 1);
+	}
+	~NotifySocket() { ::unsetenv("NOTIFY_SOCKET"); }
+	NotifySocket(const NotifySocket &) = delete;
+	NotifySocket &operator=(const NotifySocket &) = delete;
+	std::string next()
+	{
+		char buf[256];
+		ssize_t n = ::recv(fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+		return n < 0 ? std::string("(nothing)") : std::string(buf, static_cast<size_t>(n));
+	}
+};
+
+} // namespace
+
+TEST(DaemonNotify, ReachesAPathAndAnAbstractSocket)
+{
+	std::string dir = tmpdir();
+	{
+		NotifySocket s(dir + "/notify", false);
+		notify_ready();
+		notify_status("serving");
+		notify_watchdog();
+		notify_stopping();
+		EXPECT_EQ(s.next(), "READY=1");
+		EXPECT_EQ(s.next(), "STATUS=serving");
+		EXPECT_EQ(s.next(), "WATCHDOG=1");
+		EXPECT_EQ(s.next(), "STOPPING=1");
+		::unlink((dir + "/notify").c_str());
+	}
+	{
+		NotifySocket s("hvkit-notify-test-" + std::to_string(::getpid()), true);
+		notify_ready();
+		EXPECT_EQ(s.next(), "READY=1");
+	}
+	::rmdir(dir.c_str());
+	// No socket, or a relative name: nothing is sent, nothing fails.
+	::setenv("NOTIFY_SOCKET", "relative", 1);
+	notify_ready();
+	::unsetenv("NOTIFY_SOCKET");
+	notify_ready();
+}
+
+TEST(DaemonNotify, WatchdogPeriodIsHalfOfWatchdogUsecForThisProcessOnly)
+{
+	::unsetenv("WATCHDOG_PID");
+	::unsetenv("WATCHDOG_USEC");
+	EXPECT_FALSE(watchdog_period());
+	::setenv("WATCHDOG_USEC", "30000000", 1);
+	EXPECT_EQ(watchdog_period(), std::chrono::milliseconds(15000));
+	::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+	EXPECT_EQ(watchdog_period(), std::chrono::milliseconds(15000));
+	::setenv("WATCHDOG_PID", std::to_string(::getpid() + 1).c_str(), 1);
+	EXPECT_FALSE(watchdog_period()) << "a watchdog meant for another process";
+	::unsetenv("WATCHDOG_PID");
+	for (const char *bad : {"0", "", "12x", "-5", "99999999999999999999999"}) {
+		::setenv("WATCHDOG_USEC", bad, 1);
+		EXPECT_FALSE(watchdog_period()) << bad;
+	}
+	::unsetenv("WATCHDOG_USEC");
 }
