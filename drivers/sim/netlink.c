@@ -14,6 +14,7 @@ static struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
 static struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
 static struct netlink_range_validation hvsim_stall = { .max = 600000 };
 static struct netlink_range_validation hvsim_nic_mtu = { .min = 68, .max = 65521 };
+static struct netlink_range_validation hvsim_scsi_latency = { .max = 1000000 };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_TYPE] = { .type = NLA_NUL_STRING, .len = 31 },
@@ -68,6 +69,8 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_NIC_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_nic_mtu),
 	[HVSIM_A_NIC_LINK] = NLA_POLICY_MAX(NLA_U32, 1),
 	[HVSIM_A_NIC_NVSP_MAX] = { .type = NLA_U32 },
+	[HVSIM_A_SCSI_BACKING] = { .type = NLA_NUL_STRING, .len = 4095 },
+	[HVSIM_A_SCSI_LATENCY_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_scsi_latency),
 };
 
 static struct genl_family hvsim_family;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The synthetic SCSI controller's host side (Hyper-V's storvsp): a
- * controller with LUNs backed by RAM. The guest initialises the channel
+ * controller with LUNs backed by RAM, or by a file or block device of the
+ * guest's (opened by the host, read and written through the VFS from the
+ * channel's serve work, never in atomic context). The guest initialises the channel
  * (BEGIN_INITIALIZATION, QUERY_PROTOCOL_VERSION, QUERY_PROPERTIES,
  * END_INITIALIZATION), may ask for sub-channels, then sends SCSI request
  * blocks (EXECUTE_SRB), their data as GPA-direct ranges that the host
@@ -13,14 +15,21 @@
  * answers INQUIRY with "no device here" (peripheral qualifier 3) and
  * anything else with SRB_STATUS_INVALID_LUN.
  */
+#include <linux/bvec.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rwsem.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 #include <net/genetlink.h>
 #include <hvkit/storvsc.h>
+#include <hvk_compat.h>
 #include "sim.h"
 
 #define SIM_SCSI_MAX_LUNS	64
@@ -28,6 +37,9 @@
 #define SIM_SCSI_DEF_SIZE	(64ull << 20)
 #define SIM_SCSI_MAX_SIZE	(1ull << 30)	/* RAM: keep the guest alive */
 #define SIM_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
+/* A backed LUN's I/O: the guest pages of one request (storvsc sends 257 at most). */
+#define SIM_SCSI_BVECS		(SIM_SCSI_MAX_XFER / HVK_HV_PAGE_SIZE + 64)
+#define SIM_SCSI_RETRY_NS	(50 * NSEC_PER_USEC)	/* a delayed reply met a full ring */
 
 /* SCSI opcodes, sense keys and codes the host uses. */
 #define SC_TEST_UNIT_READY	0x00
@@ -48,6 +60,7 @@
 #define SC_REPORT_LUNS		0xa0
 
 #define SK_MEDIUM_ERROR		0x3
+#define ASC_WRITE_ERROR		0x0c
 #define SK_ILLEGAL_REQUEST	0x5
 #define SK_DATA_PROTECT		0x7
 #define ASC_INVALID_OPCODE	0x20
@@ -58,15 +71,45 @@
 #define SAM_CHECK_CONDITION	0x02
 
 struct sim_scsi_lun {
-	u8 *mem;		/* vmalloc: blocks * bs bytes */
+	u8 *mem;		/* RAM (vmalloc): blocks * bs bytes; NULL when backed */
+	/*
+	 * Backed: a regular file or a block device (opened exclusively),
+	 * read and written through its read_iter/write_iter; UNMAP punches
+	 * holes (a block device: zeroes, which it may discard).
+	 */
+	struct file *file;
+	char *path;		/* as given */
 	u64 blocks;
 	u32 bs;			/* 512 or 4096 */
 	bool ro;
 	u64 bad_lba;		/* reads of it fail (medium error); U64_MAX: none */
 };
 
+/*
+ * A channel's host-side state. bv: the guest pages of the request being
+ * served (the serve work, one at a time). pending: answers held back by
+ * the latency knob, oldest first, under lock; the timer (softirq) sends
+ * those due. Both stop at the channel's close.
+ */
+struct sim_scsi_chan {
+	struct sim_chan *c;
+	spinlock_t lock;
+	struct list_head pending;
+	struct hrtimer timer;
+	struct bio_vec bv[SIM_SCSI_BVECS];
+};
+
+struct sim_scsi_pend {
+	struct list_head node;
+	ktime_t due;
+	u32 len;
+	u8 pkt[] __aligned(8);
+};
+
 struct sim_scsi {
 	struct sim_dev *d;
+	u32 latency_us;		/* set at DEV_ADD */
+	struct sim_scsi_chan *chans;	/* d->nchans of them */
 	/*
 	 * luns_lock: the serve works read the LUN table (and a LUN's bytes)
 	 * under it; netlink commands change the table under it, written.
@@ -85,21 +128,111 @@ struct sim_scsi {
 	atomic64_t reads, writes, unmaps, refused, dropped;
 };
 
-static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const char **err)
+static void sim_scsi_lun_free(struct sim_scsi_lun *l)
+{
+	if (!l)
+		return;
+	vfree(l->mem);
+	if (l->file) {
+		/*
+		 * The last reference: a block device's exclusive claim ends
+		 * with it. From a kernel thread the release is deferred;
+		 * flush it so the backing is free again when we return.
+		 */
+		filp_close(l->file, NULL);
+		if (current->flags & PF_KTHREAD)
+			flush_delayed_fput();
+	}
+	kfree(l->path);
+	kfree(l);
+}
+
+/* Open a LUN's backing: a regular file or a block device, its size the LUN's. */
+static int sim_scsi_lun_open(struct sim_scsi_lun *l, const char *path, const char **err)
+{
+	struct file *f;
+	umode_t mode;
+	u64 bytes;
+
+	/* O_EXCL: a block device is claimed (not while mounted); a file ignores it. */
+	f = filp_open(path, (l->ro ? O_RDONLY : O_RDWR) | O_EXCL | O_LARGEFILE, 0);
+	if (IS_ERR(f)) {
+		switch (PTR_ERR(f)) {
+		case -ENOENT:
+			*err = "the backing file does not exist";
+			break;
+		case -EBUSY:
+			*err = "the backing block device is in use (mounted, or another LUN's)";
+			break;
+		case -EACCES:
+		case -EPERM:
+		case -EROFS:
+			*err = "the backing cannot be opened for writing (add --read-only)";
+			break;
+		case -EISDIR:
+			*err = "the backing is neither a regular file nor a block device";
+			break;
+		default:
+			*err = "the backing file cannot be opened";
+		}
+		return PTR_ERR(f);
+	}
+	l->file = f;
+	mode = file_inode(f)->i_mode;
+	if (!S_ISREG(mode) && !S_ISBLK(mode)) {
+		*err = "the backing is neither a regular file nor a block device";
+		return -EINVAL;
+	}
+	if (!f->f_op->read_iter || !f->f_op->write_iter) {
+		*err = "the backing's filesystem cannot be read and written by the host";
+		return -EINVAL;
+	}
+	/* A block device's size is its inode's (f_mapping->host), a file's its own. */
+	bytes = i_size_read(f->f_mapping->host);
+	l->blocks = bytes / l->bs;
+	if (!l->blocks) {
+		*err = "the backing is smaller than a sector";
+		return -EINVAL;
+	}
+	l->path = kstrdup(path, GFP_KERNEL);
+	return l->path ? 0 : -ENOMEM;
+}
+
+/* @size 0: the default (RAM) or the backing's (@path). */
+static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const char *path,
+					       const char **err)
 {
 	struct sim_scsi_lun *l;
+	int ret;
 
 	if (bs != 512 && bs != 4096) {
 		*err = "the sector size is 512 or 4096";
 		return ERR_PTR(-EINVAL);
 	}
-	if (!size || size % bs || size > SIM_SCSI_MAX_SIZE) {
+	if (path && size) {
+		*err = "a backed LUN's size is its backing's: give --size or --backing, not both";
+		return ERR_PTR(-EINVAL);
+	}
+	if (!path && !size)
+		size = SIM_SCSI_DEF_SIZE;
+	if (!path && (size % bs || size > SIM_SCSI_MAX_SIZE)) {
 		*err = "the size is a whole number of sectors, at most 1 GiB";
 		return ERR_PTR(-EINVAL);
 	}
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return ERR_PTR(-ENOMEM);
+	l->bs = bs;
+	l->ro = ro;
+	l->bad_lba = U64_MAX;
+	if (path) {
+		ret = sim_scsi_lun_open(l, path, err);
+		if (ret) {
+			sim_scsi_lun_free(l);
+			return ERR_PTR(ret);
+		}
+		return l;
+	}
 	l->mem = vzalloc(size);
 	if (!l->mem) {
 		kfree(l);
@@ -107,37 +240,51 @@ static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const 
 		return ERR_PTR(-ENOMEM);
 	}
 	l->blocks = size / bs;
-	l->bs = bs;
-	l->ro = ro;
-	l->bad_lba = U64_MAX;
 	return l;
 }
 
-static void sim_scsi_lun_free(struct sim_scsi_lun *l)
-{
-	if (l) {
-		vfree(l->mem);
-		kfree(l);
-	}
-}
+static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t);
 
 static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
 {
-	u64 size = SIM_SCSI_DEF_SIZE;
-	u32 bs = 512;
+	struct nlattr **a = info->attrs;
+	u64 size = 0;
+	u32 bs = 512, i;
 	struct sim_scsi *s;
 	struct sim_scsi_lun *l;
 	const char *err = NULL;
 
-	if (info->attrs[HVSIM_A_SCSI_SIZE])
-		size = nla_get_u64(info->attrs[HVSIM_A_SCSI_SIZE]);
-	if (info->attrs[HVSIM_A_SCSI_SECTOR])
-		bs = nla_get_u32(info->attrs[HVSIM_A_SCSI_SECTOR]);
+	if (a[HVSIM_A_SCSI_SIZE]) {
+		size = nla_get_u64(a[HVSIM_A_SCSI_SIZE]);
+		if (!size) {
+			NL_SET_ERR_MSG(info->extack, "the size is a whole number of sectors, at most 1 GiB");
+			return -EINVAL;
+		}
+	}
+	if (a[HVSIM_A_SCSI_SECTOR])
+		bs = nla_get_u32(a[HVSIM_A_SCSI_SECTOR]);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	l = sim_scsi_lun_alloc(size, bs, nla_get_flag(info->attrs[HVSIM_A_SCSI_RO]), &err);
+	s->chans = kvcalloc(d->nchans, sizeof(*s->chans), GFP_KERNEL);
+	if (!s->chans) {
+		kfree(s);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->nchans; i++) {
+		s->chans[i].c = d->chans[i];
+		spin_lock_init(&s->chans[i].lock);
+		INIT_LIST_HEAD(&s->chans[i].pending);
+		hrtimer_setup(&s->chans[i].timer, sim_scsi_latency_fire, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_ABS_SOFT);
+	}
+	if (a[HVSIM_A_SCSI_LATENCY_US])
+		s->latency_us = nla_get_u32(a[HVSIM_A_SCSI_LATENCY_US]);
+	l = sim_scsi_lun_alloc(size, bs, nla_get_flag(a[HVSIM_A_SCSI_RO]),
+			       a[HVSIM_A_SCSI_BACKING] ? nla_data(a[HVSIM_A_SCSI_BACKING]) : NULL,
+			       &err);
 	if (IS_ERR(l)) {
+		kvfree(s->chans);
 		kfree(s);
 		if (err && info->extack)
 			info->extack->_msg = err;
@@ -157,16 +304,38 @@ static void sim_scsi_destroy(struct sim_dev *d)
 
 	if (!s)
 		return;
+	for (i = 0; i < s->d->nchans; i++)
+		hrtimer_cancel(&s->chans[i].timer);	/* stopped at the close already */
 	for (i = 0; i < SIM_SCSI_MAX_LUNS; i++)
 		sim_scsi_lun_free(s->luns[i]);
+	kvfree(s->chans);
 	kfree(s);
 }
 
-/* The guest closed the primary: it starts over at the next open. */
+/* Drop the answers the latency knob holds (the channel closed). */
+static void sim_scsi_drop_pending(struct sim_scsi_chan *sc)
+{
+	struct sim_scsi_pend *p, *tmp;
+	LIST_HEAD(gone);
+
+	hrtimer_cancel(&sc->timer);
+	spin_lock_bh(&sc->lock);
+	list_splice_init(&sc->pending, &gone);
+	spin_unlock_bh(&sc->lock);
+	list_for_each_entry_safe(p, tmp, &gone, node)
+		kfree(p);
+}
+
+/*
+ * A channel closed: the answers it held go. The primary: the guest
+ * starts over at the next open.
+ */
 static void sim_scsi_closed(struct sim_chan *c)
 {
 	struct sim_scsi *s = c->dev->priv;
 
+	if (c->subidx < c->dev->nchans)
+		sim_scsi_drop_pending(&s->chans[c->subidx]);
 	if (c->subidx)
 		return;
 	s->version = 0;
@@ -179,6 +348,7 @@ static void sim_scsi_closed(struct sim_chan *c)
  * describe, and the answer being built.
  */
 struct sim_scsi_req {
+	struct sim_scsi_chan *sc;	/* the channel it came on */
 	const u8 *desc;		/* the packet, NULL: no data */
 	u32 data;		/* bytes the ranges describe */
 	struct hvk_vmscsi_request *srb;	/* the answer, built in place */
@@ -240,6 +410,85 @@ static bool sim_scsi_xfer(struct sim_scsi_req *r, u32 skip, void *buf, u32 n, bo
 		off += (npfns - k) * sizeof(u64);
 	}
 	return true;
+}
+
+/*
+ * The same walk for a backed LUN: the guest pages of the first @n bytes,
+ * as a bio_vec array in the channel's r->sc->bv. Returns how many, or
+ * -EFAULT (a page is not RAM) or -E2BIG (more pieces than it holds).
+ */
+static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
+{
+	const struct hvk_pkt_gpa_direct *h = (const void *)r->desc;
+	struct bio_vec *bv = r->sc->bv;
+	u32 off = sizeof(*h), i, k, nr = 0;
+
+	for (i = 0; i < h->range_cnt && n; i++) {
+		struct hvk_gpa_range rg;
+		u32 npfns, start, left;
+
+		memcpy(&rg, r->desc + off, sizeof(rg));
+		off += sizeof(rg);
+		npfns = hvk_hv_pages(rg.byte_offset, rg.byte_count);
+		start = rg.byte_offset;
+		left = rg.byte_count;
+		for (k = 0; k < npfns && n; k++, off += sizeof(u64)) {
+			u32 chunk = min3(left, HVK_HV_PAGE_SIZE - start, n);
+			u64 hvpfn;
+
+			memcpy(&hvpfn, r->desc + off, sizeof(hvpfn));
+			if (!pfn_valid(hvpfn / SIM_HV_PER_PAGE)) {
+				r->bad_page = true;
+				return -EFAULT;
+			}
+			if (nr == SIM_SCSI_BVECS)
+				return -E2BIG;
+			bv[nr].bv_page = pfn_to_page(hvpfn / SIM_HV_PER_PAGE);
+			bv[nr].bv_offset = (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start;
+			bv[nr].bv_len = chunk;
+			nr++;
+			left -= chunk;
+			n -= chunk;
+			start = 0;
+		}
+		off += (npfns - k) * sizeof(u64);
+	}
+	return n ? -EFAULT : nr;
+}
+
+/*
+ * A backed LUN's READ or WRITE: straight between the guest's pages and
+ * the backing, through its read_iter/write_iter (the page cache of a file
+ * or of a block device), from the serve work. No reclaim may recurse
+ * into I/O meanwhile: the guest's own writeback may be what waits on us.
+ */
+static ssize_t sim_scsi_file_rw(struct sim_scsi_lun *l, struct sim_scsi_req *r, u64 pos,
+				u32 bytes, bool write, bool fua)
+{
+	struct iov_iter it;
+	struct kiocb kiocb;
+	unsigned int noio;
+	ssize_t ret;
+	int nr;
+
+	nr = sim_scsi_bvecs(r, bytes);
+	if (nr < 0)
+		return nr;
+	iov_iter_bvec(&it, write ? WRITE : READ, r->sc->bv, nr, bytes);
+	init_sync_kiocb(&kiocb, l->file);
+	kiocb.ki_pos = pos;
+	noio = memalloc_noio_save();
+	if (write) {
+		if (fua)
+			kiocb.ki_flags |= IOCB_DSYNC;
+		file_start_write(l->file);
+		ret = l->file->f_op->write_iter(&kiocb, &it);
+		file_end_write(l->file);
+	} else {
+		ret = l->file->f_op->read_iter(&kiocb, &it);
+	}
+	memalloc_noio_restore(noio);
+	return ret;
 }
 
 static void sim_scsi_sense(struct sim_scsi_req *r, u8 key, u8 asc, u8 ascq)
@@ -439,7 +688,22 @@ static void sim_scsi_rw(struct sim_scsi *s, struct sim_scsi_lun *l, struct sim_s
 		return sim_scsi_sense(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED, 0);
 	if (!write && l->bad_lba >= lba && l->bad_lba - lba < count)
 		return sim_scsi_sense(r, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ, 0);
-	if (bytes && !sim_scsi_xfer(r, 0, l->mem + lba * l->bs, bytes, !write)) {
+	if (bytes && l->file) {
+		ssize_t got = sim_scsi_file_rw(l, r, lba * l->bs, bytes, write, cdb[1] & 0x08);
+
+		if (got == -EFAULT || got == -E2BIG) {
+			r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
+			r->srb->data_transfer_length = 0;
+			return;
+		}
+		if (got != bytes) {
+			pr_err_ratelimited("hvkit_sim: scsi %u: %s of %s at byte %llu: %zd of %llu bytes\n",
+					   r->sc->c->relid, write ? "write" : "read", l->path,
+					   lba * l->bs, got, bytes);
+			return sim_scsi_sense(r, SK_MEDIUM_ERROR,
+					      write ? ASC_WRITE_ERROR : ASC_UNRECOVERED_READ, 0);
+		}
+	} else if (bytes && !sim_scsi_xfer(r, 0, l->mem + lba * l->bs, bytes, !write)) {
 		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
 		r->srb->data_transfer_length = 0;
 		return;
@@ -456,8 +720,38 @@ static void sim_scsi_unmap_range(struct sim_scsi *s, struct sim_scsi_lun *l,
 		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE, 0);
 	if (l->ro)
 		return sim_scsi_sense(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED, 0);
-	memset(l->mem + lba * l->bs, 0, count * l->bs);
+	if (l->file && count) {
+		/* A file: a hole. A block device: zeroes, which it may discard. */
+		int ret = vfs_fallocate(l->file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					lba * l->bs, count * l->bs);
+
+		if (ret == -EOPNOTSUPP)	/* the guest stops sending them */
+			return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
+		if (ret) {
+			pr_err_ratelimited("hvkit_sim: scsi %u: unmap of %s at byte %llu: %d\n",
+					   r->sc->c->relid, l->path, lba * l->bs, ret);
+			return sim_scsi_sense(r, SK_MEDIUM_ERROR, ASC_WRITE_ERROR, 0);
+		}
+	} else if (!l->file) {
+		memset(l->mem + lba * l->bs, 0, count * l->bs);
+	}
 	atomic64_inc(&s->unmaps);
+}
+
+/* SYNCHRONIZE CACHE: a backed LUN's data reach the backing's own store. */
+static void sim_scsi_sync(struct sim_scsi_lun *l, struct sim_scsi_req *r)
+{
+	int ret;
+
+	r->srb->data_transfer_length = 0;
+	if (!l->file || l->ro)
+		return;
+	ret = vfs_fsync(l->file, 1);
+	if (ret) {
+		pr_err_ratelimited("hvkit_sim: scsi %u: flush of %s: %d\n", r->sc->c->relid,
+				   l->path, ret);
+		sim_scsi_sense(r, SK_MEDIUM_ERROR, ASC_WRITE_ERROR, 0);
+	}
 }
 
 static void sim_scsi_unmap(struct sim_scsi *s, struct sim_scsi_lun *l, struct sim_scsi_req *r,
@@ -513,9 +807,11 @@ static void sim_scsi_execute(struct sim_scsi *s, struct sim_scsi_req *r)
 		sim_scsi_report_luns(s, r, cdb);
 		break;
 	case SC_TEST_UNIT_READY:
+		srb->data_transfer_length = 0;
+		break;
 	case SC_SYNC_CACHE_10:
 	case SC_SYNC_CACHE_16:
-		srb->data_transfer_length = 0;
+		sim_scsi_sync(l, r);
 		break;
 	case SC_MODE_SENSE_6:
 	case SC_MODE_SENSE_10:
@@ -642,6 +938,59 @@ static void sim_scsi_faults(struct sim_chan *c, struct hvk_vstor_packet *v)
 	}
 }
 
+/*
+ * The latency knob's timer (softirq): send the answers that are due,
+ * oldest first; come back for the next, or soon when the guest's ring is
+ * full.
+ */
+static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t)
+{
+	struct sim_scsi_chan *sc = container_of(t, struct sim_scsi_chan, timer);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	struct sim_scsi_pend *p;
+	ktime_t now = ktime_get();
+
+	spin_lock(&sc->lock);
+	while ((p = list_first_entry_or_null(&sc->pending, struct sim_scsi_pend, node))) {
+		if (ktime_after(p->due, now)) {
+			hrtimer_set_expires(t, p->due);
+			ret = HRTIMER_RESTART;
+			break;
+		}
+		if (sim_chan_reply(sc->c, p->pkt, p->len) == -EAGAIN) {
+			hrtimer_set_expires(t, ktime_add_ns(now, SIM_SCSI_RETRY_NS));
+			ret = HRTIMER_RESTART;
+			break;
+		}
+		list_del(&p->node);
+		kfree(p);
+	}
+	spin_unlock(&sc->lock);
+	return ret;
+}
+
+/* A SCSI completion: now, or latency_us from now. */
+static int sim_scsi_complete(struct sim_scsi *s, struct sim_scsi_chan *sc, const void *pkt,
+			     u32 len)
+{
+	struct sim_scsi_pend *p;
+
+	if (!s->latency_us)
+		return sim_chan_reply_or_stash(sc->c, pkt, len);
+	p = kmalloc(struct_size(p, pkt, len), GFP_KERNEL);
+	if (!p)
+		return sim_chan_reply_or_stash(sc->c, pkt, len);
+	memcpy(p->pkt, pkt, len);
+	p->len = len;
+	p->due = ktime_add_us(ktime_get(), s->latency_us);
+	spin_lock_bh(&sc->lock);
+	list_add_tail(&p->node, &sc->pending);
+	if (list_is_singular(&sc->pending))
+		hrtimer_start(&sc->timer, p->due, HRTIMER_MODE_ABS_SOFT);
+	spin_unlock_bh(&sc->lock);
+	return 0;
+}
+
 static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
@@ -651,7 +1000,7 @@ static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		struct hvk_pkt_desc desc;
 		struct hvk_vstor_packet v;
 	} a = {};
-	struct sim_scsi_req r = { .srb = &a.v.srb };
+	struct sim_scsi_req r = { .srb = &a.v.srb, .sc = &s->chans[c->subidx] };
 	const char *why;
 
 	if ((d->type != HVK_PKT_DATA_INBAND && d->type != HVK_PKT_DATA_USING_GPA_DIRECT) ||
@@ -708,7 +1057,7 @@ static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		goto refuse;
 	sim_scsi_execute(s, &r);
 	sim_scsi_faults(c, &a.v);
-	return sim_chan_reply_or_stash(c, &a, sizeof(a));
+	return sim_scsi_complete(s, r.sc, &a, sizeof(a));
 
 refuse:
 	atomic64_inc(&s->refused);
@@ -738,7 +1087,9 @@ static int sim_scsi_fill(const struct sim_dev *d, struct sk_buff *skb)
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_REFUSED, atomic64_read(&s->refused),
 				 HVSIM_A_PAD) ||
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_DROPPED, atomic64_read(&s->dropped),
-				 HVSIM_A_PAD);
+				 HVSIM_A_PAD) ||
+	       nla_put_u32(skb, HVSIM_A_SCSI_LATENCY_US, s->latency_us) ||
+	       (l && l->path && nla_put_string(skb, HVSIM_A_SCSI_BACKING, l->path));
 }
 
 /*
@@ -800,10 +1151,15 @@ static int sim_scsi_cmd(struct sim_dev *d, struct genl_info *info)
 	lun = nla_get_u32(a[HVSIM_A_SCSI_LUN]);
 	switch (op) {
 	case HVSIM_SCSI_ADD_LUN:
-		l = sim_scsi_lun_alloc(a[HVSIM_A_SCSI_SIZE] ? nla_get_u64(a[HVSIM_A_SCSI_SIZE]) :
-				       SIM_SCSI_DEF_SIZE,
+		if (a[HVSIM_A_SCSI_SIZE] && !nla_get_u64(a[HVSIM_A_SCSI_SIZE])) {
+			NL_SET_ERR_MSG(info->extack, "the size is a whole number of sectors, at most 1 GiB");
+			return -EINVAL;
+		}
+		l = sim_scsi_lun_alloc(a[HVSIM_A_SCSI_SIZE] ? nla_get_u64(a[HVSIM_A_SCSI_SIZE]) : 0,
 				       a[HVSIM_A_SCSI_SECTOR] ? nla_get_u32(a[HVSIM_A_SCSI_SECTOR]) : 512,
-				       nla_get_flag(a[HVSIM_A_SCSI_RO]), &err);
+				       nla_get_flag(a[HVSIM_A_SCSI_RO]),
+				       a[HVSIM_A_SCSI_BACKING] ? nla_data(a[HVSIM_A_SCSI_BACKING]) : NULL,
+				       &err);
 		if (IS_ERR(l)) {
 			if (err && info->extack)
 				info->extack->_msg = err;

@@ -790,12 +790,14 @@ static void stor_free(struct stor_dev *sd)
 /*
  * Ask the host for sub-channels and wait until it offered and we opened
  * them (stor_sc_added(), on the core's sub-channel work). Returns the
- * hardware queues: the primary and sub-channels 1.. that are open.
+ * hardware queues: one for each channel asked for, open or not yet. A
+ * sub-channel that comes late (after the wait, after the SCSI host was
+ * added) still gets its queue's commands: stor_queuecommand() looks the
+ * channel up at each command and uses the primary until it is there.
  */
 static u16 stor_open_subchannels(struct stor_dev *sd)
 {
 	int want = sub_channels < 0 ? (int)num_online_cpus() - 1 : sub_channels;
-	u16 n;
 	int ret;
 
 	want = min_t(int, want, sd->max_sub);
@@ -810,13 +812,10 @@ static u16 stor_open_subchannels(struct stor_dev *sd)
 	}
 	if (!wait_event_timeout(sd->wq, atomic_read(&sd->sc_open) >= want || READ_ONCE(sd->gone),
 				STOR_TIMEOUT))
-		dev_warn(&sd->hdev->dev, "%d of %d sub-channels open after %d s\n",
+		dev_warn(&sd->hdev->dev,
+			 "%d of %d sub-channels open after %d s; the rest are used when they come\n",
 			 atomic_read(&sd->sc_open), want, STOR_TIMEOUT / HZ);
-	mutex_lock(&sd->chan_lock);
-	for (n = 1; n <= want && rcu_access_pointer(sd->chans[n]); n++)
-		;
-	mutex_unlock(&sd->chan_lock);
-	return n;
+	return want + 1;
 }
 
 static int stor_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)

@@ -32,3 +32,14 @@ host_of() {
 lun_disk() {
 	ls /sys/bus/vmbus/devices/"$1"/host*/target*/*:0:0:"$2"/block 2>/dev/null | head -1
 }
+
+# vblk_disk SERIAL: the virtio-blk disk (vdX) with that serial (selftests/config's
+# "disk" lines), once virtio_blk is loaded; nothing if there is none.
+vblk_disk() {
+	local s
+	modprobe virtio_blk 2>/dev/null
+	wait_for 10 sh -c "grep -lx '$1' /sys/block/vd*/serial >/dev/null" || return 0
+	for s in /sys/block/vd*/serial; do
+		[ "$(cat "$s")" = "$1" ] && basename "$(dirname "$s")" && return 0
+	done
+}

@@ -48,6 +48,10 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             signals it through its interrupt page;
                             scsi: LUN 0's size (default 64M), sector size
                             and read-only flag
+          [--backing PATH] [--latency-us N]
+                            scsi: LUN 0 is this file or block device of the
+                            guest's (its size theirs), not RAM; each completion
+                            is N microseconds late (at most 1000000)
           [--mac MAC] [--mtu N] [--link-down] [--nvsp-max VERSION]
                             nic: the MAC the guest gets (default 00:15:5d:
                             and random), the largest MTU allowed (65521), the
@@ -325,8 +329,19 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	uint32_t mtu = 0, link = 1;
 	std::vector<uint32_t> nvsp_max;
 	bool link_set = false;
+	std::string backing;
+	uint32_t latency_us = 0;
+	bool latency_set = false;
 	for (size_t i = 1; i < args.size(); i++) {
-		if (args[i] == "--size" && i + 1 < args.size()) {
+		if (args[i] == "--backing" && i + 1 < args.size()) {
+			backing = args[++i];
+			if (backing.empty())
+				return usage_error("--backing takes the path of a file or a block device");
+		} else if (args[i] == "--latency-us" && i + 1 < args.size()) {
+			if (!parse_u32(args[++i], latency_us) || latency_us > 1000000)
+				return usage_error("--latency-us takes a number of microseconds from 0 to 1000000");
+			latency_set = true;
+		} else if (args[i] == "--size" && i + 1 < args.size()) {
 			if (!parse_size(args[++i], size))
 				return usage_error("--size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
 		} else if (args[i] == "--sector-size" && i + 1 < args.size()) {
@@ -395,7 +410,9 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!mac || nla_put(m, HVSIM_A_NIC_MAC, 6, mac->data()) == 0) &&
 			       (!mtu || nla_put_u32(m, HVSIM_A_NIC_MTU, mtu) == 0) &&
 			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0) &&
-			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0);
+			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0) &&
+			       (backing.empty() || nla_put_string(m, HVSIM_A_SCSI_BACKING, backing.c_str()) == 0) &&
+			       (!latency_set || nla_put_u32(m, HVSIM_A_SCSI_LATENCY_US, latency_us) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);

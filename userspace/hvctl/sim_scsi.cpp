@@ -24,7 +24,28 @@ struct ScsiState {
 	uint32_t luns = 0, version = 0, sector = 0;
 	uint64_t size = 0, reads = 0, writes = 0, unmaps = 0, refused = 0, dropped = 0;
 	bool ro = false;
+	uint32_t channels = 0, latency_us = 0;
+	std::string backing;	// LUN 0's; empty: RAM
 };
+
+// A string as JSON: quoted, with quotes, backslashes and control bytes escaped.
+std::string json_str(const std::string &s)
+{
+	std::string out = "\"";
+	for (unsigned char ch : s) {
+		if (ch == '"' || ch == '\\') {
+			out += '\\';
+			out += static_cast<char>(ch);
+		} else if (ch < 0x20) {
+			char b[8];
+			std::snprintf(b, sizeof(b), "\\u%04x", ch);
+			out += b;
+		} else {
+			out += static_cast<char>(ch);
+		}
+	}
+	return out + "\"";
+}
 
 uint64_t get64(nlattr *a)
 {
@@ -66,6 +87,7 @@ int scsi_change(const std::vector<std::string_view> &args)
 	uint64_t size = 0;
 	std::optional<uint64_t> lba;
 	bool ro = false, have_lun = false;
+	std::string backing;
 	std::vector<std::string_view> pos;
 	for (size_t i = 1; i < args.size(); i++) {
 		int r = sim_target_arg(args, i, t);
@@ -81,6 +103,10 @@ int scsi_change(const std::vector<std::string_view> &args)
 				return usage_error("--sector-size takes 512 or 4096");
 		} else if (args[i] == "--read-only") {
 			ro = true;
+		} else if (args[i] == "--backing" && i + 1 < args.size()) {
+			backing = args[++i];
+			if (backing.empty())
+				return usage_error("--backing takes the path of a file or a block device");
 		} else if (args[i].starts_with("--")) {
 			return usage_error(what + ": unknown option '" + std::string(args[i]) + "'");
 		} else {
@@ -118,6 +144,7 @@ int scsi_change(const std::vector<std::string_view> &args)
 			       (!size || nla_put_u64(m, HVSIM_A_SCSI_SIZE, size) == 0) &&
 			       (!sector || nla_put_u32(m, HVSIM_A_SCSI_SECTOR, sector) == 0) &&
 			       (!ro || nla_put_flag(m, HVSIM_A_SCSI_RO) == 0) &&
+			       (backing.empty() || nla_put_string(m, HVSIM_A_SCSI_BACKING, backing.c_str()) == 0) &&
 			       (!lba || nla_put_u64(m, HVSIM_A_SCSI_LBA, *lba) == 0) &&
 			       (op != HVSIM_SCSI_STALL || nla_put_u32(m, HVSIM_A_SCSI_STALL_MS, stall) == 0);
 		},
@@ -137,7 +164,7 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 
 	SimTarget t{"scsi", {}};
 	bool json = false;
-	for (size_t i = 0; i < args.size(); i++) {
+	for (size_t i = !args.empty() && args[0] == "show" ? 1 : 0; i < args.size(); i++) {
 		int r = sim_target_arg(args, i, t);
 		if (r < 0)
 			return -r;
@@ -169,6 +196,10 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 		s.unmaps = get64(a[HVSIM_A_SCSI_UNMAPS]);
 		s.refused = get64(a[HVSIM_A_SCSI_REFUSED]);
 		s.dropped = get64(a[HVSIM_A_SCSI_DROPPED]);
+		s.channels = get32(a[HVSIM_A_CHANNELS]);
+		s.latency_us = get32(a[HVSIM_A_SCSI_LATENCY_US]);
+		if (a[HVSIM_A_SCSI_BACKING])
+			s.backing = nla_get_string(a[HVSIM_A_SCSI_BACKING]);
 		found.push_back(s);
 	});
 	if (e.err)
@@ -180,15 +211,19 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 	if (json)
 		std::printf("{\"instance\":\"%s\",\"luns\":%u,\"version\":\"%u.%u\",\"size\":%" PRIu64
 			    ",\"sector_size\":%u,\"read_only\":%s,\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
-			    ",\"unmaps\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"dropped\":%" PRIu64 "}\n",
+			    ",\"unmaps\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"dropped\":%" PRIu64
+			    ",\"channels\":%u,\"latency_us\":%u,\"backing\":%s}\n",
 			    hvkit::format_guid(s.instance).c_str(), s.luns, s.version >> 8, s.version & 0xff,
 			    s.size, s.sector, s.ro ? "true" : "false", s.reads, s.writes, s.unmaps, s.refused,
-			    s.dropped);
+			    s.dropped, s.channels, s.latency_us,
+			    s.backing.empty() ? "null" : json_str(s.backing).c_str());
 	else
 		std::printf("luns=%u version=%u.%u size=%" PRIu64 " sector_size=%u read_only=%d reads=%" PRIu64
-			    " writes=%" PRIu64 " unmaps=%" PRIu64 " refused=%" PRIu64 " dropped=%" PRIu64 "\n",
+			    " writes=%" PRIu64 " unmaps=%" PRIu64 " refused=%" PRIu64 " dropped=%" PRIu64
+			    " channels=%u latency_us=%u backing=%s\n",
 			    s.luns, s.version >> 8, s.version & 0xff, s.size, s.sector, s.ro ? 1 : 0, s.reads,
-			    s.writes, s.unmaps, s.refused, s.dropped);
+			    s.writes, s.unmaps, s.refused, s.dropped, s.channels, s.latency_us,
+			    s.backing.empty() ? "-" : s.backing.c_str());
 	return 0;
 }
 

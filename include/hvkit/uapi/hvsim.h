@@ -136,6 +136,11 @@ enum hvsim_attr {
 	HVSIM_A_NIC_REFUSED,	/* u64: nic (DEV_GET): guest messages the host refused */
 	HVSIM_A_NIC_NVSP_MAX,	/* u32: nic (DEV_ADD, DEV_GET): the newest NVSP version the
 				 * host accepts (default 0x60001, 6.1) */
+	HVSIM_A_SCSI_BACKING,	/* string: scsi (DEV_ADD, SCSI ADD_LUN): the LUN's bytes are this
+				 * file or block device of the guest, its size theirs; DEV_GET:
+				 * LUN 0's, absent for RAM */
+	HVSIM_A_SCSI_LATENCY_US, /* u32: scsi (DEV_ADD, DEV_GET): each SCSI completion is sent
+				  * this many microseconds late (at most 1000000) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
