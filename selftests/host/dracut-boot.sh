@@ -103,7 +103,7 @@ cat >"$rd/sbin/init" <<'INIT'
 export PATH=/bin:/sbin
 mountpoint -q /proc || mount -t proc proc /proc
 mountpoint -q /sys || mount -t sysfs sys /sys
-echo "hvkit-boot: root $(mountpoint -d /) $(grep ' / ' /proc/mounts | head -n1)"
+echo "hvkit-boot: root $(awk '$5 == "/" { print $3 }' /proc/self/mountinfo | tail -n1) $(grep ' / ' /proc/mounts | head -n1)"
 echo "hvkit-boot: scsi hosts $(cat /sys/class/scsi_host/host*/proc_name | tr '\n' ' ')"
 echo "hvkit-boot: modules $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 id=$(sed -n 's/.*hvkit_bootid=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
