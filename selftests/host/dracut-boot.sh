@@ -12,8 +12,10 @@
 # module, 95hvkit-simhost, adds the simulated host, which stands in for
 # Hyper-V: it offers the virtio-blk disk "hvroot" (an ext4 image made here,
 # holding busybox and an /sbin/init) as a synthetic SCSI LUN. Then root=/dev/sda
-# must come up through hvkit_storvsc, and init writes a mark that must reach
-# the image file.
+# must come up through hvkit_storvsc. That root is the same installed
+# userland, booted with systemd: udev and systemd must start hypervkvpd from
+# make install's rule and unit when the simulated host offers KVP, and it
+# must answer; a mark written on / must reach the image file.
 #   dracut-boot.sh KREL [--keep DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +29,7 @@ kodir=$top/build/kmod/$krel
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing; run 'make deps'"
 
 # The userland dracut runs in, built once. The key changes with the list.
-pkgs=dracut-core,udev,kmod,mount,busybox,libnl-3-200,libnl-genl-3-200,libstdc++6,libsystemd0,libudev1
+pkgs=dracut-core,systemd,systemd-sysv,udev,kmod,mount,busybox,libnl-3-200,libnl-genl-3-200,libnl-route-3-200,libstdc++6,libsystemd0,libudev1
 key=$(printf '%s bookworm 1\n' "$pkgs" | sha256sum | cut -c1-12)
 croot=$(hvkit_cache)/dracut-root/$key
 if [ ! -d "$croot" ]; then
@@ -41,6 +43,8 @@ if [ ! -d "$croot" ]; then
 		>"$(hvkit_cache)/dracut-root/mmdebstrap.log" 2>&1 ||
 		die "mmdebstrap failed, see $(hvkit_cache)/dracut-root/mmdebstrap.log"
 	mv "$croot.tmp" "$croot"
+	# Userlands of earlier package lists are dead weight.
+	find "$(dirname "$croot")" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-dracut.XXXXXX")
@@ -92,33 +96,63 @@ for f in "lib/modules/$krel/updates/hvkit/hvkit_vmbus.ko" "lib/modules/$krel/upd
 done
 ! grep -qE '/hv_(vmbus|storvsc)\.ko' "$work/initrd.list" || die "the initramfs holds an in-tree Hyper-V driver"
 
-# The root filesystem: busybox and an init that reports and leaves a mark.
+# The root filesystem: that same installed userland, booted with systemd
+# as init. A unit of the test's reports what the system booted from, has
+# the simulated host offer a KVP channel, and waits for udev and systemd to
+# start hvkit's hypervkvpd from the rule and unit make install put there
+# (Type=notify: it must say READY=1); the host then asks it for an item.
+# Last, it leaves a mark on / that must reach the disk image.
 id=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-rd=$work/rootfs
-mkdir -p "$rd"/{bin,sbin,dev,proc,sys,run,tmp}
-cp /bin/busybox "$rd/bin/busybox"
-cat >"$rd/sbin/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin
-mountpoint -q /proc || mount -t proc proc /proc
-mountpoint -q /sys || mount -t sysfs sys /sys
-echo "hvkit-boot: root $(awk '$5 == "/" { print $3 }' /proc/self/mountinfo | tail -n1) $(grep ' / ' /proc/mounts | head -n1)"
-echo "hvkit-boot: scsi hosts $(cat /sys/class/scsi_host/host*/proc_name | tr '\n' ' ')"
-echo "hvkit-boot: modules $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
+cat >"$r/usr/local/sbin/hvkit-boot-check" <<'CHECK'
+#!/bin/sh
+say() { echo "hvkit-boot: $*" >/dev/console; }
+say "root $(awk '$5 == "/" { print $3 }' /proc/self/mountinfo | tail -n1) $(grep ' / ' /proc/mounts | head -n1)"
+say "scsi hosts $(cat /sys/class/scsi_host/host*/proc_name | tr '\n' ' ')"
+say "init $(cat /proc/1/comm)"
+if g=$(hvctl sim add kvp); then
+	i=0
+	until [ "$(systemctl is-active hypervkvpd.service)" = active ] || [ $i -ge 60 ]; do
+		sleep 1; i=$((i + 1))
+	done
+	say "hypervkvpd.service $(systemctl is-active hypervkvpd.service) after ${i}s"
+	if a=$(hvctl sim kvp enumerate --instance "$g" --pool 2 --index 0 2>&1); then
+		say "kvp answer ok $a"
+	else
+		say "kvp answer failed: $a"
+	fi
+else
+	say "hvctl sim add kvp failed"
+fi
+say "modules $(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')"
 id=$(sed -n 's/.*hvkit_bootid=\([0-9a-f]*\).*/\1/p' /proc/cmdline)
-echo "$id" >/hvkit-booted && sync && echo "hvkit-boot: wrote mark $id"
-poweroff -f
-INIT
-chmod +x "$rd/sbin/init"
-mkfs.ext4 -q -F -L hvroot -d "$rd" "$work/root.img" 64M >"$work/mkfs.log" 2>&1 ||
+echo "$id" >/hvkit-booted && sync && say "wrote mark $id"
+systemctl --no-block poweroff
+CHECK
+chmod +x "$r/usr/local/sbin/hvkit-boot-check"
+cat >"$r/etc/systemd/system/hvkit-boot-check.service" <<'UNIT'
+[Unit]
+Description=hvkit dracut boot test: report and power off
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/hvkit-boot-check
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/hvkit-boot-check.service "$r/etc/systemd/system/multi-user.target.wants/hvkit-boot-check.service"
+# The boot needs no login prompt on the console, nor a clock fix-up.
+ln -sf /dev/null "$r/etc/systemd/system/serial-getty@ttyS0.service"
+ln -sf /dev/null "$r/etc/systemd/system/getty@tty1.service"
+echo hvkit-dracut-test >"$r/etc/hostname"
+rm -f "$r/boot/hvkit-initrd.img"
+mkfs.ext4 -q -F -L hvroot -d "$r" "$work/root.img" 1G >"$work/mkfs.log" 2>&1 ||
 	die "mkfs.ext4 -d failed: $(cat "$work/mkfs.log")"
 
 kernel=$("$top/selftests/guest/kernel.sh" "$krel")
 set +e
-timeout -k 5 240 qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 1024 \
+timeout -k 5 300 qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 1024 \
 	-nodefaults -no-reboot -display none -kernel "$kernel" -initrd "$work/initrd.img" \
-	-append "root=/dev/sda rootfstype=ext4 rw console=ttyS0 panic=-1 printk.time=1 rd.shell=0 rd.emergency=poweroff rd.retry=60 hvkit_bootid=$id" \
+	-append "root=/dev/sda rootfstype=ext4 rw console=ttyS0 panic=-1 printk.time=1 rd.shell=0 rd.emergency=poweroff rd.retry=60 systemd.show_status=0 hvkit_bootid=$id" \
 	-drive "file=$work/root.img,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0,serial=hvroot \
 	-serial file:"$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
 qpid=$!
@@ -126,7 +160,7 @@ wait "$qpid"
 qrc=$?
 qpid=
 set -e
-[ "$qrc" != 124 ] || die "the guest did not finish in 240 s (console: ${keep:-use --keep DIR}/console.log)"
+[ "$qrc" != 124 ] || die "the guest did not finish in 300 s (console: ${keep:-use --keep DIR}/console.log)"
 
 c=$work/console.log
 fail() { echo "$1"; grep -aE 'hvkit|dracut|Oops|BUG|panic' "$c" | tail -n 20; exit 1; }
@@ -134,12 +168,17 @@ grep -aq 'hvkit-simhost: /dev/vd[a-z] offered as synthetic SCSI controller' "$c"
 	fail "the simulated host never offered the disk"
 grep -aqE 'hvkit-boot: root 8:0 /dev/sda / ext4' "$c" || fail "/ is not the synthetic disk /dev/sda"
 grep -aqE 'hvkit-boot: scsi hosts .*hvkit_storvsc' "$c" || fail "no hvkit_storvsc SCSI host"
+grep -aq 'hvkit-boot: init systemd' "$c" || fail "systemd is not init on the synthetic root"
+grep -aqE 'hvkit-boot: hypervkvpd.service active' "$c" ||
+	fail "udev and systemd did not start hypervkvpd.service for the KVP device"
+grep -aqE 'hvkit-boot: kvp answer ok .+=' "$c" ||
+	fail "hypervkvpd did not answer the host"
 mods=$(grep -a 'hvkit-boot: modules' "$c" || true)
-for m in hvkit_vmbus hvkit_storvsc hvkit_sim; do
+for m in hvkit_vmbus hvkit_storvsc hvkit_sim hvkit_utils; do
 	grep -qw "$m" <<<"$mods" || fail "$m is not loaded"
 done
 ! grep -qwE 'hv_vmbus|hv_storvsc' <<<"$mods" || fail "an in-tree Hyper-V driver is loaded"
 ! grep -aqE 'Oops|BUG:|WARNING:|Kernel panic' "$c" || fail "the kernel log reports a problem"
 mark=$(debugfs -R 'cat /hvkit-booted' "$work/root.img" 2>/dev/null | tr -d '\n')
 [ "$mark" = "$id" ] || fail "init's mark did not reach the disk image (read '$mark', want '$id')"
-echo "booted $krel from a dracut initramfs with / on a synthetic SCSI disk (hvkit_storvsc), mark $id on the backing image"
+echo "booted $krel from a dracut initramfs with / on a synthetic SCSI disk (hvkit_storvsc), systemd started hypervkvpd for the KVP device, mark $id on the backing image"
