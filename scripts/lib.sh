@@ -97,3 +97,35 @@ ensure_kernel_image() {
 	rm -rf "$dl"
 	touch "$root/.complete"
 }
+
+# qemu_boot TIMEOUT CONSOLE QEMU_LOG QEMU_ARGS...: runs QEMU (whose first
+# -serial, among QEMU_ARGS, writes CONSOLE) under timeout, in the
+# background with its pid in qpid so that a caller's trap can kill it;
+# sets qrc to its exit status. A guest whose kernel crashed before /init
+# ran never got to any hvkit code. Seen here: the stock kernel's boot-time
+# code patching (an int3 left in sched_clock_cpu) racing under
+# multi-threaded TCG. Such a boot is tried once more, loudly, its log kept
+# as CONSOLE with .first-boot before .log; a crash after /init never is.
+qemu_boot() {
+	local tmo=$1 con=$2 qlog=$3 attempt first
+	shift 3
+	first=${con%.log}.first-boot.log
+	for attempt in 1 2; do
+		set +e
+		timeout -k 5 "$tmo" "$@" </dev/null >"$qlog" 2>&1 &
+		qpid=$!
+		wait "$qpid"
+		qrc=$?
+		qpid=
+		set -e
+		if [ $attempt = 1 ] && ! grep -aq 'Run /init as init process' "$con" &&
+			grep -aqE 'Kernel panic|Oops' "$con"; then
+			mv "$con" "$first"
+			echo "hvkit: the guest kernel crashed while booting, before /init and any hvkit code:" >&2
+			grep -aE 'Oops|RIP:|Kernel panic' "$first" | head -n 3 | sed 's/^/hvkit:   /' >&2
+			echo "hvkit: booting once more (the first log is kept as ${first##*/})" >&2
+			continue
+		fi
+		break
+	done
+}

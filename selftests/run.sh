@@ -143,30 +143,9 @@ if [ "$mode" = shell ]; then
 fi
 
 started=$(date +%s)
-# A guest whose kernel crashed before /init ran never got to any test or
-# any hvkit code. Seen here: the stock kernel's boot-time code patching
-# (an int3 left in sched_clock_cpu) racing under multi-threaded TCG. Such a
-# boot is tried once more, loudly; a crash after /init never is.
-for attempt in 1 2; do
-	set +e
-	timeout -k 5 "$qtimeout" "${qemu[@]}" -serial file:"$work/console.log" \
-		-serial file:"$work/tap.log" </dev/null >"$work/qemu.log" 2>&1 &
-	qpid=$!
-	wait "$qpid"
-	qrc=$?
-	qpid=
-	set -e
-	if [ $attempt = 1 ] && ! grep -aq 'Run /init as init process' "$work/console.log" &&
-		grep -aqE 'Kernel panic|Oops' "$work/console.log"; then
-		mv "$work/console.log" "$work/console.first-boot.log"
-		echo "hvkit: the guest kernel crashed while booting, before /init and any hvkit code:" >&2
-		grep -aE 'Oops|RIP:|Kernel panic' "$work/console.first-boot.log" | head -n 3 | sed 's/^/hvkit:   /' >&2
-		echo "hvkit: booting once more (the first log is kept as console.first-boot.log)" >&2
-		rm -f "$work/tap.log"
-		continue
-	fi
-	break
-done
+# One more boot if the kernel crashed before /init (scripts/lib.sh).
+qemu_boot "$qtimeout" "$work/console.log" "$work/qemu.log" "${qemu[@]}" \
+	-serial file:"$work/console.log" -serial file:"$work/tap.log"
 secs=$(( $(date +%s) - started ))
 touch "$work/console.log" "$work/tap.log"
 # Serial lines may end in CR LF.

@@ -149,17 +149,11 @@ mkfs.ext4 -q -F -L hvroot -d "$r" "$work/root.img" 1G >"$work/mkfs.log" 2>&1 ||
 	die "mkfs.ext4 -d failed: $(cat "$work/mkfs.log")"
 
 kernel=$("$top/selftests/guest/kernel.sh" "$krel")
-set +e
-timeout -k 5 300 qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 1024 \
+qemu_boot 300 "$work/console.log" "$work/qemu.log" qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m 1024 \
 	-nodefaults -no-reboot -display none -kernel "$kernel" -initrd "$work/initrd.img" \
 	-append "root=/dev/sda rootfstype=ext4 rw console=ttyS0 panic=-1 printk.time=1 rd.shell=0 rd.emergency=poweroff rd.retry=60 systemd.show_status=0 hvkit_bootid=$id" \
 	-drive "file=$work/root.img,if=none,id=d0,format=raw" -device virtio-blk-pci,drive=d0,serial=hvroot \
-	-serial file:"$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
-qpid=$!
-wait "$qpid"
-qrc=$?
-qpid=
-set -e
+	-serial file:"$work/console.log"
 [ "$qrc" != 124 ] || die "the guest did not finish in 300 s (console: ${keep:-use --keep DIR}/console.log)"
 
 c=$work/console.log
