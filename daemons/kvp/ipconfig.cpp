@@ -4,14 +4,13 @@
 
 #include "daemon.h"
 #include "sysinfo.h"
+#include "text.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -150,89 +149,115 @@ bool parse_ip_config(const hvk_kvp_ipaddr_value &v, IpConfig &c, std::string &wh
 	return true;
 }
 
+namespace {
+
+// o << a << b, without iostreams: strings as they are, numbers in decimal.
+void emit1(std::string &o, std::string_view v)
+{
+	o += v;
+}
+
+void emit1(std::string &o, int v)
+{
+	o += std::to_string(v);
+}
+
+void emit1(std::string &o, size_t v)
+{
+	o += std::to_string(v);
+}
+
+template <typename... T>
+void emit(std::string &o, const T &...v)
+{
+	(emit1(o, v), ...);
+}
+
+} // namespace
+
 std::string networkd_file(const IpConfig &c)
 {
-	std::ostringstream o;
-	o << "# Written by hypervkvpd for the Hyper-V host's SET_IP_INFO.\n[Match]\n";
+	std::string o;
+	emit(o, "# Written by hypervkvpd for the Hyper-V host's SET_IP_INFO.\n[Match]\n");
 	if (!c.mac.empty())
-		o << "MACAddress=" << c.mac << "\n";
+		emit(o, "MACAddress=", c.mac, "\n");
 	else
-		o << "Name=" << c.ifname << "\n";
-	o << "\n[Network]\n";
+		emit(o, "Name=", c.ifname, "\n");
+	emit(o, "\n[Network]\n");
 	if (c.dhcp)
-		o << "DHCP=yes\n";
+		emit(o, "DHCP=yes\n");
 	for (const auto &[a, p] : c.v4)
-		o << "Address=" << a << "/" << p << "\n";
+		emit(o, "Address=", a, "/", p, "\n");
 	for (const auto &[a, p] : c.v6)
-		o << "Address=" << a << "/" << p << "\n";
+		emit(o, "Address=", a, "/", p, "\n");
 	for (const auto &g : c.gw4)
-		o << "Gateway=" << g << "\n";
+		emit(o, "Gateway=", g, "\n");
 	for (const auto &g : c.gw6)
-		o << "Gateway=" << g << "\n";
+		emit(o, "Gateway=", g, "\n");
 	for (const auto &d : c.dns)
-		o << "DNS=" << d << "\n";
-	return o.str();
+		emit(o, "DNS=", d, "\n");
+	return o;
 }
 
 std::string nm_keyfile(const IpConfig &c)
 {
-	std::ostringstream o;
-	o << "# Written by hypervkvpd for the Hyper-V host's SET_IP_INFO.\n"
-	  << "[connection]\nid=hvkit-" << c.ifname << "\ntype=ethernet\ninterface-name="
-	  << c.ifname << "\n\n[ethernet]\n";
+	std::string o;
+	emit(o, "# Written by hypervkvpd for the Hyper-V host's SET_IP_INFO.\n",
+	     "[connection]\nid=hvkit-", c.ifname, "\ntype=ethernet\ninterface-name=", c.ifname,
+	     "\n\n[ethernet]\n");
 	if (!c.mac.empty())
-		o << "mac-address=" << c.mac << "\n";
+		emit(o, "mac-address=", c.mac, "\n");
 	auto section = [&](const char *name, const auto &addrs, const auto &gws, int fam) {
-		o << "\n[" << name << "]\n";
+		emit(o, "\n[", name, "]\n");
 		if (fam == AF_INET && c.dhcp) {
-			o << "method=auto\n";
+			emit(o, "method=auto\n");
 		} else if (addrs.empty()) {
-			o << "method=" << (fam == AF_INET ? "disabled" : "auto") << "\n";
+			emit(o, "method=", (fam == AF_INET ? "disabled" : "auto"), "\n");
 			return;
 		} else {
-			o << "method=manual\n";
+			emit(o, "method=manual\n");
 		}
 		int i = 1;
 		for (const auto &[a, p] : addrs)
-			o << "address" << i++ << "=" << a << "/" << p << "\n";
+			emit(o, "address", i++, "=", a, "/", p, "\n");
 		if (!gws.empty())
-			o << "gateway=" << gws.front() << "\n";
+			emit(o, "gateway=", gws.front(), "\n");
 		std::string dns;
 		for (const auto &d : c.dns)
 			if (is_addr(fam, d))
 				dns += d + ";";
 		if (!dns.empty())
-			o << "dns=" << dns << "\n";
+			emit(o, "dns=", dns, "\n");
 	};
 	section("ipv4", c.v4, c.gw4, AF_INET);
 	section("ipv6", c.v6, c.gw6, AF_INET6);
-	return o.str();
+	return o;
 }
 
 std::string ifcfg_file(const IpConfig &c)
 {
-	std::ostringstream o;
-	o << "HWADDR=" << c.mac << "\nDEVICE=" << c.ifname << "\nBOOTPROTO="
-	  << (c.dhcp ? "dhcp" : "none") << "\n";
+	std::string o;
+	emit(o, "HWADDR=", c.mac, "\nDEVICE=", c.ifname, "\nBOOTPROTO=", (c.dhcp ? "dhcp" : "none"),
+	     "\n");
 	for (size_t i = 0; i < c.v4.size(); i++) {
 		std::string sfx = i ? std::to_string(i) : "";
 		uint32_t m = c.v4[i].second ? htonl(~(0xffffffffu >> c.v4[i].second)) : 0;
 		char mask[INET_ADDRSTRLEN];
 		::inet_ntop(AF_INET, &m, mask, sizeof(mask));
-		o << "IPADDR" << sfx << "=" << c.v4[i].first << "\nNETMASK" << sfx << "=" << mask << "\n";
+		emit(o, "IPADDR", sfx, "=", c.v4[i].first, "\nNETMASK", sfx, "=", mask, "\n");
 	}
 	for (size_t i = 0; i < c.gw4.size(); i++)
-		o << "GATEWAY" << (i ? std::to_string(i) : "") << "=" << c.gw4[i] << "\n";
+		emit(o, "GATEWAY", (i ? std::to_string(i) : ""), "=", c.gw4[i], "\n");
 	for (size_t i = 0; i < c.v6.size(); i++) {
 		std::string sfx = i ? std::to_string(i) : "";
-		o << "IPV6ADDR" << sfx << "=" << c.v6[i].first << "\nIPV6NETMASK" << sfx << "="
-		  << c.v6[i].second << "\n";
+		emit(o, "IPV6ADDR", sfx, "=", c.v6[i].first, "\nIPV6NETMASK", sfx, "=",
+		     c.v6[i].second, "\n");
 	}
 	if (!c.gw6.empty())
-		o << "IPV6_DEFAULTGW=" << c.gw6.front() << "\n";
+		emit(o, "IPV6_DEFAULTGW=", c.gw6.front(), "\n");
 	for (size_t i = 0; i < c.dns.size(); i++)
-		o << "DNS" << i + 1 << "=" << c.dns[i] << "\n";
-	return o.str();
+		emit(o, "DNS", i + 1, "=", c.dns[i], "\n");
+	return o;
 }
 
 std::string ifname_for_guid(const std::string &guid, const std::string &sysfs_net)
@@ -249,9 +274,8 @@ std::string ifname_for_guid(const std::string &guid, const std::string &sysfs_ne
 		return {};
 	std::error_code ec;
 	for (const auto &e : std::filesystem::directory_iterator(sysfs_net, ec)) {
-		std::ifstream f(e.path() / "device" / "device_id");
-		std::string id;
-		if (std::getline(f, id) && norm(id) == want)
+		std::string id = daemon::read_line(e.path() / "device" / "device_id");
+		if (!id.empty() && norm(id) == want)
 			return e.path().filename();
 	}
 	return {};
@@ -265,8 +289,7 @@ uint32_t set_ip_info_system(const hvk_kvp_ipaddr_value &v, std::string &why)
 		why = "no interface has that VMBus device id";
 		return HVK_GUID_NOTFOUND;
 	}
-	std::ifstream mf("/sys/class/net/" + c.ifname + "/address");
-	std::getline(mf, c.mac);
+	c.mac = daemon::read_line("/sys/class/net/" + c.ifname + "/address");
 	if (!parse_ip_config(v, c, why))
 		return HVK_E_FAIL;
 

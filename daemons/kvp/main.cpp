@@ -3,14 +3,13 @@
 // hv_kvp_daemon. `hypervkvpd --help` says how to run it; man/hypervkvpd.8
 // and docs/daemons.md say what it does.
 #include "daemon.h"
+#include "text.h"
 #include "handler.h"
 #include "ipconfig.h"
 
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
 
@@ -33,10 +32,7 @@ items, and the adapters' IP configuration.
 
 std::string slurp(const char *path)
 {
-	std::ifstream f(path);
-	std::stringstream s;
-	s << f.rdbuf();
-	return s.str();
+	return hvkit::daemon::read_text(path).value_or("");
 }
 
 std::vector<std::string> system_dns()

@@ -2,12 +2,13 @@
 // The AUTO pool's items and the network facts for GET_IP_INFO (sysinfo.h).
 #include "sysinfo.h"
 
+#include "text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstring>
 #include <memory>
-#include <sstream>
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -25,14 +26,12 @@ namespace hvkit::kvp {
 
 std::string os_release_value(const std::string &text, const std::string &name)
 {
-	std::istringstream in(text);
-	std::string line;
 	std::string found;
-	while (std::getline(in, line)) {
+	for (std::string_view line : daemon::split_lines(text)) {
 		if (line.empty() || line[0] == '#')
 			continue;
 		auto eq = line.find('=');
-		if (eq == std::string::npos || line.compare(0, eq, name) != 0 || eq != name.size())
+		if (eq == std::string_view::npos || line.substr(0, eq) != name)
 			continue;
 		// Upstream's unquoting: drop quotes, keep what a backslash escapes.
 		std::string v;
@@ -215,13 +214,10 @@ std::string all_addresses(const NetState &net, int family)
 std::vector<std::string> nameservers(const std::string &resolv_conf)
 {
 	std::vector<std::string> out;
-	std::istringstream in(resolv_conf);
-	std::string line;
-	while (std::getline(in, line)) {
-		std::istringstream words(line);
-		std::string w, addr;
-		if (words >> w >> addr && w == "nameserver")
-			out.push_back(addr);
+	for (std::string_view line : daemon::split_lines(resolv_conf)) {
+		auto w = daemon::split_words(line);
+		if (w.size() >= 2 && w[0] == "nameserver")
+			out.emplace_back(w[1]);
 	}
 	return out;
 }
