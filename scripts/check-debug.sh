@@ -48,6 +48,9 @@ if [ -z "${T:-}" ]; then
 	step "a planted use-after-free (KASAN) and lock inversion (lockdep) fail the run" planted.log caught ||
 		tail -n 30 "$logs/planted.out"
 
+	step "modules signed by make install (SIGN_KEY=) load on this kernel with module.sig_enforce=1; unsigned and tampered ones are refused" \
+		signed.log selftests/host/signed-modules.sh "$krel" "$kdir"
+
 	# hvkit built into the kernel (scripts/graft.sh): this kernel with
 	# CONFIG_HVKIT=y, its simulated host and echo device as its modules.
 	graft_run() {

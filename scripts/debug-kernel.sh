@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-pkgs=(linux-source-6.12 libelf-dev libssl-dev flex bison bc cpio xz-utils rsync)
+pkgs=(linux-source-6.12 libelf-dev libssl-dev openssl flex bison bc cpio xz-utils rsync)
 missing=()
 for p in "${pkgs[@]}"; do
 	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
@@ -34,7 +34,7 @@ tarball=$(ls /usr/src/linux-source-6.12*.tar.xz | sort -V | tail -n1)
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 frag=$top/selftests/debug-kernel.config
 # Bump when the build steps below change what is built.
-recipe=1
+recipe=2
 key=$( { echo "$srcver $recipe"; cat "$frag"; } | sha256sum | cut -c1-12)
 cache=$(hvkit_cache)/debug-kernel/$key
 src=$cache/src
@@ -48,8 +48,18 @@ if [ ! -f "$cache/.built" ]; then
 		rm -rf "$cache"
 		mkdir -p "$src" "$out"
 		tar -xf "$tarball" -C "$src" --strip-components=1
+		# A module signing key the kernel trusts (CONFIG_SYSTEM_TRUSTED_KEYS):
+		# make check-debug signs hvkit's modules with it (make install
+		# SIGN_KEY=) and boots with module.sig_enforce=1.
+		mkdir -p "$cache/signing"
+		openssl req -new -x509 -newkey rsa:2048 -nodes -days 36500 -sha256 \
+			-subj "/CN=hvkit debug kernel test module key/" \
+			-keyout "$cache/signing/key.pem" -out "$cache/signing/cert.pem" >/dev/null 2>&1 ||
+			die "openssl cannot make the test module signing key"
 		make -s -C "$src" O="$out" x86_64_defconfig >/dev/null
 		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >/dev/null
+		"$src/scripts/config" --file "$out/.config" \
+			--set-str SYSTEM_TRUSTED_KEYS "$cache/signing/cert.pem"
 		make -s -C "$src" O="$out" olddefconfig >/dev/null
 		# Every line of the fragment must have survived olddefconfig.
 		while IFS= read -r line; do

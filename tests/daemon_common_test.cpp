@@ -2,6 +2,7 @@
 // The daemons' shared pieces: upstream's command line, durable file
 // replacement, and the event loop's signal and timer handling.
 #include "daemon.h"
+#include "text.h"
 
 #include <gtest/gtest.h>
 
@@ -238,4 +239,31 @@ TEST(DaemonNotify, WatchdogPeriodIsHalfOfWatchdogUsecForThisProcessOnly)
 		EXPECT_FALSE(watchdog_period()) << bad;
 	}
 	::unsetenv("WATCHDOG_USEC");
+}
+
+TEST(DaemonText, LinesAndWords)
+{
+	using V = std::vector<std::string_view>;
+	EXPECT_EQ(split_lines(""), V{});
+	EXPECT_EQ(split_lines("a\nb"), (V{"a", "b"}));
+	EXPECT_EQ(split_lines("a\n\nb\n"), (V{"a", "", "b"}));
+	EXPECT_EQ(split_words("  nameserver\t10.0.0.1  # x\r"), (V{"nameserver", "10.0.0.1", "#", "x"}));
+	EXPECT_EQ(split_words(" \t "), V{});
+}
+
+TEST(DaemonText, ReadTextLineAndLimit)
+{
+	std::string dir = tmpdir();
+	std::string f = dir + "/t";
+	{
+		std::ofstream o(f);
+		o << "first line\nsecond\n";
+	}
+	EXPECT_EQ(read_text(f), "first line\nsecond\n");
+	EXPECT_EQ(read_text(f, 5), "first");
+	EXPECT_EQ(read_line(f), "first line");
+	EXPECT_FALSE(read_text(dir + "/missing"));
+	EXPECT_EQ(read_line(dir + "/missing"), "");
+	::unlink(f.c_str());
+	::rmdir(dir.c_str());
 }
