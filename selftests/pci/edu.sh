@@ -11,9 +11,8 @@
 . /hvkit/lib/pci.sh
 real=$(hvk_edu_real) || tap_skip_all "no edu device (qemu -device edu)"
 tap_plan 10
-rmmod hvkit_sim 2>/dev/null
+rmmod hvkit_edu_test hvkit_pci hvkit_sim 2>/dev/null
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-modprobe hvkit_pci
 
 g=$(hvctl sim add vpci --pci "$real")
 if [ -n "$g" ] && [ "$(basename "$(readlink /sys/bus/pci/devices/$real/driver)")" = hvkit_sim_vpci ]; then
@@ -24,10 +23,11 @@ fi
 dom=$(hvk_vpci_domain "$g")
 wait_for 60 hvk_vpci_view 0x1234 0x11e8 >/dev/null
 view=$(hvk_vpci_view 0x1234 0x11e8)
-if [ "$view" = "$dom:00:00.0" ]; then
-	tap_ok "the function is on a root bus in domain $dom, from the instance GUID ($view)"
+if [ "$view" = "$dom:00:00.0" ] &&
+	[ "$(basename "$(readlink /sys/bus/vmbus/devices/$g/driver)")" = hvkit_pci ]; then
+	tap_ok "hvkit_pci, loaded by modalias, puts it on a root bus in domain $dom, from the instance GUID ($view)"
 else
-	tap_fail "the function is on a root bus in domain $dom, from the instance GUID" \
+	tap_fail "hvkit_pci, loaded by modalias, puts it on a root bus in domain $dom, from the instance GUID" \
 		"view '$view'; $(dmesg | grep -i 'hvkit\|pci' | tail -15)"
 fi
 out=$(lspci -D -n 2>&1)
