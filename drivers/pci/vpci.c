@@ -15,23 +15,38 @@
  * (hvk_trapped_read()/_write()). Later bus relations add and remove
  * functions; an eject removes one and gives it back.
  *
- * Not done yet: MSI/MSI-X (the root bus says so, PCI_BUS_FLAGS_NO_MSI,
- * so drivers fall back or fail cleanly; INTx does not exist on vPCI),
- * power states below D0, and the read/write-block messages.
+ * Interrupts: MSI and MSI-X (one vector each; no multi-MSI yet) through an
+ * irq domain of the bus's own, hierarchical over x86_vector_domain as
+ * upstream's: composing a message asks the host for it (CREATE_INTERRUPT
+ * with the vector and CPU the vector domain chose) and writes the address
+ * and data the host answers; each unmask and affinity change retargets it
+ * (hvk_retarget_msi(): HVCALL_RETARGET_INTERRUPT on Hyper-V); freeing it
+ * tells the host (DELETE_INTERRUPT). INTx does not exist on vPCI.
+ *
+ * Not done yet: multi-MSI, power states below D0, the read/write-block
+ * messages.
  */
 #include <linux/bitmap.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/io.h>
+#include <linux/irq.h>
+#include <linux/irqdomain.h>
 #include <linux/module.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <asm/hw_irq.h>
+#include <asm/irqdomain.h>
+#include <asm/msi.h>
 #include <hvk_compat.h>
 #include <hvkit/vpci.h>
 #include "hvk_vmbus.h"
 
 #define HVP_RING_SIZE	(5 * PAGE_SIZE)		/* 16 KiB of ring and its control page */
 #define HVP_TIMEOUT	(30 * HZ)		/* a host that does not answer */
+#define HVP_IRQ_POLL_US	(10 * USEC_PER_SEC)	/* ... an interrupt request, polled */
 #define HVP_RESP_MAX	64			/* the largest completion a request takes */
 #define HVP_RX_MAX	(sizeof(struct hvk_pkt_desc) + sizeof(struct hvk_vpci_bus_rel) + \
 			 HVK_VPCI_MAX_SLOTS * sizeof(struct hvk_vpci_func2))
@@ -54,7 +69,8 @@ struct hvp_func {
 
 /* The one request in flight (req_lock) and where its completion lands. */
 struct hvp_req {
-	struct completion done;
+	struct completion done;	/* the answer came, or the host went */
+	bool answered;
 	u32 len;
 	u8 resp[HVP_RESP_MAX];
 };
@@ -86,7 +102,22 @@ struct hvp_bus {
 	struct mutex req_lock;
 	struct hvp_req req;
 	u64 req_id;
+	/*
+	 * rx_lock: one reader of the inbound ring at a time, the channel's
+	 * callback or an interrupt request polling for its answer (which
+	 * runs with interrupts off). It guards rx.
+	 */
+	spinlock_t rx_lock;
 	u8 *rx;
+	struct fwnode_handle *fwnode;
+	struct irq_domain *irq_domain;
+	struct msi_domain_info msi_info;
+};
+
+/* An interrupt the host mapped for a function: its answer, kept to delete it. */
+struct hvp_msi {
+	u32 slot;
+	struct hvk_vpci_int_desc d;
 };
 
 /* One message from the host for the ordered work queue. */
@@ -113,24 +144,28 @@ static int hvp_request(struct hvp_bus *hb, const void *msg, u32 len)
 	lockdep_assert_held(&hb->req_lock);
 	reinit_completion(&hb->req.done);
 	hb->req.len = 0;
+	WRITE_ONCE(hb->req.answered, false);
 	ret = hvk_rqst_add(hb->ch, (u64)(uintptr_t)&hb->req, &hb->req_id);
 	if (ret)
 		return ret;
 	ret = hvk_channel_send(hb->ch, msg, len, hb->req_id, HVK_PKT_DATA_INBAND,
 			       HVK_PKT_FLAG_COMPLETION_REQUESTED);
 	if (!ret && !wait_for_completion_timeout(&hb->req.done, HVP_TIMEOUT))
-		ret = hvk_channel_rescinded(hb->ch) ? -ENODEV : -ETIMEDOUT;
-	if (ret && !hvk_rqst_take(hb->ch, hb->req_id, &ctx)) {
+		ret = -ETIMEDOUT;
+	if (!ret && !smp_load_acquire(&hb->req.answered))
+		ret = -ENODEV;	/* woken by the rescind */
+	if (!ret)
+		return 0;
+	if (!hvk_rqst_take(hb->ch, hb->req_id, &ctx)) {
+		/* No answer will come for it now. */
 		if (ret == -ETIMEDOUT)
 			hvp_err(hb, "the host did not answer a request\n");
 		return ret;
 	}
-	if (ret == -ETIMEDOUT || ret == -ENODEV) {
-		/* The answer raced the timeout: it is in, take it. */
+	/* The answer raced the timeout or the rescind: it is in (or coming), take it. */
+	while (!smp_load_acquire(&hb->req.answered))
 		wait_for_completion(&hb->req.done);
-		ret = 0;
-	}
-	return ret;
+	return 0;
 }
 
 /* A request whose answer is only a status: 0, or -EPROTO when the host refused. */
@@ -611,13 +646,13 @@ static void hvp_completion(struct hvp_bus *hb, const struct hvk_pkt_desc *d, con
 	req = (struct hvp_req *)(uintptr_t)ctx;
 	req->len = min_t(u32, len, sizeof(req->resp));
 	memcpy(req->resp, p, req->len);
+	smp_store_release(&req->answered, true);	/* the answer before the flag */
 	complete(&req->done);
 }
 
-/* The channel's callback (its tasklet): drain the ring, defer what sleeps. */
-static void hvp_callback(void *ctx)
+/* Drain the inbound ring, deferring what sleeps. Under rx_lock. */
+static void hvp_drain(struct hvp_bus *hb)
 {
-	struct hvp_bus *hb = ctx;
 	u32 len, type;
 	int ret;
 
@@ -661,12 +696,259 @@ again:
 		goto again;
 }
 
-/* Wake a request waiting on a host that is gone. */
+/* The channel's callback (its tasklet). */
+static void hvp_callback(void *ctx)
+{
+	struct hvp_bus *hb = ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&hb->rx_lock, flags);
+	hvp_drain(hb);
+	spin_unlock_irqrestore(&hb->rx_lock, flags);
+}
+
+/* Wake whoever waits on a host that is gone: the probe, a request. */
 static void hvp_rescind(void *ctx)
 {
 	struct hvp_bus *hb = ctx;
 
 	complete(&hb->survey);
+	complete(&hb->req.done);
+}
+
+/* ---- interrupts ---- */
+
+/*
+ * A request from a context that cannot sleep (an irq chip callback, with
+ * interrupts off): sent, then its answer polled for by draining the ring
+ * here, as upstream's hv_compose_msi_msg() does. 0 with the answer in
+ * @req, or -ETIMEDOUT (the request is withdrawn; a late answer is dropped).
+ */
+static int hvp_request_atomic(struct hvp_bus *hb, const void *msg, u32 len, struct hvp_req *req)
+{
+	unsigned long flags;
+	u64 id, ctx;
+	u32 waited;
+	int ret;
+
+	req->answered = false;
+	req->len = 0;
+	init_completion(&req->done);
+	ret = hvk_rqst_add(hb->ch, (u64)(uintptr_t)req, &id);
+	if (ret)
+		return ret;
+	ret = hvk_channel_send(hb->ch, msg, len, id, HVK_PKT_DATA_INBAND,
+			       HVK_PKT_FLAG_COMPLETION_REQUESTED);
+	for (waited = 0; !ret; waited += 20) {
+		spin_lock_irqsave(&hb->rx_lock, flags);
+		hvp_drain(hb);
+		spin_unlock_irqrestore(&hb->rx_lock, flags);
+		if (smp_load_acquire(&req->answered))
+			return 0;
+		if (hvk_channel_rescinded(hb->ch))
+			ret = -ENODEV;
+		else if (waited >= HVP_IRQ_POLL_US)
+			ret = -ETIMEDOUT;
+		else
+			udelay(20);
+	}
+	/* Withdrawn under rx_lock: no drain can be answering it meanwhile. */
+	spin_lock_irqsave(&hb->rx_lock, flags);
+	if (hvk_rqst_take(hb->ch, id, &ctx))
+		ret = smp_load_acquire(&req->answered) ? 0 : ret;
+	spin_unlock_irqrestore(&hb->rx_lock, flags);
+	return ret;
+}
+
+static int hvp_irq_cpu(struct irq_data *data)
+{
+	int cpu = cpumask_first_and(irq_data_get_effective_affinity_mask(data), cpu_online_mask);
+
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
+}
+
+/* Tell the host an interrupt is no longer used (no answer is asked for, as upstream). */
+static void hvp_msi_delete(struct hvp_bus *hb, struct hvp_msi *m)
+{
+	struct hvk_vpci_delete_int del = { HVK_VPCI_DELETE_INTERRUPT, m->slot, m->d };
+
+	if (!hvk_channel_rescinded(hb->ch))
+		hvk_channel_send(hb->ch, &del, sizeof(del), 0, HVK_PKT_DATA_INBAND, 0);
+	kfree(m);
+}
+
+/*
+ * The message of an MSI or MSI-X vector: asked of the host for the vector
+ * and CPU the vector domain gave it. A message already composed for the
+ * irq is deleted first. On failure the message is 0, which no device can
+ * raise (logged).
+ */
+static void hvp_compose(struct irq_data *data, struct msi_msg *msg)
+{
+	struct pci_dev *pdev = msi_desc_to_pci_dev(irq_data_get_msi_desc(data));
+	struct hvp_bus *hb = hvp_of(pdev->bus);
+	u32 vector = irqd_cfg(data)->vector, vp = hvk_cpu_vp(hvp_irq_cpu(data));
+	u32 slot = hvk_vpci_devfn_to_slot(pdev->devfn), type = hvk_vpci_create_int_type(hb->version);
+	union {
+		struct hvk_vpci_create_int v1;
+		struct hvk_vpci_create_int2 v2;
+		struct hvk_vpci_create_int3 v3;
+	} c = {};
+	struct hvp_msi *m = data->chip_data;
+	struct hvp_req req;
+	const char *why;
+	u32 len;
+	int ret;
+
+	memset(msg, 0, sizeof(*msg));
+	if (m) {
+		data->chip_data = NULL;
+		hvp_msi_delete(hb, m);
+	}
+	m = kzalloc(sizeof(*m), GFP_ATOMIC);
+	if (!m)
+		return;
+	m->slot = slot;
+	if (type == HVK_VPCI_CREATE_INTERRUPT) {
+		c.v1 = (struct hvk_vpci_create_int){ type, slot,
+			{ .vector = vector, .delivery_mode = HVK_VPCI_DELIVERY_FIXED,
+			  .vector_count = 1, .cpu_mask = ~0ull } };	/* retargeted at unmask */
+		len = sizeof(c.v1);
+	} else if (type == HVK_VPCI_CREATE_INTERRUPT2) {
+		c.v2.type = type;
+		c.v2.slot = slot;
+		c.v2.d.vector = vector;
+		c.v2.d.delivery_mode = HVK_VPCI_DELIVERY_FIXED;
+		c.v2.d.vector_count = 1;
+		c.v2.d.vp_count = 1;
+		c.v2.d.vp[0] = vp;
+		len = sizeof(c.v2);
+	} else {
+		c.v3.type = type;
+		c.v3.slot = slot;
+		c.v3.d.vector = vector;
+		c.v3.d.delivery_mode = HVK_VPCI_DELIVERY_FIXED;
+		c.v3.d.vector_count = 1;
+		c.v3.d.vp_count = 1;
+		c.v3.d.vp[0] = vp;
+		len = sizeof(c.v3);
+	}
+	ret = hvp_request_atomic(hb, &c, len, &req);
+	why = ret ? "no answer from the host" :
+	      hvk_vpci_int_reply_check(req.resp, req.len, 1, &m->d);
+	if (why) {
+		hvp_err(hb, "slot %#x: interrupt refused: %s\n", slot, why);
+		kfree(m);
+		return;
+	}
+	data->chip_data = m;
+	msg->address_hi = m->d.address >> 32;
+	msg->address_lo = (u32)m->d.address;
+	msg->data = m->d.data;
+}
+
+/* HVCALL_RETARGET_INTERRUPT: the host delivers it as the vector domain now has it. */
+static void hvp_retarget(struct irq_data *data)
+{
+	struct pci_dev *pdev = msi_desc_to_pci_dev(irq_data_get_msi_desc(data));
+	struct hvp_bus *hb = hvp_of(pdev->bus);
+	const u8 *b = hb->hdev->instance_id.b;
+	struct hvp_msi *m = data->chip_data;
+	struct hvk_msi_target t;
+	int ret;
+
+	if (!m)
+		return;
+	t.device_id = (u32)b[5] << 24 | (u32)b[4] << 16 | (u32)b[7] << 8 | (b[6] & 0xf8) |
+		      PCI_FUNC(pdev->devfn);
+	t.msi_addr = (u32)m->d.address;
+	t.msi_data = m->d.data;
+	t.vector = irqd_cfg(data)->vector;
+	t.cpu = hvp_irq_cpu(data);
+	t.vp_set = hb->version >= HVK_VPCI_V1_2;
+	ret = hvk_retarget_msi(&t);
+	if (ret)
+		hvp_err(hb, "slot %#x: interrupt retarget to CPU %u failed (%d)\n", m->slot, t.cpu, ret);
+}
+
+static void hvp_irq_mask(struct irq_data *data)
+{
+	pci_msi_mask_irq(data);
+}
+
+static void hvp_irq_unmask(struct irq_data *data)
+{
+	hvp_retarget(data);
+	pci_msi_unmask_irq(data);
+}
+
+/* A new CPU (and vector) from the vector domain: the host is told at once. */
+static int hvp_irq_set_affinity(struct irq_data *data, const struct cpumask *dest, bool force)
+{
+	int ret = irq_chip_set_affinity_parent(data, dest, force);
+
+	if (ret >= 0 && !irqd_irq_masked(data))
+		hvp_retarget(data);
+	return ret;
+}
+
+static void hvp_msi_free(struct irq_domain *domain, struct msi_domain_info *info,
+			 unsigned int virq)
+{
+	struct irq_data *data = irq_domain_get_irq_data(domain, virq);
+	struct hvp_msi *m = data ? data->chip_data : NULL;
+
+	if (!m)
+		return;
+	data->chip_data = NULL;
+	hvp_msi_delete(info->data, m);
+}
+
+static struct irq_chip hvp_msi_chip = {
+	.name = "hvkit-vPCI-MSI",
+	.irq_compose_msi_msg = hvp_compose,
+	.irq_set_affinity = hvp_irq_set_affinity,
+	.irq_retrigger = irq_chip_retrigger_hierarchy,
+	.irq_ack = irq_chip_ack_parent,
+	.irq_mask = hvp_irq_mask,
+	.irq_unmask = hvp_irq_unmask,
+};
+
+static struct msi_domain_ops hvp_msi_ops = {
+	.msi_prepare = pci_msi_prepare,
+	.msi_free = hvp_msi_free,
+};
+
+static int hvp_irq_domain_init(struct hvp_bus *hb)
+{
+	hb->fwnode = irq_domain_alloc_named_fwnode(dev_name(&hb->hdev->dev));
+	if (!hb->fwnode)
+		return -ENOMEM;
+	hb->msi_info.chip = &hvp_msi_chip;
+	hb->msi_info.ops = &hvp_msi_ops;
+	hb->msi_info.flags = MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS |
+			     MSI_FLAG_PCI_MSIX;
+	hb->msi_info.handler = handle_edge_irq;
+	hb->msi_info.handler_name = "edge";
+	hb->msi_info.data = hb;
+	hb->irq_domain = pci_msi_create_irq_domain(hb->fwnode, &hb->msi_info, x86_vector_domain);
+	if (!hb->irq_domain) {
+		irq_domain_free_fwnode(hb->fwnode);
+		hb->fwnode = NULL;
+		dev_err(&hb->hdev->dev, "no MSI irq domain\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void hvp_irq_domain_exit(struct hvp_bus *hb)
+{
+	if (hb->irq_domain)
+		irq_domain_remove(hb->irq_domain);
+	if (hb->fwnode)
+		irq_domain_free_fwnode(hb->fwnode);
+	hb->irq_domain = NULL;
+	hb->fwnode = NULL;
 }
 
 /* ---- probe and remove ---- */
@@ -755,6 +1037,7 @@ static int hvp_create_bus(struct hvp_bus *hb)
 	bridge->sysdata = &hb->sysdata;
 	bridge->ops = &hvp_ops;
 	bridge->busnr = 0;
+	dev_set_msi_domain(&bridge->dev, hb->irq_domain);
 	ret = pci_scan_root_bus_bridge(bridge);
 	if (ret) {
 		pci_free_host_bridge(bridge);
@@ -763,8 +1046,6 @@ static int hvp_create_bus(struct hvp_bus *hb)
 		return ret;
 	}
 	hb->bus = bridge->bus;
-	/* No MSI domain yet: drivers must not program MSI behind the host's back. */
-	hb->bus->bus_flags |= PCI_BUS_FLAGS_NO_MSI;
 	pci_lock_rescan_remove();
 	pci_bus_assign_resources(hb->bus);
 	pci_bus_add_devices(hb->bus);
@@ -807,10 +1088,10 @@ static int hvp_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *i
 	mutex_init(&hb->req_lock);
 	init_completion(&hb->req.done);
 	init_completion(&hb->survey);
+	spin_lock_init(&hb->rx_lock);
 	ret = -ENOMEM;
 	hb->rx = kmalloc(HVP_RX_MAX, GFP_KERNEL);
-	hb->wq = alloc_ordered_workqueue("hvkit_pci/%s", 0, dev_name(&hdev->dev));
-	if (!hb->rx || !hb->wq)
+	if (!hb->rx)
 		goto err_free;
 	want = hvk_vpci_domain(hdev->instance_id.b);
 	hb->domain = hvp_domain_get(want);
@@ -819,16 +1100,22 @@ static int hvp_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *i
 		ret = -ENOSPC;
 		goto err_free;
 	}
+	hb->wq = alloc_ordered_workqueue("hvkit_pci_%04x", 0, hb->domain);
+	if (!hb->wq)
+		goto err_domain;
 	if (hb->domain != want)
 		dev_info(&hdev->dev, "PCI domain %04x is taken; using %04x\n", want, hb->domain);
 	hb->sysdata.domain = hb->domain;
 	hb->sysdata.node = NUMA_NO_NODE;
 	dev_set_drvdata(&hdev->dev, hb);
+	ret = hvp_irq_domain_init(hb);
+	if (ret)
+		goto err_domain;
 
 	hvk_channel_set_rescind_cb(hb->ch, hvp_rescind, hb);
 	ret = hvk_channel_open(hb->ch, HVP_RING_SIZE, HVP_RING_SIZE, NULL, 0, hvp_callback, hb);
 	if (ret)
-		goto err_domain;
+		goto err_irq;
 	ret = hvp_negotiate(hb);
 	if (ret)
 		goto err_close;
@@ -891,6 +1178,8 @@ err_close:
 	drain_workqueue(hb->wq);
 	hvk_channel_close(hb->ch);
 	hvp_free_funcs(hb);
+err_irq:
+	hvp_irq_domain_exit(hb);
 err_domain:
 	hvp_domain_put(hb->domain);
 err_free:
@@ -930,6 +1219,7 @@ static void hvp_remove(struct hvk_device *hdev)
 	hvp_free_funcs(hb);
 	iounmap(hb->cfg);
 	hvk_mmio_free(hb->cfg_res);
+	hvp_irq_domain_exit(hb);
 	hvp_domain_put(hb->domain);
 	destroy_workqueue(hb->wq);
 	kfree(hb->rx);

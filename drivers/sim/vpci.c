@@ -12,16 +12,25 @@
  * registers. Config space goes through the window named at D0 entry: the
  * host cannot trap MMIO, so the guest's accesses come as the transport's
  * mmio_read()/mmio_write() and are forwarded to the function, with the
- * BARs and the capability list virtualized (MSI and MSI-X hidden: their
- * delivery is not simulated yet, so the guest sees neither).
+ * BARs, the capability list (MSI-X taken out: not simulated yet) and the
+ * MSI capability virtualized.
+ *
+ * Interrupts, as Hyper-V delivers them: the guest asks for each (CREATE_
+ * INTERRUPT: its vector and target) and writes the address and data the
+ * host answered into the (virtual) MSI capability; when it enables MSI
+ * there, the host allocates a real MSI vector on the function, and that
+ * vector's handler sends the guest's vector to the guest's target CPU
+ * (apic->send_IPI()); HVCALL_RETARGET_INTERRUPT moves the target.
  *
  * Facts: upstream's pci-hyperv.c (the guest the host talks to), openvmm's
  * vm/devices/pci/vpci (what a host refuses).
  */
 #include <linux/completion.h>
+#include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <asm/apic.h>
 #include <hvk_compat.h>
 #include <hvkit/vpci.h>
 #include "hvk_vmbus.h"
@@ -32,6 +41,15 @@
 #define VPCI_SERIAL		1
 #define VPCI_EJECT_TIMEOUT	(60 * HZ)	/* Hyper-V's wait for the guest */
 #define VPCI_MAX_VERSION	HVK_VPCI_V1_4
+#define VPCI_MAX_INTS		32		/* interrupts the host maps for a function */
+#define VPCI_INT_DATA		0x4000u		/* the data of interrupt i: VPCI_INT_DATA | i */
+
+/* An interrupt the guest asked for: the host's data for it, where it goes. */
+struct vpci_int {
+	bool used;
+	u32 vector;
+	u32 cpu;
+};
 
 struct sim_vpci {
 	struct list_head node;		/* vpci_list */
@@ -46,6 +64,8 @@ struct sim_vpci {
 	u8 cap_next[256];		/* ... by the offset of each capability kept */
 	bool cap_kept[256];
 	bool cap_hidden[256];		/* bytes of the capabilities hidden */
+	u8 msi_pos;			/* the MSI capability (0: none), virtualized */
+	bool msi_64;
 	/*
 	 * vpci_lock protects the rest, in any context (the guest's config
 	 * accessors run under its raw spinlocks): irqsave.
@@ -56,7 +76,11 @@ struct sim_vpci {
 	bool present;			/* on the guest's bus (attach/detach) */
 	bool ejecting;
 	u32 bar_guest[6];		/* the BARs as the guest reads them */
-	u32 msi_cpu, msi_vector;	/* the last retarget */
+	u8 msi_regs[16];		/* the MSI capability as the guest sees it */
+	struct vpci_int ints[VPCI_MAX_INTS];
+	bool msi_want;			/* the guest enabled MSI: the real vector is wanted */
+	bool msi_have;			/* ... allocated and its handler in (msi_work) */
+	struct work_struct msi_work;
 	struct sim_chan *c;		/* the open channel: under sim.lock */
 	bool windows;			/* the BARs lent: under vpci_win_lock */
 	struct completion ejected;
@@ -103,6 +127,13 @@ static u32 vpci_cfg_dword(struct sim_vpci *v, u32 off)
 		return v->bar_guest[(off - PCI_BASE_ADDRESS_0) / 4];
 	if (off == PCI_ROM_ADDRESS)
 		return 0;
+	if (v->msi_pos && off >= v->msi_pos && off < v->msi_pos + 16u) {
+		memcpy(&val, &v->msi_regs[off - v->msi_pos], 4);
+		val = le32_to_cpu((__force __le32)val);
+		if (off == v->msi_pos)
+			val = (val & ~0xff00u) | (u32)v->cap_next[v->msi_pos] << 8;
+		return val;
+	}
 	val = vpci_real_read(v->pdev, off, 4);
 	if (off == PCI_COMMAND && !v->cap_first)
 		val &= ~((u32)PCI_STATUS_CAP_LIST << 16);
@@ -140,6 +171,94 @@ static void vpci_bar_write(struct sim_vpci *v, u32 idx, u32 val)
 		vpci_refuse(v, "a BAR address that is not the function's own");
 }
 
+/*
+ * The guest writes its view of the MSI capability: the enable bit, the
+ * address (dword aligned) and the data; one vector only (MME stays 0, no
+ * per-vector masking). Enabling or disabling is done on the function by
+ * msi_work. Under vpci_lock.
+ */
+static void vpci_msi_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
+{
+	static const u8 writable64[16] = { 0, 0, 0x01, 0, 0xfc, 0xff, 0xff, 0xff,
+					   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0 };
+	static const u8 writable32[16] = { 0, 0, 0x01, 0, 0xfc, 0xff, 0xff, 0xff,
+					   0xff, 0xff, 0, 0, 0, 0, 0, 0 };
+	const u8 *w = v->msi_64 ? writable64 : writable32;
+	bool want;
+	u32 i;
+
+	for (i = 0; i < size && off + i < 16; i++) {
+		u8 b = val >> (8 * i);
+
+		v->msi_regs[off + i] = (v->msi_regs[off + i] & ~w[off + i]) | (b & w[off + i]);
+	}
+	want = v->msi_regs[2] & PCI_MSI_FLAGS_ENABLE;
+	if (want != v->msi_want) {
+		v->msi_want = want;
+		schedule_work(&v->msi_work);
+	}
+}
+
+/* The guest's MSI data, as it wrote it into its view of the capability. */
+static u32 vpci_msi_data(const struct sim_vpci *v)
+{
+	u32 at = v->msi_64 ? 12 : 8;
+
+	return v->msi_regs[at] | (u32)v->msi_regs[at + 1] << 8;
+}
+
+/* The function's real MSI: forwarded to the guest's vector on the guest's CPU. */
+static irqreturn_t vpci_real_irq(int irq, void *ctx)
+{
+	struct sim_vpci *v = ctx;
+	u32 data, cpu = 0, vector = 0;
+	unsigned long flags;
+	bool go = false;
+
+	spin_lock_irqsave(&vpci_lock, flags);
+	data = vpci_msi_data(v);
+	if (v->msi_want && (data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA &&
+	    v->ints[data % VPCI_MAX_INTS].used) {
+		cpu = v->ints[data % VPCI_MAX_INTS].cpu;
+		vector = v->ints[data % VPCI_MAX_INTS].vector;
+		go = cpu_online(cpu);
+	}
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	if (go)
+		apic->send_IPI(cpu, vector);
+	else
+		pr_err_ratelimited("hvkit_sim: vpci %s: an interrupt with no guest target (data %#x)\n",
+				   v->name, data);
+	return IRQ_HANDLED;
+}
+
+/* The guest enabled or disabled MSI: a real vector on the function, or none. */
+static void vpci_msi_work(struct work_struct *w)
+{
+	struct sim_vpci *v = container_of(w, struct sim_vpci, msi_work);
+	bool want = READ_ONCE(v->msi_want);
+	int ret;
+
+	if (want && !v->msi_have) {
+		ret = pci_alloc_irq_vectors(v->pdev, 1, 1, PCI_IRQ_MSI);
+		if (ret < 0) {
+			pr_err("hvkit_sim: vpci %s: no MSI on the function (%d)\n", v->name, ret);
+			return;
+		}
+		ret = request_irq(pci_irq_vector(v->pdev, 0), vpci_real_irq, 0, "hvkit_sim_vpci", v);
+		if (ret) {
+			pci_free_irq_vectors(v->pdev);
+			pr_err("hvkit_sim: vpci %s: its MSI handler not taken (%d)\n", v->name, ret);
+			return;
+		}
+		v->msi_have = true;
+	} else if (!want && v->msi_have) {
+		free_irq(pci_irq_vector(v->pdev, 0), v);
+		pci_free_irq_vectors(v->pdev);
+		v->msi_have = false;
+	}
+}
+
 static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
 {
 	if (where >= PCI_BASE_ADDRESS_0 && where < PCI_BASE_ADDRESS_5 + 4) {
@@ -147,6 +266,10 @@ static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
 			vpci_refuse(v, "a BAR written in part");
 		else
 			vpci_bar_write(v, (where - PCI_BASE_ADDRESS_0) / 4, val);
+		return;
+	}
+	if (v->msi_pos && where >= v->msi_pos && where < v->msi_pos + 16u) {
+		vpci_msi_write(v, where - v->msi_pos, size, val);
 		return;
 	}
 	if (where == PCI_ROM_ADDRESS || (where < 256 && v->cap_hidden[where]))
@@ -229,15 +352,18 @@ int sim_vpci_retarget(const struct hvk_msi_target *t)
 {
 	struct sim_vpci *v;
 	unsigned long flags;
-	int ret = -EIO;		/* a device the hypervisor does not know */
+	u32 i = t->msi_data % VPCI_MAX_INTS;
+	int ret = -EIO;		/* a device or interrupt the hypervisor does not know */
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_for_each_entry(v, &vpci_list, node) {
 		if (vpci_device_id(v, HVK_VPCI_SLOT_FN(VPCI_SLOT)) != t->device_id)
 			continue;
-		if (t->cpu < nr_cpu_ids && cpu_online(t->cpu)) {
-			v->msi_cpu = t->cpu;
-			v->msi_vector = t->vector;
+		if ((t->msi_data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA && v->ints[i].used &&
+		    t->cpu < nr_cpu_ids && cpu_online(t->cpu) && t->vector >= FIRST_EXTERNAL_VECTOR &&
+		    t->vector < NR_VECTORS) {
+			v->ints[i].cpu = t->cpu;
+			v->ints[i].vector = t->vector;
 			ret = 0;
 		}
 		break;
@@ -347,19 +473,67 @@ static void vpci_res_reqs(struct sim_vpci *v, struct sim_chan *c, u64 tid)
 	vpci_send(c, HVK_PKT_COMP, tid, &r, sizeof(r), true);
 }
 
+/*
+ * CREATE_INTERRUPT (1, 2 or 3): one vector to the first target VP the host
+ * knows; the answer is the data the device must write (VPCI_INT_DATA and
+ * the entry) at the x86 MSI address.
+ */
 static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, const u8 *m,
 			    u32 type)
 {
 	struct hvk_vpci_create_int_reply r = { .status = HVK_VPCI_STATUS_INVALID };
 	struct hvk_vpci_msi_req req;
 	const char *why = hvk_vpci_create_int_check(m, type, &req);
+	unsigned long flags;
+	int cpu = -1;
+	u32 i;
 
+	for (i = 0; !why && i < req.vp_count && cpu < 0; i++)
+		cpu = sim_vp_to_cpu(req.vp[i]);
+	if (!why && cpu < 0 && type == HVK_VPCI_CREATE_INTERRUPT)
+		cpu = cpumask_first(cpu_online_mask);	/* 1.1 names every VP; retargeted later */
+	if (!why && cpu < 0)
+		why = "an interrupt for no VP the host knows";
+	if (!why && req.count != 1)
+		why = "more than one vector (multi-MSI is not simulated)";
+	if (!why && (req.vector < FIRST_EXTERNAL_VECTOR || req.vector >= NR_VECTORS))
+		why = "a vector outside the external range";
+	if (!why) {
+		spin_lock_irqsave(&vpci_lock, flags);
+		for (i = 0; i < VPCI_MAX_INTS && v->ints[i].used; i++)
+			;
+		if (i < VPCI_MAX_INTS) {
+			v->ints[i] = (struct vpci_int){ true, req.vector, cpu };
+			r.status = 0;
+			r.d.vector_count = 1;
+			r.d.address = HVK_VPCI_MSI_ADDR_BASE;
+			r.d.data = VPCI_INT_DATA | i;
+		}
+		spin_unlock_irqrestore(&vpci_lock, flags);
+		if (i == VPCI_MAX_INTS)
+			why = "more interrupts than the host maps for a function";
+	}
 	if (why)
 		vpci_refuse(v, why);
-	else
-		pr_info_ratelimited("hvkit_sim: vpci %s: MSI delivery is not simulated; interrupt refused\n",
-				    v->name);
 	vpci_send(c, HVK_PKT_COMP, tid, &r, sizeof(r), true);
+}
+
+static void vpci_delete_int(struct sim_vpci *v, const u8 *m)
+{
+	struct hvk_vpci_delete_int del;
+	unsigned long flags;
+	u32 i;
+
+	memcpy(&del, m, sizeof(del));
+	i = del.d.data % VPCI_MAX_INTS;
+	spin_lock_irqsave(&vpci_lock, flags);
+	if ((del.d.data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA && v->ints[i].used)
+		v->ints[i].used = false;
+	else
+		i = VPCI_MAX_INTS;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	if (i == VPCI_MAX_INTS)
+		vpci_refuse(v, "delete of an interrupt the host never mapped");
 }
 
 static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
@@ -461,6 +635,8 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 			   type == HVK_VPCI_CREATE_INTERRUPT3) {
 			vpci_create_int(v, c, d->trans_id, m, type);
 			return 0;
+		} else if (type == HVK_VPCI_DELETE_INTERRUPT) {
+			vpci_delete_int(v, m);
 		} else if (type == HVK_VPCI_EJECTION_COMPLETE) {
 			if (!READ_ONCE(v->ejecting)) {
 				vpci_refuse(v, "ejection complete with no eject asked");
@@ -501,6 +677,12 @@ static void vpci_closed(struct sim_chan *c)
 	spin_lock_irqsave(&vpci_lock, flags);
 	v->cfg_base = 0;
 	v->version = 0;
+	memset(v->ints, 0, sizeof(v->ints));
+	v->msi_regs[2] &= ~PCI_MSI_FLAGS_ENABLE;
+	if (v->msi_want) {
+		v->msi_want = false;
+		schedule_work(&v->msi_work);
+	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	/*
 	 * The BARs stay lent until the device goes (destroy): the guest gives
@@ -515,13 +697,19 @@ static void vpci_closed(struct sim_chan *c)
 
 /* ---- taking the function ---- */
 
+/*
+ * Held for the guest, which drives it. Enabled (memory decoding, and D0,
+ * which MSI needs) as a host keeps an assigned function; the guest's
+ * config writes set the rest (bus master).
+ */
 static int vpci_pci_probe(struct pci_dev *p, const struct pci_device_id *id)
 {
-	return 0;	/* held for the guest: nothing of it is touched here */
+	return pci_enable_device_mem(p);
 }
 
 static void vpci_pci_remove(struct pci_dev *p)
 {
+	pci_disable_device(p);
 }
 
 static struct pci_driver vpci_driver = {
@@ -589,12 +777,21 @@ static void vpci_read_caps(struct sim_vpci *v)
 		u8 id = vpci_real_read(v->pdev, pos, 1);
 		u8 next = vpci_real_read(v->pdev, pos + 1, 1) & ~3;
 
-		if (id == PCI_CAP_ID_MSI || id == PCI_CAP_ID_MSIX) {
+		if (id == PCI_CAP_ID_MSIX || (id == PCI_CAP_ID_MSI && v->msi_pos)) {
 			u32 len = id == PCI_CAP_ID_MSI ? 24 : 12, i;
 
 			for (i = 0; i < len && pos + i < 256; i++)
 				v->cap_hidden[pos + i] = true;
 		} else {
+			if (id == PCI_CAP_ID_MSI && pos <= 256 - 16) {
+				/* One vector, no per-vector masking, disabled. */
+				u16 ctrl = vpci_real_read(v->pdev, pos + PCI_MSI_FLAGS, 2);
+
+				v->msi_pos = pos;
+				v->msi_64 = ctrl & PCI_MSI_FLAGS_64BIT;
+				v->msi_regs[0] = PCI_CAP_ID_MSI;
+				v->msi_regs[2] = v->msi_64 ? PCI_MSI_FLAGS_64BIT : 0;
+			}
 			*link = pos;
 			v->cap_kept[pos] = true;
 			link = &v->cap_next[pos];
@@ -673,6 +870,7 @@ static int vpci_init(struct sim_dev *d, struct genl_info *info)
 	v->d = d;
 	v->present = true;
 	init_completion(&v->ejected);
+	INIT_WORK(&v->msi_work, vpci_msi_work);
 	atomic64_set(&v->refused, 0);
 	snprintf(v->name, sizeof(v->name), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	v->pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(dev, fn));
@@ -703,7 +901,10 @@ static void vpci_destroy(struct sim_dev *d)
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_del(&v->node);
+	v->msi_want = false;
 	spin_unlock_irqrestore(&vpci_lock, flags);
+	flush_work(&v->msi_work);
+	vpci_msi_work(&v->msi_work);	/* the real vector let go, if still held */
 	mutex_lock(&vpci_win_lock);
 	vpci_windows(v, false);
 	mutex_unlock(&vpci_win_lock);

@@ -43,6 +43,12 @@ u64 hvk_ref_counter(void)
 }
 EXPORT_SYMBOL_GPL(hvk_ref_counter);
 
+u32 hvk_cpu_vp(unsigned int cpu)
+{
+	return hvk_vp(cpu);
+}
+EXPORT_SYMBOL_GPL(hvk_cpu_vp);
+
 int hvk_retarget_msi(const struct hvk_msi_target *t)
 {
 	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);

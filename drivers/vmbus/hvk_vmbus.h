@@ -271,6 +271,9 @@ struct hvk_msi_target {
 	bool vp_set;
 };
 
+/* The hypervisor's VP number of Linux CPU @cpu (what vPCI's interrupt messages carry). */
+u32 hvk_cpu_vp(unsigned int cpu);
+
 /*
  * Ask the host to deliver @t's interrupt on @t->cpu at @t->vector. Any
  * context with interrupts off; never sleeps. -EOPNOTSUPP: the transport

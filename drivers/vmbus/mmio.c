@@ -7,7 +7,8 @@
  * with upstream's vmbus_allocate_mmio(). Each piece shows in /proc/iomem
  * under its window, named after the device. A window may be one device's
  * own (a passed-through function's real BARs under the simulated host):
- * that device takes from it first, and no other device takes from it.
+ * that device takes from its own windows first, the smallest that fits
+ * first, and no other device takes from them.
  *
  * Also here: MMIO the host traps (hvk_trapped_read/write), which under a
  * host that cannot trap goes to the transport's emulation.
@@ -94,6 +95,7 @@ struct resource *hvk_mmio_alloc(struct hvk_device *hdev, resource_size_t min,
 	struct hvk_mmio_window *w;
 	struct resource *r;
 	int ret = -ENOSPC;
+	u64 tried = 0;	/* the device's own windows tried, by position */
 
 	if (!size || min > max || (align && !is_power_of_2(align)))
 		return ERR_PTR(-EINVAL);
@@ -103,16 +105,44 @@ struct resource *hvk_mmio_alloc(struct hvk_device *hdev, resource_size_t min,
 	r->name = dev_name(&hdev->dev);
 	r->flags = IORESOURCE_MEM | IORESOURCE_BUSY;
 	mutex_lock(&hvk_mmio_lock);
+	/*
+	 * The device's own windows first, the smallest that takes the piece
+	 * first (best fit: a passed-through function's small BAR must not be
+	 * carved from its large one).
+	 */
+	for (;;) {
+		struct hvk_mmio_window *best = NULL;
+		int i = 0, bi = 0;
+
+		list_for_each_entry(w, &hvk_mmio_windows, node) {
+			if (i == 64)
+				break;
+			if (w->per_dev && !(tried & BIT_ULL(i)) &&
+			    guid_equal(&w->instance, &hdev->instance_id) &&
+			    w->res->end >= min && w->res->start <= max &&
+			    (!best || resource_size(w->res) < resource_size(best->res))) {
+				best = w;
+				bi = i;
+			}
+			i++;
+		}
+		if (!best)
+			break;
+		tried |= BIT_ULL(bi);
+		ret = allocate_resource(best->res, r, size, max(min, best->res->start),
+					min(max, best->res->end), align ?: 1, NULL, NULL);
+		if (!ret)
+			goto found;
+	}
 	list_for_each_entry(w, &hvk_mmio_windows, node) {
-		if (w->res->end < min || w->res->start > max)
-			continue;
-		if (w->per_dev && !guid_equal(&w->instance, &hdev->instance_id))
+		if (w->per_dev || w->res->end < min || w->res->start > max)
 			continue;
 		ret = allocate_resource(w->res, r, size, max(min, w->res->start),
 					min(max, w->res->end), align ?: 1, NULL, NULL);
 		if (!ret)
 			break;
 	}
+found:
 	mutex_unlock(&hvk_mmio_lock);
 	if (ret) {
 		kfree(r);

@@ -7,8 +7,16 @@
  * Results are sysfs attributes of the PCI device:
  *   edu_factorial  write N (0..12); read "N! = V" as the device computed it
  *   edu_dma        write SIZE (1..4000); read "ok SIZE" or "fail ..."
- *   edu_irqs       interrupts the device raised to us (MSI is not done yet: 0)
- * Facts: QEMU's docs/specs/edu.rst.
+ *   edu_irq_test   write N (1..1000): the device raises N interrupts, each
+ *                  awaited (1 s); read "ok N" or "fail ..."
+ *   edu_irqs       MSIs the handler took since probe
+ *
+ * The same module drives QEMU's ivshmem-plain through vPCI (a GPU's memory
+ * window stands in for): its 64-bit prefetchable BAR 2, whatever its size,
+ * is mapped whole, written and read back:
+ *   ivshmem_test   write anything; read "ok BYTES" or "fail ..." (one u64 in
+ *                  each 4 KiB page, a pattern of its offset, and the last one)
+ * Facts: QEMU's docs/specs/edu.rst and docs/specs/ivshmem-spec.rst.
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -23,6 +31,9 @@
 #define EDU_FACTORIAL	0x08
 #define EDU_STATUS	0x20
 #define EDU_STATUS_BUSY	0x01
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
 #define EDU_DMA_SRC	0x80
 #define EDU_DMA_DST	0x88
 #define EDU_DMA_COUNT	0x90
@@ -45,7 +56,9 @@ struct edu {
 	struct mutex lock;	/* one test at a time; the results below */
 	u32 fact_n, fact_v;
 	char dma_result[96];
+	char irq_result[64];
 	atomic_t irqs;
+	struct completion irq_done;
 };
 
 /* Wait for the device (TCG is slow): up to 5 s for @reg & @bit to clear. */
@@ -174,6 +187,61 @@ static ssize_t edu_dma_store(struct device *dev, struct device_attribute *a, con
 }
 static DEVICE_ATTR_RW(edu_dma);
 
+static irqreturn_t edu_irq(int irq, void *ctx)
+{
+	struct edu *e = ctx;
+	u32 st = readl(e->mmio + EDU_IRQ_STATUS);
+
+	if (!st)
+		return IRQ_NONE;
+	writel(st, e->mmio + EDU_IRQ_ACK);
+	atomic_inc(&e->irqs);
+	complete(&e->irq_done);
+	return IRQ_HANDLED;
+}
+
+static ssize_t edu_irq_test_show(struct device *dev, struct device_attribute *a, char *buf)
+{
+	struct edu *e = dev_get_drvdata(dev);
+	ssize_t n;
+
+	mutex_lock(&e->lock);
+	n = sysfs_emit(buf, "%s", e->irq_result);
+	mutex_unlock(&e->lock);
+	return n;
+}
+
+static ssize_t edu_irq_test_store(struct device *dev, struct device_attribute *a,
+				  const char *buf, size_t len)
+{
+	struct edu *e = dev_get_drvdata(dev);
+	u32 n, i;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &n);
+	if (ret || !n || n > 1000)
+		return -EINVAL;
+	if (!e->pdev->msi_enabled)
+		return -ENXIO;
+	mutex_lock(&e->lock);
+	for (i = 0; i < n; i++) {
+		reinit_completion(&e->irq_done);
+		writel(1u << (i % 31), e->mmio + EDU_IRQ_RAISE);
+		if (!wait_for_completion_timeout(&e->irq_done, HZ))
+			break;
+	}
+	if (i < n) {
+		snprintf(e->irq_result, sizeof(e->irq_result), "fail interrupt %u of %u never came\n",
+			 i + 1, n);
+		ret = -ETIMEDOUT;
+	} else {
+		snprintf(e->irq_result, sizeof(e->irq_result), "ok %u\n", n);
+	}
+	mutex_unlock(&e->lock);
+	return ret ?: len;
+}
+static DEVICE_ATTR_RW(edu_irq_test);
+
 static ssize_t edu_irqs_show(struct device *dev, struct device_attribute *a, char *buf)
 {
 	struct edu *e = dev_get_drvdata(dev);
@@ -186,6 +254,7 @@ static struct attribute *edu_attrs[] = {
 	&dev_attr_edu_factorial.attr,
 	&dev_attr_edu_dma.attr,
 	&dev_attr_edu_irqs.attr,
+	&dev_attr_edu_irq_test.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(edu);
@@ -204,7 +273,9 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	e->pdev = pdev;
 	mutex_init(&e->lock);
 	atomic_set(&e->irqs, 0);
+	init_completion(&e->irq_done);
 	snprintf(e->dma_result, sizeof(e->dma_result), "none\n");
+	snprintf(e->irq_result, sizeof(e->irq_result), "none\n");
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
@@ -222,6 +293,13 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EIO;
 	}
 	pci_set_drvdata(pdev, e);
+	/* MSI through the vPCI bus's own irq domain; without it the rest still works. */
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret == 1)
+		ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq, 0,
+				       "hvkit_edu_test", e);
+	if (ret < 0)
+		pci_warn(pdev, "no MSI (%d)\n", ret);
 	pci_info(pdev, "edu %#x through vPCI, domain %04x\n", readl(e->mmio + EDU_ID),
 		 pci_domain_nr(pdev->bus));
 	return 0;
@@ -244,7 +322,128 @@ static struct pci_driver edu_driver = {
 	.remove = edu_remove,
 	.dev_groups = edu_groups,
 };
-module_pci_driver(edu_driver);
+
+/* ---- ivshmem-plain: a large BAR ---- */
+
+struct shm {
+	struct mutex lock;	/* one test at a time; result */
+	char result[96];
+};
+
+static u64 shm_pattern(u64 off)
+{
+	return off * 0x9e3779b97f4a7c15ull ^ 0x5a5a5a5a5a5a5a5aull;
+}
+
+static ssize_t ivshmem_test_show(struct device *dev, struct device_attribute *a, char *buf)
+{
+	struct shm *s = dev_get_drvdata(dev);
+	ssize_t n;
+
+	mutex_lock(&s->lock);
+	n = sysfs_emit(buf, "%s", s->result);
+	mutex_unlock(&s->lock);
+	return n;
+}
+
+static ssize_t ivshmem_test_store(struct device *dev, struct device_attribute *a,
+				  const char *buf, size_t len)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct shm *s = dev_get_drvdata(dev);
+	u64 size = pci_resource_len(pdev, 2), off;
+	void __iomem *p;
+	int ret = 0;
+
+	if (size < 8)
+		return -ENODEV;
+	p = ioremap_wc(pci_resource_start(pdev, 2), size);
+	if (!p)
+		return -ENOMEM;
+	mutex_lock(&s->lock);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		writeq(shm_pattern(off), p + off);
+		cond_resched();
+	}
+	writeq(shm_pattern(size - 8), p + size - 8);
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		if (readq(p + off) != shm_pattern(off))
+			break;
+		cond_resched();
+	}
+	if (off < size) {
+		snprintf(s->result, sizeof(s->result), "fail at %#llx: %#llx\n", off, readq(p + off));
+		ret = -EIO;
+	} else if (readq(p + size - 8) != shm_pattern(size - 8)) {
+		snprintf(s->result, sizeof(s->result), "fail at the last u64\n");
+		ret = -EIO;
+	} else {
+		snprintf(s->result, sizeof(s->result), "ok %llu\n", size);
+	}
+	mutex_unlock(&s->lock);
+	iounmap(p);
+	return ret ?: len;
+}
+static DEVICE_ATTR_RW(ivshmem_test);
+
+static struct attribute *shm_attrs[] = {
+	&dev_attr_ivshmem_test.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(shm);
+
+static int shm_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct shm *s;
+	int ret;
+
+	if (!pci_domain_nr(pdev->bus))
+		return -ENODEV;	/* the emulated bus's: not ours to test */
+	s = devm_kzalloc(&pdev->dev, sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	mutex_init(&s->lock);
+	snprintf(s->result, sizeof(s->result), "none\n");
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_drvdata(pdev, s);
+	pci_info(pdev, "ivshmem through vPCI, BAR 2 %pR\n", &pdev->resource[2]);
+	return 0;
+}
+
+static const struct pci_device_id shm_ids[] = {
+	{ PCI_DEVICE(0x1af4, 0x1110) },
+	{ },
+};
+
+static struct pci_driver shm_driver = {
+	.name = "hvkit_ivshmem_test",
+	.id_table = shm_ids,
+	.probe = shm_probe,
+	.dev_groups = shm_groups,
+};
+
+static int __init edu_test_init(void)
+{
+	int ret = pci_register_driver(&edu_driver);
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&shm_driver);
+	if (ret)
+		pci_unregister_driver(&edu_driver);
+	return ret;
+}
+
+static void __exit edu_test_exit(void)
+{
+	pci_unregister_driver(&shm_driver);
+	pci_unregister_driver(&edu_driver);
+}
+
+module_init(edu_test_init);
+module_exit(edu_test_exit);
 
 MODULE_DESCRIPTION("hvkit test: QEMU's edu device through vPCI");
 MODULE_LICENSE("GPL");
