@@ -63,6 +63,15 @@ TEST(VpciWire, SlotAndDevfnRoundTrip)
 	EXPECT_EQ(hvk_vpci_devfn_to_slot((3 << 3) | 1), 3u | (1u << 5));
 }
 
+TEST(VpciWire, ClassGuidInWireOrder)
+{
+	// 44c4f61d-4444-4400-9d52-802e27ede19f: the first three groups little-endian.
+	const u8 want[16] = {0x1d, 0xf6, 0xc4, 0x44, 0x44, 0x44, 0x00, 0x44,
+			     0x9d, 0x52, 0x80, 0x2e, 0x27, 0xed, 0xe1, 0x9f};
+	const u8 got[16] = {HVK_VPCI_CLASS_BYTES};
+	EXPECT_EQ(0, std::memcmp(want, got, sizeof(want)));
+}
+
 TEST(VpciWire, DomainComesFromInstanceBytesFourAndFive)
 {
 	u8 g[16] = {0, 1, 2, 3, 0x34, 0x12, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
