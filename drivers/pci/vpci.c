@@ -95,6 +95,7 @@ struct hvp_bus {
 	bool installed;			/* the root bus exists */
 	bool removing;
 	struct pci_sysdata sysdata;
+	struct pci_host_bridge *bridge;	/* ours: put after the root bus is removed */
 	struct pci_bus *bus;
 	struct workqueue_struct *wq;	/* ordered: relations and ejects, in turn */
 	struct completion survey;	/* the first relations are handled */
@@ -461,8 +462,10 @@ static void hvp_remove_bus(struct hvp_bus *hb)
 	pci_stop_root_bus(hb->bus);
 	pci_remove_root_bus(hb->bus);
 	pci_unlock_rescan_remove();
+	pci_free_host_bridge(hb->bridge);	/* the reference pci_alloc_host_bridge() gave */
 	hb->installed = false;
 	hb->bus = NULL;
+	hb->bridge = NULL;
 	list_for_each_entry(f, &hb->funcs, node)
 		f->on_bus = false;
 }
@@ -1045,6 +1048,7 @@ static int hvp_create_bus(struct hvp_bus *hb)
 			f->on_bus = false;
 		return ret;
 	}
+	hb->bridge = bridge;
 	hb->bus = bridge->bus;
 	pci_lock_rescan_remove();
 	pci_bus_assign_resources(hb->bus);
