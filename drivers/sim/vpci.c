@@ -764,7 +764,7 @@ static int vpci_read_bars(struct sim_vpci *v, struct genl_info *info)
 	return 0;
 }
 
-/* The capability list the guest walks: MSI and MSI-X taken out. */
+/* The capability list the guest walks: MSI-X taken out, MSI kept and virtualized. */
 static void vpci_read_caps(struct sim_vpci *v)
 {
 	u8 pos, *link = &v->cap_first;
