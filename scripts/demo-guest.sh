@@ -159,5 +159,21 @@ else
 	bad "NIC" "no interface appeared: $(dmesg | tail -n 3)"
 fi
 
-report "not yet in hvkit: vPCI (see the issues)"
+part "vPCI (hvkit_pci): QEMU's edu passed through by the host, driven by an ordinary PCI driver"
+. /hvkit/lib/pci.sh
+if real=$(hvk_edu_real) && modprobe hvkit_edu_test && pg=$(hvctl sim add vpci --pci "$real") &&
+	wait_for 60 hvk_vpci_view 0x1234 0x11e8 >/dev/null; then
+	view=$(hvk_vpci_view 0x1234 0x11e8)
+	v=/sys/bus/pci/devices/$view
+	lspci -D -nn | grep -i "1234:11e8"
+	wait_for 10 test -e "$v/edu_irq_test"
+	if echo 10 >"$v/edu_factorial" && echo 4000 >"$v/edu_dma" && echo 20 >"$v/edu_irq_test"; then
+		report "vPCI: $real is $view on the guest's vPCI bus (lspci -D), bound to hvkit_edu_test: $(cat "$v/edu_factorial") through MMIO, DMA both ways $(cat "$v/edu_dma"), $(cat "$v/edu_irqs") MSIs taken"
+	else
+		bad "vPCI" "edu through vPCI: $(cat "$v/edu_factorial" "$v/edu_dma" "$v/edu_irq_test" 2>&1 | tr '\n' ' ')"
+	fi
+	hvctl sim remove "$pg"
+else
+	bad "vPCI" "no view of the edu device: $(dmesg | tail -n 3)"
+fi
 exit $fail

@@ -88,4 +88,22 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define hvk_ms_hyperv_vtl()	((u8)0)
 #endif
 
+/*
+ * A PCI function's driver_override: in struct device, set with
+ * device_set_driver_override(), in newer kernels (Debian's 6.12.117 has
+ * it by backport); the PCI device's own field before. "" clears it.
+ */
+#include <linux/pci.h>
+#ifdef HVK_HAVE_DEV_DRIVER_OVERRIDE
+static inline int hvk_pci_driver_override(struct pci_dev *p, const char *s)
+{
+	return device_set_driver_override(&p->dev, s);
+}
+#else
+static inline int hvk_pci_driver_override(struct pci_dev *p, const char *s)
+{
+	return driver_set_override(&p->dev, &p->driver_override, s, strlen(s));
+}
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -19,6 +19,7 @@
 #include "tlfs.h"
 #include "hyperv.h"
 #include "transport.h"
+#include "hvk_vmbus.h"
 
 static enum cpuhp_state hvk_hv_cpuhp;
 static struct device *hvk_hv_root;
@@ -69,6 +70,46 @@ static u64 hvk_hv_ref_counter(void)
 	return hv_read_reference_counter();
 }
 
+/*
+ * HvRetargetDeviceInterrupt for a vPCI function's MSI: one target VP, as
+ * a mask (vPCI 1.1) or a one-bank sparse VP set (1.2 on, which also
+ * reaches VPs past 63). Interrupts off for the per-CPU input page.
+ */
+static int hvk_hv_retarget_msi(const struct hvk_msi_target *t)
+{
+	struct hvk_retarget_input *in;
+	unsigned long flags;
+	u64 ctl = HVK_HVCALL_RETARGET_INTERRUPT, result;
+	u32 vp;
+
+	if (t->cpu >= nr_cpu_ids)
+		return -EINVAL;
+	vp = hv_vp_index[t->cpu];
+	if (!t->vp_set && vp >= 64)
+		return -EINVAL;
+	local_irq_save(flags);
+	in = *this_cpu_ptr(hyperv_pcpu_input_arg);
+	memset(in, 0, sizeof(*in));
+	in->partition_id = HVK_PARTITION_SELF;
+	in->device_id = t->device_id;
+	in->source = HVK_INTERRUPT_SOURCE_MSI;
+	in->msi_addr = t->msi_addr;
+	in->msi_data = t->msi_data;
+	in->vector = t->vector;
+	if (t->vp_set) {
+		in->flags = HVK_RETARGET_VP_SET;
+		in->vp_mask = HVK_VPSET_SPARSE_4K;
+		in->valid_bank_mask = 1ULL << (vp / 64);
+		in->bank[0] = 1ULL << (vp % 64);
+		ctl |= 2ULL << HVK_HVCALL_VARHEAD_SHIFT;	/* the bank mask and one bank */
+	} else {
+		in->vp_mask = 1ULL << vp;
+	}
+	result = hv_do_hypercall(ctl, in, NULL);
+	local_irq_restore(flags);
+	return hvk_hv_status(result) ? -EIO : 0;
+}
+
 /* Not const: the VTL is read at load. */
 static struct hvk_transport_ops hvk_hv_ops = {
 	.name = "Hyper-V",
@@ -77,6 +118,7 @@ static struct hvk_transport_ops hvk_hv_ops = {
 	.eom = hvk_hv_eom,
 	.vp_index = hvk_hv_vp_index,
 	.ref_counter = hvk_hv_ref_counter,
+	.retarget_msi = hvk_hv_retarget_msi,
 };
 
 /* The hypervisor callback vector: hard interrupt context, EOI by the kernel. */

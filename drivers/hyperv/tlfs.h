@@ -26,6 +26,8 @@
 /* Hypercalls. */
 #define HVK_HVCALL_POST_MESSAGE		0x005c
 #define HVK_HVCALL_SIGNAL_EVENT		0x005d
+#define HVK_HVCALL_RETARGET_INTERRUPT	0x007e
+#define HVK_HVCALL_VARHEAD_SHIFT	17	/* variable header size, in u64s */
 #define HVK_HV_STATUS_MASK		0xffffULL	/* HVK_HV_STATUS_*: hvkit/vmbus.h */
 
 /* ms_hyperv.hints: the hypervisor prefers explicit EOI to auto EOI. */
@@ -40,6 +42,35 @@ struct hvk_post_message_input {
 	u64 payload[30];
 } __packed;
 HVK_WIRE_SIZE(struct hvk_post_message_input, 256);
+
+/*
+ * HvRetargetDeviceInterrupt input: an MSI of one of this partition's
+ * devices, and where it goes now (TLFS; upstream's struct
+ * hv_retarget_device_interrupt). @target.vp_mask, or, with
+ * HVK_RETARGET_VP_SET, a sparse VP set: format, the valid-bank mask and
+ * one u64 per valid bank (the variable part of the input).
+ */
+#define HVK_PARTITION_SELF		(~0ULL)
+#define HVK_INTERRUPT_SOURCE_MSI	1
+#define HVK_RETARGET_VP_SET		2	/* HV_DEVICE_INTERRUPT_TARGET_PROCESSOR_SET */
+#define HVK_VPSET_SPARSE_4K		0
+struct hvk_retarget_input {
+	u64 partition_id;
+	u64 device_id;
+	u32 source;
+	u32 reserved1;
+	u32 msi_addr;
+	u32 msi_data;
+	u64 reserved2;
+	u32 vector;
+	u32 flags;
+	u64 vp_mask;		/* or the VP set's format */
+	u64 valid_bank_mask;	/* VP set only, as the banks below */
+	u64 bank[1];
+} __packed;
+HVK_WIRE_SIZE(struct hvk_retarget_input, 72);
+HVK_WIRE_OFF(struct hvk_retarget_input, vector, 40);
+HVK_WIRE_OFF(struct hvk_retarget_input, vp_mask, 48);
 
 /*
  * The register values, pure so that the host tests check them: reserved

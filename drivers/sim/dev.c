@@ -299,6 +299,7 @@ static const struct sim_dev_type *sim_types[] = {
 	&sim_timesync_type,
 	&sim_scsi_type,
 	&sim_nic_type,
+	&sim_vpci_type,
 };
 
 const struct sim_dev_type *sim_type_find(const char *name)

@@ -35,6 +35,10 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_NIC_BOGUS_COMPLETION] = "nic_bogus_completion",
 	[HVSIM_FAULT_NIC_BAD_RECV_RANGE] = "nic_bad_recv_range",
 	[HVSIM_FAULT_NIC_BAD_NVSP_VERSION] = "nic_bad_nvsp_version",
+	[HVSIM_FAULT_VPCI_BAD_RELATIONS] = "vpci_bad_relations",
+	[HVSIM_FAULT_VPCI_REL_COUNT] = "vpci_rel_count",
+	[HVSIM_FAULT_VPCI_DUP_SLOT] = "vpci_dup_slot",
+	[HVSIM_FAULT_VPCI_BAD_RESOURCES] = "vpci_bad_resources",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

@@ -363,6 +363,9 @@ static const struct hvk_transport_ops sim_ops = {
 	.eom = sim_eom,
 	.vp_index = sim_vp_index,
 	.ref_counter = sim_ref_counter,
+	.mmio_read = sim_vpci_mmio_read,
+	.mmio_write = sim_vpci_mmio_write,
+	.retarget_msi = sim_vpci_retarget,
 	.vtl = SIM_VTL,
 };
 
@@ -462,6 +465,9 @@ static int __init sim_init(void)
 	ret = sim_mmio_init();
 	if (ret)
 		goto err_root;
+	ret = sim_vpci_init();
+	if (ret)
+		goto err_mmio_only;
 	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvkit/sim:online", NULL,
 					sim_cpu_offline);
 	if (ret < 0)
@@ -475,6 +481,8 @@ static int __init sim_init(void)
 err_cpuhp:
 	cpuhp_remove_state_nocalls(sim_cpuhp);
 err_mmio:
+	sim_vpci_exit();
+err_mmio_only:
 	sim_mmio_exit();
 err_root:
 	root_device_unregister(sim_root);
@@ -498,6 +506,7 @@ static void __exit sim_exit(void)
 	root_device_unregister(sim_root);
 	sim_teardown();
 	sim_nic_exit();
+	sim_vpci_exit();
 }
 
 module_init(sim_init);

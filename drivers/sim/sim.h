@@ -210,6 +210,7 @@ extern const struct sim_dev_type sim_shutdown_type;
 extern const struct sim_dev_type sim_timesync_type;
 extern const struct sim_dev_type sim_scsi_type;
 extern const struct sim_dev_type sim_nic_type;
+extern const struct sim_dev_type sim_vpci_type;
 
 /*
  * ic.c: the host side of an integration component. A service is a
@@ -341,6 +342,14 @@ int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len);
 
 /* nic.c */
 void sim_nic_exit(void);
+
+/* vpci.c: the transport's trapped MMIO and interrupt retarget, and unload */
+u32 sim_vpci_mmio_read(phys_addr_t phys, u8 size);
+void sim_vpci_mmio_write(phys_addr_t phys, u8 size, u32 val);
+struct hvk_msi_target;
+int sim_vpci_retarget(const struct hvk_msi_target *t);
+int sim_vpci_init(void);
+void sim_vpci_exit(void);
 
 /* monitor.c */
 int sim_monitor_init(void);

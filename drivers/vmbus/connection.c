@@ -43,6 +43,24 @@ u64 hvk_ref_counter(void)
 }
 EXPORT_SYMBOL_GPL(hvk_ref_counter);
 
+u32 hvk_cpu_vp(unsigned int cpu)
+{
+	return hvk_vp(cpu);
+}
+EXPORT_SYMBOL_GPL(hvk_cpu_vp);
+
+int hvk_retarget_msi(const struct hvk_msi_target *t)
+{
+	const struct hvk_transport_ops *ops = READ_ONCE(hvk_conn.ops);
+
+	if (!ops)
+		return -ENODEV;
+	if (!ops->retarget_msi)
+		return -EOPNOTSUPP;
+	return ops->retarget_msi(t);
+}
+EXPORT_SYMBOL_GPL(hvk_retarget_msi);
+
 /*
  * HvPostMessage, with upstream vmbus_post_msg()'s retries: a host out of
  * buffers or memory, or not ready for the connection yet, is asked again

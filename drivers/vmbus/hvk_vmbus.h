@@ -246,6 +246,42 @@ void hvk_leak_for_host(struct device *dev, void *buf, u32 size, const char *what
 u64 hvk_ref_counter(void);
 
 /*
+ * MMIO the host traps (a vPCI config window mapped at @va, guest-physical
+ * @phys): readb/w/l or writeb/w/l on @va under Hyper-V, where the access
+ * traps; under a host that cannot trap, its emulation of @phys. @size 1, 2
+ * or 4 (else all ones, or nothing written). Any context; never sleeps.
+ * No ordering is implied between two calls: a driver that selects, then
+ * accesses, serialises them itself (a spinlock) as with readl/writel.
+ */
+u32 hvk_trapped_read(void __iomem *va, phys_addr_t phys, u8 size);
+void hvk_trapped_write(void __iomem *va, phys_addr_t phys, u8 size, u32 val);
+
+/*
+ * Where an MSI of a vPCI function goes: HVCALL_RETARGET_INTERRUPT's
+ * input, the VP set from one Linux CPU. @device_id is upstream's:
+ * instance bytes 5, 4, 7 and 6 (its low 3 bits cleared), then the
+ * function number. @vp_set: use the VP-set form (vPCI 1.2 and later).
+ */
+struct hvk_msi_target {
+	u64 device_id;
+	u32 msi_addr;		/* as the host's create-interrupt reply gave them */
+	u32 msi_data;
+	u32 vector;		/* the guest's IDT vector */
+	u32 cpu;		/* the Linux CPU that takes it */
+	bool vp_set;
+};
+
+/* The hypervisor's VP number of Linux CPU @cpu (what vPCI's interrupt messages carry). */
+u32 hvk_cpu_vp(unsigned int cpu);
+
+/*
+ * Ask the host to deliver @t's interrupt on @t->cpu at @t->vector. Any
+ * context with interrupts off; never sleeps. -EOPNOTSUPP: the transport
+ * cannot; -EIO: the host refused; -ENODEV: no transport.
+ */
+int hvk_retarget_msi(const struct hvk_msi_target *t);
+
+/*
  * Test modules only: post a raw channel message to the host, bypassing
  * every check of the core. Drivers must never call it.
  */

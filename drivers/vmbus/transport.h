@@ -11,13 +11,19 @@
  * event page, then interrupts that CPU, which calls hvk_vmbus_isr() in
  * hard interrupt context. When the core frees a slot whose message had
  * HVK_HVMSG_FLAG_PENDING set, it calls eom() so the host delivers the next.
+ *
+ * For vPCI, two more: MMIO the host traps (mmio_read(), mmio_write()) and
+ * the interrupt retarget hypercall (retarget_msi()).
  */
 #ifndef _HVK_TRANSPORT_H
 #define _HVK_TRANSPORT_H
 
 #include <linux/device.h>
 #include <linux/ioport.h>
+#include <linux/uuid.h>
 #include <hvkit/vmbus.h>
+
+struct hvk_msi_target;
 
 struct hvk_transport_ops {
 	const char *name;
@@ -42,6 +48,26 @@ struct hvk_transport_ops {
 	 * never going back. Any context, must not sleep. NULL: none.
 	 */
 	u64 (*ref_counter)(void);
+	/*
+	 * MMIO the host traps (a vPCI bus's config window): Hyper-V traps
+	 * the access itself, so it leaves both NULL and the core does
+	 * readl()/writel() on the mapping. A host that cannot trap (the
+	 * simulated host) emulates the access at guest-physical @phys
+	 * instead. @size is 1, 2 or 4; a read nobody claims gives all ones,
+	 * as on a bus. Any context (config accessors hold a raw spinlock),
+	 * must not sleep. Drivers reach them through hvk_trapped_read() and
+	 * hvk_trapped_write().
+	 */
+	u32 (*mmio_read)(phys_addr_t phys, u8 size);
+	void (*mmio_write)(phys_addr_t phys, u8 size, u32 val);
+	/*
+	 * HVCALL_RETARGET_INTERRUPT: the MSI @t->msi_addr/@t->msi_data of
+	 * vPCI device @t->device_id is delivered as @t->vector on Linux
+	 * CPU @t->cpu from now on (the transport maps the CPU to its VP).
+	 * Returns 0 or -EIO (the hypervisor refused; logged by the caller).
+	 * Any context with interrupts off, must not sleep. NULL: -EOPNOTSUPP.
+	 */
+	int (*retarget_msi)(const struct hvk_msi_target *t);
 	/* The VTL the guest runs at: INITIATE_CONTACT's msg_vtl from 5.0 on. */
 	u8 vtl;
 };
@@ -66,6 +92,13 @@ bool hvk_cpu_busy(unsigned int cpu);
  */
 int hvk_mmio_window_add(struct resource *res);
 void hvk_mmio_window_del(struct resource *res);
+/*
+ * A window for one device only: hvk_mmio_alloc() for the device whose
+ * instance is @instance takes from it before any shared window (the
+ * simulated host gives a passed-through function's real BARs to that
+ * function's vPCI bus this way). Let go with hvk_mmio_window_del().
+ */
+int hvk_mmio_dev_window_add(struct resource *res, const guid_t *instance);
 
 /* Host to guest: the hypervisor interrupt, in hard interrupt context. */
 void hvk_vmbus_isr(void);

@@ -55,6 +55,7 @@ int cmd_sim_kvp(const std::vector<std::string_view> &args);
 int run_sim_vss(const std::vector<std::string_view> &args);
 int run_sim_fcopy(const std::vector<std::string_view> &args);
 int run_sim_nic(const std::vector<std::string_view> &args);
+int run_sim_vpci(const std::vector<std::string_view> &args);
 // sim_power.cpp: hvctl sim shutdown|timesync.
 int cmd_sim_shutdown(const std::vector<std::string_view> &args);
 int cmd_sim_timesync(const std::vector<std::string_view> &args);

@@ -57,6 +57,9 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             and random), the largest MTU allowed (65521), the
                             link down at first, the newest NVSP version the
                             host accepts (6.1; 6.0, 5.0, 4.0, 3.2)
+          [--pci DDDD:BB:DD.F]
+                            vpci: the PCI function the host passes through
+                            (taken from its driver while the device exists)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -332,6 +335,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::string backing;
 	uint32_t latency_us = 0;
 	bool latency_set = false;
+	std::string pci;
 	for (size_t i = 1; i < args.size(); i++) {
 		if (args[i] == "--backing" && i + 1 < args.size()) {
 			backing = args[++i];
@@ -378,6 +382,10 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 		} else if (args[i] == "--nvsp-max" && i + 1 < args.size()) {
 			if (!parse_versions(args[++i], nvsp_max) || nvsp_max.size() != 1)
 				return usage_error("--nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
+		} else if (args[i] == "--pci" && i + 1 < args.size()) {
+			pci = std::string(args[++i]);
+			if (pci.empty() || pci.size() > 31)
+				return usage_error("--pci takes a PCI function, DDDD:BB:DD.F");
 		} else if (args[i] == "--link-down") {
 			link = 0;
 			link_set = true;
@@ -412,7 +420,8 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0) &&
 			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0) &&
 			       (backing.empty() || nla_put_string(m, HVSIM_A_SCSI_BACKING, backing.c_str()) == 0) &&
-			       (!latency_set || nla_put_u32(m, HVSIM_A_SCSI_LATENCY_US, latency_us) == 0);
+			       (!latency_set || nla_put_u32(m, HVSIM_A_SCSI_LATENCY_US, latency_us) == 0) &&
+			       (pci.empty() || nla_put_string(m, HVSIM_A_VPCI_PCI, pci.c_str()) == 0);
 		},
 		[&](nlattr **a) {
 			got = attr_guid(a[HVSIM_A_INSTANCE]);

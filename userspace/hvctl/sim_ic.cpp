@@ -226,6 +226,11 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	 "  sim nic show [--json]     each NIC: its hvsim<N> peer, MAC, MTU ceiling, link,\n"
 	 "                            NVSP version and the guest messages it refused\n",
 	 run_sim_nic},
+	{"vpci",
+	 "  sim vpci attach|detach [--instance GUID]\n"
+	 "                            hot add the function to the guest's vPCI bus, or\n"
+	 "                            eject it (waits until the guest gave it back)\n",
+	 run_sim_vpci},
 };
 
 } // namespace hvctl

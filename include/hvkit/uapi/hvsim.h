@@ -42,6 +42,8 @@ enum hvsim_cmd {
 				 * SCSI_STALL_MS]: change a simulated SCSI controller */
 	HVSIM_CMD_NIC_LINK,	/* nic: NIC_LINK (0 down, 1 up): the link state the host
 				 * reports (RNDIS indicate-status) and its hvsim<N> carrier */
+	HVSIM_CMD_VPCI,		/* vpci: VPCI_OP (enum hvsim_vpci_op): hot add or remove
+				 * the function (bus relations, eject) */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -141,6 +143,12 @@ enum hvsim_attr {
 				 * LUN 0's, absent for RAM */
 	HVSIM_A_SCSI_LATENCY_US, /* u32: scsi (DEV_ADD, DEV_GET): each SCSI completion is sent
 				  * this many microseconds late (at most 1000000) */
+	HVSIM_A_VPCI_PCI,	/* string: vpci (DEV_ADD, DEV_GET): the function passed
+				 * through, DDDD:BB:DD.F */
+	HVSIM_A_VPCI_VERSION,	/* u32: vpci (DEV_GET): the vPCI version agreed, 0: none */
+	HVSIM_A_VPCI_REFUSED,	/* u64: vpci (DEV_GET): guest messages and accesses refused */
+	HVSIM_A_VPCI_OP,	/* u32: VPCI: enum hvsim_vpci_op */
+	HVSIM_A_VPCI_PRESENT,	/* u32: vpci (DEV_GET): 1 the function is on the guest's bus */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -157,6 +165,12 @@ enum hvsim_scsi_op {
 	HVSIM_SCSI_REMOVE_LUN,	/* SCSI_LUN; the guest is told */
 	HVSIM_SCSI_MEDIUM_ERROR, /* SCSI_LUN, [SCSI_LBA] */
 	HVSIM_SCSI_STALL,	/* SCSI_STALL_MS; a reset of the bus ends it early */
+};
+
+/* HVSIM_CMD_VPCI's operations. */
+enum hvsim_vpci_op {
+	HVSIM_VPCI_ATTACH,	/* bus relations with the function: hot add */
+	HVSIM_VPCI_DETACH,	/* eject: hot remove; waits for the guest's ejection complete */
 };
 
 /*
@@ -190,6 +204,10 @@ enum hvsim_fault {
 	HVSIM_FAULT_NIC_BOGUS_COMPLETION, /* nic: a send completion for a packet never sent */
 	HVSIM_FAULT_NIC_BAD_RECV_RANGE,	/* nic: a receive range outside the receive buffer */
 	HVSIM_FAULT_NIC_BAD_NVSP_VERSION, /* nic: INIT_COMPLETE names a version not asked for */
+	HVSIM_FAULT_VPCI_BAD_RELATIONS,	/* vpci: bus relations name a slot with reserved bits set */
+	HVSIM_FAULT_VPCI_REL_COUNT,	/* vpci: bus relations count more functions than they carry */
+	HVSIM_FAULT_VPCI_DUP_SLOT,	/* vpci: bus relations name one slot twice */
+	HVSIM_FAULT_VPCI_BAD_RESOURCES,	/* vpci: resource requirements with a BAR of no power-of-two size */
 	HVSIM_FAULT_COUNT,
 };
 

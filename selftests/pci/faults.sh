@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# A hostile vPCI host: a slot with reserved bits, a function count past the
+# message, one slot named twice, a BAR whose size is not a power of two.
+# Each is refused with its log line; no function of it reaches the guest's
+# PCI bus, nothing oopses, and a well-behaved host works afterwards.
+. /hvkit/lib/tap.sh
+. /hvkit/lib/pci.sh
+real=$(hvk_edu_real) || tap_skip_all "no edu device (qemu -device edu)"
+tap_plan 5
+rmmod hvkit_sim 2>/dev/null
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+modprobe hvkit_pci
+
+# fault_case FAULT LOG-LINE: the guest refuses and logs it; no view appears.
+fault_case() {
+	local g mark="hvkit-pci-fault-$1"
+	echo "$mark" >/dev/kmsg
+	hvctl sim fault "$1" 1
+	g=$(hvctl sim add vpci --pci "$real")
+	wait_for 40 sh -c "dmesg | awk -v m='$mark' 'index(\$0, m) { on = 1 } on' | grep -q '$2'"
+	sleep 1
+	local log=$(dmesg | awk -v m="$mark" 'index($0, m) { on = 1 } on')
+	if echo "$log" | grep -q "$2" && ! hvk_vpci_view 0x1234 0x11e8 >/dev/null; then
+		tap_ok "$1: refused ($2)"
+	else
+		tap_fail "$1: refused ($2)" "$log"
+	fi
+	hvctl sim remove "$g"
+	wait_for 30 sh -c "! grep -q $g /proc/iomem && ! test -e /sys/bus/vmbus/devices/$g"
+	hvctl sim fault "$1" 0
+}
+fault_case vpci_bad_relations "bus relations refused: function slot with reserved bits set"
+fault_case vpci_rel_count "bus relations refused: function count runs past the message"
+fault_case vpci_dup_slot "bus relations refused: two functions in one slot"
+fault_case vpci_bad_resources "resource requirements refused: a BAR whose size is not a power of two"
+
+g=$(hvctl sim add vpci --pci "$real")
+if wait_for 60 hvk_vpci_view 0x1234 0x11e8 >/dev/null; then
+	tap_ok "after them, a well-behaved host's function reaches the guest"
+else
+	tap_fail "after them, a well-behaved host's function reaches the guest" "$(dmesg | tail -10)"
+fi
+hvctl sim remove "$g"
+wait_for 30 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+rmmod hvkit_pci hvkit_sim
+tap_done

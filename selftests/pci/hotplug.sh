@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Hot remove and hot add through vPCI: the host ejects the function while
+# an ordinary driver is bound to it (the guest removes it, releases its
+# resources and completes the eject), then puts it back with new bus
+# relations (the guest scans it in where it was, and the driver binds and
+# works again); twenty detach and attach cycles leave nothing behind.
+. /hvkit/lib/tap.sh
+. /hvkit/lib/pci.sh
+real=$(hvk_edu_real) || tap_skip_all "no edu device (qemu -device edu)"
+tap_plan 6
+rmmod hvkit_sim 2>/dev/null
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+modprobe hvkit_pci
+modprobe hvkit_edu_test
+g=$(hvctl sim add vpci --pci "$real")
+wait_for 60 hvk_vpci_view 0x1234 0x11e8 >/dev/null
+view=$(hvk_vpci_view 0x1234 0x11e8)
+v=/sys/bus/pci/devices/$view
+wait_for 10 test -e "$v/edu_factorial"
+
+if hvctl sim vpci detach --instance "$g" && ! test -e "$v" &&
+	dmesg | grep -q "slot 0x0 ejected"; then
+	tap_ok "an eject while the driver is bound removes the function, and the guest completes it"
+else
+	tap_fail "an eject while the driver is bound removes the function" "$(dmesg | tail -8)"
+fi
+if hvctl sim list --json | grep -q "$g"; then
+	tap_ok "the vPCI bus stays, empty"
+else
+	tap_fail "the vPCI bus stays, empty" "$(hvctl sim list)"
+fi
+
+hvctl sim vpci attach --instance "$g"
+wait_for 30 test -e "$v/edu_factorial"
+echo 12 >"$v/edu_factorial" 2>/dev/null
+r=$(cat "$v/edu_factorial" 2>&1)
+[ "$r" = "12! = 479001600" ] && tap_ok "hot add: the function is back at $view, bound, and works ($r)" ||
+	tap_fail "hot add: the function is back at $view, bound, and works" "read '$r'; $(dmesg | tail -8)"
+
+if hvctl sim vpci attach --instance "$g" 2>/dev/null; then
+	tap_fail "attaching a function already on the bus is refused"
+else
+	tap_ok "attaching a function already on the bus is refused"
+fi
+
+free0=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+i=0 bad=
+while [ $i -lt 20 ]; do
+	hvctl sim vpci detach --instance "$g" || { bad="detach $i failed"; break; }
+	test -e "$v" && { bad="cycle $i: still there after detach"; break; }
+	hvctl sim vpci attach --instance "$g" || { bad="attach $i failed"; break; }
+	wait_for 30 test -e "$v/edu_factorial" || { bad="cycle $i: not back"; break; }
+	i=$((i + 1))
+done
+echo 4000 >"$v/edu_dma" 2>/dev/null
+r=$(cat "$v/edu_dma" 2>&1)
+if [ -z "$bad" ] && [ "$r" = "ok 4000" ]; then
+	tap_ok "20 detach and attach cycles; the function still does DMA"
+else
+	tap_fail "20 detach and attach cycles; the function still does DMA" "$bad; dma: $r; $(dmesg | tail -6)"
+fi
+hvctl sim remove "$g"
+wait_for 30 sh -c "! test -e $v && ! grep -q $g /proc/iomem"
+rmmod hvkit_edu_test hvkit_pci
+free1=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)
+n=$(grep -c "$g" /proc/iomem)
+# A leak of the per-cycle allocations (a bus, a work item per message, 20 times
+# over) shows as pieces left in /proc/iomem or memory that does not come back.
+if [ "$n" = 0 ] && [ $((free0 - free1)) -lt 2048 ]; then
+	tap_ok "nothing left behind: no MMIO pieces, memory back (within 2 MiB: $free0 -> $free1 kB)"
+else
+	tap_fail "nothing left behind" "$n pieces; MemAvailable $free0 -> $free1 kB"
+fi
+rmmod hvkit_sim
+tap_done
