@@ -8,7 +8,7 @@
 #   drivers/hvkit/Kconfig     CONFIG_HVKIT (the VMBus core, the Hyper-V
 #                             transport where the kernel has the Hyper-V
 #                             platform code, the integration services, storage
-#                             and network) and CONFIG_HVKIT_SIM (the simulated
+#                             network and vPCI) and CONFIG_HVKIT_SIM (the simulated
 #                             host and the echo device, for testing; modules only)
 #   drivers/Kconfig, drivers/Makefile   one line each, added once
 #
@@ -40,7 +40,7 @@ fi
 rm -rf "$dest"
 mkdir -p "$dest/drivers" "$dest/include"
 # The guest drivers, the simulated host and the echo device; the headers.
-for d in vmbus hyperv util storage net sim echo compat; do
+for d in vmbus hyperv util storage net pci sim echo compat; do
 	[ -d "$top/drivers/$d" ] || continue
 	(cd "$top/drivers" && find "$d" -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild \) \
 		-not -path '*/generated/*' -not -name '*.mod.c') |
@@ -88,10 +88,10 @@ menuconfig HVKIT
 	  hvkit's VMBus core, its Hyper-V transport (where the kernel has
 	  the Hyper-V platform code), the integration services (heartbeat,
 	  shutdown, time sync, KVP, VSS, file copy), the synthetic SCSI
-	  controller and the synthetic NIC: the modules hvkit_vmbus,
-	  hvkit_hyperv, hvkit_utils, hvkit_storvsc and hvkit_netvsc, or built
-	  in. They replace the kernel's own Hyper-V guest drivers, which must
-	  be off.
+	  controller, the synthetic NIC and vPCI: the modules hvkit_vmbus,
+	  hvkit_hyperv, hvkit_utils, hvkit_storvsc, hvkit_netvsc and
+	  hvkit_pci, or built in. They replace the kernel's own Hyper-V
+	  guest drivers, which must be off.
 
 if HVKIT
 
@@ -111,7 +111,7 @@ cat >"$dest/Makefile.new" <<'EOF'
 # SPDX-License-Identifier: GPL-2.0
 # Grafted by hvkit's scripts/graft.sh. The core first: built in, the
 # drivers' initcalls run after its own.
-obj-$(CONFIG_HVKIT) += drivers/vmbus/ drivers/hyperv/ drivers/util/ drivers/storage/ drivers/net/
+obj-$(CONFIG_HVKIT) += drivers/vmbus/ drivers/hyperv/ drivers/util/ drivers/storage/ drivers/net/ drivers/pci/
 obj-$(CONFIG_HVKIT_SIM) += drivers/sim/ drivers/echo/
 EOF
 for f in Kconfig Makefile; do

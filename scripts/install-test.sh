@@ -276,7 +276,7 @@ lacks_ok() {
 	[ -n "$(find "$kmod/drivers" -name hvkit_storvsc.ko)" ] || want+="storage, "
 	[ -n "$(find "$kmod/drivers" -name hvkit_netvsc.ko)" ] || want+="network, "
 	[ -n "$(find "$kmod/drivers" -name hvkit_utils.ko)" ] || want+="util, "
-	[ -n "$(find "$kmod/drivers" -name hvkit_vpci.ko)" ] || want+="vPCI, "
+	[ -n "$(find "$kmod/drivers" -name hvkit_pci.ko)" ] || want+="vPCI, "
 	grep -q "${want}balloon, keyboard or video driver yet" "$tmp/sel.out" || { cat "$tmp/sel.out"; return 1; }
 }
 check "hvkit-select says which of hvkit's drivers are missing (those not installed)" lacks_ok
