@@ -29,9 +29,10 @@ depends() {
 
 installkernel() {
 	# The transport, the VMBus core, and what early boot needs on top:
-	# the root disk and the network (for a network root or cloud-init).
+	# the root disk (synthetic SCSI, or NVMe behind vPCI on the VM sizes
+	# that have it) and the network (for a network root or cloud-init).
 	# The integration services (hvkit_utils) load later, from the root.
-	hostonly='' instmods hvkit_hyperv hvkit_vmbus hvkit_storvsc hvkit_netvsc sd_mod
+	hostonly='' instmods hvkit_hyperv hvkit_vmbus hvkit_storvsc hvkit_netvsc hvkit_pci sd_mod
 }
 
 install() {
