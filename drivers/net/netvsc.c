@@ -73,13 +73,14 @@ enum nv_stat {
 	NV_TX_GPA,		/* frames sent as GPA-direct pages */
 	NV_TX_DROPPED,		/* frames too long, or refused by the core */
 	NV_COMP_DEFERRED,	/* receive completions that waited for ring space */
+	NV_TX_BATCHED,		/* frames written unpublished: xmit_more, more follow */
 	NV_NSTATS
 };
 
 static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
 	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
 	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
-	"rx_completion_deferred",
+	"rx_completion_deferred", "tx_batched",
 };
 
 /* Per-queue counters (ethtool -S), kept where they are counted. */
@@ -639,7 +640,8 @@ static void nv_callback(void *ctx)
 
 /* ---- transmit ---- */
 
-static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *hdr, u32 total)
+static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *hdr, u32 total,
+			   bool more)
 {
 	struct netvsc *nv = q->nv;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
@@ -663,8 +665,8 @@ static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *h
 	m.rndis_pkt.section_size = total;
 	ret = hvk_rqst_add(q->ch, (u64)idx << 2 | NV_CTX_SECTION, &id);
 	if (!ret) {
-		ret = hvk_channel_send(q->ch, &m, sizeof(m), id, HVK_PKT_DATA_INBAND,
-				       HVK_PKT_FLAG_COMPLETION_REQUESTED);
+		ret = hvk_channel_send_batch(q->ch, &m, sizeof(m), id, HVK_PKT_DATA_INBAND,
+					     HVK_PKT_FLAG_COMPLETION_REQUESTED, more);
 		if (ret)
 			hvk_rqst_take(q->ch, id, &ctx);
 	}
@@ -679,24 +681,37 @@ static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *h
 	return 0;
 }
 
-/* A frame larger than a section: the skb's own pages, RNDIS header in front. */
-static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *skb, const void *hdr)
+/*
+ * A frame larger than a section (or with every section in use): the
+ * skb's own pages, RNDIS header pushed in front. A shared skb (pktgen
+ * sends one skb several times) is not ours to push into or to queue: a
+ * private copy goes instead, and the original is let go once it went out.
+ */
+static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr, bool more)
 {
 	struct netvsc *nv = q->nv;
 	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 +
 	      NV_MAX_PFNS] = {};
 	struct hvk_pkt_gpa_direct *h = (void *)d;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
+	struct sk_buff *skb = orig;
 	u64 id, ctx;
 	int n, ret;
 
+	if (skb_shared(orig)) {
+		skb = skb_copy_expand(orig, HVK_RNDIS_PKT_HDR, 0, GFP_ATOMIC);
+		if (!skb)
+			return -ENOMEM;
+	}
+	ret = -ENOMEM;
 	if (skb_cow_head(skb, HVK_RNDIS_PKT_HDR) || skb_linearize(skb))
-		return -ENOMEM;
+		goto fail;
 	memcpy(skb_push(skb, HVK_RNDIS_PKT_HDR), hdr, HVK_RNDIS_PKT_HDR);
 	n = hvk_gpa_range_fill((void *)(h + 1), NV_MAX_PFNS, skb->data, skb->len);
 	if (n < 0) {
 		skb_pull(skb, HVK_RNDIS_PKT_HDR);
-		return n;
+		ret = n;
+		goto fail;
 	}
 	h->range_cnt = 1;
 	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
@@ -704,7 +719,7 @@ static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *skb, const void *hdr)
 	skb_queue_tail(&nv->tx_inflight, skb);
 	ret = hvk_rqst_add(q->ch, (u64)(uintptr_t)skb | NV_CTX_SKB, &id);
 	if (!ret) {
-		ret = hvk_channel_send_gpa(q->ch, h, sizeof(*h) + n, &m, sizeof(m), id);
+		ret = hvk_channel_send_gpa_batch(q->ch, h, sizeof(*h) + n, &m, sizeof(m), id, more);
 		if (ret)
 			hvk_rqst_take(q->ch, id, &ctx);
 	}
@@ -713,9 +728,15 @@ static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *skb, const void *hdr)
 		skb_pull(skb, HVK_RNDIS_PKT_HDR);
 		if (ret == -EAGAIN)
 			WRITE_ONCE(q->tx_need, sizeof(*h) + n + sizeof(m));
-		return ret;
+		goto fail;
 	}
+	if (skb != orig)
+		dev_consume_skb_any(orig);
 	return 0;
+fail:
+	if (skb != orig)
+		dev_kfree_skb_any(skb);
+	return ret;
 }
 
 static void nv_tx_count(struct nv_chan *q, int stat, u64 n)
@@ -725,11 +746,14 @@ static void nv_tx_count(struct nv_chan *q, int stat, u64 n)
 	u64_stats_update_end(&q->tx_syncp);
 }
 
-static netdev_tx_t nv_xmit_drop(struct nv_chan *q, struct sk_buff *skb)
+/* A dropped frame may end a batch: what the batch wrote goes out. */
+static netdev_tx_t nv_xmit_drop(struct nv_chan *q, struct sk_buff *skb, bool more)
 {
 	nv_count(q->nv, NV_TX_DROPPED);
 	nv_tx_count(q, 2, 1);
 	dev_kfree_skb_any(skb);
+	if (!more)
+		hvk_channel_flush(q->ch);
 	return NETDEV_TX_OK;
 }
 
@@ -743,6 +767,12 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 		struct hvk_rndis_packet p;
 	} hdr = {};
 	u32 len = skb->len, total = HVK_RNDIS_PKT_HDR + len;
+	/*
+	 * xmit_more: the stack has more frames for this queue at once. They
+	 * are written to the ring unpublished, and the last one publishes
+	 * them all with one barrier and at most one signal to the host.
+	 */
+	bool more = netdev_xmit_more();
 	struct nv_chan *q;
 	int ret;
 
@@ -754,16 +784,16 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 		return NETDEV_TX_OK;
 	}
 	if (len < ETH_HLEN || len > ndev->mtu + VLAN_ETH_HLEN)
-		return nv_xmit_drop(q, skb);
+		return nv_xmit_drop(q, skb, more);
 	hdr.h.type = HVK_RNDIS_PACKET;
 	hdr.h.len = total;
 	hdr.p.data_off = sizeof(hdr.p);
 	hdr.p.data_len = len;
 	ret = -ENOSPC;
 	if (total <= nv->send_section)
-		ret = nv_xmit_section(q, skb, &hdr, total);
+		ret = nv_xmit_section(q, skb, &hdr, total, more);
 	if (ret == -ENOSPC) {
-		ret = nv_xmit_gpa(q, skb, &hdr);
+		ret = nv_xmit_gpa(q, skb, &hdr, more);
 		if (!ret)
 			nv_count(nv, NV_TX_GPA);
 	} else if (!ret) {
@@ -786,11 +816,13 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 		return NETDEV_TX_BUSY;
 	}
 	if (ret)
-		return nv_xmit_drop(q, skb);
+		return nv_xmit_drop(q, skb, more);
 	u64_stats_update_begin(&q->tx_syncp);
 	q->tx[0]++;
 	q->tx[1] += len;
 	u64_stats_update_end(&q->tx_syncp);
+	if (more)
+		nv_count(nv, NV_TX_BATCHED);
 	return NETDEV_TX_OK;
 }
 
