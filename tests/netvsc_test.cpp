@@ -173,4 +173,137 @@ TEST(Nvsp, OnlyHyperVVersionsAreKnown)
 	EXPECT_EQ(hvk_nvsp_min_len(999), 0u);
 }
 
+// Microsoft's RSS verification suite ("Verifying the RSS Hash Calculation"):
+// the default key, and the hashes of its first two IPv4 flows and first
+// IPv6 flow; the input is source address, destination address, source
+// port, destination port, in network order.
+const u8 kMsKey[HVK_RSS_KEY_LEN] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+TEST(Rss, ToeplitzMatchesMicrosoftsVectorsIpv4)
+{
+	const u8 a[12] = {66, 9, 149, 187, 161, 142, 100, 80, 2794 >> 8, 2794 & 0xff, 1766 >> 8,
+			  1766 & 0xff};
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), a, 8), 0x323e8fc2u);
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), a, 12), 0x51ccc178u);
+	const u8 b[12] = {199, 92, 111, 2, 65, 69, 140, 83, 14230 >> 8, 14230 & 0xff, 4739 >> 8,
+			  4739 & 0xff};
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), b, 8), 0xd718262au);
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), b, 12), 0xc626b0eau);
+}
+
+TEST(Rss, ToeplitzMatchesMicrosoftsVectorsIpv6)
+{
+	// 3ffe:2501:200:1fff::7 -> 3ffe:2501:200:3::1, ports 2794 -> 1766.
+	const u8 a[36] = {0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 7,
+			  0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1,
+			  2794 >> 8, 2794 & 0xff, 1766 >> 8, 1766 & 0xff};
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), a, 32), 0x2cc18cd5u);
+	EXPECT_EQ(hvk_toeplitz(kMsKey, sizeof(kMsKey), a, 36), 0x40207d3du);
+	// A key too short for the input hashes nothing rather than read past it.
+	EXPECT_EQ(hvk_toeplitz(kMsKey, 20, a, 36), 0u);
+}
+
+// RSS parameters as netvsc SETs them: the structure, a table of @entries
+// 4-byte entries (i % queues), then the key.
+std::vector<u8> rss_params(u32 entries, u32 queues)
+{
+	const size_t tab = size_t{entries} * 4;
+	std::vector<u8> m(sizeof(hvk_rss_params) + tab + HVK_RSS_KEY_LEN);
+	hvk_rss_params p{};
+	p.hdr = {HVK_NDIS_OBJ_RSS_PARAMETERS, 2, sizeof(p)};
+	p.hash_info = HVK_RSS_HASH_TOEPLITZ | HVK_RSS_HASH_TCP_IPV4;
+	p.itab_size = static_cast<u16>(tab);
+	p.itab_off = sizeof(p);
+	p.key_size = HVK_RSS_KEY_LEN;
+	p.key_off = static_cast<u32>(sizeof(p) + tab);
+	std::memcpy(m.data(), &p, sizeof(p));
+	for (u32 i = 0; i < entries; i++) {
+		u32 e = i % queues;
+		std::memcpy(m.data() + sizeof(p) + size_t{i} * 4, &e, 4);
+	}
+	std::memcpy(m.data() + p.key_off, kMsKey, sizeof(kMsKey));
+	return m;
+}
+
+hvk_rss_params *params_of(std::vector<u8> &m)
+{
+	return reinterpret_cast<hvk_rss_params *>(m.data());
+}
+
+TEST(Rss, AGoodTableIsTakenAndAShortOneRepeats)
+{
+	u8 key[HVK_RSS_KEY_LEN] = {};
+	u16 itab[HVK_RSS_ITAB_LEN] = {};
+	bool on = false;
+	auto m = rss_params(128, 4);
+	ASSERT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)), "");
+	EXPECT_TRUE(on);
+	EXPECT_EQ(std::memcmp(key, kMsKey, sizeof(key)), 0);
+	EXPECT_EQ(itab[5], 1);
+	EXPECT_EQ(itab[127], 3);
+	m = rss_params(8, 2);
+	ASSERT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 2, key, itab, &on)), "");
+	for (u32 i = 0; i < HVK_RSS_ITAB_LEN; i++)
+		EXPECT_EQ(itab[i], i % 2) << i;
+}
+
+TEST(Rss, DisablingNeedsNoTable)
+{
+	u8 key[HVK_RSS_KEY_LEN] = {};
+	u16 itab[HVK_RSS_ITAB_LEN] = {};
+	bool on = true;
+	auto m = rss_params(128, 4);
+	params_of(m)->flags = HVK_RSS_PARAM_FLAG_DISABLE;
+	params_of(m)->itab_size = 3;	// not looked at
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 1, key, itab, &on)), "");
+	EXPECT_FALSE(on);
+}
+
+TEST(Rss, BadTablesAreRefusedAsHyperVDoes)
+{
+	u8 key[HVK_RSS_KEY_LEN] = {};
+	u16 itab[HVK_RSS_ITAB_LEN] = {};
+	bool on = false;
+	auto m = rss_params(128, 4);
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 3, key, itab, &on)),
+		  "RSS indirection table names a queue the host did not grant");
+	EXPECT_FALSE(on);
+	m = rss_params(128, 4);
+	params_of(m)->key_size = 16;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS key is not 40 bytes");
+	m = rss_params(128, 4);
+	params_of(m)->itab_size = 6;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS indirection table size not a whole number of entries");
+	m = rss_params(128, 4);
+	params_of(m)->itab_size = 0;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS indirection table size not a whole number of entries");
+	m = rss_params(128, 4);
+	params_of(m)->key_off = static_cast<u32>(m.size()) - 39;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS key or indirection table outside the buffer");
+	m = rss_params(128, 4);
+	params_of(m)->itab_off = 0xfffffff0u;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS key or indirection table outside the buffer");
+	m = rss_params(128, 4);
+	params_of(m)->hash_info = 2;
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), m.size(), 4, key, itab, &on)),
+		  "RSS hash function is not Toeplitz");
+	EXPECT_EQ(why(hvk_rss_params_check(m.data(), 39, 4, key, itab, &on)),
+		  "RSS parameters shorter than their structure");
+}
+
+TEST(Nvsp, SubChannelMessagesHaveTheirLength)
+{
+	EXPECT_EQ(hvk_nvsp_min_len(HVK_NVSP5_SUBCHANNEL), 12u);
+	EXPECT_EQ(hvk_nvsp_min_len(HVK_NVSP5_SEND_INDIRECTION_TABLE), 12u);
+}
+
 } // namespace

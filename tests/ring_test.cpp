@@ -555,4 +555,77 @@ TEST(RingThreads, ProducerAndConsumerMoveEveryPacketInOrder)
 	RecordProperty("consumer_signals", std::to_string(cons_signals));
 }
 
+int write_more(hvk_ring *r, const std::vector<u8> &p)
+{
+	hvk_kvec v{p.data(), static_cast<u32>(p.size())};
+	return hvk_ring_write_more(r, &v, 1);
+}
+
+TEST(RingBatch, PacketsAreUnseenUntilPublishedThenSignalledOnce)
+{
+	TestRing t(4096);
+	for (u64 i = 0; i < 5; i++)
+		ASSERT_EQ(0, write_more(&t.prod, make_pkt(i, 40)));
+	int err;
+	read_pkt(&t.cons, &err);
+	EXPECT_EQ(-EAGAIN, err) << "a batched packet was seen before its publish";
+	EXPECT_EQ(0u, t.ctl->write_index);
+	EXPECT_TRUE(hvk_ring_publish(&t.prod)) << "an empty ring going non-empty is signalled";
+	EXPECT_FALSE(hvk_ring_publish(&t.prod)) << "nothing new: no second signal";
+	for (u64 i = 0; i < 5; i++) {
+		auto got = read_pkt(&t.cons, &err);
+		ASSERT_EQ(0, err);
+		EXPECT_EQ(got, make_pkt(i, 40));
+	}
+	read_pkt(&t.cons, &err);
+	EXPECT_EQ(-EAGAIN, err);
+}
+
+TEST(RingBatch, NoSignalWhenTheConsumerHadNotCaughtUpOrIsMasked)
+{
+	TestRing t(4096);
+	bool sig;
+	ASSERT_EQ(0, write_pkt(&t.prod, make_pkt(1, 40), &sig));
+	EXPECT_TRUE(sig);
+	ASSERT_EQ(0, write_more(&t.prod, make_pkt(2, 40)));
+	EXPECT_FALSE(hvk_ring_publish(&t.prod)) << "the ring was not empty before the batch";
+	int err;
+	read_pkt(&t.cons, &err);
+	read_pkt(&t.cons, &err);
+	hvk_ring_commit(&t.cons);
+	hvk_ring_mask(&t.cons);
+	ASSERT_EQ(0, write_more(&t.prod, make_pkt(3, 40)));
+	EXPECT_FALSE(hvk_ring_publish(&t.prod)) << "the consumer masked its interrupt";
+}
+
+TEST(RingBatch, AFullRingPublishesWhatTheBatchWrote)
+{
+	TestRing t(512);
+	u64 n = 0;
+	while (write_more(&t.prod, make_pkt(n, 40)) == 0)
+		n++;
+	ASSERT_GT(n, 2u);
+	EXPECT_EQ(0u, t.ctl->write_index);
+	bool sig;
+	EXPECT_EQ(-EAGAIN, write_pkt(&t.prod, make_pkt(n, 40), &sig));
+	EXPECT_TRUE(sig) << "the batch's packets went out with the failed write";
+	EXPECT_EQ(t.prod.priv_write, t.ctl->write_index);
+	int err;
+	for (u64 i = 0; i < n; i++) {
+		auto got = read_pkt(&t.cons, &err);
+		ASSERT_EQ(0, err);
+		EXPECT_EQ(got, make_pkt(i, 40));
+	}
+}
+
+TEST(RingBatch, ACorruptReadIndexStopsTheBatch)
+{
+	TestRing t(4096);
+	ASSERT_EQ(0, write_more(&t.prod, make_pkt(1, 40)));
+	t.ctl->read_index = 4093;	// not a multiple of 8: a hostile consumer
+	t.prod.seen_read = t.prod.priv_write + 8;	// force a reload of read_index
+	EXPECT_EQ(-EBADMSG, write_more(&t.prod, make_pkt(2, 3000)));
+	EXPECT_FALSE(hvk_ring_publish(&t.prod)) << "a broken ring publishes nothing more";
+}
+
 } // namespace

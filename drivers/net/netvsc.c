@@ -11,6 +11,13 @@
  * transfer-page packets naming ranges of the receive buffer, which NAPI
  * copies into skbs and completes.
  *
+ * vRSS: from NVSP 5 on, when the host's RSS capabilities allow more than
+ * one queue, the primary asks for sub-channels (one per queue wanted: a
+ * CPU each by default, ethtool -L's count otherwise), opens each as the
+ * host offers it, and sets the RSS key and indirection table, so that the
+ * host spreads receives over them. Every channel has its NAPI and its TX
+ * queue; the buffers and the control path are the primary's.
+ *
  * The host is not trusted: every NVSP message, transfer range, RNDIS
  * length and offset and completion id is checked before use. A bad one
  * is dropped, counted (ethtool -S) and logged with a rate limit.
@@ -46,6 +53,7 @@ MODULE_PARM_DESC(send_buf_kb, "send buffer in KiB (default 1024; at most 15360)"
 #define NV_MAX_PFNS		32		/* GPA-direct: pages of the largest frame, and more */
 #define NV_PENDING_COMPS	1024		/* receive completions waiting for ring space */
 #define NV_CTL_REPLY		256
+#define NV_MAX_CHANS		64		/* upstream's VRSS_CHANNEL_MAX */
 
 /* What a request id stands for: the low 2 bits of its context. */
 #define NV_CTX_SKB		0		/* a GPA-direct frame: the skb */
@@ -65,27 +73,64 @@ enum nv_stat {
 	NV_TX_GPA,		/* frames sent as GPA-direct pages */
 	NV_TX_DROPPED,		/* frames too long, or refused by the core */
 	NV_COMP_DEFERRED,	/* receive completions that waited for ring space */
+	NV_TX_BATCHED,		/* frames written unpublished: xmit_more, more follow */
 	NV_NSTATS
 };
 
 static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
 	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
 	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
-	"rx_completion_deferred",
+	"rx_completion_deferred", "tx_batched",
 };
 
-struct nv_pcpu_stats {
-	u64 rx_packets, rx_bytes, tx_packets, tx_bytes;
-	struct u64_stats_sync syncp;
+/* Per-queue counters (ethtool -S), kept where they are counted. */
+#define NV_QSTATS_TX		4
+#define NV_QSTATS_RX		3
+static const char * const nv_qstat_names[NV_QSTATS_TX + NV_QSTATS_RX] = {
+	"tx_queue_%u_packets", "tx_queue_%u_bytes", "tx_queue_%u_drops", "tx_queue_%u_stops",
+	"rx_queue_%u_packets", "rx_queue_%u_bytes", "rx_queue_%u_drops",
+};
+
+struct netvsc;
+
+/*
+ * One channel, the primary (0) or a sub-channel, with its NAPI and TX
+ * queue. Allocated when first needed, kept until the device goes.
+ */
+struct nv_chan {
+	struct netvsc *nv;
+	struct hvk_channel *ch;		/* when open */
+	struct napi_struct napi;
+	u8 *rxpkt;			/* one inbound packet (NAPI) */
+	u16 idx;
+	/*
+	 * open: written under the TX queue's lock (xmit sends only on an
+	 * open channel), by attach/detach and the sub-channel callbacks,
+	 * which the core serialises.
+	 */
+	bool open;
+	u32 tx_need;			/* bytes the stopped queue waits for, 0: not stopped */
+	/* Receive completions the ring had no room for (NAPI only). */
+	DECLARE_KFIFO(comps, u64, NV_PENDING_COMPS);
+	/* Written by xmit (the queue's lock) and NAPI: one writer each. */
+	struct u64_stats_sync tx_syncp;
+	u64 tx[NV_QSTATS_TX];		/* packets, bytes, drops, stops */
+	struct u64_stats_sync rx_syncp;
+	u64 rx[NV_QSTATS_RX];		/* packets, bytes, drops */
 };
 
 struct netvsc {
 	struct hvk_device *hdev;
 	struct net_device *ndev;
-	struct hvk_channel *ch;
-	struct napi_struct napi;
+	struct hvk_channel *ch;		/* the primary channel */
 	bool attached;			/* channel open, buffers given (rtnl or probe) */
-	u8 *rxpkt;			/* one inbound packet (NAPI) */
+	struct nv_chan *chans[NV_MAX_CHANS];
+	u32 num_chn;			/* channels in use (rtnl or probe) */
+	u32 max_chn;			/* the host's RSS queues, at most NV_MAX_CHANS */
+	u32 want_chn;			/* ethtool -L; 0: a queue per CPU */
+	u32 sc_want;			/* sub-channels to open as offered (READ_ONCE) */
+	atomic_t sc_open;		/* sub-channels open */
+	u8 rss_key[HVK_RSS_KEY_LEN];
 
 	u32 nvsp_ver, ndis_ver;
 	u32 host_mtu;			/* the host's largest frame payload */
@@ -104,10 +149,6 @@ struct netvsc {
 	unsigned long *send_map;
 	/* GPA-direct skbs the host has not completed (its own lock). */
 	struct sk_buff_head tx_inflight;
-	u32 tx_need;			/* bytes the stopped queue waits for, 0: not stopped */
-
-	/* Receive completions the ring had no room for (NAPI only). */
-	DECLARE_KFIFO(comps, u64, NV_PENDING_COMPS);
 
 	/*
 	 * ctl_lock: one control request at a time. The reply (NVSP
@@ -126,7 +167,6 @@ struct netvsc {
 	atomic_t rndis_inflight;	/* RNDIS control buffers the host holds */
 	struct work_struct rx_mode_work;
 
-	struct nv_pcpu_stats __percpu *pcpu;
 	atomic64_t stats[NV_NSTATS];
 };
 
@@ -316,23 +356,27 @@ static int nv_query(struct netvsc *nv, u32 oid, void *out, u32 len)
 	return 0;
 }
 
+/* SET @oid to @len bytes at @val. Under ctl_lock. */
 static int nv_set(struct netvsc *nv, u32 oid, const void *val, u32 len)
 {
-	struct {
-		struct hvk_rndis_hdr h;
-		struct hvk_rndis_oid_req q;
-		u8 info[8];
-	} m = {};
+	u32 total = sizeof(struct hvk_rndis_hdr) + sizeof(struct hvk_rndis_oid_req) + len;
+	struct hvk_rndis_oid_req *q;
+	struct hvk_rndis_hdr *h;
+	int ret;
 
-	if (len > sizeof(m.info))
-		return -EINVAL;
-	m.h.type = HVK_RNDIS_SET;
-	m.h.len = sizeof(m.h) + sizeof(m.q) + len;
-	m.q.oid = oid;
-	m.q.info_len = len;
-	m.q.info_off = sizeof(m.q);
-	memcpy(m.info, val, len);
-	return nv_rndis_request(nv, &m, m.h.len, HVK_RNDIS_SET_C);
+	h = kzalloc(total, GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	q = (void *)(h + 1);
+	h->type = HVK_RNDIS_SET;
+	h->len = total;
+	q->oid = oid;
+	q->info_len = len;
+	q->info_off = sizeof(*q);
+	memcpy(q + 1, val, len);
+	ret = nv_rndis_request(nv, h, total, HVK_RNDIS_SET_C);
+	kfree(h);
+	return ret;
 }
 
 static int nv_set_filter(struct netvsc *nv, u32 filter)
@@ -347,33 +391,45 @@ static int nv_set_filter(struct netvsc *nv, u32 filter)
 
 /* ---- receive ---- */
 
-static void nv_send_comp(struct netvsc *nv, u64 tid)
+/* The host's transfer is done with: completed on the channel it came on. */
+static void nv_send_comp(struct nv_chan *q, u64 tid)
 {
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
+	struct netvsc *nv = q->nv;
 
 	m.complete.status = HVK_NVSP_STAT_SUCCESS;
-	if (kfifo_is_empty(&nv->comps) &&
-	    !hvk_channel_send(nv->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
+	if (kfifo_is_empty(&q->comps) &&
+	    !hvk_channel_send(q->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
 		return;
 	/* No room: keep it for the next poll (the host's signal brings it). */
 	nv_count(nv, NV_COMP_DEFERRED);
-	if (!kfifo_put(&nv->comps, tid))
+	if (!kfifo_put(&q->comps, tid))
 		nv_err(nv, "receive completion lost: too many waiting\n");
-	hvk_channel_set_pending_send(nv->ch, sizeof(struct hvk_pkt_desc) + sizeof(m));
+	hvk_channel_set_pending_send(q->ch, sizeof(struct hvk_pkt_desc) + sizeof(m));
 }
 
-static void nv_flush_comps(struct netvsc *nv)
+static void nv_flush_comps(struct nv_chan *q)
 {
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
 	u64 tid;
 
+	if (kfifo_is_empty(&q->comps))
+		return;
 	m.complete.status = HVK_NVSP_STAT_SUCCESS;
-	while (kfifo_peek(&nv->comps, &tid)) {
-		if (hvk_channel_send(nv->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
+	while (kfifo_peek(&q->comps, &tid)) {
+		if (hvk_channel_send(q->ch, &m, sizeof(m), tid, HVK_PKT_COMP, 0))
 			return;
-		kfifo_skip(&nv->comps);
+		kfifo_skip(&q->comps);
 	}
-	hvk_channel_set_pending_send(nv->ch, nv->tx_need);
+	hvk_channel_set_pending_send(q->ch, READ_ONCE(q->tx_need));
+}
+
+static void nv_rx_drop(struct nv_chan *q)
+{
+	nv_count(q->nv, NV_RX_DROPPED);
+	u64_stats_update_begin(&q->rx_syncp);
+	q->rx[2]++;
+	u64_stats_update_end(&q->rx_syncp);
 }
 
 static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
@@ -393,9 +449,9 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 	}
 }
 
-static void nv_rx_frame(struct netvsc *nv, const u8 *frame, u32 len)
+static void nv_rx_frame(struct nv_chan *q, const u8 *frame, u32 len)
 {
-	struct nv_pcpu_stats *st;
+	struct netvsc *nv = q->nv;
 	struct sk_buff *skb;
 
 	if (len < ETH_HLEN || len > nv->ndev->mtu + VLAN_ETH_HLEN) {
@@ -405,27 +461,28 @@ static void nv_rx_frame(struct netvsc *nv, const u8 *frame, u32 len)
 	}
 	/* Not before register_netdev() nor after ndo_stop: the host sends none then. */
 	if (!netif_running(nv->ndev)) {
-		nv_count(nv, NV_RX_DROPPED);
+		nv_rx_drop(q);
 		return;
 	}
-	skb = napi_alloc_skb(&nv->napi, len);
+	skb = napi_alloc_skb(&q->napi, len);
 	if (!skb) {
-		nv_count(nv, NV_RX_DROPPED);
+		nv_rx_drop(q);
 		return;
 	}
 	skb_put_data(skb, frame, len);
 	skb->protocol = eth_type_trans(skb, nv->ndev);
-	st = this_cpu_ptr(nv->pcpu);
-	u64_stats_update_begin(&st->syncp);
-	st->rx_packets++;
-	st->rx_bytes += len;
-	u64_stats_update_end(&st->syncp);
-	napi_gro_receive(&nv->napi, skb);
+	skb_record_rx_queue(skb, q->idx);
+	u64_stats_update_begin(&q->rx_syncp);
+	q->rx[0]++;
+	q->rx[1] += len;
+	u64_stats_update_end(&q->rx_syncp);
+	napi_gro_receive(&q->napi, skb);
 }
 
 /* One RNDIS message from the receive buffer (in bounds, not yet checked). */
-static void nv_rx_rndis(struct netvsc *nv, const u8 *msg, u32 avail, u32 ctrl)
+static void nv_rx_rndis(struct nv_chan *q, const u8 *msg, u32 avail, u32 ctrl)
 {
+	struct netvsc *nv = q->nv;
 	struct hvk_rndis_view v;
 	const char *why = hvk_rndis_check(msg, avail, &v);
 	u32 req_id;
@@ -436,7 +493,7 @@ static void nv_rx_rndis(struct netvsc *nv, const u8 *msg, u32 avail, u32 ctrl)
 		return;
 	}
 	if (v.type == HVK_RNDIS_PACKET) {
-		nv_rx_frame(nv, msg + v.data_off, v.data_len);
+		nv_rx_frame(q, msg + v.data_off, v.data_len);
 		return;
 	}
 	if (v.type == HVK_RNDIS_INDICATE) {
@@ -454,8 +511,9 @@ static void nv_rx_rndis(struct netvsc *nv, const u8 *msg, u32 avail, u32 ctrl)
 	nv_err(nv, "RNDIS message %#x that nobody waits for\n", v.type);
 }
 
-static void nv_rx_xfer(struct netvsc *nv, const u8 *pkt, u32 len)
+static void nv_rx_xfer(struct nv_chan *q, const u8 *pkt, u32 len)
 {
+	struct netvsc *nv = q->nv;
 	const struct hvk_pkt_xfer_pages *x = (const void *)pkt;
 	const char *why = hvk_nvsp_xfer_check(pkt, len, nv->recv_end);
 	struct hvk_nvsp_msg m;
@@ -471,21 +529,22 @@ static void nv_rx_xfer(struct netvsc *nv, const u8 *pkt, u32 len)
 			struct hvk_xfer_range r;
 
 			memcpy(&r, pkt + sizeof(*x) + i * sizeof(r), sizeof(r));
-			nv_rx_rndis(nv, (const u8 *)nv->recv_buf + r.byte_offset, r.byte_count, ctrl);
+			nv_rx_rndis(q, (const u8 *)nv->recv_buf + r.byte_offset, r.byte_count, ctrl);
 		}
 	}
 	/* The host gets its ranges back whatever they held. */
-	nv_send_comp(nv, x->desc.trans_id);
+	nv_send_comp(q, x->desc.trans_id);
 }
 
 /* A completion for one of our requests. */
-static void nv_rx_comp(struct netvsc *nv, const u8 *pkt, u32 len)
+static void nv_rx_comp(struct nv_chan *q, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
 	u32 off = d->offset8 * 8, type = 0;
+	struct netvsc *nv = q->nv;
 	u64 ctx;
 
-	if (hvk_rqst_take(nv->ch, d->trans_id, &ctx)) {
+	if (hvk_rqst_take(q->ch, d->trans_id, &ctx)) {
 		nv_count(nv, NV_BAD_COMPLETION);
 		nv_err(nv, "completion for id %#llx, which is not in flight\n", d->trans_id);
 		return;
@@ -524,37 +583,38 @@ static void nv_rx_comp(struct netvsc *nv, const u8 *pkt, u32 len)
 	}
 }
 
-static void nv_tx_wake(struct netvsc *nv)
+static void nv_tx_wake(struct nv_chan *q)
 {
-	u32 need = READ_ONCE(nv->tx_need);
+	u32 need = READ_ONCE(q->tx_need);
 
-	if (need && hvk_channel_out_avail(nv->ch) >= need) {
-		WRITE_ONCE(nv->tx_need, 0);
-		hvk_channel_set_pending_send(nv->ch, 0);
-		netif_wake_queue(nv->ndev);
+	if (need && hvk_channel_out_avail(q->ch) >= need) {
+		WRITE_ONCE(q->tx_need, 0);
+		hvk_channel_set_pending_send(q->ch, 0);
+		netif_wake_subqueue(q->nv->ndev, q->idx);
 	}
 }
 
 static int nv_poll(struct napi_struct *napi, int budget)
 {
-	struct netvsc *nv = container_of(napi, struct netvsc, napi);
-	const struct hvk_pkt_desc *d = (const void *)nv->rxpkt;
+	struct nv_chan *q = container_of(napi, struct nv_chan, napi);
+	const struct hvk_pkt_desc *d = (const void *)q->rxpkt;
+	struct netvsc *nv = q->nv;
 	int done = 0, ret = 0;
 	u32 len;
 
-	nv_flush_comps(nv);
-	hvk_channel_drain_begin(nv->ch);
+	nv_flush_comps(q);
+	hvk_channel_drain_begin(q->ch);
 	while (done < budget) {
-		ret = hvk_channel_recv(nv->ch, nv->rxpkt, HVK_PKT_MAX_LEN, &len);
+		ret = hvk_channel_recv(q->ch, q->rxpkt, HVK_PKT_MAX_LEN, &len);
 		if (ret)
 			break;
 		done++;
 		switch (d->type) {
 		case HVK_PKT_DATA_USING_XFER_PAGES:
-			nv_rx_xfer(nv, nv->rxpkt, len);
+			nv_rx_xfer(q, q->rxpkt, len);
 			break;
 		case HVK_PKT_COMP:
-			nv_rx_comp(nv, nv->rxpkt, len);
+			nv_rx_comp(q, q->rxpkt, len);
 			break;
 		default:
 			/* Unsolicited NVSP (indirection table, VF association): not used yet. */
@@ -563,8 +623,8 @@ static int nv_poll(struct napi_struct *napi, int budget)
 	}
 	if (ret == -EBADMSG)
 		nv_err(nv, "the host corrupted the inbound ring; the device stops\n");
-	nv_tx_wake(nv);
-	if (hvk_channel_drain_end(nv->ch) && ret != -EBADMSG)
+	nv_tx_wake(q);
+	if (hvk_channel_drain_end(q->ch) && ret != -EBADMSG)
 		return budget;
 	if (done < budget)
 		napi_complete_done(napi, done);
@@ -573,15 +633,17 @@ static int nv_poll(struct napi_struct *napi, int budget)
 
 static void nv_callback(void *ctx)
 {
-	struct netvsc *nv = ctx;
+	struct nv_chan *q = ctx;
 
-	napi_schedule(&nv->napi);
+	napi_schedule(&q->napi);
 }
 
 /* ---- transmit ---- */
 
-static int nv_xmit_section(struct netvsc *nv, struct sk_buff *skb, const void *hdr, u32 total)
+static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *hdr, u32 total,
+			   bool more)
 {
+	struct netvsc *nv = q->nv;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
 	u32 idx;
 	u64 id, ctx;
@@ -601,87 +663,137 @@ static int nv_xmit_section(struct netvsc *nv, struct sk_buff *skb, const void *h
 	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
 	m.rndis_pkt.section_index = idx;
 	m.rndis_pkt.section_size = total;
-	ret = hvk_rqst_add(nv->ch, (u64)idx << 2 | NV_CTX_SECTION, &id);
+	ret = hvk_rqst_add(q->ch, (u64)idx << 2 | NV_CTX_SECTION, &id);
 	if (!ret) {
-		ret = hvk_channel_send(nv->ch, &m, sizeof(m), id, HVK_PKT_DATA_INBAND,
-				       HVK_PKT_FLAG_COMPLETION_REQUESTED);
+		ret = hvk_channel_send_batch(q->ch, &m, sizeof(m), id, HVK_PKT_DATA_INBAND,
+					     HVK_PKT_FLAG_COMPLETION_REQUESTED, more);
 		if (ret)
-			hvk_rqst_take(nv->ch, id, &ctx);
+			hvk_rqst_take(q->ch, id, &ctx);
 	}
 	if (ret) {
 		spin_lock_bh(&nv->send_lock);
 		clear_bit(idx, nv->send_map);
 		spin_unlock_bh(&nv->send_lock);
 		if (ret == -EAGAIN)
-			WRITE_ONCE(nv->tx_need, sizeof(struct hvk_pkt_desc) + sizeof(m));
+			WRITE_ONCE(q->tx_need, sizeof(struct hvk_pkt_desc) + sizeof(m));
 		return ret;
 	}
 	return 0;
 }
 
-/* A frame larger than a section: the skb's own pages, RNDIS header in front. */
-static int nv_xmit_gpa(struct netvsc *nv, struct sk_buff *skb, const void *hdr)
+/*
+ * A frame larger than a section (or with every section in use): the
+ * skb's own pages, RNDIS header pushed in front. A shared skb (pktgen
+ * sends one skb several times) is not ours to push into or to queue: a
+ * private copy goes instead, and the original is let go once it went out.
+ */
+static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr, bool more)
 {
+	struct netvsc *nv = q->nv;
 	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 +
 	      NV_MAX_PFNS] = {};
 	struct hvk_pkt_gpa_direct *h = (void *)d;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
+	struct sk_buff *skb = orig;
 	u64 id, ctx;
 	int n, ret;
 
+	if (skb_shared(orig)) {
+		skb = skb_copy_expand(orig, HVK_RNDIS_PKT_HDR, 0, GFP_ATOMIC);
+		if (!skb)
+			return -ENOMEM;
+	}
+	ret = -ENOMEM;
 	if (skb_cow_head(skb, HVK_RNDIS_PKT_HDR) || skb_linearize(skb))
-		return -ENOMEM;
+		goto fail;
 	memcpy(skb_push(skb, HVK_RNDIS_PKT_HDR), hdr, HVK_RNDIS_PKT_HDR);
 	n = hvk_gpa_range_fill((void *)(h + 1), NV_MAX_PFNS, skb->data, skb->len);
 	if (n < 0) {
 		skb_pull(skb, HVK_RNDIS_PKT_HDR);
-		return n;
+		ret = n;
+		goto fail;
 	}
 	h->range_cnt = 1;
 	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
 	m.rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
 	skb_queue_tail(&nv->tx_inflight, skb);
-	ret = hvk_rqst_add(nv->ch, (u64)(uintptr_t)skb | NV_CTX_SKB, &id);
+	ret = hvk_rqst_add(q->ch, (u64)(uintptr_t)skb | NV_CTX_SKB, &id);
 	if (!ret) {
-		ret = hvk_channel_send_gpa(nv->ch, h, sizeof(*h) + n, &m, sizeof(m), id);
+		ret = hvk_channel_send_gpa_batch(q->ch, h, sizeof(*h) + n, &m, sizeof(m), id, more);
 		if (ret)
-			hvk_rqst_take(nv->ch, id, &ctx);
+			hvk_rqst_take(q->ch, id, &ctx);
 	}
 	if (ret) {
 		skb_unlink(skb, &nv->tx_inflight);
 		skb_pull(skb, HVK_RNDIS_PKT_HDR);
 		if (ret == -EAGAIN)
-			WRITE_ONCE(nv->tx_need, sizeof(*h) + n + sizeof(m));
-		return ret;
+			WRITE_ONCE(q->tx_need, sizeof(*h) + n + sizeof(m));
+		goto fail;
 	}
+	if (skb != orig)
+		dev_consume_skb_any(orig);
 	return 0;
+fail:
+	if (skb != orig)
+		dev_kfree_skb_any(skb);
+	return ret;
 }
 
+static void nv_tx_count(struct nv_chan *q, int stat, u64 n)
+{
+	u64_stats_update_begin(&q->tx_syncp);
+	q->tx[stat] += n;
+	u64_stats_update_end(&q->tx_syncp);
+}
+
+/* A dropped frame may end a batch: what the batch wrote goes out. */
+static netdev_tx_t nv_xmit_drop(struct nv_chan *q, struct sk_buff *skb, bool more)
+{
+	nv_count(q->nv, NV_TX_DROPPED);
+	nv_tx_count(q, 2, 1);
+	dev_kfree_skb_any(skb);
+	if (!more)
+		hvk_channel_flush(q->ch);
+	return NETDEV_TX_OK;
+}
+
+/* Under the TX queue's lock: one sender per channel. */
 static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct netvsc *nv = netdev_priv(ndev);
+	u16 qi = skb_get_queue_mapping(skb);
 	struct {
 		struct hvk_rndis_hdr h;
 		struct hvk_rndis_packet p;
 	} hdr = {};
 	u32 len = skb->len, total = HVK_RNDIS_PKT_HDR + len;
-	struct nv_pcpu_stats *st;
+	/*
+	 * xmit_more: the stack has more frames for this queue at once. They
+	 * are written to the ring unpublished, and the last one publishes
+	 * them all with one barrier and at most one signal to the host.
+	 */
+	bool more = netdev_xmit_more();
+	struct nv_chan *q;
 	int ret;
 
-	if (len < ETH_HLEN || len > ndev->mtu + VLAN_ETH_HLEN) {
+	/* The stack maps to a queue below real_num_tx_queues: an open channel. */
+	q = qi < NV_MAX_CHANS ? nv->chans[qi] : NULL;
+	if (unlikely(!q || !READ_ONCE(q->open))) {
 		nv_count(nv, NV_TX_DROPPED);
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
+	if (len < ETH_HLEN || len > ndev->mtu + VLAN_ETH_HLEN)
+		return nv_xmit_drop(q, skb, more);
 	hdr.h.type = HVK_RNDIS_PACKET;
 	hdr.h.len = total;
 	hdr.p.data_off = sizeof(hdr.p);
 	hdr.p.data_len = len;
 	ret = -ENOSPC;
 	if (total <= nv->send_section)
-		ret = nv_xmit_section(nv, skb, &hdr, total);
+		ret = nv_xmit_section(q, skb, &hdr, total, more);
 	if (ret == -ENOSPC) {
-		ret = nv_xmit_gpa(nv, skb, &hdr);
+		ret = nv_xmit_gpa(q, skb, &hdr, more);
 		if (!ret)
 			nv_count(nv, NV_TX_GPA);
 	} else if (!ret) {
@@ -689,29 +801,28 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 	}
 	if (ret == -EAGAIN) {
 		/* Ring full: stop, ask for a signal once it fits, look once more. */
-		u32 need = READ_ONCE(nv->tx_need) ? : sizeof(struct hvk_pkt_desc) + HVK_NVSP_MSG_SIZE;
+		u32 need = READ_ONCE(q->tx_need) ? : sizeof(struct hvk_pkt_desc) + HVK_NVSP_MSG_SIZE;
 
 		nv_count(nv, NV_TX_BUSY);
-		netif_stop_queue(ndev);
-		WRITE_ONCE(nv->tx_need, need);
-		hvk_channel_set_pending_send(nv->ch, need);
-		if (hvk_channel_out_avail(nv->ch) >= need) {
-			WRITE_ONCE(nv->tx_need, 0);
-			hvk_channel_set_pending_send(nv->ch, 0);
-			netif_wake_queue(ndev);
+		nv_tx_count(q, 3, 1);
+		netif_stop_subqueue(ndev, q->idx);
+		WRITE_ONCE(q->tx_need, need);
+		hvk_channel_set_pending_send(q->ch, need);
+		if (hvk_channel_out_avail(q->ch) >= need) {
+			WRITE_ONCE(q->tx_need, 0);
+			hvk_channel_set_pending_send(q->ch, 0);
+			netif_wake_subqueue(ndev, q->idx);
 		}
 		return NETDEV_TX_BUSY;
 	}
-	if (ret) {
-		nv_count(nv, NV_TX_DROPPED);
-		dev_kfree_skb_any(skb);
-		return NETDEV_TX_OK;
-	}
-	st = this_cpu_ptr(nv->pcpu);
-	u64_stats_update_begin(&st->syncp);
-	st->tx_packets++;
-	st->tx_bytes += len;
-	u64_stats_update_end(&st->syncp);
+	if (ret)
+		return nv_xmit_drop(q, skb, more);
+	u64_stats_update_begin(&q->tx_syncp);
+	q->tx[0]++;
+	q->tx[1] += len;
+	u64_stats_update_end(&q->tx_syncp);
+	if (more)
+		nv_count(nv, NV_TX_BATCHED);
 	return NETDEV_TX_OK;
 }
 
@@ -881,24 +992,235 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 	return 0;
 }
 
-static void nv_detach(struct netvsc *nv);
+/* ---- channels: the primary and the sub-channels (vRSS) ---- */
 
-/* Opens the channel and brings NVSP and RNDIS up. Under rtnl, or in probe. */
-static int nv_attach(struct netvsc *nv, u8 *mac)
+/* A channel's state, allocated once (rtnl or probe: NAPI is added here). */
+static struct nv_chan *nv_chan_get(struct netvsc *nv, u16 idx)
+{
+	struct nv_chan *q = nv->chans[idx];
+
+	if (q)
+		return q;
+	q = kvzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return NULL;
+	q->rxpkt = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
+	if (!q->rxpkt) {
+		kvfree(q);
+		return NULL;
+	}
+	q->nv = nv;
+	q->idx = idx;
+	INIT_KFIFO(q->comps);
+	u64_stats_init(&q->tx_syncp);
+	u64_stats_init(&q->rx_syncp);
+	netif_napi_add(nv->ndev, &q->napi, nv_poll);
+	nv->chans[idx] = q;
+	return q;
+}
+
+static void nv_set_open(struct nv_chan *q, bool open)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(q->nv->ndev, q->idx);
+
+	/* xmit reads it under this lock: none is sending once it is false. */
+	__netif_tx_lock_bh(txq);
+	WRITE_ONCE(q->open, open);
+	__netif_tx_unlock_bh(txq);
+}
+
+static int nv_chan_open(struct nv_chan *q, struct hvk_channel *ch)
 {
 	u32 ring = clamp_t(u32, ring_kb, 16, 2048) * 1024;
 	int ret;
 
-	nv->nvsp_ver = 0;
-	nv->tx_need = 0;
-	kfifo_reset(&nv->comps);
-	napi_enable(&nv->napi);
-	hvk_channel_set_rescind_cb(nv->ch, nv_rescinded, nv);
-	ret = hvk_channel_open(nv->ch, ring, ring, NULL, 0, nv_callback, nv);
+	q->ch = ch;
+	q->tx_need = 0;
+	kfifo_reset(&q->comps);
+	napi_enable(&q->napi);
+	ret = hvk_channel_open(ch, ring, ring, NULL, 0, nv_callback, q);
 	if (ret) {
-		napi_disable(&nv->napi);
+		napi_disable(&q->napi);
 		return ret;
 	}
+	nv_set_open(q, true);
+	return 0;
+}
+
+/* No callback and no NAPI on it after this; the rings stay. */
+static void nv_chan_quiesce(struct nv_chan *q)
+{
+	nv_set_open(q, false);
+	hvk_channel_stop_callbacks(q->ch);
+	napi_disable(&q->napi);
+}
+
+/* The sub-channel callbacks run on the core's sub-channel work, in turn. */
+static void nv_sc_added(struct hvk_channel *ch, void *ctx)
+{
+	struct netvsc *nv = ctx;
+	u16 idx = hvk_channel_subidx(ch);
+	struct nv_chan *q;
+	int ret;
+
+	/* Only those asked for this time: the host may offer more from before. */
+	if (!idx || idx >= NV_MAX_CHANS || idx > READ_ONCE(nv->sc_want))
+		return;
+	q = nv->chans[idx];
+	if (!q || q->open)
+		return;
+	ret = nv_chan_open(q, ch);
+	if (ret) {
+		netdev_err(nv->ndev, "sub-channel %u did not open (%d)\n", idx, ret);
+		return;
+	}
+	atomic_inc(&nv->sc_open);
+	wake_up(&nv->wq);
+}
+
+static void nv_sc_removed(struct hvk_channel *ch, void *ctx)
+{
+	struct netvsc *nv = ctx;
+	u16 idx = hvk_channel_subidx(ch);
+	struct nv_chan *q;
+
+	if (!idx || idx >= NV_MAX_CHANS)
+		return;
+	q = nv->chans[idx];
+	if (!q || !q->open || q->ch != ch)
+		return;
+	nv_chan_quiesce(q);
+	hvk_channel_close(ch);
+	atomic_dec(&nv->sc_open);
+}
+
+static void nv_sc_unhook(struct netvsc *nv)
+{
+	WRITE_ONCE(nv->sc_want, 0);
+	/* Closes every open sub-channel through nv_sc_removed(). */
+	hvk_channel_set_subchannel_cbs(nv->ch, NULL, NULL, NULL);
+}
+
+/* The RSS key and an indirection table spreading over @n channels. */
+static int nv_set_rss(struct netvsc *nv, u32 n)
+{
+	u32 len = sizeof(struct hvk_rss_params) + HVK_RSS_ITAB_LEN * 4 + HVK_RSS_KEY_LEN;
+	struct hvk_rss_params *p;
+	u32 *itab, i;
+	int ret;
+
+	p = kzalloc(len, GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->hdr.type = HVK_NDIS_OBJ_RSS_PARAMETERS;
+	p->hdr.rev = 2;
+	p->hdr.size = sizeof(*p);
+	p->hash_info = HVK_RSS_HASH_TOEPLITZ | HVK_RSS_HASH_IPV4 | HVK_RSS_HASH_TCP_IPV4 |
+		       HVK_RSS_HASH_IPV6 | HVK_RSS_HASH_TCP_IPV6;
+	p->itab_size = HVK_RSS_ITAB_LEN * 4;
+	p->itab_off = sizeof(*p);
+	p->key_size = HVK_RSS_KEY_LEN;
+	p->key_off = p->itab_off + p->itab_size;
+	itab = (u32 *)(p + 1);
+	for (i = 0; i < HVK_RSS_ITAB_LEN; i++)
+		itab[i] = i % n;
+	memcpy((u8 *)p + p->key_off, nv->rss_key, HVK_RSS_KEY_LEN);
+	ret = nv_set(nv, HVK_OID_GEN_RSS_PARAMETERS, p, len);
+	kfree(p);
+	return ret;
+}
+
+/*
+ * vRSS (NVSP 5 on): as many channels as wanted, up to the host's RSS
+ * queues. Sub-channels are asked for and opened as offered; if that fails,
+ * the device runs on the primary alone. Under ctl_lock (attach).
+ */
+static void nv_vrss(struct netvsc *nv)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP5_SUBCHANNEL }, r;
+	struct hvk_rss_caps caps;
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_oid_req q;
+	} qm = {};
+	struct hvk_rndis_view v;
+	u32 want, got, i;
+	int ret;
+
+	nv->num_chn = 1;
+	nv->max_chn = 1;
+	if (nv->nvsp_ver < HVK_NVSP_V5)
+		return;
+	qm.h.type = HVK_RNDIS_QUERY;
+	qm.h.len = sizeof(qm);
+	qm.q.oid = HVK_OID_GEN_RSS_CAPABILITIES;
+	if (nv_rndis_request(nv, &qm, sizeof(qm), HVK_RNDIS_QUERY_C))
+		return;		/* the host has no vRSS */
+	if (hvk_rndis_check(nv->ctl_reply, nv->ctl_len, &v) || v.data_len < HVK_RSS_CAPS_LEN) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "RSS capabilities of %u bytes, not %u\n", v.data_len, HVK_RSS_CAPS_LEN);
+		return;
+	}
+	memcpy(&caps, nv->ctl_reply + v.data_off, HVK_RSS_CAPS_LEN);
+	nv->max_chn = clamp_t(u32, caps.num_queues, 1, NV_MAX_CHANS);
+	want = min_t(u32, nv->want_chn ? : netif_get_num_default_rss_queues(), nv->max_chn);
+	if (want < 2)
+		return;
+	for (i = 1; i < want; i++)
+		if (!nv_chan_get(nv, i))
+			return;
+	atomic_set(&nv->sc_open, 0);
+	WRITE_ONCE(nv->sc_want, want - 1);
+	hvk_channel_set_subchannel_cbs(nv->ch, nv_sc_added, nv_sc_removed, nv);
+	m.subchannel.op = HVK_NVSP_SUBCHANNEL_ALLOCATE;
+	m.subchannel.num = want - 1;
+	ret = nv_nvsp_request(nv, &m, HVK_NVSP5_SUBCHANNEL);
+	if (ret)
+		goto single;
+	memcpy(&r, nv->ctl_reply, min_t(u32, nv->ctl_len, sizeof(r)));
+	got = r.subchannel.num;
+	if (r.subchannel.op != HVK_NVSP_STAT_SUCCESS || !got || got > want - 1) {
+		nv_count(nv, NV_BAD_NVSP);
+		nv_err(nv, "sub-channels: asked for %u, the host answered status %u, %u\n",
+		       want - 1, r.subchannel.op, got);
+		goto single;
+	}
+	WRITE_ONCE(nv->sc_want, got);
+	/* Each is offered, then opened by nv_sc_added(). */
+	if (!wait_event_timeout(nv->wq, atomic_read(&nv->sc_open) >= got ||
+				hvk_channel_rescinded(nv->ch), NV_TIMEOUT))
+		netdev_err(nv->ndev, "%d of %u sub-channels opened\n",
+			   atomic_read(&nv->sc_open), got);
+	for (i = 1; i <= got; i++)
+		if (!nv->chans[i]->open)
+			goto single;
+	ret = nv_set_rss(nv, got + 1);
+	if (ret) {
+		/* As upstream: the channels stay, the host receives on the primary. */
+		netdev_err(nv->ndev, "the host refused the RSS parameters (%d)\n", ret);
+	}
+	nv->num_chn = got + 1;
+	return;
+single:
+	nv_sc_unhook(nv);
+}
+
+static void nv_detach(struct netvsc *nv);
+
+/* Opens the channels and brings NVSP and RNDIS up. Under rtnl, or in probe. */
+static int nv_attach(struct netvsc *nv, u8 *mac)
+{
+	struct nv_chan *q0 = nv_chan_get(nv, 0);
+	int ret;
+
+	if (!q0)
+		return -ENOMEM;
+	nv->nvsp_ver = 0;
+	nv->num_chn = 1;
+	hvk_channel_set_rescind_cb(nv->ch, nv_rescinded, nv);
+	ret = nv_chan_open(q0, nv->ch);
+	if (ret)
+		return ret;
 	nv->attached = true;
 	mutex_lock(&nv->ctl_lock);
 	ret = nv_negotiate(nv);
@@ -906,6 +1228,8 @@ static int nv_attach(struct netvsc *nv, u8 *mac)
 		ret = nv_buffers(nv);
 	if (!ret)
 		ret = nv_rndis_init(nv, mac);
+	if (!ret)
+		nv_vrss(nv);
 	mutex_unlock(&nv->ctl_lock);
 	if (ret)
 		nv_detach(nv);
@@ -921,6 +1245,8 @@ static void nv_detach(struct netvsc *nv)
 	mutex_lock(&nv->ctl_lock);
 	nv->attached = false;
 	mutex_unlock(&nv->ctl_lock);
+	/* Sub-channels first, as upstream closes them before the primary. */
+	nv_sc_unhook(nv);
 	/* The host stops using the buffers, then lets go of their GPADLs. */
 	if (nv->recv_buf && !hvk_channel_rescinded(nv->ch)) {
 		m.type = HVK_NVSP1_REVOKE_RECV_BUF;
@@ -932,8 +1258,7 @@ static void nv_detach(struct netvsc *nv)
 		m.revoke.id = HVK_NVSP_SEND_BUF_ID;
 		nv_nvsp_post(nv, &m);
 	}
-	hvk_channel_stop_callbacks(nv->ch);
-	napi_disable(&nv->napi);
+	nv_chan_quiesce(nv->chans[0]);
 	nv_buf_free(nv, &nv->recv_buf, nv->recv_size, &nv->recv_gpadl, "receive buffer");
 	nv_buf_free(nv, &nv->send_buf, nv->send_size, &nv->send_gpadl, "send buffer");
 	hvk_channel_close(nv->ch);
@@ -945,6 +1270,7 @@ static void nv_detach(struct netvsc *nv)
 	if (atomic_xchg(&nv->rndis_inflight, 0))
 		netdev_warn(nv->ndev, "an RNDIS control buffer the host held is lost\n");
 	nv->send_section = 0;
+	nv->num_chn = 1;
 }
 
 /* ---- net_device ---- */
@@ -989,7 +1315,7 @@ static int nv_open(struct net_device *ndev)
 		netdev_err(ndev, "the host refused the packet filter (%d)\n", ret);
 		return ret;
 	}
-	netif_start_queue(ndev);
+	netif_tx_start_all_queues(ndev);
 	return 0;
 }
 
@@ -997,58 +1323,94 @@ static int nv_stop(struct net_device *ndev)
 {
 	struct netvsc *nv = netdev_priv(ndev);
 
-	netif_stop_queue(ndev);
+	netif_tx_disable(ndev);
 	cancel_work_sync(&nv->rx_mode_work);
 	nv_set_filter(nv, 0);
 	return 0;
 }
 
-/* The MTU goes to the host in NDIS config: a change reopens the device. */
-static int nv_change_mtu(struct net_device *ndev, int mtu)
+/* The stack's queues follow the channels in use. Under rtnl, or in probe. */
+static void nv_set_queues(struct netvsc *nv)
 {
-	struct netvsc *nv = netdev_priv(ndev);
+	netif_set_real_num_tx_queues(nv->ndev, nv->num_chn);
+	netif_set_real_num_rx_queues(nv->ndev, nv->num_chn);
+}
+
+/*
+ * The MTU (in NDIS config) and the channel count (sub-channels) are set
+ * at attach: a change closes the device and attaches again, as upstream.
+ * If that fails, the old values are attached again. Under rtnl.
+ */
+static int nv_reopen(struct netvsc *nv, int mtu, u32 chans)
+{
+	struct net_device *ndev = nv->ndev;
 	bool running = netif_running(ndev);
+	u32 old_chans = nv->want_chn;
 	int old = ndev->mtu, ret;
 	u8 mac[ETH_ALEN];
 
-	if (mtu > nv->host_mtu)
-		return -EINVAL;
 	if (running)
 		dev_close(ndev);
 	nv_detach(nv);
 	WRITE_ONCE(ndev->mtu, mtu);
+	nv->want_chn = chans;
 	ret = nv_attach(nv, mac);
 	if (ret) {
-		netdev_err(ndev, "reopening with MTU %d failed (%d); back to %d\n", mtu, ret, old);
+		netdev_err(ndev, "reopening with MTU %d and %u channels failed (%d); back to %d\n",
+			   mtu, chans, ret, old);
 		WRITE_ONCE(ndev->mtu, old);
+		nv->want_chn = old_chans;
 		ret = nv_attach(nv, mac) ? : -EIO;
 	}
+	nv_set_queues(nv);
 	if (running)
 		dev_open(ndev, NULL);
 	return ret;
 }
 
+static int nv_change_mtu(struct net_device *ndev, int mtu)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (mtu > nv->host_mtu)
+		return -EINVAL;
+	return nv_reopen(nv, mtu, nv->want_chn);
+}
+
+/* A channel's counters, read consistently; false when it never existed. */
+static bool nv_qstats(const struct nv_chan *q, u64 *tx, u64 *rx)
+{
+	unsigned int start;
+	int i;
+
+	if (!q)
+		return false;
+	do {
+		start = u64_stats_fetch_begin(&q->tx_syncp);
+		for (i = 0; i < NV_QSTATS_TX; i++)
+			tx[i] = q->tx[i];
+	} while (u64_stats_fetch_retry(&q->tx_syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&q->rx_syncp);
+		for (i = 0; i < NV_QSTATS_RX; i++)
+			rx[i] = q->rx[i];
+	} while (u64_stats_fetch_retry(&q->rx_syncp, start));
+	return true;
+}
+
 static void nv_get_stats64(struct net_device *ndev, struct rtnl_link_stats64 *s)
 {
 	struct netvsc *nv = netdev_priv(ndev);
-	int cpu;
+	u64 tx[NV_QSTATS_TX], rx[NV_QSTATS_RX];
+	int i;
 
-	for_each_possible_cpu(cpu) {
-		const struct nv_pcpu_stats *st = per_cpu_ptr(nv->pcpu, cpu);
-		u64 rp, rb, tp, tb;
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&st->syncp);
-			rp = st->rx_packets;
-			rb = st->rx_bytes;
-			tp = st->tx_packets;
-			tb = st->tx_bytes;
-		} while (u64_stats_fetch_retry(&st->syncp, start));
-		s->rx_packets += rp;
-		s->rx_bytes += rb;
-		s->tx_packets += tp;
-		s->tx_bytes += tb;
+	for (i = 0; i < NV_MAX_CHANS; i++) {
+		if (!nv_qstats(nv->chans[i], tx, rx))
+			continue;
+		s->tx_packets += tx[0];
+		s->tx_bytes += tx[1];
+		s->rx_packets += rx[0];
+		s->rx_bytes += rx[1];
 	}
 	s->rx_dropped = atomic64_read(&nv->stats[NV_RX_DROPPED]);
 	s->tx_dropped = atomic64_read(&nv->stats[NV_TX_DROPPED]);
@@ -1077,24 +1439,70 @@ static void nv_get_drvinfo(struct net_device *ndev, struct ethtool_drvinfo *info
 	strscpy(info->bus_info, dev_name(&nv->hdev->dev), sizeof(info->bus_info));
 }
 
+/* The device's counters, then each channel's in use (rtnl: num_chn is stable). */
 static int nv_get_sset_count(struct net_device *ndev, int sset)
 {
-	return sset == ETH_SS_STATS ? NV_NSTATS : -EOPNOTSUPP;
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (sset != ETH_SS_STATS)
+		return -EOPNOTSUPP;
+	return NV_NSTATS + nv->num_chn * ARRAY_SIZE(nv_qstat_names);
 }
 
 static void nv_get_strings(struct net_device *ndev, u32 sset, u8 *data)
 {
-	if (sset == ETH_SS_STATS)
-		memcpy(data, nv_stat_names, sizeof(nv_stat_names));
+	struct netvsc *nv = netdev_priv(ndev);
+	u32 i, k;
+
+	if (sset != ETH_SS_STATS)
+		return;
+	memcpy(data, nv_stat_names, sizeof(nv_stat_names));
+	data += sizeof(nv_stat_names);
+	for (i = 0; i < nv->num_chn; i++)
+		for (k = 0; k < ARRAY_SIZE(nv_qstat_names); k++)
+			ethtool_sprintf(&data, nv_qstat_names[k], i);
 }
 
 static void nv_get_ethtool_stats(struct net_device *ndev, struct ethtool_stats *es, u64 *data)
 {
 	struct netvsc *nv = netdev_priv(ndev);
-	int i;
+	u64 tx[NV_QSTATS_TX], rx[NV_QSTATS_RX];
+	u32 i;
 
 	for (i = 0; i < NV_NSTATS; i++)
-		data[i] = atomic64_read(&nv->stats[i]);
+		*data++ = atomic64_read(&nv->stats[i]);
+	for (i = 0; i < nv->num_chn; i++) {
+		if (!nv_qstats(nv->chans[i], tx, rx)) {
+			memset(tx, 0, sizeof(tx));
+			memset(rx, 0, sizeof(rx));
+		}
+		memcpy(data, tx, sizeof(tx));
+		data += NV_QSTATS_TX;
+		memcpy(data, rx, sizeof(rx));
+		data += NV_QSTATS_RX;
+	}
+}
+
+static void nv_get_channels(struct net_device *ndev, struct ethtool_channels *ch)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	ch->max_combined = nv->max_chn;
+	ch->combined_count = nv->num_chn;
+}
+
+/* ethtool -L combined N: the device reopens with N channels, as upstream. */
+static int nv_set_channels(struct net_device *ndev, struct ethtool_channels *ch)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (ch->rx_count || ch->tx_count || ch->other_count || !ch->combined_count)
+		return -EINVAL;
+	if (ch->combined_count > nv->max_chn)
+		return -EINVAL;
+	if (!nv->attached)
+		return -ENODEV;
+	return nv_reopen(nv, ndev->mtu, ch->combined_count);
 }
 
 static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ksettings *cmd)
@@ -1114,7 +1522,25 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.get_strings = nv_get_strings,
 	.get_ethtool_stats = nv_get_ethtool_stats,
 	.get_link_ksettings = nv_get_link_ksettings,
+	.get_channels = nv_get_channels,
+	.set_channels = nv_set_channels,
 };
+
+static void nv_chans_free(struct netvsc *nv)
+{
+	struct nv_chan *q;
+	int i;
+
+	for (i = 0; i < NV_MAX_CHANS; i++) {
+		q = nv->chans[i];
+		if (!q)
+			continue;
+		netif_napi_del(&q->napi);
+		kvfree(q->rxpkt);
+		kvfree(q);
+		nv->chans[i] = NULL;
+	}
+}
 
 static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id)
 {
@@ -1123,7 +1549,7 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	u8 mac[ETH_ALEN];
 	int ret;
 
-	ndev = alloc_etherdev(sizeof(*nv));
+	ndev = alloc_etherdev_mqs(sizeof(*nv), NV_MAX_CHANS, NV_MAX_CHANS);
 	if (!ndev)
 		return -ENOMEM;
 	SET_NETDEV_DEV(ndev, &hdev->dev);
@@ -1136,39 +1562,32 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	mutex_init(&nv->ctl_lock);
 	init_waitqueue_head(&nv->wq);
 	skb_queue_head_init(&nv->tx_inflight);
-	INIT_KFIFO(nv->comps);
 	INIT_WORK(&nv->rx_mode_work, nv_rx_mode_work);
-	ret = -ENOMEM;
-	nv->pcpu = netdev_alloc_pcpu_stats(struct nv_pcpu_stats);
-	nv->rxpkt = kvmalloc(HVK_PKT_MAX_LEN, GFP_KERNEL);
-	if (!nv->pcpu || !nv->rxpkt)
-		goto err_free;
+	netdev_rss_key_fill(nv->rss_key, sizeof(nv->rss_key));
 	ndev->netdev_ops = &nv_ops;
 	ndev->ethtool_ops = &nv_ethtool_ops;
 	ndev->min_mtu = ETH_MIN_MTU;
 	ndev->max_mtu = NV_MTU_MAX;
 	ndev->needed_headroom = HVK_RNDIS_PKT_HDR;
-	netif_napi_add(ndev, &nv->napi, nv_poll);
 	dev_set_drvdata(&hdev->dev, nv);
 	ret = nv_attach(nv, mac);
 	if (ret)
-		goto err_napi;
+		goto err_free;
+	nv_set_queues(nv);
 	ndev->max_mtu = nv->host_mtu;
 	eth_hw_addr_set(ndev, mac);
 	ret = register_netdev(ndev);
 	if (ret)
 		goto err_detach;
-	netdev_info(ndev, "NVSP %#x, NDIS %u.%u, MAC %pM, %u Mbit/s\n", nv->nvsp_ver,
-		    nv->ndis_ver >> 16, nv->ndis_ver & 0xffff, mac, nv->speed);
+	netdev_info(ndev, "NVSP %#x, NDIS %u.%u, MAC %pM, %u Mbit/s, %u of %u queues\n",
+		    nv->nvsp_ver, nv->ndis_ver >> 16, nv->ndis_ver & 0xffff, mac, nv->speed,
+		    nv->num_chn, nv->max_chn);
 	return 0;
 
 err_detach:
 	nv_detach(nv);
-err_napi:
-	netif_napi_del(&nv->napi);
 err_free:
-	kvfree(nv->rxpkt);
-	free_percpu(nv->pcpu);
+	nv_chans_free(nv);
 	free_netdev(ndev);
 	return ret;
 }
@@ -1181,9 +1600,7 @@ static void nv_remove(struct hvk_device *hdev)
 	unregister_netdev(ndev);
 	cancel_work_sync(&nv->rx_mode_work);
 	nv_detach(nv);
-	netif_napi_del(&nv->napi);
-	kvfree(nv->rxpkt);
-	free_percpu(nv->pcpu);
+	nv_chans_free(nv);
 	free_netdev(ndev);
 }
 

@@ -11,11 +11,22 @@
  * protocol's limits, once each; RNDIS messages with every length and
  * offset inside the data the guest gave. Whatever it refuses is counted
  * (NIC_REFUSED) and logged, rate limited.
+ *
+ * Multi-queue (vRSS): a nic of N channels (--queues N) grants up to N - 1
+ * sub-channels on the guest's NVSP 5 request; once the guest SETs its RSS
+ * key and indirection table, what hvsim<N> transmits goes to the guest on
+ * the channel the table names for the frame's Toeplitz hash (TCP: the
+ * addresses and ports; other IP: the addresses), as Hyper-V spreads
+ * receives. The one receive buffer serves every channel; the guest's
+ * sends and completions may come on any open channel.
  */
 #include <linux/bitmap.h>
 #include <linux/etherdevice.h>
 #include <linux/highmem.h>
 #include <linux/if_vlan.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -32,8 +43,17 @@
 				 HVK_NVSP_MSG_SIZE)
 #define NIC_GATHER_MAX		(HVK_RNDIS_PKT_HDR + 256 + NIC_MTU_MAX + VLAN_ETH_HLEN)
 
+#define NIC_QUEUES_MAX		64	/* HVSIM_A_CHANNELS' limit */
+
 static struct workqueue_struct *nic_wq;	/* netdev (un)registration, off sim.lock */
 static DEFINE_IDA(nic_ida);
+
+/* One channel of the nic: the primary (0) or a sub-channel. */
+struct nic_queue {
+	struct sim_chan *c;		/* open, or NULL (n->lock) */
+	u8 *gather;			/* a GPA-direct send, gathered (its serve work) */
+	atomic64_t to_guest;		/* frames delivered on it */
+};
 
 struct sim_nic {
 	struct sim_dev *d;
@@ -49,7 +69,6 @@ struct sim_nic {
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
 	u32 ndis_ver;
 	u32 guest_frame;		/* NDIS config: the guest's MTU + 14 (READ_ONCE) */
-	u8 *gather;			/* a GPA-direct send, gathered */
 	struct sim_gpadl *send_g;	/* the send buffer (gpadl_lock for in_use) */
 	u32 send_section;
 	u32 send_sections;
@@ -71,6 +90,12 @@ struct sim_nic {
 	bool rndis_up;			/* INIT done, not HALTed */
 	u32 filter;			/* the guest's packet filter */
 	bool link_up;
+	u32 granted;			/* sub-channels granted since INIT */
+	bool rss_on;			/* the guest's key and table are set */
+	u8 rss_key[HVK_RSS_KEY_LEN];
+	u16 rss_itab[HVK_RSS_ITAB_LEN];
+	struct nic_queue *q;		/* nq of them */
+	u32 nq;				/* d->nchans (d may go before n) */
 
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
@@ -89,7 +114,7 @@ static void nic_refuse(struct sim_nic *n, const char *why)
  * bytes) then @skb's bytes (or none). Under n->lock. 0, or -ENOSPC (no
  * room in the buffer), -EAGAIN (no room in the ring), -ENOTCONN.
  */
-static int nic_deliver_locked(struct sim_nic *n, const void *hdr, u32 hlen,
+static int nic_deliver_locked(struct sim_nic *n, struct sim_chan *c, const void *hdr, u32 hlen,
 			      const struct sk_buff *skb, u32 ctrl)
 {
 	u8 pkt[NIC_RX_PKT_LEN] __aligned(8) = {};
@@ -99,7 +124,7 @@ static int nic_deliver_locked(struct sim_nic *n, const void *hdr, u32 hlen,
 	u32 len = hlen + (skb ? skb->len : 0), cnt, start;
 	int ret;
 
-	if (!n->c || !n->recv)
+	if (!c || !n->recv)
 		return -ENOTCONN;
 	cnt = DIV_ROUND_UP(len, NIC_SUB_ALLOC);
 	start = bitmap_find_next_zero_area(n->rx_map, n->nsub, 0, cnt, 0);
@@ -123,7 +148,7 @@ static int nic_deliver_locked(struct sim_nic *n, const void *hdr, u32 hlen,
 	m->rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
 	if (sim_fault(HVSIM_FAULT_NIC_BAD_RECV_RANGE))
 		r->byte_offset = n->recv_g->byte_count;
-	ret = sim_chan_reply(n->c, pkt, sizeof(pkt));
+	ret = sim_chan_reply(c, pkt, sizeof(pkt));
 	if (ret)
 		return ret;
 	bitmap_set(n->rx_map, start, cnt);
@@ -138,7 +163,7 @@ static void nic_control(struct sim_nic *n, const void *msg, u32 len)
 	int ret;
 
 	spin_lock_bh(&n->lock);
-	ret = nic_deliver_locked(n, msg, len, NULL, HVK_NVSP_CHAN_CONTROL);
+	ret = nic_deliver_locked(n, n->c, msg, len, NULL, HVK_NVSP_CHAN_CONTROL);
 	spin_unlock_bh(&n->lock);
 	if (ret)
 		pr_err_ratelimited("hvkit_sim: nic %pUl: an RNDIS control message to the guest was lost (%d)\n",
@@ -158,6 +183,50 @@ static void nic_indicate_link(struct sim_nic *n, bool up)
 	nic_control(n, &m, sizeof(m));
 }
 
+/*
+ * The channel a frame to the guest goes on (under n->lock): the one the
+ * guest's indirection table names for its Toeplitz hash, when that one is
+ * open; else the primary.
+ */
+static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *skb)
+{
+	u8 in[36];
+	u32 len = 0, hash;
+	struct sim_chan *c;
+	int nh = ETH_HLEN;
+
+	if (!n->rss_on || skb->len < ETH_HLEN)
+		return n->c;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (skb_copy_bits(skb, nh, &ip, sizeof(ip)) || ip.ihl < 5)
+			return n->c;
+		memcpy(in, &ip.saddr, 4);
+		memcpy(in + 4, &ip.daddr, 4);
+		len = 8;
+		if (ip.protocol == IPPROTO_TCP && !(ip.frag_off & htons(IP_MF | IP_OFFSET)) &&
+		    !skb_copy_bits(skb, nh + ip.ihl * 4, in + 8, 4))
+			len = 12;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (skb_copy_bits(skb, nh, &ip6, sizeof(ip6)))
+			return n->c;
+		memcpy(in, &ip6.saddr, 16);
+		memcpy(in + 16, &ip6.daddr, 16);
+		len = 32;
+		if (ip6.nexthdr == IPPROTO_TCP &&
+		    !skb_copy_bits(skb, nh + sizeof(ip6), in + 32, 4))
+			len = 36;
+	} else {
+		return n->c;
+	}
+	hash = hvk_toeplitz(n->rss_key, sizeof(n->rss_key), in, len);
+	c = n->q[n->rss_itab[hash % HVK_RSS_ITAB_LEN]].c;
+	return c ? c : n->c;
+}
+
 /* The peer's transmit: the frame goes to the guest. */
 static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 {
@@ -166,8 +235,12 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 		struct hvk_rndis_hdr h;
 		struct hvk_rndis_packet p;
 	} m = {};
+	struct sim_chan *c = NULL;
 	int ret = -ENOTCONN;
 
+	/* eth_type_trans() is not run on a transmit: the type is in the frame. */
+	if (skb->len >= ETH_HLEN)
+		skb->protocol = eth_hdr(skb)->h_proto;
 	m.h.type = HVK_RNDIS_PACKET;
 	m.h.len = sizeof(m) + skb->len;
 	m.p.data_off = sizeof(m.p);
@@ -179,13 +252,17 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	spin_lock_bh(&n->lock);
 	/* Frames longer than the guest's MTU are dropped, as a switch port does. */
 	if (n->rndis_up && n->link_up && n->filter &&
-	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN)
-		ret = nic_deliver_locked(n, &m, sizeof(m), skb, HVK_NVSP_CHAN_DATA);
+	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN) {
+		c = nic_rss_chan(n, skb);
+		ret = nic_deliver_locked(n, c, &m, sizeof(m), skb, HVK_NVSP_CHAN_DATA);
+	}
 	spin_unlock_bh(&n->lock);
-	if (ret)
+	if (ret) {
 		atomic64_inc(&n->dropped);
-	else
+	} else {
 		atomic64_inc(&n->to_guest);
+		atomic64_inc(&n->q[c->subidx].to_guest);
+	}
 	dev_kfree_skb_any(skb);
 	return NETDEV_TX_OK;
 }
@@ -260,6 +337,15 @@ static void nic_reg_work(struct work_struct *w)
 	rtnl_unlock();
 }
 
+static void nic_queues_free(struct sim_nic *n)
+{
+	u32 i;
+
+	for (i = 0; n->q && i < n->nq; i++)
+		kvfree(n->q[i].gather);
+	kfree(n->q);
+}
+
 static void nic_unreg_work(struct work_struct *w)
 {
 	struct sim_nic *n = container_of(w, struct sim_nic, unreg_work);
@@ -269,7 +355,7 @@ static void nic_unreg_work(struct work_struct *w)
 		free_netdev(n->peer);
 	}
 	ida_free(&nic_ida, n->index);
-	kvfree(n->gather);
+	nic_queues_free(n);
 	kfree(n);
 }
 
@@ -281,8 +367,8 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	struct sim_nic *n;
 	int ret = -ENOMEM;
 
-	if (d->nchans != 1) {
-		NL_SET_ERR_MSG(info->extack, "the nic serves one channel (multi-queue is not done yet)");
+	if (d->nchans > NIC_QUEUES_MAX) {
+		NL_SET_ERR_MSG(info->extack, "the nic has 1 to 64 queues (channels)");
 		return -EINVAL;
 	}
 	if (!nic_wq) {
@@ -322,8 +408,9 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		n->mac[1] = 0x15;
 		n->mac[2] = 0x5d;
 	}
-	n->gather = kvmalloc(NIC_GATHER_MAX, GFP_KERNEL);
-	if (!n->gather)
+	n->nq = d->nchans;
+	n->q = kcalloc(n->nq, sizeof(*n->q), GFP_KERNEL);
+	if (!n->q)
 		goto err;
 	n->index = ida_alloc(&nic_ida, GFP_KERNEL);
 	if (n->index < 0) {
@@ -346,7 +433,7 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 err_ida:
 	ida_free(&nic_ida, n->index);
 err:
-	kvfree(n->gather);
+	nic_queues_free(n);
 	kfree(n);
 	NL_SET_ERR_MSG(info->extack, "no memory for the nic");
 	return ret;
@@ -411,13 +498,21 @@ static void nic_recv_release(struct sim_nic *n)
 static void nic_take_chan(struct sim_nic *n, struct sim_chan *c)
 {
 	spin_lock_bh(&n->lock);
-	n->c = c;
+	if (!c->subidx)
+		n->c = c;
+	n->q[c->subidx].c = c;
 	spin_unlock_bh(&n->lock);
 }
 
+/* Under sim.lock: a GPA-direct gather buffer per channel, the first time. */
 static void nic_opened(struct sim_chan *c)
 {
-	nic_take_chan(c->dev->priv, c);
+	struct sim_nic *n = c->dev->priv;
+	struct nic_queue *q = &n->q[c->subidx];
+
+	if (!q->gather)
+		q->gather = kvmalloc(NIC_GATHER_MAX, GFP_KERNEL);
+	nic_take_chan(n, c);
 }
 
 static void nic_closed(struct sim_chan *c)
@@ -425,9 +520,17 @@ static void nic_closed(struct sim_chan *c)
 	struct sim_nic *n = c->dev->priv;
 
 	spin_lock_bh(&n->lock);
+	n->q[c->subidx].c = NULL;
+	if (c->subidx) {
+		/* A sub-channel: its frames go on the primary now. */
+		spin_unlock_bh(&n->lock);
+		return;
+	}
 	n->c = NULL;
 	n->rndis_up = false;
 	n->filter = 0;
+	n->rss_on = false;
+	n->granted = 0;
 	spin_unlock_bh(&n->lock);
 	nic_recv_release(n);
 	nic_buf_release(&n->send_g);
@@ -588,7 +691,7 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 	struct {
 		struct hvk_rndis_hdr h;
 		struct hvk_rndis_query_cmplt c;
-		u8 info[8];
+		u8 info[24];
 	} r = {};
 	u32 val, ilen = 4;
 
@@ -617,7 +720,25 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 		val = n->mtu_max + ETH_HLEN;
 		memcpy(r.info, &val, 4);
 		break;
+	case HVK_OID_GEN_RSS_CAPABILITIES: {
+		struct hvk_rss_caps caps = {
+			.hdr = { HVK_NDIS_OBJ_RSS_CAPABILITIES, 2, HVK_RSS_CAPS_LEN },
+			.flags = HVK_RSS_CAPS_HASH_TCP_IPV4 | HVK_RSS_CAPS_HASH_TCP_IPV6 |
+				 HVK_RSS_HASH_TOEPLITZ,
+			.num_int_msg = 1,
+			.num_queues = n->nq,
+			.num_itab = HVK_RSS_ITAB_LEN,
+		};
+
+		/* NVSP 5 brought sub-channels: an older host has no vRSS. */
+		if (n->nvsp_ver < HVK_NVSP_V5)
+			goto unsupported;
+		memcpy(r.info, &caps, sizeof(caps));
+		ilen = sizeof(caps);
+		break;
+	}
 	default:
+unsupported:
 		r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
 		ilen = 0;
 	}
@@ -656,6 +777,27 @@ static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_vie
 		if (v->data_len % ETH_ALEN)
 			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
 		break;
+	case HVK_OID_GEN_RSS_PARAMETERS: {
+		u16 itab[HVK_RSS_ITAB_LEN] = {};
+		u8 key[HVK_RSS_KEY_LEN] = {};
+		const char *why;
+		bool on;
+
+		spin_lock_bh(&n->lock);
+		why = hvk_rss_params_check(msg + v->data_off, v->data_len, n->granted + 1, key,
+					   itab, &on);
+		if (!why) {
+			n->rss_on = on;
+			memcpy(n->rss_key, key, sizeof(key));
+			memcpy(n->rss_itab, itab, sizeof(itab));
+		}
+		spin_unlock_bh(&n->lock);
+		if (why) {
+			nic_refuse(n, why);
+			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
+		}
+		break;
+	}
 	default:
 		r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
 	}
@@ -777,7 +919,7 @@ static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rn
  * Returns the bytes, or 0 when a page is not the guest's RAM or it is too
  * long.
  */
-static u32 nic_gather(struct sim_nic *n, const u8 *desc)
+static u32 nic_gather(u8 *gather, const u8 *desc)
 {
 	const struct hvk_pkt_gpa_direct *h = (const void *)desc;
 	u32 off = sizeof(*h), got = 0, i, k;
@@ -802,7 +944,7 @@ static u32 nic_gather(struct sim_nic *n, const u8 *desc)
 			if (!pfn_valid(pfn / per))
 				return 0;
 			va = kmap_local_page(pfn_to_page(pfn / per));
-			memcpy(n->gather + got, va + (pfn % per) * HVK_HV_PAGE_SIZE + start, len);
+			memcpy(gather + got, va + (pfn % per) * HVK_HV_PAGE_SIZE + start, len);
 			kunmap_local(va);
 			got += len;
 			left -= len;
@@ -840,17 +982,21 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 			msg = (const u8 *)n->send_g->va + idx * n->send_section;
 	} else if (d->type != HVK_PKT_DATA_USING_GPA_DIRECT) {
 		why = "no send section and no GPA-direct ranges";
+	} else if (!n->q[c->subidx].gather) {
+		why = "no memory to gather a GPA-direct send";
 	} else {
 		why = hvk_gpa_desc_check(pkt, d->offset8 * 8);
 		if (!why) {
-			size = nic_gather(n, pkt);
+			size = nic_gather(n->q[c->subidx].gather, pkt);
 			if (!size)
 				why = "GPA-direct ranges not guest RAM, or too long";
-			msg = n->gather;
+			msg = n->q[c->subidx].gather;
 		}
 	}
 	if (!why)
 		why = hvk_rndis_check(msg, size, &v);
+	if (!why && c->subidx && ctrl != HVK_NVSP_CHAN_DATA)
+		why = "RNDIS control message on a sub-channel";
 	if (why) {
 		nic_refuse(n, why);
 		m.complete.status = HVK_NVSP_STAT_INVALID_RNDIS;
@@ -867,6 +1013,36 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 		nic_complete(c, d->trans_id, &m);
 }
 
+/*
+ * NVSP 5: the guest asks for sub-channels. As openvmm's netvsp: granted
+ * when the operation is ALLOCATE and they fit the queues with the primary,
+ * else FAIL; they are offered then (sim_offer_work), as Hyper-V does.
+ */
+static void nic_subchannels(struct sim_nic *n, struct sim_chan *c, u64 tid,
+			    const struct hvk_nvsp_msg *in)
+{
+	struct hvk_nvsp_msg m = { .type = HVK_NVSP5_SUBCHANNEL };
+	u32 want = in->subchannel.num;
+
+	if (n->nvsp_ver < HVK_NVSP_V5 || !READ_ONCE(n->recv_g)) {
+		nic_refuse(n, "sub-channels asked for before NVSP 5 and the receive buffer");
+		m.subchannel.op = HVK_NVSP_STAT_FAIL;
+	} else if (in->subchannel.op != HVK_NVSP_SUBCHANNEL_ALLOCATE || !want ||
+		   want >= n->nq) {
+		nic_refuse(n, "sub-channel request not ALLOCATE, or more than the queues allow");
+		m.subchannel.op = HVK_NVSP_STAT_FAIL;
+	} else {
+		spin_lock_bh(&n->lock);
+		n->granted = want;
+		spin_unlock_bh(&n->lock);
+		m.subchannel.op = HVK_NVSP_STAT_SUCCESS;
+		m.subchannel.num = want;
+		WRITE_ONCE(n->d->sc_wanted, max(READ_ONCE(n->d->sc_wanted), want));
+		queue_work(system_wq, &sim.offer_work);
+	}
+	nic_complete(c, tid, &m);
+}
+
 static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
@@ -874,7 +1050,7 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	u32 off = d->offset8 * 8, type, min;
 	struct hvk_nvsp_msg m = {};
 
-	if (READ_ONCE(n->c) != c)
+	if (READ_ONCE(n->q[c->subidx].c) != c)
 		nic_take_chan(n, c);
 	if (d->type == HVK_PKT_COMP) {
 		nic_rx_completed(n, d->trans_id);
@@ -892,8 +1068,13 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		return 0;
 	}
 	memcpy(&m, pkt + off, min_t(u32, len - off, sizeof(m)));
-	if (type != HVK_NVSP_INIT && !n->nvsp_ver) {
+	if (type != HVK_NVSP_INIT && !READ_ONCE(n->nvsp_ver)) {
 		nic_refuse(n, "NVSP message before INIT");
+		return 0;
+	}
+	/* A sub-channel carries data and completions only (openvmm's netvsp). */
+	if (c->subidx && type != HVK_NVSP1_SEND_RNDIS_PKT) {
+		nic_refuse(n, "NVSP control message on a sub-channel");
 		return 0;
 	}
 	switch (type) {
@@ -926,6 +1107,9 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		break;
 	case HVK_NVSP1_SEND_RNDIS_PKT:
 		nic_rndis_pkt(n, c, pkt, len, &m);
+		break;
+	case HVK_NVSP5_SUBCHANNEL:
+		nic_subchannels(n, c, d->trans_id, &m);
 		break;
 	default:
 		nic_refuse(n, "NVSP message a guest does not send");

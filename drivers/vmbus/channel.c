@@ -897,17 +897,28 @@ static void hvk_ring_broken(struct hvk_channel *ch, const struct hvk_ring *r, co
 }
 
 /* One packet of @n pieces into the outbound ring; signals if it must. */
-static int hvk_chan_write(struct hvk_channel *ch, const struct hvk_kvec *v, unsigned int n)
+/*
+ * @more: another packet follows at once (a driver's batch): written but
+ * not published; the last of the batch, a failed write, or
+ * hvk_channel_flush() publishes them all and signals once.
+ */
+static int hvk_chan_write(struct hvk_channel *ch, const struct hvk_kvec *v, unsigned int n,
+			  bool more)
 {
 	unsigned long irqflags;
 	bool signal = false;
 	int ret;
 
 	spin_lock_irqsave(&ch->out_lock, irqflags);
-	if (READ_ONCE(ch->state) != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded))
+	if (READ_ONCE(ch->state) != HVK_CHAN_OPEN || READ_ONCE(ch->rescinded)) {
 		ret = -ENODEV;
-	else
+	} else if (more) {
+		ret = hvk_ring_write_more(&ch->out, v, n);
+		if (ret)
+			signal = hvk_ring_publish(&ch->out);
+	} else {
 		ret = hvk_ring_write(&ch->out, v, n, &signal);
+	}
 	spin_unlock_irqrestore(&ch->out_lock, irqflags);
 	if (ret == -EAGAIN)
 		ch->out_full++;
@@ -918,8 +929,22 @@ static int hvk_chan_write(struct hvk_channel *ch, const struct hvk_kvec *v, unsi
 	return ret;
 }
 
-int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
-		     u16 type, u16 flags)
+void hvk_channel_flush(struct hvk_channel *ch)
+{
+	unsigned long irqflags;
+	bool signal = false;
+
+	spin_lock_irqsave(&ch->out_lock, irqflags);
+	if (READ_ONCE(ch->state) == HVK_CHAN_OPEN && !READ_ONCE(ch->rescinded))
+		signal = hvk_ring_publish(&ch->out);
+	spin_unlock_irqrestore(&ch->out_lock, irqflags);
+	if (signal)
+		hvk_chan_signal(ch);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_flush);
+
+int hvk_channel_send_batch(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
+			   u16 type, u16 flags, bool more)
 {
 	struct hvk_pkt_desc d = {
 		.type = type,
@@ -932,12 +957,19 @@ int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans
 	if (len > HVK_PKT_MAX_LEN - sizeof(d))
 		return -EMSGSIZE;
 	d.len8 = (sizeof(d) + len + 7) / 8;
-	return hvk_chan_write(ch, v, 2);
+	return hvk_chan_write(ch, v, 2, more);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_send_batch);
+
+int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
+		     u16 type, u16 flags)
+{
+	return hvk_channel_send_batch(ch, buf, len, trans_id, type, flags, false);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_send);
 
-int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc, u32 desc_size,
-			 const void *buf, u32 len, u64 trans_id)
+int hvk_channel_send_gpa_batch(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc,
+			       u32 desc_size, const void *buf, u32 len, u64 trans_id, bool more)
 {
 	struct hvk_kvec v[2] = { { desc, desc_size }, { buf, len } };
 	const char *why = hvk_gpa_desc_check(desc, desc_size);
@@ -955,7 +987,14 @@ int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc
 	desc->desc.flags = HVK_PKT_FLAG_COMPLETION_REQUESTED;
 	desc->desc.trans_id = trans_id;
 	desc->reserved = 0;
-	return hvk_chan_write(ch, v, 2);
+	return hvk_chan_write(ch, v, 2, more);
+}
+EXPORT_SYMBOL_GPL(hvk_channel_send_gpa_batch);
+
+int hvk_channel_send_gpa(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc, u32 desc_size,
+			 const void *buf, u32 len, u64 trans_id)
+{
+	return hvk_channel_send_gpa_batch(ch, desc, desc_size, buf, len, trans_id, false);
 }
 EXPORT_SYMBOL_GPL(hvk_channel_send_gpa);
 

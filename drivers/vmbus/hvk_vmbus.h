@@ -129,6 +129,21 @@ int hvk_channel_send(struct hvk_channel *ch, const void *buf, u32 len, u64 trans
 		     u16 type, u16 flags);
 
 /*
+ * Batched sends (a NIC's xmit_more): with @more true the packet is written
+ * but not yet published to the host; the next send with @more false, or
+ * hvk_channel_flush(), publishes every packet written since with one
+ * barrier and at most one signal. A send that fails (-EAGAIN included)
+ * publishes what the batch wrote before it. A driver that ends a batch
+ * without a send of @more false calls hvk_channel_flush(). The ring's
+ * checks of the host's indices are the same as for one packet.
+ */
+int hvk_channel_send_batch(struct hvk_channel *ch, const void *buf, u32 len, u64 trans_id,
+			   u16 type, u16 flags, bool more);
+int hvk_channel_send_gpa_batch(struct hvk_channel *ch, struct hvk_pkt_gpa_direct *desc,
+			       u32 desc_size, const void *buf, u32 len, u64 trans_id, bool more);
+void hvk_channel_flush(struct hvk_channel *ch);
+
+/*
  * Outbound flow control (upstream's set_channel_pending_send_size()): a
  * driver whose send returned -EAGAIN asks the host for a signal once its
  * packet fits, instead of polling:

@@ -83,6 +83,7 @@ int hvk_ring_init(struct hvk_ring *r, struct hvk_ring_ctl *ctl, u8 *data,
 		return 0;
 	}
 	r->priv_write = READ_ONCE(ctl->write_index);
+	r->pub_write = r->priv_write;
 	r->priv_read = READ_ONCE(ctl->read_index);
 	r->pub_read = r->priv_read;
 	if (!ring_index_ok(r, r->priv_write) || !ring_index_ok(r, r->priv_read))
@@ -140,15 +141,13 @@ u32 hvk_ring_avail_read(struct hvk_ring *r)
 	return hvk_ring_used(wr, r->priv_read, r->size);
 }
 
-int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
-		   bool *signal)
+int hvk_ring_write_more(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n)
 {
 	static const u8 zeros[8];
 	u32 len = 0, space, old, off, rd;
 	u64 trailer;
 	unsigned int i;
 
-	*signal = false;
 	if (unlikely(r->broken))
 		return -EBADMSG;
 	for (i = 0; i < n; i++) {
@@ -181,17 +180,36 @@ int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 	r->priv_write = off;
 	r->pkts++;
 	r->bytes += len;
+	return 0;
+}
 
-	/* The packet's bytes before the index that publishes them. */
-	smp_store_release(&r->ctl->write_index, off);
+bool hvk_ring_publish(struct hvk_ring *r)
+{
+	u32 old = r->pub_write, rd;
+
+	if (r->priv_write == old || unlikely(r->broken))
+		return false;
+	r->pub_write = r->priv_write;
+	/* The packets' bytes before the index that publishes them. */
+	smp_store_release(&r->ctl->write_index, r->priv_write);
 	/* Dekker: our write_index store before the consumer's mask load. */
 	smp_mb();
 	if (READ_ONCE(r->ctl->interrupt_mask))
-		return 0;
-	/* Empty before this packet: the consumer had read up to @old. */
-	if (ring_peer_read(r, &rd))
-		*signal = rd == old;
-	return 0;
+		return false;
+	/* Empty before these packets: the consumer had read up to @old. */
+	return ring_peer_read(r, &rd) && rd == old;
+}
+
+int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
+		   bool *signal)
+{
+	int ret = hvk_ring_write_more(r, v, n);
+
+	*signal = false;
+	if (ret && ret != -EAGAIN)
+		return ret;
+	*signal = hvk_ring_publish(r);
+	return ret;
 }
 
 u32 hvk_ring_max_pkt(struct hvk_ring *r)

@@ -146,6 +146,19 @@ struct hvk_nvsp_ndis_config {
 /* Every NVSP message is sent as 40 bytes (upstream's struct nvsp_message). */
 #define HVK_NVSP_MSG_SIZE	40
 
+/* NVSP 5: sub-channels (vRSS), and the host's send indirection table. */
+#define HVK_NVSP_SUBCHANNEL_ALLOCATE	1
+
+struct hvk_nvsp_subchannel {
+	u32 op;				/* request: ALLOCATE; completion: the status */
+	u32 num;			/* sub-channels asked for; granted */
+} __packed;
+
+struct hvk_nvsp_send_table {
+	u32 count;
+	u32 offset;			/* of the table, from the NVSP message's start */
+} __packed;
+
 struct hvk_nvsp_msg {
 	u32 type;
 	union {
@@ -159,6 +172,8 @@ struct hvk_nvsp_msg {
 		struct hvk_nvsp_rndis_pkt rndis_pkt;
 		struct hvk_nvsp_status_msg complete;
 		struct hvk_nvsp_ndis_config ndis_config;
+		struct hvk_nvsp_subchannel subchannel;
+		struct hvk_nvsp_send_table send_table;
 		u8 raw[HVK_NVSP_MSG_SIZE - 4];
 	};
 } __packed;
@@ -193,6 +208,10 @@ static inline u32 hvk_nvsp_min_len(u32 type)
 		return 4 + sizeof(struct hvk_nvsp_status_msg);
 	case HVK_NVSP2_SEND_NDIS_CONFIG:
 		return 4 + sizeof(struct hvk_nvsp_ndis_config);
+	case HVK_NVSP5_SUBCHANNEL:
+		return 4 + sizeof(struct hvk_nvsp_subchannel);
+	case HVK_NVSP5_SEND_INDIRECTION_TABLE:
+		return 4 + sizeof(struct hvk_nvsp_send_table);
 	default:
 		return 0;
 	}
@@ -266,6 +285,124 @@ static inline const char *hvk_nvsp_rxbuf_check(const struct hvk_nvsp_recv_buf_co
 #define HVK_OID_802_3_PERMANENT_ADDRESS		0x01010101u
 #define HVK_OID_802_3_CURRENT_ADDRESS		0x01010102u
 #define HVK_OID_802_3_MULTICAST_LIST		0x01010103u
+
+/* vRSS (NDIS_RECEIVE_SCALE_*, revision 2). */
+#define HVK_OID_GEN_RSS_CAPABILITIES		0x00010203u
+#define HVK_OID_GEN_RSS_PARAMETERS		0x00010204u
+#define HVK_NDIS_OBJ_RSS_CAPABILITIES		0x88
+#define HVK_NDIS_OBJ_RSS_PARAMETERS		0x89
+#define HVK_RSS_CAPS_HASH_TCP_IPV4		0x00000100u
+#define HVK_RSS_CAPS_HASH_TCP_IPV6		0x00000200u
+#define HVK_RSS_PARAM_FLAG_DISABLE		0x0010
+#define HVK_RSS_HASH_TOEPLITZ			0x00000001u
+#define HVK_RSS_HASH_FUNC_MASK			0x000000ffu
+#define HVK_RSS_HASH_IPV4			0x00000100u
+#define HVK_RSS_HASH_TCP_IPV4			0x00000200u
+#define HVK_RSS_HASH_IPV6			0x00000400u
+#define HVK_RSS_HASH_TCP_IPV6			0x00001000u
+#define HVK_RSS_KEY_LEN				40	/* the only key size Hyper-V takes */
+#define HVK_RSS_ITAB_LEN			128	/* indirection table entries */
+
+struct hvk_ndis_obj_hdr {
+	u8 type;
+	u8 rev;
+	u16 size;
+};
+
+/* What a host answers OID_GEN_RSS_CAPABILITIES with: 18 bytes on the wire. */
+struct hvk_rss_caps {
+	struct hvk_ndis_obj_hdr hdr;
+	u32 flags;
+	u32 num_int_msg;
+	u32 num_queues;			/* receive queues: channels, primary included */
+	u16 num_itab;			/* indirection table entries */
+} __packed;
+#define HVK_RSS_CAPS_LEN	18
+HVK_WIRE_SIZE(struct hvk_rss_caps, HVK_RSS_CAPS_LEN);
+
+/* OID_GEN_RSS_PARAMETERS; offsets count from this structure's start. */
+struct hvk_rss_params {
+	struct hvk_ndis_obj_hdr hdr;
+	u16 flags;
+	u16 base_cpu;
+	u32 hash_info;
+	u16 itab_size;			/* bytes: 4 per entry */
+	u16 pad0;
+	u32 itab_off;
+	u16 key_size;
+	u16 pad1;
+	u32 key_off;
+	u32 cpu_masks_off;
+	u32 num_cpu_masks;
+	u32 cpu_mask_size;
+};
+HVK_WIRE_SIZE(struct hvk_rss_params, 40);
+
+/*
+ * The Toeplitz hash of @len bytes at @in under @key (@klen bytes, at least
+ * @len + 4): for every set input bit, the 32 key bits starting there are
+ * folded in. Microsoft's RSS verification suite gives test vectors.
+ */
+static inline u32 hvk_toeplitz(const u8 *key, u32 klen, const u8 *in, u32 len)
+{
+	u32 hash = 0, win, i, b;
+
+	if (klen < len + 4)
+		return 0;
+	win = (u32)key[0] << 24 | (u32)key[1] << 16 | (u32)key[2] << 8 | key[3];
+	for (i = 0; i < len; i++) {
+		for (b = 0; b < 8; b++) {
+			if (in[i] & (0x80 >> b))
+				hash ^= win;
+			win = win << 1 | ((key[i + 4] >> (7 - b)) & 1);
+		}
+	}
+	return hash;
+}
+
+/*
+ * Checks the RSS parameters a guest SETs (@len bytes at @p) as a host does
+ * (openvmm's netvsp): RSS disabled, or Toeplitz with a 40-byte key and a
+ * table of whole 4-byte entries, both inside the buffer, every entry below
+ * @queues. Fills @key and @itab (HVK_RSS_ITAB_LEN entries: a shorter table
+ * repeats, a longer one is cut) and *@enabled. NULL, or why not.
+ */
+static inline const char *hvk_rss_params_check(const void *p, u32 len, u32 queues, u8 *key,
+						u16 *itab, bool *enabled)
+{
+	struct hvk_rss_params r;
+	u32 n, i, e;
+
+	if (len < sizeof(r))
+		return "RSS parameters shorter than their structure";
+	memcpy(&r, p, sizeof(r));
+	*enabled = false;
+	if ((r.flags & HVK_RSS_PARAM_FLAG_DISABLE) || !(r.hash_info & HVK_RSS_HASH_FUNC_MASK))
+		return NULL;
+	if ((r.hash_info & HVK_RSS_HASH_FUNC_MASK) != HVK_RSS_HASH_TOEPLITZ)
+		return "RSS hash function is not Toeplitz";
+	if (r.key_size != HVK_RSS_KEY_LEN)
+		return "RSS key is not 40 bytes";
+	if (!r.itab_size || r.itab_size % 4)
+		return "RSS indirection table size not a whole number of entries";
+	if (r.key_off > len || len - r.key_off < HVK_RSS_KEY_LEN ||
+	    r.itab_off > len || len - r.itab_off < r.itab_size)
+		return "RSS key or indirection table outside the buffer";
+	n = r.itab_size / 4;
+	if (n > HVK_RSS_ITAB_LEN)
+		n = HVK_RSS_ITAB_LEN;
+	for (i = 0; i < n; i++) {
+		memcpy(&e, (const u8 *)p + r.itab_off + i * 4, 4);
+		if (e >= queues)
+			return "RSS indirection table names a queue the host did not grant";
+		itab[i] = (u16)e;
+	}
+	for (; i < HVK_RSS_ITAB_LEN; i++)
+		itab[i] = itab[i % n];
+	memcpy(key, (const u8 *)p + r.key_off, HVK_RSS_KEY_LEN);
+	*enabled = true;
+	return NULL;
+}
 
 #define HVK_RNDIS_FILTER_DIRECTED	0x01
 #define HVK_RNDIS_FILTER_MULTICAST	0x02

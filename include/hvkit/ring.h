@@ -177,6 +177,7 @@ struct hvk_ring {
 	u8 *data;			/* shared with the peer */
 	u32 size;			/* bytes of data, a multiple of 8 */
 	u32 priv_write;			/* producer: our write index */
+	u32 pub_write;			/* producer: the write index last published */
 	u32 priv_read;			/* consumer: read, not yet committed */
 	u32 pub_read;			/* consumer: last committed read */
 	/*
@@ -212,6 +213,20 @@ int hvk_ring_init(struct hvk_ring *r, struct hvk_ring_ctl *ctl, u8 *data,
  */
 int hvk_ring_write(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n,
 		   bool *signal);
+
+/*
+ * Producer, batched: hvk_ring_write_more() writes one packet as
+ * hvk_ring_write() does (same checks and returns) but leaves it unseen:
+ * write_index is not published. hvk_ring_publish() then publishes every
+ * packet written so far with one release store and one barrier, and says
+ * whether to signal (the ring was empty before the first of them and the
+ * mask is clear): one signal decision per batch, by the same rule. A
+ * producer that stops early (a write that failed) publishes what it has.
+ * hvk_ring_write() is write_more then publish; it publishes the earlier
+ * packets of a batch also when its own write fails with -EAGAIN.
+ */
+int hvk_ring_write_more(struct hvk_ring *r, const struct hvk_kvec *v, unsigned int n);
+bool hvk_ring_publish(struct hvk_ring *r);
 
 /* Bytes a packet of @len payload bytes takes in the ring. */
 static inline u32 hvk_ring_pkt_space(u32 len)

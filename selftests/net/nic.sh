@@ -56,7 +56,7 @@ ip link set "$ifc" mtu 65522 2>/dev/null &&
 
 hvctl sim nic link down --instance "$g" &&
 	wait_for 10 sh -c "[ \$(cat /sys/class/net/$ifc/carrier) = 0 ]" &&
-	ip link show "$ifc" | grep -q NO-CARRIER &&
+	wait_for 5 sh -c "ip link show $ifc | grep -q NO-CARRIER" &&
 	! ping -c 1 -W 1 10.13.0.2 >/dev/null 2>&1 &&
 	tap_ok "link down at the host: no carrier in the guest, and no traffic" ||
 	tap_fail "link down at the host: no carrier in the guest, and no traffic" "$(ip link show $ifc)"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // The synthetic NIC's parsers on what a hostile peer may send: an RNDIS
 // message in a receive range or send section, a transfer-page packet, a
-// receive-buffer completion. Each input is copied to a buffer of its exact
+// receive-buffer completion, the RSS parameters a guest SETs (which the
+// simulated host parses). Each input is copied to a buffer of its exact
 // size (ASan sees any read past it), and what a check accepts must lie
 // inside the bytes it was given.
 extern "C" {
@@ -18,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		return 0;
 	std::vector<u8> d(in + 1, in + n);
 	const u32 len = static_cast<u32>(d.size());
-	switch (in[0] % 3) {
+	switch (in[0] % 4) {
 	case 0: {
 		hvk_rndis_view v{};
 		if (hvk_rndis_check(d.data(), len, &v))
@@ -43,6 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			if (u64(r.byte_offset) + r.byte_count > buf)
 				abort();
 		}
+		break;
+	}
+	case 3: {
+		u8 key[HVK_RSS_KEY_LEN];
+		u16 itab[HVK_RSS_ITAB_LEN];
+		bool on = false;
+		const u32 queues = 1 + in[0] / 4 % 8;
+		if (hvk_rss_params_check(d.data(), len, queues, key, itab, &on) || !on)
+			return 0;
+		for (u16 e : itab)
+			if (e >= queues)
+				abort();
 		break;
 	}
 	default: {

@@ -60,6 +60,8 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
           [--pci DDDD:BB:DD.F]
                             vpci: the PCI function the host passes through
                             (taken from its driver while the device exists)
+          [--queues N]      nic: RSS queues, the primary channel and up to
+                            N - 1 sub-channels (the same as --channels N)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -367,11 +369,12 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			instance = guid_arg(args[++i]);
 			if (!instance)
 				return kExitUsage;
-		} else if (args[i] == "--channels" && i + 1 < args.size()) {
+		} else if ((args[i] == "--channels" || args[i] == "--queues") && i + 1 < args.size()) {
+			// A nic's queues are its channels: the primary and its sub-channels.
 			auto s = args[++i];
 			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), channels);
 			if (ec != std::errc() || p != s.data() + s.size() || channels < 1 || channels > 64)
-				return usage_error("--channels takes a number from 1 to 64");
+				return usage_error("--channels and --queues take a number from 1 to 64");
 		} else if (args[i] == "--mac" && i + 1 < args.size()) {
 			mac = parse_mac(args[++i]);
 			if (!mac)
