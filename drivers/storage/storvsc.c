@@ -15,9 +15,9 @@
  * range, with no bounce copy. The transaction id is the request's unique
  * tag plus one.
  *
- * Completions come back in the channel's irq_poll (softirq, scheduled by
- * the channel's interrupt, as the block layer's drivers do; no work item
- * and no context switch between the host's answer and scsi_done()).
+ * Completions come back in the channel's tasklet (softirq, scheduled by
+ * the channel's interrupt, as upstream's channel callbacks run; no work
+ * item and no context switch between the host's answer and scsi_done()).
  * Everything in them
  * is the host's word and is checked first (hvk_vstor_completion_check()):
  * an id that names no request in flight, a packet too short, a data length
@@ -30,7 +30,7 @@
  * device's removal takes the SCSI host away.
  */
 #include <linux/blk-mq.h>
-#include <linux/irq_poll.h>
+#include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -58,7 +58,7 @@ MODULE_PARM_DESC(sub_channels,
 #define STOR_INIT_ID		(1ull << 48)	/* no tag is that large */
 #define STOR_RESET_ID		(STOR_INIT_ID + 1)
 #define STOR_TIMEOUT		(10 * HZ)	/* for an initialisation step */
-#define STOR_POLL_WEIGHT	64	/* completions a channel drains per softirq turn */
+#define STOR_POLL_BUDGET	64	/* packets a channel drains per softirq turn */
 
 /* Protocol versions, newest first: upstream 6.12's list. */
 static const u16 stor_versions[] = { HVK_VSTOR_WIN10, HVK_VSTOR_WIN8_1, HVK_VSTOR_WIN8 };
@@ -67,13 +67,13 @@ struct stor_dev;
 
 /*
  * One channel: the primary or a sub-channel, each drained by its own
- * irq_poll. draining and rxbuf belong to the poll (one at a time).
+ * tasklet. draining and rxbuf belong to the tasklet (one run at a time).
  */
 struct stor_chan {
 	struct stor_dev *sd;
 	struct hvk_channel *ch;
 	u16 idx;			/* sub-channel index, 0: the primary */
-	struct irq_poll iop;		/* drains completions */
+	struct tasklet_struct rx;	/* drains completions */
 	bool draining;			/* between drain_begin() and drain_end() */
 	u8 *rxbuf;
 };
@@ -330,15 +330,16 @@ static void stor_answer(struct stor_dev *sd, u64 id, const u8 *p, u32 len,
 }
 
 /*
- * The channel's poll (softirq): at most @budget packets. Interrupts from
- * the host stay masked while it has more to do; it is called again.
+ * The channel's tasklet (softirq): at most STOR_POLL_BUDGET packets a
+ * run. While it has more to do the host's interrupts stay masked and it
+ * schedules itself again, so other softirqs get their turn.
  */
-static int stor_poll(struct irq_poll *iop, int budget)
+static void stor_poll(struct tasklet_struct *t)
 {
-	struct stor_chan *sc = container_of(iop, struct stor_chan, iop);
+	struct stor_chan *sc = from_tasklet(sc, t, rx);
 	const struct hvk_pkt_desc *d = (const void *)sc->rxbuf;
 	struct stor_dev *sd = sc->sd;
-	int ret, done = 0;
+	int ret, done = 0, budget = STOR_POLL_BUDGET;
 	u32 len, off;
 
 	if (!sc->draining) {
@@ -363,8 +364,10 @@ static int stor_poll(struct irq_poll *iop, int budget)
 				stor_host_packet(sd, sc->rxbuf + off, len - off);
 			}
 		}
-		if (done >= budget)
-			return done;	/* more to do: polled again, still masked */
+		if (done >= budget) {
+			tasklet_schedule(t);	/* more to do, still masked */
+			return;
+		}
 		if (ret != -EAGAIN)
 			break;	/* a broken ring: the core logged it; requests time out */
 		if (!hvk_channel_drain_end(sc->ch))
@@ -372,8 +375,6 @@ static int stor_poll(struct irq_poll *iop, int budget)
 		hvk_channel_drain_begin(sc->ch);
 	}
 	sc->draining = false;
-	irq_poll_complete(iop);
-	return done;
 }
 
 /* Hard interrupt context: the host signalled. */
@@ -381,7 +382,7 @@ static void stor_callback(void *ctx)
 {
 	struct stor_chan *sc = ctx;
 
-	irq_poll_sched(&sc->iop);
+	tasklet_schedule(&sc->rx);
 }
 
 static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel *ch)
@@ -401,11 +402,11 @@ static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel 
 	sc->sd = sd;
 	sc->ch = ch;
 	sc->idx = hvk_channel_subidx(ch);
-	irq_poll_init(&sc->iop, STOR_POLL_WEIGHT, stor_poll);
+	tasklet_setup(&sc->rx, stor_poll);
 	ret = hvk_channel_open(ch, ring, ring, NULL, 0, stor_callback, sc);
 	if (ret) {
 		dev_err(&sd->hdev->dev, "cannot open channel %u (%d)\n", sc->idx, ret);
-		irq_poll_disable(&sc->iop);	/* a signal may have come first */
+		tasklet_kill(&sc->rx);	/* a signal may have come first */
 		kvfree(sc->rxbuf);
 		kfree(sc);
 		return ERR_PTR(ret);
@@ -414,17 +415,15 @@ static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel 
 }
 
 /*
- * No callback and no poll of @sc runs after this (process context; may
+ * No callback and no tasklet run of @sc after this (process context; may
  * run more than once, and at once on two threads). With the callbacks
- * stopped nothing schedules the poll again: disable waits for one that
- * is scheduled or running, and enable only lets go of it (disable alone
- * would make a second stop wait forever).
+ * stopped only the tasklet schedules itself, and tasklet_kill() keeps it
+ * from doing so while it waits.
  */
 static void stor_chan_stop(struct stor_chan *sc)
 {
 	hvk_channel_stop_callbacks(sc->ch);
-	irq_poll_disable(&sc->iop);
-	irq_poll_enable(&sc->iop);
+	tasklet_kill(&sc->rx);
 }
 
 static void stor_chan_close(struct stor_chan *sc)
