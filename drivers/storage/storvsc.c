@@ -186,7 +186,7 @@ static void stor_queue_remove_lun(struct stor_dev *sd, struct scsi_device *sdev)
 
 	if (!READ_ONCE(sd->scanning))
 		return;
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_ATOMIC);	/* the completion's softirq */
 	if (!w)
 		return;
 	INIT_WORK(&w->work, stor_remove_lun);
