@@ -459,8 +459,10 @@ static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
 /*
  * A backed LUN's READ or WRITE: straight between the guest's pages and
  * the backing, through its read_iter/write_iter (the page cache of a file
- * or of a block device), from the serve work. No reclaim may recurse
- * into I/O meanwhile: the guest's own writeback may be what waits on us.
+ * or of a block device), from the serve work. As the loop driver: no
+ * reclaim may recurse into I/O meanwhile, and dirty throttling looks only
+ * at the backing's own device, since the guest's writeback to this disk
+ * (counted against the global limit) may be what waits on us.
  */
 static ssize_t sim_scsi_file_rw(struct sim_scsi_lun *l, struct sim_scsi_req *r, u64 pos,
 				u32 bytes, bool write, bool fua)
@@ -479,11 +481,19 @@ static ssize_t sim_scsi_file_rw(struct sim_scsi_lun *l, struct sim_scsi_req *r, 
 	kiocb.ki_pos = pos;
 	noio = memalloc_noio_save();
 	if (write) {
+#ifdef PF_LOCAL_THROTTLE
+		unsigned int local = current->flags & PF_LOCAL_THROTTLE;
+
+		current->flags |= PF_LOCAL_THROTTLE;
+#endif
 		if (fua)
 			kiocb.ki_flags |= IOCB_DSYNC;
 		file_start_write(l->file);
 		ret = l->file->f_op->write_iter(&kiocb, &it);
 		file_end_write(l->file);
+#ifdef PF_LOCAL_THROTTLE
+		current->flags = (current->flags & ~PF_LOCAL_THROTTLE) | local;
+#endif
 	} else {
 		ret = l->file->f_op->read_iter(&kiocb, &it);
 	}

@@ -15,7 +15,10 @@
  * range, with no bounce copy. The transaction id is the request's unique
  * tag plus one.
  *
- * Completions come back in the channel's receive work. Everything in them
+ * Completions come back in the channel's tasklet (softirq, scheduled by
+ * the channel's interrupt, as upstream's channel callbacks run; no work
+ * item and no context switch between the host's answer and scsi_done()).
+ * Everything in them
  * is the host's word and is checked first (hvk_vstor_completion_check()):
  * an id that names no request in flight, a packet too short, a data length
  * past the request's, an unknown SRB status, a sense length past the
@@ -27,6 +30,7 @@
  * device's removal takes the SCSI host away.
  */
 #include <linux/blk-mq.h>
+#include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -54,18 +58,23 @@ MODULE_PARM_DESC(sub_channels,
 #define STOR_INIT_ID		(1ull << 48)	/* no tag is that large */
 #define STOR_RESET_ID		(STOR_INIT_ID + 1)
 #define STOR_TIMEOUT		(10 * HZ)	/* for an initialisation step */
+#define STOR_POLL_BUDGET	64	/* packets a channel drains per softirq turn */
 
 /* Protocol versions, newest first: upstream 6.12's list. */
 static const u16 stor_versions[] = { HVK_VSTOR_WIN10, HVK_VSTOR_WIN8_1, HVK_VSTOR_WIN8 };
 
 struct stor_dev;
 
-/* One channel: the primary or a sub-channel, each with its own receive work. */
+/*
+ * One channel: the primary or a sub-channel, each drained by its own
+ * tasklet. draining and rxbuf belong to the tasklet (one run at a time).
+ */
 struct stor_chan {
 	struct stor_dev *sd;
 	struct hvk_channel *ch;
 	u16 idx;			/* sub-channel index, 0: the primary */
-	struct work_struct rx_work;	/* drains completions */
+	struct tasklet_struct rx;	/* drains completions */
+	bool draining;			/* between drain_begin() and drain_end() */
 	u8 *rxbuf;
 };
 
@@ -177,7 +186,7 @@ static void stor_queue_remove_lun(struct stor_dev *sd, struct scsi_device *sdev)
 
 	if (!READ_ONCE(sd->scanning))
 		return;
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_ATOMIC);	/* the completion's softirq */
 	if (!w)
 		return;
 	INIT_WORK(&w->work, stor_remove_lun);
@@ -320,17 +329,27 @@ static void stor_answer(struct stor_dev *sd, u64 id, const u8 *p, u32 len,
 	}
 }
 
-static void stor_rx_work(struct work_struct *work)
+/*
+ * The channel's tasklet (softirq): at most STOR_POLL_BUDGET packets a
+ * run. While it has more to do the host's interrupts stay masked and it
+ * schedules itself again, so other softirqs get their turn.
+ */
+static void stor_poll(struct tasklet_struct *t)
 {
-	struct stor_chan *sc = container_of(work, struct stor_chan, rx_work);
+	struct stor_chan *sc = from_tasklet(sc, t, rx);
 	const struct hvk_pkt_desc *d = (const void *)sc->rxbuf;
 	struct stor_dev *sd = sc->sd;
+	int ret, done = 0, budget = STOR_POLL_BUDGET;
 	u32 len, off;
-	int ret;
 
-	do {
+	if (!sc->draining) {
 		hvk_channel_drain_begin(sc->ch);
-		while (!(ret = hvk_channel_recv(sc->ch, sc->rxbuf, HVK_PKT_MAX_LEN, &len))) {
+		sc->draining = true;
+	}
+	for (;;) {
+		while (done < budget &&
+		       !(ret = hvk_channel_recv(sc->ch, sc->rxbuf, HVK_PKT_MAX_LEN, &len))) {
+			done++;
 			/* The core checked offset8 against the packet's length. */
 			off = d->offset8 * 8;
 			if (d->trans_id == STOR_INIT_ID) {
@@ -345,17 +364,25 @@ static void stor_rx_work(struct work_struct *work)
 				stor_host_packet(sd, sc->rxbuf + off, len - off);
 			}
 		}
+		if (done >= budget) {
+			tasklet_schedule(t);	/* more to do, still masked */
+			return;
+		}
 		if (ret != -EAGAIN)
 			break;	/* a broken ring: the core logged it; requests time out */
-	} while (hvk_channel_drain_end(sc->ch));
+		if (!hvk_channel_drain_end(sc->ch))
+			break;
+		hvk_channel_drain_begin(sc->ch);
+	}
+	sc->draining = false;
 }
 
-/* The channel's tasklet: the host signalled. */
+/* Hard interrupt context: the host signalled. */
 static void stor_callback(void *ctx)
 {
 	struct stor_chan *sc = ctx;
 
-	queue_work(system_highpri_wq, &sc->rx_work);
+	tasklet_schedule(&sc->rx);
 }
 
 static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel *ch)
@@ -375,11 +402,11 @@ static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel 
 	sc->sd = sd;
 	sc->ch = ch;
 	sc->idx = hvk_channel_subidx(ch);
-	INIT_WORK(&sc->rx_work, stor_rx_work);
+	tasklet_setup(&sc->rx, stor_poll);
 	ret = hvk_channel_open(ch, ring, ring, NULL, 0, stor_callback, sc);
 	if (ret) {
 		dev_err(&sd->hdev->dev, "cannot open channel %u (%d)\n", sc->idx, ret);
-		cancel_work_sync(&sc->rx_work);	/* a signal may have come first */
+		tasklet_kill(&sc->rx);	/* a signal may have come first */
 		kvfree(sc->rxbuf);
 		kfree(sc);
 		return ERR_PTR(ret);
@@ -387,11 +414,16 @@ static struct stor_chan *stor_chan_open(struct stor_dev *sd, struct hvk_channel 
 	return sc;
 }
 
-/* No callback and no receive work of @sc runs after this. */
+/*
+ * No callback and no tasklet run of @sc after this (process context; may
+ * run more than once, and at once on two threads). With the callbacks
+ * stopped only the tasklet schedules itself, and tasklet_kill() keeps it
+ * from doing so while it waits.
+ */
 static void stor_chan_stop(struct stor_chan *sc)
 {
 	hvk_channel_stop_callbacks(sc->ch);
-	cancel_work_sync(&sc->rx_work);
+	tasklet_kill(&sc->rx);
 }
 
 static void stor_chan_close(struct stor_chan *sc)
@@ -909,7 +941,7 @@ static void stor_remove(struct hvk_device *hdev)
 	}
 	/* Otherwise the disks go first, with their cache flushed to the host. */
 	scsi_remove_host(sd->shost);
-	/* No request is left; no callback, rescind or receive work after this. */
+	/* No request is left; no callback, rescind or poll after this. */
 	WRITE_ONCE(sd->gone, true);
 	sc = rcu_dereference_protected(sd->chans[0], true);
 	stor_chan_stop(sc);
