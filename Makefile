@@ -58,6 +58,9 @@ bench: modules userspace
 	@echo; echo "== guest: file copy of 256 MiB, hypervfcopyd against Debian's hv_fcopy_daemon"
 	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --mem 2048 --timeout 1200 \
 		--script scripts/bench-fcopy-guest.sh 256 2
+	@echo; echo "== guest: storage, the synthetic disk against brd, scsi_debug and virtio-blk"
+	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --mem 2048 --timeout 900 \
+		--script scripts/bench-storage-guest.sh
 
 ## make sparse      sparse (C=2) over every module; fails on any warning
 sparse: deps

@@ -8,6 +8,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
+[ -d "${1:-}" ] || die "KDIR=${1:-} is not a directory (usage: build-modules.sh KDIR [kbuild args])"
 kdir=$(readlink -f "$1"); shift
 [ -f "$kdir/Makefile" ] || die "KDIR=$kdir is not a kernel build tree (no Makefile)"
 # The release modules are built for (their vermagic), e.g. 6.1.0-56-amd64.
