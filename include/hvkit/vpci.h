@@ -306,7 +306,7 @@ HVK_WIRE_SIZE(struct hvk_vpci_eject_done, 12);
 
 /* The x86 MSI address window the host's interrupt addresses lie in. */
 #define HVK_VPCI_MSI_ADDR_BASE		0xfee00000ull
-#define HVK_VPCI_MSI_ADDR_MASK		0xfff00000ull
+#define HVK_VPCI_MSI_ADDR_MASK		0xfffffffffff00000ull
 
 /* ---- checks; each returns NULL when the message is good, else why not ---- */
 
