@@ -20,6 +20,20 @@ for t in "$@"; do
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	echo "hvkit-selftest: end $name rc=$rc" >/dev/kmsg
+	# Each test starts with no hvkit module loaded: unload what this one
+	# left (dependents first, so a few passes), and say so.
+	left=$(awk '/^hvkit_/ { print $1 }' /proc/modules)
+	if [ -n "$left" ]; then
+		for pass in 1 2 3 4 5 6; do
+			for m in $(awk '/^hvkit_/ { print $1 }' /proc/modules); do
+				rmmod "$m" 2>/dev/null
+			done
+			grep -q '^hvkit_' /proc/modules || break
+			sleep 0.2
+		done
+		stuck=$(awk '/^hvkit_/ { print $1 }' /proc/modules | tr '\n' ' ')
+		echo "# runner: $name left $(echo $left) loaded${stuck:+; cannot unload $stuck}"
+	fi
 	sed 's/^/    /' /tmp/test.out
 	verdict=$(awk -v rc="$rc" '
 		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; seen_plan = 1 }
