@@ -356,72 +356,18 @@ struct sim_scsi_req {
 };
 
 /*
- * The host's DMA: copy @n bytes between @buf and the guest's buffer from
- * byte @skip of it, page by page, as a host maps the pages the ranges
- * name. false: a page is not guest RAM.
+ * The host's view of the guest's buffer: walk the pages that the ranges
+ * name for the first @n bytes, as a host maps them, and hand each piece
+ * to @piece (which returns 0 or an error that ends the walk). -EFAULT: a
+ * page is not guest RAM (r->bad_page set) or the ranges hold fewer than
+ * @n bytes.
  */
-static bool sim_scsi_xfer(struct sim_scsi_req *r, u32 skip, void *buf, u32 n, bool to_guest)
+static int sim_scsi_walk(struct sim_scsi_req *r, u32 n,
+			 int (*piece)(struct page *pg, u32 off, u32 len, void *ctx), void *ctx)
 {
 	const struct hvk_pkt_gpa_direct *h = (const void *)r->desc;
 	u32 off = sizeof(*h), i, k;
-	u8 *p = buf;
-
-	for (i = 0; i < h->range_cnt && n; i++) {
-		struct hvk_gpa_range rg;
-		u32 npfns, start, left;
-
-		memcpy(&rg, r->desc + off, sizeof(rg));
-		off += sizeof(rg);
-		npfns = hvk_hv_pages(rg.byte_offset, rg.byte_count);
-		start = rg.byte_offset;
-		left = rg.byte_count;
-		for (k = 0; k < npfns && n; k++, off += sizeof(u64)) {
-			u32 chunk = min(left, HVK_HV_PAGE_SIZE - start);
-			u64 hvpfn;
-			u8 *va;
-
-			left -= chunk;
-			if (skip >= chunk) {
-				skip -= chunk;
-				start = 0;
-				continue;
-			}
-			start += skip;
-			chunk -= skip;
-			skip = 0;
-			chunk = min(chunk, n);
-			memcpy(&hvpfn, r->desc + off, sizeof(hvpfn));
-			if (!pfn_valid(hvpfn / SIM_HV_PER_PAGE)) {
-				r->bad_page = true;
-				return false;
-			}
-			va = kmap_local_page(pfn_to_page(hvpfn / SIM_HV_PER_PAGE));
-			va += (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start;
-			if (to_guest)
-				memcpy(va, p, chunk);
-			else
-				memcpy(p, va, chunk);
-			kunmap_local(va);
-			p += chunk;
-			n -= chunk;
-			start = 0;
-		}
-		/* A range's page numbers are all walked, used or not. */
-		off += (npfns - k) * sizeof(u64);
-	}
-	return true;
-}
-
-/*
- * The same walk for a backed LUN: the guest pages of the first @n bytes,
- * as a bio_vec array in the channel's r->sc->bv. Returns how many, or
- * -EFAULT (a page is not RAM) or -E2BIG (more pieces than it holds).
- */
-static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
-{
-	const struct hvk_pkt_gpa_direct *h = (const void *)r->desc;
-	struct bio_vec *bv = r->sc->bv;
-	u32 off = sizeof(*h), i, k, nr = 0;
+	int err;
 
 	for (i = 0; i < h->range_cnt && n; i++) {
 		struct hvk_gpa_range rg;
@@ -441,19 +387,77 @@ static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
 				r->bad_page = true;
 				return -EFAULT;
 			}
-			if (nr == SIM_SCSI_BVECS)
-				return -E2BIG;
-			bv[nr].bv_page = pfn_to_page(hvpfn / SIM_HV_PER_PAGE);
-			bv[nr].bv_offset = (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start;
-			bv[nr].bv_len = chunk;
-			nr++;
+			err = piece(pfn_to_page(hvpfn / SIM_HV_PER_PAGE),
+				    (hvpfn % SIM_HV_PER_PAGE) * HVK_HV_PAGE_SIZE + start,
+				    chunk, ctx);
+			if (err)
+				return err;
 			left -= chunk;
 			n -= chunk;
 			start = 0;
 		}
+		/* A range's page numbers are all walked, used or not. */
 		off += (npfns - k) * sizeof(u64);
 	}
-	return n ? -EFAULT : nr;
+	return n ? -EFAULT : 0;
+}
+
+struct sim_scsi_copy {
+	u8 *p;		/* the host's side, advancing */
+	bool to_guest;
+};
+
+static int sim_scsi_copy_piece(struct page *pg, u32 off, u32 len, void *ctx)
+{
+	struct sim_scsi_copy *c = ctx;
+	u8 *va = kmap_local_page(pg) + off;
+
+	if (c->to_guest)
+		memcpy(va, c->p, len);
+	else
+		memcpy(c->p, va, len);
+	kunmap_local(va);
+	c->p += len;
+	return 0;
+}
+
+/*
+ * The host's DMA: copy @n bytes between @buf and the start of the guest's
+ * buffer. false: a page is not guest RAM, or the buffer is shorter.
+ */
+static bool sim_scsi_xfer(struct sim_scsi_req *r, void *buf, u32 n, bool to_guest)
+{
+	struct sim_scsi_copy c = { .p = buf, .to_guest = to_guest };
+
+	return !sim_scsi_walk(r, n, sim_scsi_copy_piece, &c);
+}
+
+struct sim_scsi_bv {
+	struct bio_vec *bv;
+	u32 nr;
+};
+
+static int sim_scsi_bv_piece(struct page *pg, u32 off, u32 len, void *ctx)
+{
+	struct sim_scsi_bv *b = ctx;
+
+	if (b->nr == SIM_SCSI_BVECS)
+		return -E2BIG;
+	bvec_set_page(&b->bv[b->nr++], pg, len, off);
+	return 0;
+}
+
+/*
+ * The same walk for a backed LUN: the guest pages of the first @n bytes,
+ * as a bio_vec array in the channel's r->sc->bv. Returns how many, or
+ * -EFAULT (a page is not RAM) or -E2BIG (more pieces than it holds).
+ */
+static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
+{
+	struct sim_scsi_bv b = { .bv = r->sc->bv };
+	int err = sim_scsi_walk(r, n, sim_scsi_bv_piece, &b);
+
+	return err ? err : b.nr;
 }
 
 /*
@@ -522,7 +526,7 @@ static void sim_scsi_data_in(struct sim_scsi_req *r, const void *buf, u32 len, u
 {
 	u32 n = min3(len, alloc, r->data);
 
-	if (n && !sim_scsi_xfer(r, 0, (void *)buf, n, true)) {
+	if (n && !sim_scsi_xfer(r, (void *)buf, n, true)) {
 		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
 		r->srb->data_transfer_length = 0;
 		return;
@@ -713,7 +717,7 @@ static void sim_scsi_rw(struct sim_scsi *s, struct sim_scsi_lun *l, struct sim_s
 			return sim_scsi_sense(r, SK_MEDIUM_ERROR,
 					      write ? ASC_WRITE_ERROR : ASC_UNRECOVERED_READ, 0);
 		}
-	} else if (bytes && !sim_scsi_xfer(r, 0, l->mem + lba * l->bs, bytes, !write)) {
+	} else if (bytes && !sim_scsi_xfer(r, l->mem + lba * l->bs, bytes, !write)) {
 		r->srb->srb_status = HVK_SRB_STATUS_INVALID_REQUEST;
 		r->srb->data_transfer_length = 0;
 		return;
@@ -770,7 +774,7 @@ static void sim_scsi_unmap(struct sim_scsi *s, struct sim_scsi_lun *l, struct si
 	u8 b[8 + 16];
 	u32 len = get_be16(cdb + 7);
 
-	if (len < sizeof(b) || len > r->data || !sim_scsi_xfer(r, 0, b, sizeof(b), false) ||
+	if (len < sizeof(b) || len > r->data || !sim_scsi_xfer(r, b, sizeof(b), false) ||
 	    get_be16(b + 2) < 16)
 		return sim_scsi_sense(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD, 0);
 	sim_scsi_unmap_range(s, l, r, get_be64(b + 8), get_be32(b + 16));
