@@ -10,14 +10,15 @@ started=$(date +%s)
 
 # step NAME LOG CMD...: one pass or fail, with the log's tail on failure.
 step() {
-	local name=$1 log=$logs/$2
+	local name=$1 log=$logs/$2 t0
 	shift 2
+	t0=$(date +%s)
 	if "$@" >"$log" 2>&1; then
-		echo "ok - $name"
+		echo "ok - $name ($(( $(date +%s) - t0 ))s)"
 		passed=$((passed + 1))
 		return 0
 	fi
-	echo "not ok - $name (log: ${log#"$top"/})"
+	echo "not ok - $name (log: ${log#"$top"/}, $(( $(date +%s) - t0 ))s)"
 	tail -n 30 "$log" | sed 's/^/    /'
 	failed=$((failed + 1))
 	return 1
@@ -36,4 +37,9 @@ finish() {
 	echo "== $(( $(date +%s) - started ))s; logs in ${logs#"$top"/}/"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
+}
+
+# section NAME: a heading, with the time since the start (CI's budget).
+section() {
+	echo "== $* (at $(( $(date +%s) - started ))s)"
 }

@@ -23,7 +23,7 @@ boot_state() {
 }
 boot_before=$(boot_state)
 
-echo "== dependencies"
+section "dependencies"
 HVKIT_KSERIES=$kvers step "dependencies installed" deps.log scripts/deps.sh || {
 	echo "$passed passed, $failed failed"
 	exit 1
@@ -45,7 +45,7 @@ if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
 	fi
 fi
 
-echo "== build (warnings are errors)"
+section "build (warnings are errors)"
 declare -A krel_of_series
 for s in $kvers; do
 	krel=$(krel_of "$s")
@@ -63,7 +63,7 @@ step "clang-tidy is clean on userspace (.clang-tidy)" tidy.log \
 	bash -c 'out=$(clang-tidy -p build/user userspace/lib/*.cpp userspace/*/*.cpp daemons/*/*.cpp 2>&1) ||
 		{ echo "$out" | grep -E "^/.*(warning|error):" -A3; exit 1; }'
 
-echo "== host tests"
+section "host tests"
 if [ -x build/user/tests/hvkit_unit_tests ]; then
 	ctest --test-dir build/user --output-on-failure -j"$(nproc)" >"$logs/ctest.log" 2>&1
 	line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$logs/ctest.log" | tail -n1)
@@ -84,14 +84,14 @@ fi
 step "fuzz smoke: every target runs ${FUZZ_SECONDS:-10}s without a crash" fuzz.log \
 	scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
-echo "== install and packaging"
+section "install and packaging"
 step "make install DESTDIR=: modules, depmod, hvctl, man pages, the driver switch; make uninstall restores the root" \
 	install.log scripts/install-test.sh "$primary"
 step "DKMS builds and installs hvkit from make install-src's tree for $kvers; the machine's module trees unchanged" \
 	dkms.log scripts/dkms-test.sh $kvers
 step "make rpm: source and binary RPMs, each holding what it should (rpm -qp)" rpm.log scripts/rpm-test.sh
 
-echo "== guest selftests"
+section "guest selftests"
 krel=${krel_of_series[$primary]}
 if [ -d "build/kmod/$krel" ]; then
 	selftests/run.sh --krel "$krel" ${T:+--tests "$T"} --results "$logs/guest.counts" \
@@ -109,14 +109,14 @@ fi
 
 if [ -z "${T:-}" ]; then
 	# Channel placement across NUMA nodes needs a guest with two of them.
-	echo "== two-node guest (vmbus/numa)"
+	section "two-node guest (vmbus/numa)"
 	selftests/run.sh --krel "$krel" --numa --tests vmbus/numa --results "$logs/guest-numa.counts" \
 		>"$logs/guest-numa.log" 2>&1
 	tail -n 2 "$logs/guest-numa.log"
 	[ -s "$logs/guest-numa.counts" ] && add_counts "$logs/guest-numa.counts" ||
 		{ echo "not ok - the two-node guest did not report"; failed=$((failed + 1)); }
 	# DMA-mapped buffers through swiotlb bounce buffers, as in an isolated guest.
-	echo "== swiotlb=force guest (vmbus/dma)"
+	section "swiotlb=force guest (vmbus/dma)"
 	HVKIT_APPEND=swiotlb=force selftests/run.sh --krel "$krel" --tests vmbus/dma \
 		--results "$logs/guest-swiotlb.counts" >"$logs/guest-swiotlb.log" 2>&1
 	tail -n 2 "$logs/guest-swiotlb.log"
@@ -149,7 +149,7 @@ fi
 for s in $kvers; do
 	[ "$s" = "$primary" ] && continue
 	k=${krel_of_series[$s]}
-	echo "== load/unload boot on $k"
+	section "load/unload boot on $k"
 	if [ -d "build/kmod/$k" ]; then
 		selftests/run.sh --krel "$k" --tests core/modules --results "$logs/guest-$s.counts" \
 			>"$logs/guest-$s.log" 2>&1
@@ -164,13 +164,13 @@ boot_unchanged() {
 }
 
 if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
-	echo "== debug kernel (make check-debug)"
+	section "debug kernel (make check-debug)"
 	if [ "$debug_run" = 0 ]; then
 		echo "ok - the debug-kernel run # SKIP it needs 7 GB free in $(hvkit_cache), there are $((free_kb / 1024)) MB"
 		skipped=$((skipped + 1))
 	else
 		scripts/check-debug.sh >"$logs/check-debug.log" 2>&1
-		grep -E '^(ok|not ok) - |^guest |^== [0-9]+s' "$logs/check-debug.log"
+		grep -E '^(ok|not ok) - |^guest |^== [0-9]+s|^== debug kernel |^   \([0-9]+s\)' "$logs/check-debug.log"
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/check-debug.log" | tail -n1)
 		if [ -n "$line" ]; then
 			read -r p _ f _ s _ <<<"${line//,/}"
