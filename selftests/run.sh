@@ -113,7 +113,7 @@ if [ -n "$numa" ]; then
 else
 	cpus=(-smp 2)
 fi
-qemu=(qemu-system-x86_64 -accel tcg -M pc -cpu max "${cpus[@]}" -m "$mem"
+qemu=(qemu-system-x86_64 -accel tcg -M "${HVKIT_MACHINE:-pc}" -cpu max "${cpus[@]}" -m "$mem"
 	-nodefaults -no-reboot -display none
 	-kernel "$kernel" -initrd "$work/initrd.cpio"
 	-append "console=ttyS0 panic=-1 printk.time=1 hung_task_timeout_secs=60 ${HVKIT_APPEND:-}"

@@ -53,8 +53,8 @@ wait $p1 $p2 2>/dev/null
 
 vm() { sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 rmmod hvkit_netvsc && modprobe hvkit_netvsc
-v0=$(vm); i=0; bad=
-while [ $i -lt 20 ]; do
+v0=$(vm); i=0; bad=; n=$(hvk_scale 20)
+while [ $i -lt $n ]; do
 	i=$((i + 1))
 	rmmod hvkit_netvsc || { bad="rmmod $i failed"; break; }
 	modprobe hvkit_netvsc || { bad="modprobe $i failed"; break; }
@@ -66,8 +66,8 @@ while [ $i -lt 20 ]; do
 done
 v1=$(vm)
 [ -z "$bad" ] && [ $((v1 - v0)) -lt 8192 ] && [ -z "$(oops)" ] &&
-	tap_ok "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" ||
-	tap_fail "20 unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" \
+	tap_ok "$n unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" ||
+	tap_fail "$n unload and load cycles with ping between them: no failure, vmalloc grows by under 8 MiB" \
 		"$bad; VmallocUsed $v0 -> $v1 kB; $(oops; dmesg | tail -n 10)"
 
 # Eight NICs at once, each with its MAC; all go with their removal.

@@ -52,8 +52,8 @@ slab() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo;
 free_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 echo 3 >/proc/sys/vm/drop_caches
 s0=$(slab) m0=$(free_kb)
-i=0 bad=
-while [ $i -lt 20 ]; do
+i=0 bad= n=$(hvk_scale 20)
+while [ $i -lt $n ]; do
 	hvctl sim vpci detach --instance "$g" || { bad="detach $i failed"; break; }
 	test -e "$v" && { bad="cycle $i: still there after detach"; break; }
 	hvctl sim vpci attach --instance "$g" || { bad="attach $i failed"; break; }
@@ -63,9 +63,9 @@ done
 echo 4000 >"$v/edu_dma" 2>/dev/null
 r=$(cat "$v/edu_dma" 2>&1)
 if [ -z "$bad" ] && [ "$r" = "ok 4000" ]; then
-	tap_ok "20 detach and attach cycles; the function still does DMA"
+	tap_ok "$n detach and attach cycles; the function still does DMA"
 else
-	tap_fail "20 detach and attach cycles; the function still does DMA" "$bad; dma: $r; $(dmesg | tail -6)"
+	tap_fail "$n detach and attach cycles; the function still does DMA" "$bad; dma: $r; $(dmesg | tail -6)"
 fi
 hvctl sim remove "$g"
 wait_for 30 sh -c "! test -e $v && ! grep -q $g /proc/iomem"

@@ -15,12 +15,13 @@ tap_plan 8
 eng=libaio
 fio --enghelp=libaio >/dev/null 2>&1 || eng=psync
 ncpu=$(nproc)
+mb=$(hvk_scale 48)	# MiB each fio job writes and verifies
 
 # fio_verify DISK SECTOR [JOBS]: write then verify; prints nothing, fails on any error.
 fio_verify() {
 	fio --name=verify --filename=/dev/$1 --direct=1 --ioengine=$eng --iodepth=32 \
-		--rw=randwrite --bsrange=$2-256k --blockalign=$2 --size=48M --numjobs=${3:-1} \
-		--offset_increment=48M --cpus_allowed_policy=split --group_reporting \
+		--rw=randwrite --bsrange=$2-256k --blockalign=$2 --size=${mb}M --numjobs=${3:-1} \
+		--offset_increment=${mb}M --cpus_allowed_policy=split --group_reporting \
 		--verify=crc32c --verify_fatal=1 --do_verify=1 >/tmp/fio.out 2>&1 &&
 		grep -q "err= 0" /tmp/fio.out && ! grep -q "verify: bad" /tmp/fio.out
 }
@@ -47,7 +48,7 @@ for sector in 512 4096; do
 	hvctl sim remove "$g"
 	wait_for 30 sh -c "! test -e /sys/block/$d"
 
-	g=$(scsi_add --size $((ncpu * 48 + 16))M --sector-size $sector --channels 4)
+	g=$(scsi_add --size $((ncpu * mb + 16))M --sector-size $sector --channels 4)
 	d=$(scsi_disk "$g")
 	before=$(chan_irqs $g)
 	fio_verify $d $sector $ncpu &&
@@ -108,7 +109,7 @@ t1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
 hvctl sim remove "$g"
 wait_for 30 sh -c "! test -e /sys/block/$d"
 
-# 20 unload and load cycles: unreclaimable slab ends where it started.
+# 20 (hvk_scale) unload and load cycles: unreclaimable slab ends where it started.
 g=$(scsi_add --size 16M --channels 4)
 cycle() {
 	rmmod hvkit_storvsc && modprobe hvkit_storvsc &&
@@ -118,8 +119,8 @@ cycle() {
 slab() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; sed -n 's/^SUnreclaim: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 cycle && cycle
 s0=$(slab)
-ok=0
-for i in $(seq 20); do cycle || break; ok=$i; done
+ok=0 n=$(hvk_scale 20)
+for i in $(seq $n); do cycle || break; ok=$i; done
 s1=$(slab)
 # The debug kernel (kmemleak, and KASAN's quarantine holding freed slab)
 # is judged by kmemleak; another by its unreclaimable slab.
@@ -129,10 +130,10 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	leak=$(grep -A12 unreferenced /sys/kernel/debug/kmemleak | grep -i hvk | head -5)
 	s1=$s0
 fi
-echo "# SUnreclaim $s0 -> $s1 kB over 20 cycles"
-[ $ok = 20 ] && [ $((s1 - s0)) -lt 128 ] && [ -z "$leak" ] &&
-	tap_ok "20 unload and load cycles: the disk comes back each time and no memory is left behind" ||
-	tap_fail "20 unload and load cycles: the disk comes back each time and no memory is left behind" \
+echo "# SUnreclaim $s0 -> $s1 kB over $n cycles"
+[ $ok = $n ] && [ $((s1 - s0)) -lt 128 ] && [ -z "$leak" ] &&
+	tap_ok "$n unload and load cycles: the disk comes back each time and no memory is left behind" ||
+	tap_fail "$n unload and load cycles: the disk comes back each time and no memory is left behind" \
 		"cycles: $ok; SUnreclaim $s0 -> $s1 kB; $leak"
 hvctl sim remove "$g"
 tap_done

@@ -61,8 +61,8 @@ wait_for 30 sh -c "! test -e /sys/block/$d && ! test -e /sys/bus/vmbus/devices/$
 g=$(scsi_add --size 16M)
 d=$(scsi_disk "$g")
 dd if=/tmp/pattern of=/dev/$d bs=64K oflag=direct 2>/dev/null
-ok=0 why=
-for i in $(seq 20); do
+ok=0 why= n=$(hvk_scale 20)
+for i in $(seq $n); do
 	rmmod hvkit_storvsc || { why="rmmod failed in cycle $i"; break; }
 	test -e /sys/block/$d && { why="the disk outlived rmmod in cycle $i"; break; }
 	modprobe hvkit_storvsc || { why="modprobe failed in cycle $i"; break; }
@@ -72,8 +72,8 @@ for i in $(seq 20); do
 	[ "$(read_back)" = "$want" ] || { why="other bytes after cycle $i"; break; }
 	ok=$i
 done
-[ $ok = 20 ] && tap_ok "20 unload and load cycles bring the same disk back with its bytes" ||
-	tap_fail "20 unload and load cycles bring the same disk back with its bytes" "$why"
+[ $ok = $n ] && tap_ok "$n unload and load cycles bring the same disk back with its bytes" ||
+	tap_fail "$n unload and load cycles bring the same disk back with its bytes" "$why"
 
 hvctl sim remove "$g"
 wait_for 20 sh -c "! test -e /sys/bus/vmbus/devices/$g"

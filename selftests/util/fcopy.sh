@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # File copy: the host copies files into the guest through upstream's
 # hv_fcopy_daemon and /dev/vmbus/hv_fcopy with the pre-6.10 ABI (checked
-# byte for byte with the shell as the daemon); sizes from 0 to 10 MiB
+# byte for byte with the shell as the daemon); sizes from 0 to 10 MiB (hvk_scale)
 # arrive whole; overwrite, create-path and cancel behave as Hyper-V's
 # guest services copy; no daemon, a killed daemon and a stopped one give
 # the host a timely error; bad requests are refused and never reach the
@@ -138,11 +138,12 @@ fc $src/one $dst/one >/dev/null && [ "$(sum $src/one)" = "$(sum $dst/one)" ] &&
 	tap_ok "a 1-byte file copies, checksum equal" ||
 	tap_fail "a 1-byte file copies, checksum equal" "$(ls -l $dst/one 2>&1)"
 
-dd if=/dev/urandom of=$src/big bs=1M count=10 2>/dev/null
+mb=$(hvk_scale 10)
+dd if=/dev/urandom of=$src/big bs=1M count=$mb 2>/dev/null
 out=$(fc $src/big $dst/big 2>&1) && [ "$(sum $src/big)" = "$(sum $dst/big)" ] &&
-	echo "$out" | grep -q '^copied 10485760 bytes' &&
-	tap_ok "a 10 MiB file copies in 6 KiB requests, checksum equal" ||
-	tap_fail "a 10 MiB file copies in 6 KiB requests, checksum equal" "$out; $(ls -l $dst/big 2>&1)"
+	echo "$out" | grep -q "^copied $((mb << 20)) bytes" &&
+	tap_ok "a $mb MiB file copies in 6 KiB requests, checksum equal" ||
+	tap_fail "a $mb MiB file copies in 6 KiB requests, checksum equal" "$out; $(ls -l $dst/big 2>&1)"
 
 printf 'old' >$dst/exists
 out=$(fc $src/one $dst/exists 2>&1); rc=$?

@@ -26,14 +26,15 @@ cpus=$(cat /sys/bus/vmbus/devices/*/channels/*/cpu | sort -u | wc -l)
 set -- $gs
 g=$1
 err=
-for i in $(seq 20); do
+n=$(hvk_scale 20)
+for i in $(seq $n); do
 	echo $g >/sys/bus/vmbus/drivers/hvkit_echo/unbind || { err="unbind $i"; break; }
 	[ "$(cat /sys/bus/vmbus/devices/$g/state)" = 0 ] || { err="still open after unbind $i"; break; }
 	echo $g >/sys/bus/vmbus/drivers/hvkit_echo/bind || { err="bind $i"; break; }
 	echo "5 100" >/sys/bus/vmbus/devices/$g/echo_test || { err="echo after bind $i"; break; }
 done
-[ -z "$err" ] && tap_ok "the channel closes and reopens 20 times, working each time" ||
-	tap_fail "the channel closes and reopens 20 times, working each time" "$err"
+[ -z "$err" ] && tap_ok "the channel closes and reopens $n times, working each time" ||
+	tap_fail "the channel closes and reopens $n times, working each time" "$err"
 
 # Rescind during traffic.
 g=$2
@@ -56,7 +57,7 @@ wait_for 10 sh -c "! hvctl sim list | grep -q $g" &&
 	tap_ok "the host got the relid back (RELID_RELEASED)" ||
 	tap_fail "the host got the relid back (RELID_RELEASED)" "hvctl sim list still shows it"
 
-# Load and unload with devices, 50 times: no memory left behind.
+# Load and unload with devices, 50 times (hvk_scale): no memory left behind.
 rmmod hvkit_echo hvkit_sim hvkit_vmbus
 slab() { awk '/^(Slab|VmallocUsed):/ { s += $2 } END { print s }' /proc/meminfo; }
 free_kb() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
@@ -70,17 +71,18 @@ cycle
 echo 3 >/proc/sys/vm/drop_caches
 s0=$(slab) m0=$(free_kb)
 err=
-for i in $(seq 50); do cycle || { err="cycle $i failed"; break; }; done
+n=$(hvk_scale 50)
+for i in $(seq $n); do cycle || { err="cycle $i failed"; break; }; done
 echo 3 >/proc/sys/vm/drop_caches
 sleep 1
 s1=$(slab) m1=$(free_kb)
-[ -z "$err" ] && tap_ok "50 load, offer, echo, unload cycles succeed" ||
-	tap_fail "50 load, offer, echo, unload cycles succeed" "$err"
+[ -z "$err" ] && tap_ok "$n load, offer, echo, unload cycles succeed" ||
+	tap_fail "$n load, offer, echo, unload cycles succeed" "$err"
 # slab+vmalloc is the precise signal (each cycle's rings alone are 2 MiB of
 # vmalloc): 1 MiB of noise allowed. MemAvailable is coarse, as pages freed
 # to the per-CPU free lists do not count as free: 16 MiB allowed. The debug
 # kernel's kmemleak scan (make check-debug) finds the leaks these miss.
-echo "# after 50 cycles: slab+vmalloc ${s0} -> ${s1} kB, available ${m0} -> ${m1} kB"
+echo "# after $n cycles: slab+vmalloc ${s0} -> ${s1} kB, available ${m0} -> ${m1} kB"
 if [ $((s1 - s0)) -lt 1024 ] && [ $((m0 - m1)) -lt 16384 ]; then
 	tap_ok "the cycles leave no memory behind"
 else
