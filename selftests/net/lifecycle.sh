@@ -53,7 +53,7 @@ wait $p1 $p2 2>/dev/null
 
 vm() { sed -n 's/^VmallocUsed: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 rmmod hvkit_netvsc && modprobe hvkit_netvsc
-v0=$(vm); i=0; bad=; n=$(hvk_scale 20)
+v0=$(vm); i=0; bad=; n=20	# the count, on every kernel
 while [ $i -lt $n ]; do
 	i=$((i + 1))
 	rmmod hvkit_netvsc || { bad="rmmod $i failed"; break; }
