@@ -92,6 +92,7 @@ struct sim_vpci {
 	bool msi_64;
 	u8 msix_pos;			/* the MSI-X capability (0: none): control virtualized */
 	u16 msix_n;			/* its entries as the guest sees them (at most 32) */
+	u8 pm_pos;			/* the PM capability (0: none): passed through, watched */
 	/*
 	 * vpci_lock protects the rest, in any context (the guest's config
 	 * accessors run under its raw spinlocks): irqsave.
@@ -110,6 +111,10 @@ struct sim_vpci {
 	u32 msix_have;			/* real MSI-X vectors allocated (msi_work) */
 	struct vpci_xvec xvec[VPCI_MAX_INTS];
 	u64 msix_stray;			/* real MSI-X interrupts with no guest target */
+	/* Power, as the host saw the guest move it (debugfs). */
+	u64 d0_entries, d0_exits, released;
+	u8 dstate;			/* the function's D state the guest last wrote */
+	u64 dstate_changes;
 	struct work_struct msi_work;	/* on system_unbound_wq: CREATE_INTERRUPT waits for it */
 	struct sim_chan *c;		/* the open channel: under sim.lock */
 	bool windows;			/* the BARs lent: under vpci_win_lock */
@@ -455,6 +460,16 @@ static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
 		return;		/* not there for the guest */
 	if (where == PCI_INTERRUPT_LINE && size == 1)
 		return;
+	if (v->pm_pos && where <= v->pm_pos + PCI_PM_CTRL &&
+	    where + size > v->pm_pos + PCI_PM_CTRL) {
+		/* PMCSR: the function's D state, forwarded, and what the host saw. */
+		u8 d = (val >> (8 * (v->pm_pos + PCI_PM_CTRL - where))) & PCI_PM_CTRL_STATE_MASK;
+
+		if (d != v->dstate) {
+			v->dstate = d;
+			v->dstate_changes++;
+		}
+	}
 	vpci_real_write(v->pdev, where, size, val);
 }
 
@@ -702,6 +717,15 @@ static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, con
 		why = "more than one vector (multi-MSI is not simulated)";
 	if (!why && (req.vector < FIRST_EXTERNAL_VECTOR || req.vector >= NR_VECTORS))
 		why = "a vector outside the external range";
+	if (!why && sim_fault(HVSIM_FAULT_VPCI_INT_COUNT)) {
+		/* An answer for one vector more than asked; nothing mapped. */
+		r.status = 0;
+		r.d.vector_count = req.count + 1;
+		r.d.address = HVK_VPCI_MSI_ADDR_BASE;
+		r.d.data = VPCI_INT_DATA;
+		vpci_send(c, HVK_PKT_COMP, tid, &r, sizeof(r), true);
+		return;
+	}
 	if (!why) {
 		spin_lock_irqsave(&vpci_lock, flags);
 		msix = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
@@ -812,11 +836,13 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		spin_lock_irqsave(&vpci_lock, flags);
 		v->cfg_base = e.mmio_base;
 		v->sel = ~0u;
+		v->d0_entries++;
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		break;
 	}
 	case HVK_VPCI_BUS_D0EXIT:
 		spin_lock_irqsave(&vpci_lock, flags);
+		v->d0_exits += !!v->cfg_base;
 		v->cfg_base = 0;
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		break;
@@ -857,6 +883,10 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 			return 0;
 		} else if (type == HVK_VPCI_DELETE_INTERRUPT) {
 			vpci_delete_int(v, m);
+		} else if (type == HVK_VPCI_RESOURCES_RELEASED) {
+			spin_lock_irqsave(&vpci_lock, flags);
+			v->released++;
+			spin_unlock_irqrestore(&vpci_lock, flags);
 		} else if (type == HVK_VPCI_EJECTION_COMPLETE) {
 			if (!READ_ONCE(v->ejecting)) {
 				vpci_refuse(v, "ejection complete with no eject asked");
@@ -1016,6 +1046,11 @@ static void vpci_read_caps(struct sim_vpci *v)
 				v->msi_64 = ctrl & PCI_MSI_FLAGS_64BIT;
 				v->msi_regs[0] = PCI_CAP_ID_MSI;
 				v->msi_regs[2] = v->msi_64 ? PCI_MSI_FLAGS_64BIT : 0;
+			}
+			if (id == PCI_CAP_ID_PM && !v->pm_pos && pos <= 256 - PCI_PM_SIZEOF) {
+				v->pm_pos = pos;
+				v->dstate = vpci_real_read(v->pdev, pos + PCI_PM_CTRL, 2) &
+					    PCI_PM_CTRL_STATE_MASK;
 			}
 			if (id == PCI_CAP_ID_MSIX) {
 				/* Disabled; at most as many entries as the host maps. */
@@ -1240,6 +1275,10 @@ static int vpci_debugfs_show(struct seq_file *m, void *unused)
 	list_for_each_entry(v, &vpci_list, node) {
 		seq_printf(m, "%pUl %s msix_vectors %u msix_stray %llu\n", &v->d->instance, v->name,
 			   v->msix_have, v->msix_stray);
+		seq_printf(m, "d0 %d d0_entries %llu d0_exits %llu released %llu\n", !!v->cfg_base,
+			   v->d0_entries, v->d0_exits, v->released);
+		if (v->pm_pos)
+			seq_printf(m, "power D%u changes %llu\n", v->dstate, v->dstate_changes);
 		for (i = 0; i < VPCI_MAX_INTS; i++)
 			if (v->ints[i].used)
 				seq_printf(m, "int %u vector %u cpu %u msix %d delivered %llu\n", i,

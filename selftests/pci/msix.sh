@@ -7,7 +7,9 @@
 # message of a real MSI-X vector of its own (hvkit_sim/vpci in debugfs),
 # and the disk works: fio writes and verifies from both CPUs, each queue's
 # interrupts arriving on its CPU. An affinity change retargets a vector
-# (the host's record follows). Removal gives the disk back, bytes intact.
+# (the host's record follows). Unbinding hvkit_pci takes the bus out of
+# D0 and binding it brings it back, as the host sees; removal gives the
+# disk back, bytes intact.
 . /hvkit/lib/tap.sh
 . /hvkit/lib/pci.sh
 dbg=/sys/kernel/debug/hvkit_sim/vpci
@@ -29,7 +31,7 @@ d=$(disk_of vmsix0) || tap_skip_all "no virtio disk vmsix0 (selftests/config: di
 real=$(pci_of "$d")
 [ "$(nproc)" -ge 2 ] || tap_skip_all "one CPU"
 command -v fio >/dev/null || tap_skip_all "no fio in the guest"
-tap_plan 7
+tap_plan 8
 rmmod hvkit_pci hvkit_sim 2>/dev/null
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 
@@ -110,6 +112,24 @@ if [ -n "$cfg" ] && moved $to && moved "${from:-0}"; then
 else
 	tap_fail "the config vector's affinity to CPU $to and back: the host retargets it each time" \
 		"irq '$cfg' on $(cat /proc/irq/$cfg/effective_affinity_list 2>&1); $(cat $dbg); $(dmesg | tail -4)"
+fi
+
+# hvkit_pci unbound: its bus leaves D0, the function's resources released
+# (the host counts both); bound again: D0 again, MSI-X again, the disk works.
+echo "$g" >/sys/bus/vmbus/drivers/hvkit_pci/unbind
+wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
+off=$(grep "^d0 " $dbg)
+echo "$g" >/sys/bus/vmbus/drivers/hvkit_pci/bind
+wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/virtio*/block/vd* >/dev/null 2>&1"
+vd=$(basename "$(ls -d /sys/bus/pci/devices/$view/virtio*/block/vd* 2>/dev/null | head -n1)")
+on=$(grep "^d0 " $dbg)
+if [ "$off" = "d0 0 d0_entries 1 d0_exits 1 released 1" ] &&
+	[ "$on" = "d0 1 d0_entries 2 d0_exits 1 released 1" ] && [ -n "$vd" ] &&
+	dd if=/dev/$vd bs=64k count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/pat; then
+	tap_ok "unbound, the bus leaves D0 with its resources released; bound again, D0 and the disk reads back"
+else
+	tap_fail "unbound, the bus leaves D0 with its resources released; bound again, D0 and the disk reads back" \
+		"unbound: '$off'; bound: '$on'; disk '$vd'; $(dmesg | tail -8)"
 fi
 hvctl sim remove "$g"
 wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
