@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Power states through vPCI: QEMU's NVMe controller (selftests/config)
+# passed through; the guest's nvme driver binds to the view (MSI-X, its
+# table in the BAR the registers are in) and reads its namespace. Unbound,
+# the function is put in D3hot and back in D0 through its PM capability,
+# config writes the host forwards to the function and records (debugfs
+# hvkit_sim/vpci); bound again, the controller works.
+. /hvkit/lib/tap.sh
+. /hvkit/lib/pci.sh
+dbg=/sys/kernel/debug/hvkit_sim/vpci
+real=$(hvk_pci_real 0x1b36 0x0010) || tap_skip_all "no NVMe controller (selftests/config: qemu -device nvme)"
+command -v setpci >/dev/null || tap_skip_all "no setpci (pciutils)"
+tap_plan 5
+rmmod hvkit_pci hvkit_sim 2>/dev/null
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+
+# The namespace block device of the nvme controller at PCI function $1.
+ns_of() {
+	basename "$(ls -d /sys/bus/pci/devices/$1/nvme/nvme*/nvme*n1 2>/dev/null | head -n1)"
+}
+reads() { [ -n "$1" ] && dd if=/dev/$1 of=/dev/null bs=64k count=16 iflag=direct 2>/dev/null; }
+
+g=$(hvctl sim add vpci --pci "$real")
+view=$(hvk_vpci_domain "$g"):00:00.0
+wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
+ns=$(ns_of "$view")
+nx=$(grep "hvkit-vPCI-MSI" /proc/interrupts | grep -c nvme)
+if [ "$(basename "$(readlink /sys/bus/pci/devices/$view/driver)")" = nvme ] && reads "$ns" &&
+	[ "$nx" -ge 2 ]; then
+	tap_ok "nvme binds to the view ($view), reads its namespace ($ns), $nx MSI-X vectors in hvkit_pci's domain"
+else
+	tap_fail "nvme binds to the view, reads its namespace, MSI-X vectors in hvkit_pci's domain" \
+		"namespace '$ns', $nx vectors; $(grep nvme /proc/interrupts); $(dmesg | tail -10)"
+fi
+
+echo "$view" >/sys/bus/pci/drivers/nvme/unbind
+pm() { setpci -s "$view" CAP_PM+4.w 2>&1; }
+setpci -s "$view" CAP_PM+4.w=0003:0003
+d3=$(pm)
+seen3=$(grep "^power " $dbg)
+if [ $((0x$d3 & 3)) = 3 ] && [ "$seen3" = "power D3 changes 1" ]; then
+	tap_ok "unbound, the function goes to D3hot through its PM capability, and the host sees it"
+else
+	tap_fail "unbound, the function goes to D3hot through its PM capability, and the host sees it" \
+		"PMCSR '$d3'; host: '$seen3'; $(cat $dbg)"
+fi
+setpci -s "$view" CAP_PM+4.w=0000:0003
+d0=$(pm)
+seen0=$(grep "^power " $dbg)
+if [ $((0x$d0 & 3)) = 0 ] && [ "$seen0" = "power D0 changes 2" ]; then
+	tap_ok "and back to D0, the host seeing that too"
+else
+	tap_fail "and back to D0, the host seeing that too" "PMCSR '$d0'; host: '$seen0'"
+fi
+echo "$view" >/sys/bus/pci/drivers/nvme/bind
+wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
+ns=$(ns_of "$view")
+if reads "$ns"; then
+	tap_ok "bound again after D3hot, the controller works ($ns reads)"
+else
+	tap_fail "bound again after D3hot, the controller works" "$(dmesg | tail -10)"
+fi
+
+hvctl sim remove "$g"
+wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
+wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$real/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
+if [ "$(basename "$(readlink /sys/bus/pci/devices/$real/driver)")" = nvme ] && reads "$(ns_of "$real")"; then
+	tap_ok "removed: the controller given back to nvme on $real, and it reads"
+else
+	tap_fail "removed: the controller given back to nvme on $real, and it reads" "$(dmesg | tail -8)"
+fi
+rmmod hvkit_pci hvkit_sim
+tap_done
