@@ -22,8 +22,9 @@
  * vector's handler sends the guest's vector to the guest's target CPU
  * (apic->send_IPI()); HVCALL_RETARGET_INTERRUPT moves the target.
  *
- * MSI-X: the table is in a BAR, which the guest's view maps directly (the
- * host cannot trap it). So the host does what interrupt remapping does:
+ * MSI-X: the table is in a BAR, which the guest's view maps directly; like
+ * Hyper-V, the host does not trap it (upstream's pci-hyperv.c says so at
+ * hv_pci_restore_msi_state()), and does what interrupt remapping does:
  * when the guest enables MSI-X (its view of the control word), the host
  * allocates real MSI-X vectors on the function, and answers each
  * CREATE_INTERRUPT with the message of a real vector of its own, bound to
