@@ -11,6 +11,8 @@
 dbg=/sys/kernel/debug/hvkit_sim/vpci
 real=$(hvk_pci_real 0x1b36 0x0010) || tap_skip_all "no NVMe controller (selftests/config: qemu -device nvme)"
 command -v setpci >/dev/null || tap_skip_all "no setpci (pciutils)"
+modprobe nvme 2>/dev/null
+[ -d /sys/bus/pci/drivers/nvme ] || tap_skip_all "no nvme driver in this kernel"
 tap_plan 5
 rmmod hvkit_pci hvkit_sim 2>/dev/null
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
