@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Power states through vPCI: QEMU's NVMe controller (selftests/config)
-# passed through; the guest's nvme driver binds to the view (MSI-X, its
-# table in the BAR the registers are in) and reads its namespace. Unbound,
+# QEMU's NVMe controller (selftests/config) through vPCI: the guest's nvme
+# driver binds to the view (MSI-X, its table in the BAR the registers are
+# in) and reads its namespace. The admin queue's vector (not managed)
+# moved to the other CPU and back: the host retargets it, and the admin
+# interrupts of a rescan arrive there. Power: unbound,
 # the function is put in D3hot and back in D0 through its PM capability,
 # config writes the host forwards to the function and records (debugfs
 # hvkit_sim/vpci); bound again, the controller works.
@@ -13,7 +15,7 @@ real=$(hvk_pci_real 0x1b36 0x0010) || tap_skip_all "no NVMe controller (selftest
 command -v setpci >/dev/null || tap_skip_all "no setpci (pciutils)"
 modprobe nvme 2>/dev/null
 [ -d /sys/bus/pci/drivers/nvme ] || tap_skip_all "no nvme driver in this kernel"
-tap_plan 5
+tap_plan 7
 rmmod hvkit_pci hvkit_sim 2>/dev/null
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 
@@ -37,6 +39,41 @@ if [ "$(basename "$(readlink /sys/bus/pci/devices/$view/driver)")" = nvme ] && r
 else
 	tap_fail "nvme binds to the view, reads its namespace, MSI-X vectors in hvkit_pci's domain" \
 		"namespace '$ns', $nx vectors; $(grep nvme /proc/interrupts); $(dmesg | tail -10)"
+fi
+
+# cpu_count IRQ CPU: the interrupts of IRQ taken on CPU.
+cpu_count() { awk -v irq="$1:" -v c=$(($2 + 2)) '$1 == irq { print $c }' /proc/interrupts; }
+on_cpu() { grep -c " cpu $1 msix" $dbg; }
+ctrl=$(basename "$(ls -d /sys/bus/pci/devices/$view/nvme/nvme* 2>/dev/null | head -n1)")
+adm=$(awk -v q="${ctrl}q0" '$NF == q && /hvkit-vPCI-MSI/ { sub(":", "", $1); print $1 }' /proc/interrupts)
+# moved CPU: the admin vector's affinity set to CPU; x86 moves an MSI at its
+# next interrupt, which a rescan (admin commands) brings; the host's record
+# of one interrupt moves to CPU, and the later admin interrupts arrive there.
+moved() {
+	local to=$1 host before
+	host=$(on_cpu "$to")
+	before=$(cpu_count "$adm" "$to")
+	echo $((1 << to)) >/proc/irq/$adm/smp_affinity || return 1
+	echo 1 >/sys/bus/pci/devices/$view/nvme/$ctrl/rescan_controller
+	wait_for 10 sh -c "test \"\$(cat /proc/irq/$adm/effective_affinity_list)\" = $to" || return 1
+	echo 1 >/sys/bus/pci/devices/$view/nvme/$ctrl/rescan_controller
+	wait_for 10 awk -v irq="$adm:" -v c=$((to + 2)) -v b="$before" \
+		'$1 == irq && $c > b { f = 1 } END { exit !f }' /proc/interrupts &&
+		[ "$(on_cpu "$to")" -eq $((host + 1)) ]
+}
+from=$(cat /proc/irq/$adm/effective_affinity_list 2>/dev/null)
+to=$((1 - ${from:-0}))
+if [ -n "$adm" ] && moved $to; then
+	tap_ok "the admin vector's affinity to CPU $to: the host retargets it, its interrupts arrive there"
+else
+	tap_fail "the admin vector's affinity to CPU $to: the host retargets it, its interrupts arrive there" \
+		"irq '$adm' on $(cat /proc/irq/$adm/effective_affinity_list 2>&1); $(grep "$ctrl" /proc/interrupts); $(cat $dbg)"
+fi
+if [ -n "$adm" ] && moved "${from:-0}"; then
+	tap_ok "and back to CPU ${from:-0}, the same"
+else
+	tap_fail "and back to CPU ${from:-0}, the same" \
+		"irq '$adm' on $(cat /proc/irq/$adm/effective_affinity_list 2>&1); $(grep "$ctrl" /proc/interrupts); $(cat $dbg)"
 fi
 
 echo "$view" >/sys/bus/pci/drivers/nvme/unbind
