@@ -252,7 +252,8 @@ static void vpci_msix_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
 
 	for (i = 0; i < size; i++)
 		if (off + i == PCI_MSIX_FLAGS + 1)
-			ctrl = ((val >> (8 * i)) << 8) & (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+			ctrl = ((val >> (8 * i)) << 8) &
+			       (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	if (ctrl != v->msix_ctrl) {
 		v->msix_ctrl = ctrl;
 		queue_work(system_unbound_wq, &v->msi_work);
@@ -577,7 +578,8 @@ int sim_vpci_retarget(const struct hvk_msi_target *t)
 		if (vpci_device_id(v, HVK_VPCI_SLOT_FN(VPCI_SLOT)) != t->device_id)
 			continue;
 		i = vpci_int_of(v, t->msi_addr, t->msi_data);
-		if (i >= 0 && t->cpu < nr_cpu_ids && cpu_online(t->cpu) && t->vector >= FIRST_EXTERNAL_VECTOR &&
+		if (i >= 0 && t->cpu < nr_cpu_ids && cpu_online(t->cpu) &&
+		    t->vector >= FIRST_EXTERNAL_VECTOR &&
 		    t->vector < NR_VECTORS) {
 			v->ints[i].cpu = t->cpu;
 			v->ints[i].vector = t->vector;
@@ -1058,7 +1060,8 @@ static void vpci_read_caps(struct sim_vpci *v)
 				u16 ctrl = vpci_real_read(v->pdev, pos + PCI_MSIX_FLAGS, 2);
 
 				v->msix_pos = pos;
-				v->msix_n = min_t(u32, (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1, VPCI_MAX_INTS);
+				v->msix_n = min_t(u32, (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1,
+						  VPCI_MAX_INTS);
 			}
 			*link = pos;
 			v->cap_kept[pos] = true;
