@@ -385,7 +385,7 @@ static void vpci_msix_on(struct sim_vpci *v)
 		pci_free_irq_vectors(v->pdev);
 }
 
-/* The real MSI-X control's function mask: the guest's, or set while the guest has MSI-X off. */
+/* The real MSI-X control's function mask, as the guest set it in its view. */
 static void vpci_msix_mask(struct sim_vpci *v, bool mask)
 {
 	u16 ctrl;
