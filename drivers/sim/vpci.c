@@ -812,6 +812,15 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		struct hvk_vpci_status r = { .version = VPCI_MAX_VERSION };
 
 		memcpy(&q, m, sizeof(q));
+		/*
+		 * A guest starting over (its driver bound again) takes its
+		 * config window before it asks for resources: the real BARs
+		 * are lent again only then, so that the window is not carved
+		 * from them (the last guest gave its pieces back at removal).
+		 */
+		mutex_lock(&vpci_win_lock);
+		vpci_windows(v, false);
+		mutex_unlock(&vpci_win_lock);
 		if (READ_ONCE(v->cfg_base)) {
 			vpci_refuse(v, "a version request while the bus is in D0");
 			r.status = HVK_VPCI_STATUS_INVALID;
@@ -942,8 +951,9 @@ static void vpci_closed(struct sim_chan *c)
 	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	/*
-	 * The BARs stay lent until the device goes (destroy): the guest gives
-	 * its pieces of them back after it closed the channel.
+	 * The BARs stay lent until the device goes (destroy) or a guest
+	 * negotiates again: the guest gives its pieces of them back after it
+	 * closed the channel.
 	 */
 	if (READ_ONCE(v->ejecting)) {
 		WRITE_ONCE(v->ejecting, false);

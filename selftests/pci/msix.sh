@@ -28,6 +28,7 @@ pci_of() {
 	basename "$(readlink -f "/sys/block/$1/device/..")"
 }
 
+modprobe virtio_pci 2>/dev/null
 modprobe virtio_blk 2>/dev/null
 wait_for 10 sh -c "grep -qx vmsix0 /sys/block/vd*/serial"
 d=$(disk_of vmsix0) || tap_skip_all "no virtio disk vmsix0 (selftests/config: disk vmsix0)"
