@@ -322,6 +322,47 @@ TEST(VpciGuestMsg, CreateInterruptEachVersion)
 	EXPECT_EQ(why(hvk_vpci_create_int_check(&c1, c1.type, &r)), "target VP count outside 1..32");
 }
 
+// 1.2's and 1.4's descriptors carry the same fields but for the vector's
+// width: each is decoded whole (several vectors, lowest priority, a VP list).
+TEST(VpciGuestMsg, CreateInterrupt2And3DecodeEveryField)
+{
+	hvk_vpci_create_int2 c2{};
+	c2.type = HVK_VPCI_CREATE_INTERRUPT2;
+	c2.d.vector = 0x61;
+	c2.d.delivery_mode = HVK_VPCI_DELIVERY_LOWEST;
+	c2.d.vector_count = 4;
+	c2.d.vp_count = 3;
+	c2.d.vp[0] = 2;
+	c2.d.vp[1] = 5;
+	c2.d.vp[2] = 31;
+	hvk_vpci_create_int3 c3{};
+	c3.type = HVK_VPCI_CREATE_INTERRUPT3;
+	c3.d.vector = 0x1061;	// 1.4's vector is 32 bits wide
+	c3.d.delivery_mode = HVK_VPCI_DELIVERY_LOWEST;
+	c3.d.vector_count = 4;
+	c3.d.vp_count = 3;
+	c3.d.vp[0] = 2;
+	c3.d.vp[1] = 5;
+	c3.d.vp[2] = 31;
+
+	hvk_vpci_msi_req r2{}, r3{};
+	ASSERT_EQ(why(hvk_vpci_create_int_check(&c2, c2.type, &r2)), "");
+	ASSERT_EQ(why(hvk_vpci_create_int_check(&c3, c3.type, &r3)), "");
+	EXPECT_EQ(r2.vector, 0x61u);
+	EXPECT_EQ(r3.vector, 0x1061u);
+	for (const auto &r : {r2, r3}) {
+		EXPECT_EQ(r.count, 4);
+		EXPECT_EQ(r.mode, HVK_VPCI_DELIVERY_LOWEST);
+		ASSERT_EQ(r.vp_count, 3);
+		EXPECT_EQ(r.vp[0], 2);
+		EXPECT_EQ(r.vp[1], 5);
+		EXPECT_EQ(r.vp[2], 31);
+		EXPECT_EQ(r.vp[3], 0);
+	}
+	c2.d.vector_count = 0;
+	EXPECT_EQ(why(hvk_vpci_create_int_check(&c2, c2.type, &r2)), "vector count outside 1..32");
+}
+
 TEST(VpciGuestMsg, ResourcesAssigned)
 {
 	const u64 start[6] = {0xfe000000, 0, 0x800000000ull, 0, 0, 0};

@@ -15,7 +15,7 @@
  * (hvk_trapped_read()/_write()). Later bus relations add and remove
  * functions; an eject removes one and gives it back.
  *
- * Interrupts: MSI and MSI-X (one vector each; no multi-MSI yet) through an
+ * Interrupts: MSI (one vector: no multi-MSI yet) and MSI-X through an
  * irq domain of the bus's own, hierarchical over x86_vector_domain as
  * upstream's: composing a message asks the host for it (CREATE_INTERRUPT
  * with the vector and CPU the vector domain chose) and writes the address

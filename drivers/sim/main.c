@@ -465,7 +465,7 @@ static int __init sim_init(void)
 	ret = sim_mmio_init();
 	if (ret)
 		goto err_root;
-	ret = sim_vpci_init();
+	ret = sim_vpci_init(sim_debugfs);
 	if (ret)
 		goto err_mmio_only;
 	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvkit/sim:online", NULL,

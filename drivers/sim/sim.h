@@ -348,7 +348,8 @@ u32 sim_vpci_mmio_read(phys_addr_t phys, u8 size);
 void sim_vpci_mmio_write(phys_addr_t phys, u8 size, u32 val);
 struct hvk_msi_target;
 int sim_vpci_retarget(const struct hvk_msi_target *t);
-int sim_vpci_init(void);
+struct dentry;
+int sim_vpci_init(struct dentry *debugfs_dir);
 void sim_vpci_exit(void);
 
 /* monitor.c */

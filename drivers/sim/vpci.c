@@ -12,8 +12,8 @@
  * registers. Config space goes through the window named at D0 entry: the
  * host cannot trap MMIO, so the guest's accesses come as the transport's
  * mmio_read()/mmio_write() and are forwarded to the function, with the
- * BARs, the capability list (MSI-X taken out: not simulated yet) and the
- * MSI capability virtualized.
+ * BARs, the capability list and the MSI and MSI-X capabilities
+ * virtualized.
  *
  * Interrupts, as Hyper-V delivers them: the guest asks for each (CREATE_
  * INTERRUPT: its vector and target) and writes the address and data the
@@ -22,12 +22,26 @@
  * vector's handler sends the guest's vector to the guest's target CPU
  * (apic->send_IPI()); HVCALL_RETARGET_INTERRUPT moves the target.
  *
+ * MSI-X: the table is in a BAR, which the guest's view maps directly; like
+ * Hyper-V, the host does not trap it (upstream's pci-hyperv.c says so at
+ * hv_pci_restore_msi_state()), and does what interrupt remapping does:
+ * when the guest enables MSI-X (its view of the control word), the host
+ * allocates real MSI-X vectors on the function, and answers each
+ * CREATE_INTERRUPT with the message of a real vector of its own, bound to
+ * the guest's vector and CPU. Whatever table entry the guest writes that
+ * message into, the device raises a host vector, whose handler sends the
+ * guest's vector to the guest's CPU. Per-entry masks are the real ones;
+ * the function mask is forwarded (vpci_msi_work).
+ *
  * Facts: upstream's pci-hyperv.c (the guest the host talks to), openvmm's
  * vm/devices/pci/vpci (what a host refuses).
  */
 #include <linux/completion.h>
+#include <linux/debugfs.h>
 #include <linux/interrupt.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <asm/apic.h>
@@ -49,6 +63,17 @@ struct vpci_int {
 	bool used;
 	u32 vector;
 	u32 cpu;
+	int xvec;		/* MSI-X: the real vector whose message it is; -1: MSI */
+	u64 delivered;		/* sent to the guest */
+};
+
+struct sim_vpci;
+
+/* A real MSI-X vector of the function (vpci_msi_work allocates them). */
+struct vpci_xvec {
+	struct sim_vpci *v;
+	u32 addr_lo, addr_hi, data;	/* its message, as the host's irq domain made it */
+	int irte;			/* the guest interrupt bound to it; -1: none */
 };
 
 struct sim_vpci {
@@ -66,6 +91,9 @@ struct sim_vpci {
 	bool cap_hidden[256];		/* bytes of the capabilities hidden */
 	u8 msi_pos;			/* the MSI capability (0: none), virtualized */
 	bool msi_64;
+	u8 msix_pos;			/* the MSI-X capability (0: none): control virtualized */
+	u16 msix_n;			/* its entries as the guest sees them (at most 32) */
+	u8 pm_pos;			/* the PM capability (0: none): passed through, watched */
 	/*
 	 * vpci_lock protects the rest, in any context (the guest's config
 	 * accessors run under its raw spinlocks): irqsave.
@@ -80,7 +108,15 @@ struct sim_vpci {
 	struct vpci_int ints[VPCI_MAX_INTS];
 	bool msi_want;			/* the guest enabled MSI: the real vector is wanted */
 	bool msi_have;			/* ... allocated and its handler in (msi_work) */
-	struct work_struct msi_work;
+	u16 msix_ctrl;			/* the guest's MSI-X enable and function mask */
+	u32 msix_have;			/* real MSI-X vectors allocated (msi_work) */
+	struct vpci_xvec xvec[VPCI_MAX_INTS];
+	u64 msix_stray;			/* real MSI-X interrupts with no guest target */
+	/* Power, as the host saw the guest move it (debugfs). */
+	u64 d0_entries, d0_exits, released;
+	u8 dstate;			/* the function's D state the guest last wrote */
+	u64 dstate_changes;
+	struct work_struct msi_work;	/* on system_unbound_wq: CREATE_INTERRUPT waits for it */
 	struct sim_chan *c;		/* the open channel: under sim.lock */
 	bool windows;			/* the BARs lent: under vpci_win_lock */
 	struct completion ejected;
@@ -133,6 +169,11 @@ static u32 vpci_cfg_dword(struct sim_vpci *v, u32 off)
 		if (off == v->msi_pos)
 			val = (val & ~0xff00u) | (u32)v->cap_next[v->msi_pos] << 8;
 		return val;
+	}
+	if (v->msix_pos && off == v->msix_pos) {
+		/* Its id, its link, and the guest's control word (the size capped). */
+		val = PCI_CAP_ID_MSIX | (u32)v->cap_next[off] << 8;
+		return val | (u32)(v->msix_ctrl | (v->msix_n - 1)) << 16;
 	}
 	val = vpci_real_read(v->pdev, off, 4);
 	if (off == PCI_COMMAND && !v->cap_first)
@@ -195,7 +236,27 @@ static void vpci_msi_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
 	want = v->msi_regs[2] & PCI_MSI_FLAGS_ENABLE;
 	if (want != v->msi_want) {
 		v->msi_want = want;
-		schedule_work(&v->msi_work);
+		queue_work(system_unbound_wq, &v->msi_work);
+	}
+}
+
+/*
+ * The guest writes its view of the MSI-X capability: only the enable bit
+ * and the function mask are writable (the table's place is the real one);
+ * msi_work makes them so on the function. Under vpci_lock.
+ */
+static void vpci_msix_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
+{
+	u16 ctrl = v->msix_ctrl;
+	u32 i;
+
+	for (i = 0; i < size; i++)
+		if (off + i == PCI_MSIX_FLAGS + 1)
+			ctrl = ((val >> (8 * i)) << 8) &
+			       (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	if (ctrl != v->msix_ctrl) {
+		v->msix_ctrl = ctrl;
+		queue_work(system_unbound_wq, &v->msi_work);
 	}
 }
 
@@ -222,6 +283,7 @@ static irqreturn_t vpci_real_irq(int irq, void *ctx)
 		cpu = v->ints[data % VPCI_MAX_INTS].cpu;
 		vector = v->ints[data % VPCI_MAX_INTS].vector;
 		go = cpu_online(cpu);
+		v->ints[data % VPCI_MAX_INTS].delivered += go;
 	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	if (go)
@@ -232,14 +294,134 @@ static irqreturn_t vpci_real_irq(int irq, void *ctx)
 	return IRQ_HANDLED;
 }
 
-/* The guest enabled or disabled MSI: a real vector on the function, or none. */
+/*
+ * A real MSI-X vector of the function: sent to the guest's vector on the
+ * guest's CPU, as the guest interrupt bound to its message says.
+ */
+static irqreturn_t vpci_msix_irq(int irq, void *ctx)
+{
+	struct vpci_xvec *x = ctx;
+	struct sim_vpci *v = x->v;
+	u32 cpu = 0, vector = 0;
+	unsigned long flags;
+	bool go = false;
+
+	spin_lock_irqsave(&vpci_lock, flags);
+	if (x->irte >= 0 && v->ints[x->irte].used) {
+		cpu = v->ints[x->irte].cpu;
+		vector = v->ints[x->irte].vector;
+		go = cpu_online(cpu);
+		v->ints[x->irte].delivered += go;
+	}
+	if (!go)
+		v->msix_stray++;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	if (go)
+		apic->send_IPI(cpu, vector);
+	else
+		pr_err_ratelimited("hvkit_sim: vpci %s: an MSI-X interrupt with no guest target (vector %u)\n",
+				   v->name, (u32)(x - v->xvec));
+	return IRQ_HANDLED;
+}
+
+static void vpci_msi_off(struct sim_vpci *v)
+{
+	free_irq(pci_irq_vector(v->pdev, 0), v);
+	pci_free_irq_vectors(v->pdev);
+	v->msi_have = false;
+}
+
+static void vpci_msix_off(struct sim_vpci *v)
+{
+	unsigned long flags;
+	u32 k, n = v->msix_have;
+
+	spin_lock_irqsave(&vpci_lock, flags);
+	v->msix_have = 0;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	for (k = 0; k < n; k++)
+		free_irq(pci_irq_vector(v->pdev, k), &v->xvec[k]);
+	pci_free_irq_vectors(v->pdev);
+}
+
+/*
+ * The function's MSI-X vectors, as many as the guest sees entries, each
+ * with its handler, and their messages (known once the handler is in: a
+ * vector is placed at startup). Pinned (IRQF_NOBALANCING): a message the
+ * guest was given must stay valid.
+ */
+static void vpci_msix_on(struct sim_vpci *v)
+{
+	struct msi_msg msg;
+	unsigned long flags;
+	int n, k, ret;
+
+	n = pci_alloc_irq_vectors(v->pdev, 1, v->msix_n, PCI_IRQ_MSIX);
+	if (n < 0) {
+		pr_err("hvkit_sim: vpci %s: no MSI-X on the function (%d)\n", v->name, n);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		v->xvec[k].v = v;
+		v->xvec[k].irte = -1;
+		ret = request_irq(pci_irq_vector(v->pdev, k), vpci_msix_irq, IRQF_NOBALANCING,
+				  "hvkit_sim_vpci", &v->xvec[k]);
+		if (ret) {
+			pr_err("hvkit_sim: vpci %s: MSI-X vector %d's handler not taken (%d)\n",
+			       v->name, k, ret);
+			break;
+		}
+		get_cached_msi_msg(pci_irq_vector(v->pdev, k), &msg);
+		spin_lock_irqsave(&vpci_lock, flags);
+		v->xvec[k].addr_lo = msg.address_lo;
+		v->xvec[k].addr_hi = msg.address_hi;
+		v->xvec[k].data = msg.data;
+		spin_unlock_irqrestore(&vpci_lock, flags);
+	}
+	spin_lock_irqsave(&vpci_lock, flags);
+	v->msix_have = k;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	if (!k)
+		pci_free_irq_vectors(v->pdev);
+}
+
+/* The real MSI-X control's function mask, as the guest set it in its view. */
+static void vpci_msix_mask(struct sim_vpci *v, bool mask)
+{
+	u16 ctrl;
+
+	if (pci_read_config_word(v->pdev, v->msix_pos + PCI_MSIX_FLAGS, &ctrl))
+		return;
+	if (!!(ctrl & PCI_MSIX_FLAGS_MASKALL) != mask)
+		pci_write_config_word(v->pdev, v->msix_pos + PCI_MSIX_FLAGS,
+				      mask ? ctrl | PCI_MSIX_FLAGS_MASKALL :
+					     ctrl & ~PCI_MSIX_FLAGS_MASKALL);
+}
+
+/*
+ * The guest enabled or disabled MSI or MSI-X, or changed the function
+ * mask: real vectors on the function, or none, and the mask forwarded.
+ * Runs on system_unbound_wq: the guest may wait for it with interrupts
+ * off on its CPU (CREATE_INTERRUPT flushes it).
+ */
 static void vpci_msi_work(struct work_struct *w)
 {
 	struct sim_vpci *v = container_of(w, struct sim_vpci, msi_work);
-	bool want = READ_ONCE(v->msi_want);
+	bool want, want_x, mask_x;
+	unsigned long flags;
 	int ret;
 
-	if (want && !v->msi_have) {
+	spin_lock_irqsave(&vpci_lock, flags);
+	want = v->msi_want;
+	want_x = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
+	mask_x = v->msix_ctrl & PCI_MSIX_FLAGS_MASKALL;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+
+	if (!want && v->msi_have)
+		vpci_msi_off(v);
+	if (!want_x && v->msix_have)
+		vpci_msix_off(v);
+	if (want && !v->msi_have && !v->msix_have) {
 		ret = pci_alloc_irq_vectors(v->pdev, 1, 1, PCI_IRQ_MSI);
 		if (ret < 0) {
 			pr_err("hvkit_sim: vpci %s: no MSI on the function (%d)\n", v->name, ret);
@@ -252,11 +434,11 @@ static void vpci_msi_work(struct work_struct *w)
 			return;
 		}
 		v->msi_have = true;
-	} else if (!want && v->msi_have) {
-		free_irq(pci_irq_vector(v->pdev, 0), v);
-		pci_free_irq_vectors(v->pdev);
-		v->msi_have = false;
 	}
+	if (want_x && !v->msix_have && !v->msi_have)
+		vpci_msix_on(v);
+	if (v->msix_have)
+		vpci_msix_mask(v, mask_x);
 }
 
 static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
@@ -272,10 +454,24 @@ static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
 		vpci_msi_write(v, where - v->msi_pos, size, val);
 		return;
 	}
+	if (v->msix_pos && where >= v->msix_pos && where < v->msix_pos + PCI_CAP_MSIX_SIZEOF) {
+		vpci_msix_write(v, where - v->msix_pos, size, val);
+		return;	/* the table's and the PBA's places are read-only */
+	}
 	if (where == PCI_ROM_ADDRESS || (where < 256 && v->cap_hidden[where]))
 		return;		/* not there for the guest */
 	if (where == PCI_INTERRUPT_LINE && size == 1)
 		return;
+	if (v->pm_pos && where <= v->pm_pos + PCI_PM_CTRL &&
+	    where + size > v->pm_pos + PCI_PM_CTRL) {
+		/* PMCSR: the function's D state, forwarded, and what the host saw. */
+		u8 d = (val >> (8 * (v->pm_pos + PCI_PM_CTRL - where))) & PCI_PM_CTRL_STATE_MASK;
+
+		if (d != v->dstate) {
+			v->dstate = d;
+			v->dstate_changes++;
+		}
+	}
 	vpci_real_write(v->pdev, where, size, val);
 }
 
@@ -347,20 +543,43 @@ static u64 vpci_device_id(const struct sim_vpci *v, u32 fn)
 	return (u32)b[5] << 24 | (u32)b[4] << 16 | (u32)b[7] << 8 | (b[6] & 0xf8) | fn;
 }
 
+/*
+ * The guest interrupt the host answered with message @addr/@data: an MSI
+ * one (VPCI_INT_DATA and its index) or an MSI-X one (a real vector's
+ * message); -1: none. Under vpci_lock.
+ */
+static int vpci_int_of(const struct sim_vpci *v, u64 addr, u32 data)
+{
+	u32 i;
+
+	if ((data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA && addr == HVK_VPCI_MSI_ADDR_BASE) {
+		i = data % VPCI_MAX_INTS;
+		return v->ints[i].used && v->ints[i].xvec < 0 ? (int)i : -1;
+	}
+	for (i = 0; i < VPCI_MAX_INTS; i++) {
+		const struct vpci_int *e = &v->ints[i];
+
+		if (e->used && e->xvec >= 0 && v->xvec[e->xvec].data == data &&
+		    v->xvec[e->xvec].addr_lo == addr)
+			return i;
+	}
+	return -1;
+}
+
 /* HVCALL_RETARGET_INTERRUPT: the host records where the function's interrupt goes. */
 int sim_vpci_retarget(const struct hvk_msi_target *t)
 {
 	struct sim_vpci *v;
 	unsigned long flags;
-	u32 i = t->msi_data % VPCI_MAX_INTS;
-	int ret = -EIO;		/* a device or interrupt the hypervisor does not know */
+	int i, ret = -EIO;	/* a device or interrupt the hypervisor does not know */
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_for_each_entry(v, &vpci_list, node) {
 		if (vpci_device_id(v, HVK_VPCI_SLOT_FN(VPCI_SLOT)) != t->device_id)
 			continue;
-		if ((t->msi_data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA && v->ints[i].used &&
-		    t->cpu < nr_cpu_ids && cpu_online(t->cpu) && t->vector >= FIRST_EXTERNAL_VECTOR &&
+		i = vpci_int_of(v, t->msi_addr, t->msi_data);
+		if (i >= 0 && t->cpu < nr_cpu_ids && cpu_online(t->cpu) &&
+		    t->vector >= FIRST_EXTERNAL_VECTOR &&
 		    t->vector < NR_VECTORS) {
 			v->ints[i].cpu = t->cpu;
 			v->ints[i].vector = t->vector;
@@ -475,8 +694,10 @@ static void vpci_res_reqs(struct sim_vpci *v, struct sim_chan *c, u64 tid)
 
 /*
  * CREATE_INTERRUPT (1, 2 or 3): one vector to the first target VP the host
- * knows; the answer is the data the device must write (VPCI_INT_DATA and
- * the entry) at the x86 MSI address.
+ * knows. For MSI the answer is the data the device must write
+ * (VPCI_INT_DATA and the entry) at the x86 MSI address; with MSI-X
+ * enabled, the message of a real MSI-X vector not yet bound (allocated
+ * when the guest enabled MSI-X: waited for here).
  */
 static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, const u8 *m,
 			    u32 type)
@@ -486,7 +707,8 @@ static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, con
 	const char *why = hvk_vpci_create_int_check(m, type, &req);
 	unsigned long flags;
 	int cpu = -1;
-	u32 i;
+	bool msix;
+	u32 i, k = 0;
 
 	for (i = 0; !why && i < req.vp_count && cpu < 0; i++)
 		cpu = sim_vp_to_cpu(req.vp[i]);
@@ -498,20 +720,44 @@ static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, con
 		why = "more than one vector (multi-MSI is not simulated)";
 	if (!why && (req.vector < FIRST_EXTERNAL_VECTOR || req.vector >= NR_VECTORS))
 		why = "a vector outside the external range";
+	if (!why && sim_fault(HVSIM_FAULT_VPCI_INT_COUNT)) {
+		/* An answer for one vector more than asked; nothing mapped. */
+		r.status = 0;
+		r.d.vector_count = req.count + 1;
+		r.d.address = HVK_VPCI_MSI_ADDR_BASE;
+		r.d.data = VPCI_INT_DATA;
+		vpci_send(c, HVK_PKT_COMP, tid, &r, sizeof(r), true);
+		return;
+	}
 	if (!why) {
+		spin_lock_irqsave(&vpci_lock, flags);
+		msix = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
+		spin_unlock_irqrestore(&vpci_lock, flags);
+		if (msix)
+			flush_work(&v->msi_work);
 		spin_lock_irqsave(&vpci_lock, flags);
 		for (i = 0; i < VPCI_MAX_INTS && v->ints[i].used; i++)
 			;
-		if (i < VPCI_MAX_INTS) {
-			v->ints[i] = (struct vpci_int){ true, req.vector, cpu };
+		for (k = 0; msix && k < v->msix_have; k++)
+			if (v->xvec[k].irte < 0 && !v->xvec[k].addr_hi)
+				break;
+		if (i < VPCI_MAX_INTS && (!msix || k < v->msix_have)) {
+			v->ints[i] = (struct vpci_int){ true, req.vector, cpu, msix ? (int)k : -1 };
 			r.status = 0;
 			r.d.vector_count = 1;
 			r.d.address = HVK_VPCI_MSI_ADDR_BASE;
 			r.d.data = VPCI_INT_DATA | i;
+			if (msix) {
+				v->xvec[k].irte = i;
+				r.d.address = v->xvec[k].addr_lo;
+				r.d.data = v->xvec[k].data;
+			}
 		}
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		if (i == VPCI_MAX_INTS)
 			why = "more interrupts than the host maps for a function";
+		else if (r.status)
+			why = "more interrupts than the function has MSI-X vectors";
 	}
 	if (why)
 		vpci_refuse(v, why);
@@ -522,17 +768,18 @@ static void vpci_delete_int(struct sim_vpci *v, const u8 *m)
 {
 	struct hvk_vpci_delete_int del;
 	unsigned long flags;
-	u32 i;
+	int i;
 
 	memcpy(&del, m, sizeof(del));
-	i = del.d.data % VPCI_MAX_INTS;
 	spin_lock_irqsave(&vpci_lock, flags);
-	if ((del.d.data & ~(VPCI_MAX_INTS - 1)) == VPCI_INT_DATA && v->ints[i].used)
+	i = vpci_int_of(v, del.d.address, del.d.data);
+	if (i >= 0) {
 		v->ints[i].used = false;
-	else
-		i = VPCI_MAX_INTS;
+		if (v->ints[i].xvec >= 0)
+			v->xvec[v->ints[i].xvec].irte = -1;
+	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
-	if (i == VPCI_MAX_INTS)
+	if (i < 0)
 		vpci_refuse(v, "delete of an interrupt the host never mapped");
 }
 
@@ -565,6 +812,15 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		struct hvk_vpci_status r = { .version = VPCI_MAX_VERSION };
 
 		memcpy(&q, m, sizeof(q));
+		/*
+		 * A guest starting over (its driver bound again) takes its
+		 * config window before it asks for resources: the real BARs
+		 * are lent again only then, so that the window is not carved
+		 * from them (the last guest gave its pieces back at removal).
+		 */
+		mutex_lock(&vpci_win_lock);
+		vpci_windows(v, false);
+		mutex_unlock(&vpci_win_lock);
 		if (READ_ONCE(v->cfg_base)) {
 			vpci_refuse(v, "a version request while the bus is in D0");
 			r.status = HVK_VPCI_STATUS_INVALID;
@@ -592,11 +848,13 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		spin_lock_irqsave(&vpci_lock, flags);
 		v->cfg_base = e.mmio_base;
 		v->sel = ~0u;
+		v->d0_entries++;
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		break;
 	}
 	case HVK_VPCI_BUS_D0EXIT:
 		spin_lock_irqsave(&vpci_lock, flags);
+		v->d0_exits += !!v->cfg_base;
 		v->cfg_base = 0;
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		break;
@@ -637,6 +895,10 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 			return 0;
 		} else if (type == HVK_VPCI_DELETE_INTERRUPT) {
 			vpci_delete_int(v, m);
+		} else if (type == HVK_VPCI_RESOURCES_RELEASED) {
+			spin_lock_irqsave(&vpci_lock, flags);
+			v->released++;
+			spin_unlock_irqrestore(&vpci_lock, flags);
 		} else if (type == HVK_VPCI_EJECTION_COMPLETE) {
 			if (!READ_ONCE(v->ejecting)) {
 				vpci_refuse(v, "ejection complete with no eject asked");
@@ -670,6 +932,7 @@ static void vpci_closed(struct sim_chan *c)
 {
 	struct sim_vpci *v = c->dev->priv;
 	unsigned long flags;
+	u32 i;
 
 	if (v->c != c)
 		return;
@@ -678,15 +941,19 @@ static void vpci_closed(struct sim_chan *c)
 	v->cfg_base = 0;
 	v->version = 0;
 	memset(v->ints, 0, sizeof(v->ints));
+	for (i = 0; i < VPCI_MAX_INTS; i++)
+		v->xvec[i].irte = -1;
 	v->msi_regs[2] &= ~PCI_MSI_FLAGS_ENABLE;
-	if (v->msi_want) {
+	if (v->msi_want || v->msix_ctrl) {
 		v->msi_want = false;
-		schedule_work(&v->msi_work);
+		v->msix_ctrl = 0;
+		queue_work(system_unbound_wq, &v->msi_work);
 	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	/*
-	 * The BARs stay lent until the device goes (destroy): the guest gives
-	 * its pieces of them back after it closed the channel.
+	 * The BARs stay lent until the device goes (destroy) or a guest
+	 * negotiates again: the guest gives its pieces of them back after it
+	 * closed the channel.
 	 */
 	if (READ_ONCE(v->ejecting)) {
 		WRITE_ONCE(v->ejecting, false);
@@ -764,7 +1031,7 @@ static int vpci_read_bars(struct sim_vpci *v, struct genl_info *info)
 	return 0;
 }
 
-/* The capability list the guest walks: MSI-X taken out, MSI kept and virtualized. */
+/* The capability list the guest walks: MSI and MSI-X kept and virtualized (one of each). */
 static void vpci_read_caps(struct sim_vpci *v)
 {
 	u8 pos, *link = &v->cap_first;
@@ -777,7 +1044,8 @@ static void vpci_read_caps(struct sim_vpci *v)
 		u8 id = vpci_real_read(v->pdev, pos, 1);
 		u8 next = vpci_real_read(v->pdev, pos + 1, 1) & ~3;
 
-		if (id == PCI_CAP_ID_MSIX || (id == PCI_CAP_ID_MSI && v->msi_pos)) {
+		if ((id == PCI_CAP_ID_MSIX && (v->msix_pos || pos > 256 - PCI_CAP_MSIX_SIZEOF)) ||
+		    (id == PCI_CAP_ID_MSI && v->msi_pos)) {
 			u32 len = id == PCI_CAP_ID_MSI ? 24 : 12, i;
 
 			for (i = 0; i < len && pos + i < 256; i++)
@@ -791,6 +1059,19 @@ static void vpci_read_caps(struct sim_vpci *v)
 				v->msi_64 = ctrl & PCI_MSI_FLAGS_64BIT;
 				v->msi_regs[0] = PCI_CAP_ID_MSI;
 				v->msi_regs[2] = v->msi_64 ? PCI_MSI_FLAGS_64BIT : 0;
+			}
+			if (id == PCI_CAP_ID_PM && !v->pm_pos && pos <= 256 - PCI_PM_SIZEOF) {
+				v->pm_pos = pos;
+				v->dstate = vpci_real_read(v->pdev, pos + PCI_PM_CTRL, 2) &
+					    PCI_PM_CTRL_STATE_MASK;
+			}
+			if (id == PCI_CAP_ID_MSIX) {
+				/* Disabled; at most as many entries as the host maps. */
+				u16 ctrl = vpci_real_read(v->pdev, pos + PCI_MSIX_FLAGS, 2);
+
+				v->msix_pos = pos;
+				v->msix_n = min_t(u32, (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1,
+						  VPCI_MAX_INTS);
 			}
 			*link = pos;
 			v->cap_kept[pos] = true;
@@ -845,7 +1126,7 @@ static void vpci_give_back(struct sim_vpci *v)
 static int vpci_init(struct sim_dev *d, struct genl_info *info)
 {
 	struct nlattr *a = info->attrs[HVSIM_A_VPCI_PCI];
-	unsigned int dom, bus, dev, fn;
+	unsigned int dom, bus, dev, fn, i;
 	struct sim_vpci *v;
 	unsigned long flags;
 	char c;
@@ -871,6 +1152,8 @@ static int vpci_init(struct sim_dev *d, struct genl_info *info)
 	v->present = true;
 	init_completion(&v->ejected);
 	INIT_WORK(&v->msi_work, vpci_msi_work);
+	for (i = 0; i < VPCI_MAX_INTS; i++)
+		v->xvec[i].irte = -1;
 	atomic64_set(&v->refused, 0);
 	snprintf(v->name, sizeof(v->name), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	v->pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(dev, fn));
@@ -902,6 +1185,7 @@ static void vpci_destroy(struct sim_dev *d)
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_del(&v->node);
 	v->msi_want = false;
+	v->msix_ctrl = 0;
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	flush_work(&v->msi_work);
 	vpci_msi_work(&v->msi_work);	/* the real vector let go, if still held */
@@ -991,8 +1275,38 @@ const struct sim_dev_type sim_vpci_type = {
 	.fill = vpci_fill,
 };
 
-int sim_vpci_init(void)
+/*
+ * debugfs hvkit_sim/vpci: each device's interrupts as the host mapped
+ * them (where each goes, how many it delivered), for tests.
+ */
+static int vpci_debugfs_show(struct seq_file *m, void *unused)
 {
+	struct sim_vpci *v;
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&vpci_lock, flags);
+	list_for_each_entry(v, &vpci_list, node) {
+		seq_printf(m, "%pUl %s msix_vectors %u msix_stray %llu\n", &v->d->instance, v->name,
+			   v->msix_have, v->msix_stray);
+		seq_printf(m, "d0 %d d0_entries %llu d0_exits %llu released %llu\n", !!v->cfg_base,
+			   v->d0_entries, v->d0_exits, v->released);
+		if (v->pm_pos)
+			seq_printf(m, "power D%u changes %llu\n", v->dstate, v->dstate_changes);
+		for (i = 0; i < VPCI_MAX_INTS; i++)
+			if (v->ints[i].used)
+				seq_printf(m, "int %u vector %u cpu %u msix %d delivered %llu\n", i,
+					   v->ints[i].vector, v->ints[i].cpu, v->ints[i].xvec,
+					   v->ints[i].delivered);
+	}
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vpci_debugfs);
+
+int sim_vpci_init(struct dentry *dir)
+{
+	debugfs_create_file("vpci", 0400, dir, NULL, &vpci_debugfs_fops);
 	return pci_register_driver(&vpci_driver);
 }
 

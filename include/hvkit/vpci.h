@@ -607,6 +607,21 @@ static inline const char *hvk_vpci_msi_common(struct hvk_vpci_msi_req *r)
 }
 
 /*
+ * The fields of a descriptor with a VP list (1.2's and 1.4's differ only in
+ * the vector's width), into @r; @vp is the list's 32 entries as they lie
+ * in the message.
+ */
+static inline void hvk_vpci_msi_req_set(struct hvk_vpci_msi_req *r, u32 vector, u8 mode,
+					u16 count, u16 vp_count, const void *vp)
+{
+	r->vector = vector;
+	r->count = count;
+	r->mode = mode;
+	r->vp_count = vp_count;
+	memcpy(r->vp, vp, sizeof(r->vp));
+}
+
+/*
  * A checked CREATE_INTERRUPT, 2 or 3 (type and length already checked by
  * hvk_vpci_guest_check()), as the host takes it: 1 to 32 vectors, fixed or
  * lowest-priority delivery, 1 to 32 target VPs.
@@ -631,20 +646,14 @@ static inline const char *hvk_vpci_create_int_check(const void *p, u32 type,
 		struct hvk_vpci_create_int2 m;
 
 		memcpy(&m, p, sizeof(m));
-		r->vector = m.d.vector;
-		r->count = m.d.vector_count;
-		r->mode = m.d.delivery_mode;
-		r->vp_count = m.d.vp_count;
-		memcpy(r->vp, m.d.vp, sizeof(r->vp));
+		hvk_vpci_msi_req_set(r, m.d.vector, m.d.delivery_mode, m.d.vector_count,
+				     m.d.vp_count, m.d.vp);
 	} else if (type == HVK_VPCI_CREATE_INTERRUPT3) {
 		struct hvk_vpci_create_int3 m;
 
 		memcpy(&m, p, sizeof(m));
-		r->vector = m.d.vector;
-		r->count = m.d.vector_count;
-		r->mode = m.d.delivery_mode;
-		r->vp_count = m.d.vp_count;
-		memcpy(r->vp, m.d.vp, sizeof(r->vp));
+		hvk_vpci_msi_req_set(r, m.d.vector, m.d.delivery_mode, m.d.vector_count,
+				     m.d.vp_count, m.d.vp);
 	} else {
 		return "not a create-interrupt message";
 	}

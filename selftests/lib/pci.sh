@@ -28,3 +28,14 @@ hvk_vpci_view() {
 hvk_vpci_domain() {
 	echo "$1" | cut -d- -f2
 }
+
+# A function on the emulated bus (domain 0) by vendor and device id: its
+# address, or nothing.
+hvk_pci_real() {
+	local d
+	for d in /sys/bus/pci/devices/0000:*; do
+		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
+}

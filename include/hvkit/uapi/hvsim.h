@@ -208,6 +208,7 @@ enum hvsim_fault {
 	HVSIM_FAULT_VPCI_REL_COUNT,	/* vpci: bus relations count more functions than they carry */
 	HVSIM_FAULT_VPCI_DUP_SLOT,	/* vpci: bus relations name one slot twice */
 	HVSIM_FAULT_VPCI_BAD_RESOURCES,	/* vpci: resource requirements with a BAR of no power-of-two size */
+	HVSIM_FAULT_VPCI_INT_COUNT,	/* vpci: an interrupt answered for another vector count */
 	HVSIM_FAULT_COUNT,
 };
 
