@@ -22,7 +22,7 @@ host() {
 		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p; t; s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 # feat NAME: ethtool -k's line for NAME, e.g. "on", "off [fixed]".
-feat() { ethtool -k "$ifc" | sed -n "s/^$1: *//p"; }
+feat() { ethtool -k "$ifc" | sed -n "s/^[[:space:]]*$1: *//p"; }
 # snmp PROTO FIELD [ns]: a /proc/net/snmp counter, here or in the peer's namespace.
 snmp() {
 	${3:+in_ns} awk -v p="$1:" -v f="$2" '$1 == p { if (!h) { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1 } else print $c }' /proc/net/snmp
@@ -46,7 +46,8 @@ nic_add && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2
 	tap_fail "a host granting checksums and LSO: ethtool -k shows them on, the host was told" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json; dmesg | tail)"
 
-srv_start || tap_fail "iperf3 serves in the peer's namespace" "$(in_ns ip addr)"
+srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
+	tap_fail "iperf3 serves in the peer's namespace" "$(in_ns ip addr)"
 
 # TSO: a 2-second TCP stream goes out as LSO frames, well above the MTU each.
 l0=$(host lso_frames); r0=$(peer_rx); e0=$(snmp Tcp InCsumErrors ns)
@@ -126,7 +127,7 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 # A host that grants nothing.
 nic_add --offloads none && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
 	[ "$(feat rx-checksumming)" = "off [fixed]" ] && [ "$(feat tx-checksum-ipv4)" = "off [fixed]" ] &&
-	[ "$(feat tcp-segmentation-offload)" = "off [fixed]" ] &&
+	[ "$(feat tx-tcp-segmentation)" = "off [fixed]" ] && [ "$(feat tx-tcp6-segmentation)" = "off [fixed]" ] &&
 	[ "$(host offloads)" = none ] && [ "$(host offloads_on)" = 0 ] &&
 	tap_ok "a host granting nothing: ethtool -k shows every offload off and fixed" ||
 	tap_fail "a host granting nothing: ethtool -k shows every offload off and fixed" \
