@@ -38,6 +38,7 @@
 #include <net/checksum.h>
 #include <net/ip6_checksum.h>
 #include <hvkit/netvsc.h>
+#include <hvk_compat.h>
 #include "hvk_vmbus.h"
 
 static uint ring_kb = 256;
@@ -140,6 +141,9 @@ struct netvsc {
 	u32 sc_want;			/* sub-channels to open as offered (READ_ONCE) */
 	atomic_t sc_open;		/* sub-channels open */
 	u8 rss_key[HVK_RSS_KEY_LEN];
+	/* The indirection table (ethtool -X); rss_user: not the default one. */
+	u32 rss_itab[HVK_RSS_ITAB_LEN];
+	bool rss_user;
 
 	u32 nvsp_ver, ndis_ver;
 	/*
@@ -1410,8 +1414,13 @@ static int nv_set_rss(struct netvsc *nv, u32 n)
 	p->key_size = HVK_RSS_KEY_LEN;
 	p->key_off = p->itab_off + p->itab_size;
 	itab = (u32 *)(p + 1);
+	/* ethtool -X's table while it fits the channels; else spread evenly. */
+	for (i = 0; i < HVK_RSS_ITAB_LEN && nv->rss_user; i++)
+		if (nv->rss_itab[i] >= n)
+			nv->rss_user = false;
 	for (i = 0; i < HVK_RSS_ITAB_LEN; i++)
-		itab[i] = i % n;
+		itab[i] = nv->rss_user ? nv->rss_itab[i] : i % n;
+	memcpy(nv->rss_itab, itab, sizeof(nv->rss_itab));
 	memcpy((u8 *)p + p->key_off, nv->rss_key, HVK_RSS_KEY_LEN);
 	ret = nv_set(nv, HVK_OID_GEN_RSS_PARAMETERS, p, len);
 	kfree(p);
@@ -1820,6 +1829,85 @@ static int nv_set_channels(struct net_device *ndev, struct ethtool_channels *ch)
 	return nv_reopen(nv, ndev->mtu, ch->combined_count);
 }
 
+/* ethtool -x/-X: the RSS key and indirection table (Toeplitz only). */
+static u32 nv_get_rxfh_key_size(struct net_device *ndev)
+{
+	return HVK_RSS_KEY_LEN;
+}
+
+static u32 nv_get_rxfh_indir_size(struct net_device *ndev)
+{
+	return HVK_RSS_ITAB_LEN;
+}
+
+static int nv_get_rxnfc(struct net_device *ndev, struct ethtool_rxnfc *info, u32 *rules)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (info->cmd != ETHTOOL_GRXRINGS)
+		return -EOPNOTSUPP;
+	info->data = nv->num_chn;
+	return 0;
+}
+
+static int nv_rxfh_get(struct net_device *ndev, u32 *indir, u8 *key, u8 *hfunc)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (hfunc)
+		*hfunc = ETH_RSS_HASH_TOP;
+	mutex_lock(&nv->ctl_lock);
+	if (indir)
+		memcpy(indir, nv->rss_itab, sizeof(nv->rss_itab));
+	if (key)
+		memcpy(key, nv->rss_key, sizeof(nv->rss_key));
+	mutex_unlock(&nv->ctl_lock);
+	return 0;
+}
+
+/* The host is told; if it refuses, the old key and table stay. Under rtnl. */
+static int nv_rxfh_set(struct net_device *ndev, const u32 *indir, const u8 *key, u8 hfunc)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	u8 old_key[HVK_RSS_KEY_LEN];
+	u32 old[HVK_RSS_ITAB_LEN];
+	bool old_user;
+	u32 i;
+	int ret;
+
+	if (hfunc != ETH_RSS_HASH_NO_CHANGE && hfunc != ETH_RSS_HASH_TOP)
+		return -EOPNOTSUPP;
+	if (nv->num_chn < 2)
+		return -EOPNOTSUPP;	/* one queue: the host has no table */
+	for (i = 0; indir && i < HVK_RSS_ITAB_LEN; i++)
+		if (indir[i] >= nv->num_chn)
+			return -EINVAL;
+	mutex_lock(&nv->ctl_lock);
+	if (!nv->attached) {
+		mutex_unlock(&nv->ctl_lock);
+		return -ENODEV;
+	}
+	memcpy(old, nv->rss_itab, sizeof(old));
+	memcpy(old_key, nv->rss_key, sizeof(old_key));
+	old_user = nv->rss_user;
+	if (indir) {
+		memcpy(nv->rss_itab, indir, sizeof(nv->rss_itab));
+		nv->rss_user = true;
+	}
+	if (key)
+		memcpy(nv->rss_key, key, sizeof(nv->rss_key));
+	ret = nv_set_rss(nv, nv->num_chn);
+	if (ret) {
+		memcpy(nv->rss_itab, old, sizeof(old));
+		memcpy(nv->rss_key, old_key, sizeof(old_key));
+		nv->rss_user = old_user;
+	}
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
+}
+
+HVK_RXFH_OPS(nv_rxfh_get, nv_rxfh_set)
+
 static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ksettings *cmd)
 {
 	struct netvsc *nv = netdev_priv(ndev);
@@ -1839,6 +1927,11 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.get_link_ksettings = nv_get_link_ksettings,
 	.get_channels = nv_get_channels,
 	.set_channels = nv_set_channels,
+	.get_rxnfc = nv_get_rxnfc,
+	.get_rxfh_key_size = nv_get_rxfh_key_size,
+	.get_rxfh_indir_size = nv_get_rxfh_indir_size,
+	.get_rxfh = nv_rxfh_get_op,
+	.set_rxfh = nv_rxfh_set_op,
 };
 
 static void nv_chans_free(struct netvsc *nv)
