@@ -1030,7 +1030,8 @@ static const char *nic_tx_lso(struct sim_nic *n, struct sk_buff *skb, u32 lso)
 			    READ_ONCE(n->guest_frame) - ETH_HLEN);
 	if (why)
 		return why;
-	if (eth_hdr(skb)->h_proto == htons(ETH_P_8021Q))
+	/* No MAC header is set yet: the frame starts at data. */
+	if (skb->data[12] == 0x81 && skb->data[13] == 0x00)
 		nh = VLAN_ETH_HLEN;
 	th = (struct tcphdr *)(skb->data + thoff);
 	tlen = skb->len - thoff;
