@@ -39,7 +39,7 @@ nic_add --queues 4 && nic_netns 10.19.0.1 10.19.0.2 && ethtool -L "$ifc" combine
 
 rm -f /tmp/iperf3.pid
 in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 && wait_for 10 test -s /tmp/iperf3.pid &&
-	wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp | grep -q ':1451 '"
+	wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
 
 ethtool -X "$ifc" equal 2 && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
 	ethtool -x "$ifc" >/tmp/x && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | tr ' ' '\n' | grep -c '[23]')" = 0 ] &&
