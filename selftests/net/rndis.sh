@@ -18,7 +18,7 @@ nic_add && nic_netns 10.18.0.1 10.18.0.2 && wait_for 10 ping -c 1 -W 1 10.18.0.2
 	tap_ok "three keepalives from the host, each answered" ||
 	tap_fail "three keepalives from the host, each answered" "$(ka 2>&1; dmesg | tail)"
 
-ping -f -c 500 -W 2 10.18.0.2 >/dev/null & p=$!
+ping -A -c 500 -W 2 10.18.0.2 >/dev/null & p=$!
 ok=1
 for i in 1 2 3 4 5; do ka >/dev/null || ok=; done
 wait $p && [ -n "$ok" ] &&
