@@ -121,6 +121,7 @@ struct sim_nic {
 	wait_queue_head_t ka_wq;
 	u32 ka_next;
 	u32 ka_want;			/* READ_ONCE */
+	bool ka_ok;			/* the answer's verdict, written before ka_want clears */
 	atomic64_t ka_answered;
 };
 
@@ -992,16 +993,21 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 	}
 	case HVK_RNDIS_KEEPALIVE_C: {
 		struct hvk_rndis_cmplt k;
+		bool ok;
 
 		memcpy(&k, msg + sizeof(struct hvk_rndis_hdr), sizeof(k));
-		if (!req_id || cmpxchg(&n->ka_want, req_id, 0) != req_id) {
+		if (!req_id || READ_ONCE(n->ka_want) != req_id) {
 			nic_refuse(n, "a keepalive answer for no keepalive sent");
 			break;
 		}
-		if (k.status != HVK_RNDIS_STATUS_SUCCESS)
+		ok = k.status == HVK_RNDIS_STATUS_SUCCESS;
+		if (!ok)
 			nic_refuse(n, "a keepalive answered with a failure");
 		else
 			atomic64_inc(&n->ka_answered);
+		/* The verdict first, then the id cleared (cmpxchg: a full barrier). */
+		WRITE_ONCE(n->ka_ok, ok);
+		cmpxchg(&n->ka_want, req_id, 0);
 		wake_up(&n->ka_wq);
 		break;
 	}
@@ -1371,7 +1377,6 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 		struct hvk_rndis_keepalive_req k;
 	} m = {};
 	struct sk_buff *r;
-	u64 before;
 	void *hdr;
 	u32 id;
 	int ret = 0;
@@ -1381,7 +1386,6 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 		return -ENOTCONN;
 	}
 	mutex_lock(&n->ka_lock);
-	before = atomic64_read(&n->ka_answered);
 	id = ++n->ka_next ? : ++n->ka_next;
 	WRITE_ONCE(n->ka_want, id);
 	m.h.type = HVK_RNDIS_KEEPALIVE;
@@ -1392,9 +1396,12 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 		WRITE_ONCE(n->ka_want, 0);
 		NL_SET_ERR_MSG(info->extack, "the guest did not answer the keepalive");
 		ret = -ETIMEDOUT;
-	} else if (atomic64_read(&n->ka_answered) == before) {
-		NL_SET_ERR_MSG(info->extack, "the guest answered the keepalive with a failure");
-		ret = -EPROTO;
+	} else {
+		smp_rmb();	/* ka_ok was written before ka_want cleared */
+		if (!READ_ONCE(n->ka_ok)) {
+			NL_SET_ERR_MSG(info->extack, "the guest answered the keepalive with a failure");
+			ret = -EPROTO;
+		}
 	}
 	mutex_unlock(&n->ka_lock);
 	if (ret)
