@@ -15,8 +15,10 @@ trap 'srv_stop; nic_cleanup' EXIT
 srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
 # rxq N: the guest's rx_queue_N_packets.
 rxq() { nic_stat rx_queue_$1_packets; }
-# busy_after ARGS: iperf3 -R with 8 streams; prints the queues whose
-# receive counters grew, e.g. "0 1".
+# busy_after: iperf3 -R with 8 streams; prints the queues whose receive
+# counters grew, e.g. "0 1 ". Eight flows may all hash to one half of a
+# table (about 1 in 128), so the checks are that only the queues the
+# table names are busy, and at least one.
 busy_after() {
 	local a0 a1 a2 a3
 	a0=$(rxq 0); a1=$(rxq 1); a2=$(rxq 2); a3=$(rxq 3)
@@ -43,17 +45,19 @@ in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 && wait_for 10 test -s /tm
 
 ethtool -X "$ifc" equal 2 && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
 	ethtool -x "$ifc" >/tmp/x && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | tr ' ' '\n' | grep -c '[23]')" = 0 ] &&
-	b=$(busy_after) && [ "$b" = "0 1 " ] &&
-	tap_ok "ethtool -X equal 2: the host sends on queues 0 and 1 only" ||
+	b=$(busy_after) && case "$b" in "0 " | "1 " | "0 1 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X equal 2: the host sends on queues 0 and 1 only ($b)" ||
 	tap_fail "ethtool -X equal 2: the host sends on queues 0 and 1 only" "busy: ${b:-}; $(cat /tmp/x /tmp/ip.log | tail -20)"
 
-ethtool -X "$ifc" weight 0 0 1 1 && b=$(busy_after) && [ "$b" = "2 3 " ] &&
-	tap_ok "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3" ||
+ethtool -X "$ifc" weight 0 0 1 1 && b=$(busy_after) &&
+	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3 ($b)" ||
 	tap_fail "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3" "busy: ${b:-}; $(ethtool -x $ifc)"
 
 key=$(i=0; while [ $i -lt 40 ]; do printf '%02x' $((i * 7 % 256)); [ $i -lt 39 ] && printf ':'; i=$((i + 1)); done)
-ethtool -X "$ifc" hkey "$key" && ethtool -x "$ifc" | grep -q "$key" && b=$(busy_after) && [ "$b" = "2 3 " ] &&
-	tap_ok "ethtool -X hkey: the new key shows, the table stays" ||
+ethtool -X "$ifc" hkey "$key" && ethtool -x "$ifc" | grep -q "$key" && b=$(busy_after) &&
+	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X hkey: the new key shows, the table stays ($b)" ||
 	tap_fail "ethtool -X hkey: the new key shows, the table stays" "busy: ${b:-}; $(ethtool -x $ifc)"
 
 # The stack keeps a configured table's queues: back to the default first.
