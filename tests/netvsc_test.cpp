@@ -306,4 +306,223 @@ TEST(Nvsp, SubChannelMessagesHaveTheirLength)
 	EXPECT_EQ(hvk_nvsp_min_len(HVK_NVSP5_SEND_INDIRECTION_TABLE), 12u);
 }
 
+// ---- offloads ----
+
+TEST(Offload, CapabilitiesRoundTripAsTheGuestReadsThem)
+{
+	hvk_ndis_offload o;
+	u32 ofl = 0, lso_max = 0;
+	u32 len = hvk_offload_caps_fill(&o, HVK_OFL_ALL, 62768, HVK_NDIS_6_30);
+	EXPECT_EQ(len, sizeof(o));
+	ASSERT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)), "");
+	EXPECT_EQ(ofl, HVK_OFL_ALL);
+	EXPECT_EQ(lso_max, 62768u);
+	// An NDIS 6.1 guest gets the 6.0 structure: no RSC.
+	len = hvk_offload_caps_fill(&o, HVK_OFL_ALL, 62768, HVK_NDIS_6_1);
+	EXPECT_EQ(len, u32(HVK_NDIS_OFFLOAD_SIZE_6_0));
+	ASSERT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)), "");
+	EXPECT_EQ(ofl, HVK_OFL_ALL & ~(HVK_OFL_RSC4 | HVK_OFL_RSC6));
+	// Nothing granted: nothing read.
+	len = hvk_offload_caps_fill(&o, 0, 62768, HVK_NDIS_6_30);
+	ASSERT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)), "");
+	EXPECT_EQ(ofl, 0u);
+	EXPECT_EQ(lso_max, 0u);
+}
+
+TEST(Offload, LsoWithoutTcpChecksumsIsNotTaken)
+{
+	hvk_ndis_offload o;
+	u32 ofl = 0, lso_max = 0;
+	u32 len = hvk_offload_caps_fill(&o, HVK_OFL_LSO4 | HVK_OFL_LSO6 | HVK_OFL_RX_CSUM, 62768,
+					HVK_NDIS_6_30);
+	ASSERT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)), "");
+	EXPECT_EQ(ofl, HVK_OFL_RX_CSUM);
+}
+
+TEST(Offload, MalformedCapabilitiesAreRefused)
+{
+	hvk_ndis_offload o;
+	u32 ofl = 1, lso_max = 1;
+	u32 len = hvk_offload_caps_fill(&o, HVK_OFL_ALL, 62768, HVK_NDIS_6_30);
+	EXPECT_EQ(why(hvk_offload_caps_parse(&o, 100, &ofl, &lso_max)),
+		  "offload capabilities shorter than NDIS 6.0's");
+	EXPECT_EQ(ofl, 0u);
+	o.hdr.size = static_cast<u16>(len + 4);
+	EXPECT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)),
+		  "offload capabilities' size outside what came");
+	o.hdr.size = static_cast<u16>(len);
+	o.hdr.type = HVK_NDIS_OBJ_DEFAULT;
+	EXPECT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso_max)),
+		  "offload capabilities of the wrong object type or revision");
+}
+
+TEST(Offload, ParametersTheGuestSetsAreWhatTheHostReads)
+{
+	hvk_ndis_offload_params p;
+	u32 on = 0;
+	u32 len = hvk_offload_params_fill(&p, HVK_OFL_ALL, HVK_NVSP_V61);
+	EXPECT_EQ(len, sizeof(p));
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, HVK_OFL_ALL);
+	// Off again: everything off.
+	len = hvk_offload_params_fill(&p, 0, HVK_NVSP_V61);
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, 0u);
+	// Receive checksums only.
+	len = hvk_offload_params_fill(&p, HVK_OFL_RX_CSUM, HVK_NVSP_V61);
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, HVK_OFL_RX_CSUM);
+	// NVSP 4: the 22-byte structure, UDP left as it was (off), no RSC.
+	len = hvk_offload_params_fill(&p, HVK_OFL_ALL, HVK_NVSP_V4);
+	EXPECT_EQ(len, u32(HVK_NDIS_OFFLOAD_PARAMS_V4));
+	on = 0;
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, HVK_OFL_ALL & ~(HVK_OFL_TX_UDP4 | HVK_OFL_RX_UDP4 | HVK_OFL_TX_UDP6 |
+				      HVK_OFL_RX_UDP6 | HVK_OFL_RSC4 | HVK_OFL_RSC6));
+}
+
+TEST(Offload, EnablingWhatIsNotGrantedIsRefused)
+{
+	hvk_ndis_offload_params p;
+	u32 on = HVK_OFL_RX_CSUM;
+	u32 len = hvk_offload_params_fill(&p, HVK_OFL_LSO4 | HVK_OFL_TX_TCP4, HVK_NVSP_V61);
+	EXPECT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM, &on)),
+		  "offload parameters enable an offload the host does not grant");
+	EXPECT_EQ(on, HVK_OFL_RX_CSUM);	// unchanged
+	len = hvk_offload_params_fill(&p, 0, HVK_NVSP_V61);
+	p.tcp4_csum = 5;
+	EXPECT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)),
+		  "offload parameter value unknown");
+	p.tcp4_csum = 1;
+	p.hdr.size = 40;
+	EXPECT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)),
+		  "offload parameters' header wrong");
+	EXPECT_EQ(why(hvk_offload_params_check(&p, 21, HVK_OFL_ALL, &on)),
+		  "offload parameters shorter than NDIS 6.0's");
+}
+
+// An RNDIS packet with the given per-packet info entries before a 60-byte frame.
+std::vector<u8> ppi_packet(const std::vector<std::vector<u8>> &ppis)
+{
+	std::vector<u8> area;
+	for (const auto &e : ppis)
+		area.insert(area.end(), e.begin(), e.end());
+	std::vector<u8> m(HVK_RNDIS_PKT_HDR + area.size() + 60, 0);
+	hvk_rndis_hdr h{HVK_RNDIS_PACKET, static_cast<u32>(m.size())};
+	hvk_rndis_packet p{};
+	p.ppi_off = sizeof(p);
+	p.ppi_len = static_cast<u32>(area.size());
+	p.data_off = sizeof(p) + p.ppi_len;
+	p.data_len = 60;
+	std::memcpy(m.data(), &h, sizeof(h));
+	std::memcpy(m.data() + sizeof(h), &p, sizeof(p));
+	std::copy(area.begin(), area.end(), m.begin() + HVK_RNDIS_PKT_HDR);
+	return m;
+}
+
+std::vector<u8> ppi(u32 type, u32 val)
+{
+	std::vector<u8> e(HVK_PPI_SIZE);
+	hvk_ppi_put(e.data(), type, val);
+	return e;
+}
+
+TEST(Ppi, EntriesAreFoundByType)
+{
+	auto m = ppi_packet({ppi(HVK_PPI_VLAN, 7 << 4), ppi(HVK_PPI_CSUM, HVK_CSUM_RX_TCP_OK)});
+	hvk_rndis_view v{};
+	ASSERT_EQ(why(hvk_rndis_check(m.data(), m.size(), &v)), "");
+	EXPECT_EQ(v.ppi_off, HVK_RNDIS_PKT_HDR);
+	EXPECT_EQ(v.ppi_len, 2 * HVK_PPI_SIZE);
+	u32 val = 0;
+	bool found = false;
+	ASSERT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_CSUM, &val, &found)), "");
+	EXPECT_TRUE(found);
+	EXPECT_EQ(val, HVK_CSUM_RX_TCP_OK);
+	ASSERT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_VLAN, &val, &found)), "");
+	EXPECT_TRUE(found);
+	EXPECT_EQ(HVK_VLAN_ID(val), 7u);
+	ASSERT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_LSO, &val, &found)), "");
+	EXPECT_FALSE(found);
+}
+
+TEST(Ppi, MalformedEntriesAreRefused)
+{
+	hvk_rndis_view v{};
+	u32 val = 0;
+	bool found = false;
+	auto e = ppi(HVK_PPI_CSUM, 1);
+	e[0] = 64;	// size past the area
+	auto m = ppi_packet({e});
+	ASSERT_EQ(why(hvk_rndis_check(m.data(), m.size(), &v)), "");
+	EXPECT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_CSUM, &val, &found)),
+		  "per-packet info size outside the area");
+	e = ppi(HVK_PPI_CSUM, 1);
+	e[8] = HVK_PPI_SIZE;	// value offset at the entry's end
+	m = ppi_packet({e});
+	ASSERT_EQ(why(hvk_rndis_check(m.data(), m.size(), &v)), "");
+	EXPECT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_CSUM, &val, &found)),
+		  "per-packet info value outside its entry");
+	e = ppi(HVK_PPI_CSUM, 1);
+	e[0] = 0;	// a zero size would loop forever
+	m = ppi_packet({e});
+	ASSERT_EQ(why(hvk_rndis_check(m.data(), m.size(), &v)), "");
+	EXPECT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_CSUM, &val, &found)),
+		  "per-packet info size outside the area");
+	m = ppi_packet({std::vector<u8>(8, 0)});
+	ASSERT_EQ(why(hvk_rndis_check(m.data(), m.size(), &v)), "");
+	EXPECT_EQ(why(hvk_ppi_find(m.data(), &v, HVK_PPI_CSUM, &val, &found)),
+		  "per-packet info shorter than its header");
+}
+
+// An Ethernet + IPv4 + TCP frame with @payload bytes.
+std::vector<u8> tcp4_frame(u32 payload)
+{
+	std::vector<u8> f(14 + 20 + 20 + payload, 0);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 9] = 6;
+	f[34 + 12] = 5 << 4;
+	return f;
+}
+
+TEST(Lso, AGoodRequestPasses)
+{
+	auto f = tcp4_frame(30000);
+	u32 lso = HVK_LSO_V2 | 34u << 20 | 1448;
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), lso, 62768, 1500)), "");
+}
+
+TEST(Lso, BadRequestsAreRefused)
+{
+	auto f = tcp4_frame(30000);
+	const u32 v2 = HVK_LSO_V2;
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), 34u << 20 | 1448, 62768, 1500)),
+		  "LSO request is not LSO v2");
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 34u << 20 | 1461, 62768, 1500)),
+		  "LSO MSS zero or past the MTU");
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 34u << 20, 62768, 1500)),
+		  "LSO MSS zero or past the MTU");
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 30u << 20 | 1448, 62768, 1500)),
+		  "transport header offset is not the IPv4 header's end");
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | HVK_LSO_IPV6 | 54u << 20 | 1448, 62768,
+				    1500)),
+		  "frame's ethertype is not the IP version named");
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 34u << 20 | 1448, 20000, 1500)),
+		  "LSO frame longer than the host grants");
+	f[34 + 12] = 15 << 4;	// a 60-byte TCP header in a 54-byte frame
+	EXPECT_EQ(why(hvk_lso_check(f.data(), 60, v2 | 34u << 20 | 1448, 62768, 1500)),
+		  "TCP header length outside the frame");
+	f = tcp4_frame(0);
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 34u << 20 | 1448, 62768, 1500)),
+		  "LSO frame without payload");
+	f = tcp4_frame(3000);
+	f[14 + 9] = 17;
+	EXPECT_EQ(why(hvk_lso_check(f.data(), f.size(), v2 | 34u << 20 | 1448, 62768, 1500)),
+		  "LSO of a protocol other than TCP");
+	f = tcp4_frame(3000);
+	EXPECT_EQ(why(hvk_lso_check(f.data(), 40, v2 | 34u << 20 | 1448, 62768, 1500)),
+		  "TCP header past the frame");
+}
+
 } // namespace

@@ -106,4 +106,34 @@ static inline int hvk_pci_driver_override(struct pci_dev *p, const char *s)
 }
 #endif
 
+/*
+ * 6.8: ethtool's get_rxfh()/set_rxfh() take struct ethtool_rxfh_param.
+ * HVK_RXFH_OPS(get, set) defines get_op and set_op of either shape around
+ * get(dev, indir, key, &hfunc) and set(dev, indir, key, hfunc).
+ */
+#include <linux/ethtool.h>
+#ifdef HVK_HAVE_ETHTOOL_RXFH_PARAM
+#define HVK_RXFH_OPS(get, set)							\
+static int get##_op(struct net_device *d, struct ethtool_rxfh_param *p)		\
+{										\
+	return get(d, p->indir, p->key, &p->hfunc);				\
+}										\
+static int set##_op(struct net_device *d, struct ethtool_rxfh_param *p,		\
+		    struct netlink_ext_ack *extack)				\
+{										\
+	return set(d, p->indir, p->key, p->hfunc);				\
+}
+#else
+#define HVK_RXFH_OPS(get, set)							\
+static int get##_op(struct net_device *d, u32 *indir, u8 *key, u8 *hfunc)	\
+{										\
+	return get(d, indir, key, hfunc);					\
+}										\
+static int set##_op(struct net_device *d, const u32 *indir, const u8 *key,	\
+		    const u8 hfunc)						\
+{										\
+	return set(d, indir, key, hfunc);					\
+}
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -25,6 +25,8 @@
 #include <linux/ethtool.h>
 #include <linux/etherdevice.h>
 #include <linux/if_vlan.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/kfifo.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
@@ -33,7 +35,10 @@
 #include <linux/slab.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/vmalloc.h>
+#include <net/checksum.h>
+#include <net/ip6_checksum.h>
 #include <hvkit/netvsc.h>
+#include <hvk_compat.h>
 #include "hvk_vmbus.h"
 
 static uint ring_kb = 256;
@@ -74,13 +79,18 @@ enum nv_stat {
 	NV_TX_DROPPED,		/* frames too long, or refused by the core */
 	NV_COMP_DEFERRED,	/* receive completions that waited for ring space */
 	NV_TX_BATCHED,		/* frames written unpublished: xmit_more, more follow */
+	NV_BAD_PPI,		/* a received packet's per-packet info malformed */
+	NV_TX_LSO,		/* frames sent as LSO v2 (TSO) */
+	NV_TX_CSUM,		/* frames whose checksum the host computes */
+	NV_RX_CSUM,		/* frames the host said had good checksums */
 	NV_NSTATS
 };
 
 static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
 	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
 	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
-	"rx_completion_deferred", "tx_batched",
+	"rx_completion_deferred", "tx_batched", "bad_ppi", "tx_lso", "tx_csum_offload",
+	"rx_csum_good",
 };
 
 /* Per-queue counters (ethtool -S), kept where they are counted. */
@@ -131,8 +141,19 @@ struct netvsc {
 	u32 sc_want;			/* sub-channels to open as offered (READ_ONCE) */
 	atomic_t sc_open;		/* sub-channels open */
 	u8 rss_key[HVK_RSS_KEY_LEN];
+	/* The indirection table (ethtool -X); rss_user: not the default one. */
+	u32 rss_itab[HVK_RSS_ITAB_LEN];
+	bool rss_user;
 
 	u32 nvsp_ver, ndis_ver;
+	/*
+	 * Offloads (HVK_OFL_*): what the host granted, and what it was told
+	 * is on (the features asked for, within the grant). Written under
+	 * ctl_lock with rtnl held (attach, set_features); xmit and NAPI read
+	 * ofl_on (READ_ONCE).
+	 */
+	u32 ofl_granted, ofl_on;
+	u32 lso_max;			/* the host's largest LSO frame */
 	u32 host_mtu;			/* the host's largest frame payload */
 	u32 speed;			/* Mbit/s */
 
@@ -166,6 +187,9 @@ struct netvsc {
 	u32 rndis_req_id;
 	atomic_t rndis_inflight;	/* RNDIS control buffers the host holds */
 	struct work_struct rx_mode_work;
+	/* The host's KEEPALIVE awaiting our answer: its id (ctl_rlock), 0: none. */
+	struct work_struct ka_work;
+	u32 ka_req_id;
 
 	atomic64_t stats[NV_NSTATS];
 };
@@ -449,9 +473,54 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 	}
 }
 
-static void nv_rx_frame(struct nv_chan *q, const u8 *frame, u32 len)
+/*
+ * What the host says about a received frame (@msg, checked, view @v):
+ * its checksum result and its 802.1Q tag. False when the per-packet
+ * info is malformed (the frame is dropped).
+ */
+static bool nv_rx_ppi(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v,
+		      u32 *csum, bool *has_csum, u32 *vlan, bool *has_vlan)
 {
+	const char *why;
+
+	*has_csum = false;
+	*has_vlan = false;
+	if (!v->ppi_len)
+		return true;
+	why = hvk_ppi_find(msg, v, HVK_PPI_CSUM, csum, has_csum);
+	if (!why)
+		why = hvk_ppi_find(msg, v, HVK_PPI_VLAN, vlan, has_vlan);
+	if (why) {
+		nv_count(nv, NV_BAD_PPI);
+		nv_err(nv, "received packet dropped: %s\n", why);
+		return false;
+	}
+	return true;
+}
+
+/* The checksum verdict of the host, when the guest asked for it. */
+static void nv_rx_csum(struct netvsc *nv, struct sk_buff *skb, u32 csum)
+{
+	u32 on = READ_ONCE(nv->ofl_on);
+	u32 ok;
+
+	if (!(nv->ndev->features & NETIF_F_RXCSUM) || !(on & HVK_OFL_RX_CSUM))
+		return;
+	if (csum & (HVK_CSUM_RX_TCP_FAILED | HVK_CSUM_RX_UDP_FAILED | HVK_CSUM_RX_IP_FAILED))
+		return;		/* the stack checks it again, and drops it */
+	ok = csum & (HVK_CSUM_RX_TCP_OK | HVK_CSUM_RX_UDP_OK);
+	if (!ok)
+		return;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	nv_count(nv, NV_RX_CSUM);
+}
+
+static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	const u8 *frame = msg + v->data_off;
+	u32 len = v->data_len, csum = 0, vlan = 0;
 	struct netvsc *nv = q->nv;
+	bool has_csum, has_vlan;
 	struct sk_buff *skb;
 
 	if (len < ETH_HLEN || len > nv->ndev->mtu + VLAN_ETH_HLEN) {
@@ -464,6 +533,8 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *frame, u32 len)
 		nv_rx_drop(q);
 		return;
 	}
+	if (!nv_rx_ppi(nv, msg, v, &csum, &has_csum, &vlan, &has_vlan))
+		return;
 	skb = napi_alloc_skb(&q->napi, len);
 	if (!skb) {
 		nv_rx_drop(q);
@@ -471,6 +542,12 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *frame, u32 len)
 	}
 	skb_put_data(skb, frame, len);
 	skb->protocol = eth_type_trans(skb, nv->ndev);
+	if (has_csum)
+		nv_rx_csum(nv, skb, csum);
+	if (has_vlan)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
+				       HVK_VLAN_ID(vlan) | HVK_VLAN_CFI(vlan) << 12 |
+				       HVK_VLAN_PRI(vlan) << VLAN_PRIO_SHIFT);
 	skb_record_rx_queue(skb, q->idx);
 	u64_stats_update_begin(&q->rx_syncp);
 	q->rx[0]++;
@@ -493,11 +570,20 @@ static void nv_rx_rndis(struct nv_chan *q, const u8 *msg, u32 avail, u32 ctrl)
 		return;
 	}
 	if (v.type == HVK_RNDIS_PACKET) {
-		nv_rx_frame(q, msg + v.data_off, v.data_len);
+		nv_rx_frame(q, msg, &v);
 		return;
 	}
 	if (v.type == HVK_RNDIS_INDICATE) {
 		nv_indicate(nv, msg, &v);
+		return;
+	}
+	if (v.type == HVK_RNDIS_KEEPALIVE) {
+		/* Answered from a work item: the control path sleeps. */
+		memcpy(&req_id, msg + sizeof(struct hvk_rndis_hdr), 4);
+		spin_lock(&nv->ctl_rlock);
+		nv->ka_req_id = req_id;
+		spin_unlock(&nv->ctl_rlock);
+		schedule_work(&nv->ka_work);
 		return;
 	}
 	if (v.type & HVK_RNDIS_COMPLETION) {
@@ -640,8 +726,8 @@ static void nv_callback(void *ctx)
 
 /* ---- transmit ---- */
 
-static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *hdr, u32 total,
-			   bool more)
+static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *hdr, u32 hlen,
+			   u32 total, bool more)
 {
 	struct netvsc *nv = q->nv;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
@@ -658,8 +744,8 @@ static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *h
 	if (idx >= nv->send_nsec)
 		return -ENOSPC;
 	p = (u8 *)nv->send_buf + idx * nv->send_section;
-	memcpy(p, hdr, HVK_RNDIS_PKT_HDR);
-	skb_copy_bits(skb, 0, p + HVK_RNDIS_PKT_HDR, skb->len);
+	memcpy(p, hdr, hlen);
+	skb_copy_bits(skb, 0, p + hlen, skb->len);
 	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
 	m.rndis_pkt.section_index = idx;
 	m.rndis_pkt.section_size = total;
@@ -687,7 +773,8 @@ static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *h
  * sends one skb several times) is not ours to push into or to queue: a
  * private copy goes instead, and the original is let go once it went out.
  */
-static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr, bool more)
+static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr, u32 hlen,
+		       bool more)
 {
 	struct netvsc *nv = q->nv;
 	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 +
@@ -699,17 +786,17 @@ static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr,
 	int n, ret;
 
 	if (skb_shared(orig)) {
-		skb = skb_copy_expand(orig, HVK_RNDIS_PKT_HDR, 0, GFP_ATOMIC);
+		skb = skb_copy_expand(orig, hlen, 0, GFP_ATOMIC);
 		if (!skb)
 			return -ENOMEM;
 	}
 	ret = -ENOMEM;
-	if (skb_cow_head(skb, HVK_RNDIS_PKT_HDR) || skb_linearize(skb))
+	if (skb_cow_head(skb, hlen) || skb_linearize(skb))
 		goto fail;
-	memcpy(skb_push(skb, HVK_RNDIS_PKT_HDR), hdr, HVK_RNDIS_PKT_HDR);
+	memcpy(skb_push(skb, hlen), hdr, hlen);
 	n = hvk_gpa_range_fill((void *)(h + 1), NV_MAX_PFNS, skb->data, skb->len);
 	if (n < 0) {
-		skb_pull(skb, HVK_RNDIS_PKT_HDR);
+		skb_pull(skb, hlen);
 		ret = n;
 		goto fail;
 	}
@@ -725,7 +812,7 @@ static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr,
 	}
 	if (ret) {
 		skb_unlink(skb, &nv->tx_inflight);
-		skb_pull(skb, HVK_RNDIS_PKT_HDR);
+		skb_pull(skb, hlen);
 		if (ret == -EAGAIN)
 			WRITE_ONCE(q->tx_need, sizeof(*h) + n + sizeof(m));
 		goto fail;
@@ -757,16 +844,94 @@ static netdev_tx_t nv_xmit_drop(struct nv_chan *q, struct sk_buff *skb, bool mor
 	return NETDEV_TX_OK;
 }
 
+/* The per-packet info of one frame, at most three entries. */
+struct nv_txhdr {
+	struct hvk_rndis_hdr h;
+	struct hvk_rndis_packet p;
+	u8 ppi[3 * HVK_PPI_SIZE];
+};
+#define NV_TX_HDR_MAX	sizeof(struct nv_txhdr)
+
+static void nv_ppi_add(struct nv_txhdr *t, u32 type, u32 val)
+{
+	hvk_ppi_put(t->ppi + t->p.ppi_len, type, val);
+	t->p.ppi_len += HVK_PPI_SIZE;
+}
+
+/*
+ * The frame's offloads as per-packet info (as upstream netvsc): its
+ * 802.1Q tag, LSO v2 (IPv4: total length and IP checksum 0, the TCP
+ * checksum the pseudo header's without length) or the checksum the host
+ * computes. A checksum the host was not asked to do is done here.
+ * -errno when the frame cannot go.
+ */
+static int nv_tx_offloads(struct netvsc *nv, struct sk_buff *skb, struct nv_txhdr *t)
+{
+	u32 on = READ_ONCE(nv->ofl_on), v, thoff;
+	u8 proto;
+
+	t->p.ppi_off = sizeof(t->p);
+	if (skb_vlan_tag_present(skb)) {
+		u16 tci = skb_vlan_tag_get(skb);
+
+		nv_ppi_add(t, HVK_PPI_VLAN, (tci & VLAN_VID_MASK) << 4 |
+			   (!!(tci & VLAN_CFI_MASK)) << 3 | tci >> VLAN_PRIO_SHIFT);
+	}
+	if (skb_is_gso(skb)) {
+		bool v6 = skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6;
+
+		if (!(skb_shinfo(skb)->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+		    !(on & (v6 ? HVK_OFL_LSO6 : HVK_OFL_LSO4)) || skb_cow_head(skb, 0))
+			return -EINVAL;
+		thoff = skb_transport_offset(skb);
+		if (thoff > 0x3ff || skb_shinfo(skb)->gso_size > 0xfffff)
+			return -EINVAL;
+		if (!v6) {
+			ip_hdr(skb)->tot_len = 0;
+			ip_hdr(skb)->check = 0;
+			tcp_hdr(skb)->check = ~csum_tcpudp_magic(ip_hdr(skb)->saddr,
+								 ip_hdr(skb)->daddr, 0,
+								 IPPROTO_TCP, 0);
+		} else {
+			tcp_v6_gso_csum_prep(skb);
+		}
+		v = HVK_LSO_V2 | (v6 ? HVK_LSO_IPV6 : 0) | thoff << 20 | skb_shinfo(skb)->gso_size;
+		nv_ppi_add(t, HVK_PPI_LSO, v);
+		nv_count(nv, NV_TX_LSO);
+		return 0;
+	}
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return 0;
+	thoff = skb_checksum_start_offset(skb);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		proto = ip_hdr(skb)->protocol;
+		v = HVK_CSUM_TX_IPV4;
+		on &= proto == IPPROTO_TCP ? HVK_OFL_TX_TCP4 : proto == IPPROTO_UDP ?
+		      HVK_OFL_TX_UDP4 : 0;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		proto = ipv6_hdr(skb)->nexthdr;
+		v = HVK_CSUM_TX_IPV6;
+		on &= proto == IPPROTO_TCP ? HVK_OFL_TX_TCP6 : proto == IPPROTO_UDP ?
+		      HVK_OFL_TX_UDP6 : 0;
+	} else {
+		on = 0;
+	}
+	/* Only the transport header right after the IP header, as the host's. */
+	if (!on || thoff > 0x3ff || thoff != skb_transport_offset(skb))
+		return skb_checksum_help(skb);
+	v |= (proto == IPPROTO_TCP ? HVK_CSUM_TX_TCP : HVK_CSUM_TX_UDP) | thoff << 16;
+	nv_ppi_add(t, HVK_PPI_CSUM, v);
+	nv_count(nv, NV_TX_CSUM);
+	return 0;
+}
+
 /* Under the TX queue's lock: one sender per channel. */
 static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct netvsc *nv = netdev_priv(ndev);
 	u16 qi = skb_get_queue_mapping(skb);
-	struct {
-		struct hvk_rndis_hdr h;
-		struct hvk_rndis_packet p;
-	} hdr = {};
-	u32 len = skb->len, total = HVK_RNDIS_PKT_HDR + len;
+	struct nv_txhdr hdr = {};
+	u32 len = skb->len, hlen, total;
 	/*
 	 * xmit_more: the stack has more frames for this queue at once. They
 	 * are written to the ring unpublished, and the last one publishes
@@ -783,17 +948,24 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	if (len < ETH_HLEN || len > ndev->mtu + VLAN_ETH_HLEN)
+	if (len < ETH_HLEN || (!skb_is_gso(skb) && len > ndev->mtu + VLAN_ETH_HLEN) ||
+	    (skb_is_gso(skb) && len > nv->lso_max + ETH_HLEN))
 		return nv_xmit_drop(q, skb, more);
+	if (nv_tx_offloads(nv, skb, &hdr))
+		return nv_xmit_drop(q, skb, more);
+	hlen = HVK_RNDIS_PKT_HDR + hdr.p.ppi_len;
+	total = hlen + len;
+	if (!hdr.p.ppi_len)
+		hdr.p.ppi_off = 0;
 	hdr.h.type = HVK_RNDIS_PACKET;
 	hdr.h.len = total;
-	hdr.p.data_off = sizeof(hdr.p);
+	hdr.p.data_off = sizeof(hdr.p) + hdr.p.ppi_len;
 	hdr.p.data_len = len;
 	ret = -ENOSPC;
 	if (total <= nv->send_section)
-		ret = nv_xmit_section(q, skb, &hdr, total, more);
+		ret = nv_xmit_section(q, skb, &hdr, hlen, total, more);
 	if (ret == -ENOSPC) {
-		ret = nv_xmit_gpa(q, skb, &hdr, more);
+		ret = nv_xmit_gpa(q, skb, &hdr, hlen, more);
 		if (!ret)
 			nv_count(nv, NV_TX_GPA);
 	} else if (!ret) {
@@ -992,6 +1164,126 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 	return 0;
 }
 
+/* ---- offloads: what the host grants, what the features ask for ---- */
+
+/* The features an offload grant can give; the rest are fixed. */
+#define NV_OFL_FEATURES	(NETIF_F_RXCSUM | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | \
+			 NETIF_F_TSO | NETIF_F_TSO6)
+
+/* What the host grants, as features (HVK_OFL_* to NETIF_F_*). */
+static netdev_features_t nv_ofl_features(u32 ofl)
+{
+	netdev_features_t f = 0;
+
+	if (ofl & HVK_OFL_RX_CSUM)
+		f |= NETIF_F_RXCSUM;
+	if (ofl & HVK_OFL_TX_TCP4)
+		f |= NETIF_F_IP_CSUM;
+	if (ofl & HVK_OFL_TX_TCP6)
+		f |= NETIF_F_IPV6_CSUM;
+	if (ofl & HVK_OFL_LSO4)
+		f |= NETIF_F_TSO;
+	if (ofl & HVK_OFL_LSO6)
+		f |= NETIF_F_TSO6;
+	return f;
+}
+
+/* The offloads that @f turns on, within the grant. */
+static u32 nv_ofl_wanted(struct netvsc *nv, netdev_features_t f)
+{
+	u32 on = 0;
+
+	if (f & NETIF_F_RXCSUM)
+		on |= HVK_OFL_RX_CSUM;
+	if (f & NETIF_F_IP_CSUM)
+		on |= HVK_OFL_TX_TCP4 | HVK_OFL_TX_UDP4;
+	if (f & NETIF_F_IPV6_CSUM)
+		on |= HVK_OFL_TX_TCP6 | HVK_OFL_TX_UDP6;
+	if ((f & NETIF_F_TSO) && (f & NETIF_F_IP_CSUM))
+		on |= HVK_OFL_LSO4;
+	if ((f & NETIF_F_TSO6) && (f & NETIF_F_IPV6_CSUM))
+		on |= HVK_OFL_LSO6;
+	return on & nv->ofl_granted;
+}
+
+/* Tells the host which offloads are on. Under ctl_lock. */
+static int nv_ofl_set(struct netvsc *nv, u32 on)
+{
+	struct hvk_ndis_offload_params p;
+	u32 len = hvk_offload_params_fill(&p, on, nv->nvsp_ver);
+	int ret;
+
+	/* Off first in the data path: no frame asks for what the host stops. */
+	WRITE_ONCE(nv->ofl_on, nv->ofl_on & on);
+	ret = nv_set(nv, HVK_OID_TCP_OFFLOAD_PARAMETERS, &p, len);
+	if (!ret)
+		WRITE_ONCE(nv->ofl_on, on);
+	return ret;
+}
+
+/*
+ * At attach (ctl_lock, rtnl or probe): the host's capabilities, the
+ * features they allow, and the host told what is on. A host that has
+ * none to give (NOT_SUPPORTED) grants nothing; the device works without.
+ */
+static void nv_offloads(struct netvsc *nv)
+{
+	struct net_device *ndev = nv->ndev;
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_oid_req q;
+	} qm = {};
+	netdev_features_t hw;
+	struct hvk_rndis_view v;
+	const char *why;
+	u32 ofl = 0, lso_max = 0;
+
+	nv->ofl_on = 0;
+	qm.h.type = HVK_RNDIS_QUERY;
+	qm.h.len = sizeof(qm);
+	qm.q.oid = HVK_OID_TCP_OFFLOAD_HW_CAPS;
+	if (!nv_rndis_request(nv, &qm, sizeof(qm), HVK_RNDIS_QUERY_C)) {
+		why = hvk_rndis_check(nv->ctl_reply, nv->ctl_len, &v);
+		if (!why)
+			why = hvk_offload_caps_parse(nv->ctl_reply + v.data_off, v.data_len,
+						     &ofl, &lso_max);
+		if (why) {
+			nv_count(nv, NV_BAD_RNDIS);
+			nv_err(nv, "offload capabilities ignored: %s\n", why);
+			ofl = 0;
+		}
+	}
+	nv->ofl_granted = ofl;
+	nv->lso_max = min_t(u32, lso_max, GSO_LEGACY_MAX_SIZE);
+	if (nv->lso_max < 2 * ETH_DATA_LEN)
+		nv->ofl_granted &= ~(HVK_OFL_LSO4 | HVK_OFL_LSO6);
+	hw = nv_ofl_features(nv->ofl_granted);
+	ndev->hw_features = (ndev->hw_features & ~NV_OFL_FEATURES) | hw;
+	/* What the host no longer grants goes; what is new is on at probe. */
+	ndev->features &= ~NV_OFL_FEATURES | hw;
+	if (ndev->reg_state == NETREG_UNINITIALIZED)
+		ndev->features |= hw;
+	if (nv->lso_max)
+		netif_set_tso_max_size(ndev, nv->lso_max);
+	if (nv_ofl_set(nv, nv_ofl_wanted(nv, ndev->features)))
+		netdev_err(ndev, "the host refused the offload parameters\n");
+}
+
+/* ethtool -K: the host is told first; if it refuses, the features stay. */
+static int nv_set_features(struct net_device *ndev, netdev_features_t f)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	int ret = 0;
+
+	if (!((ndev->features ^ f) & NV_OFL_FEATURES))
+		return 0;
+	mutex_lock(&nv->ctl_lock);
+	if (nv->attached)
+		ret = nv_ofl_set(nv, nv_ofl_wanted(nv, f));
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
+}
+
 /* ---- channels: the primary and the sub-channels (vRSS) ---- */
 
 /* A channel's state, allocated once (rtnl or probe: NAPI is added here). */
@@ -1122,8 +1414,13 @@ static int nv_set_rss(struct netvsc *nv, u32 n)
 	p->key_size = HVK_RSS_KEY_LEN;
 	p->key_off = p->itab_off + p->itab_size;
 	itab = (u32 *)(p + 1);
+	/* ethtool -X's table while it fits the channels; else spread evenly. */
+	for (i = 0; i < HVK_RSS_ITAB_LEN && nv->rss_user; i++)
+		if (nv->rss_itab[i] >= n)
+			nv->rss_user = false;
 	for (i = 0; i < HVK_RSS_ITAB_LEN; i++)
-		itab[i] = i % n;
+		itab[i] = nv->rss_user ? nv->rss_itab[i] : i % n;
+	memcpy(nv->rss_itab, itab, sizeof(nv->rss_itab));
 	memcpy((u8 *)p + p->key_off, nv->rss_key, HVK_RSS_KEY_LEN);
 	ret = nv_set(nv, HVK_OID_GEN_RSS_PARAMETERS, p, len);
 	kfree(p);
@@ -1229,6 +1526,8 @@ static int nv_attach(struct netvsc *nv, u8 *mac)
 	if (!ret)
 		ret = nv_rndis_init(nv, mac);
 	if (!ret)
+		nv_offloads(nv);
+	if (!ret)
 		nv_vrss(nv);
 	mutex_unlock(&nv->ctl_lock);
 	if (ret)
@@ -1294,6 +1593,30 @@ static void nv_rx_mode_work(struct work_struct *w)
 	/* Not under rtnl: nv_stop() waits for this work with it held. */
 	if (netif_running(nv->ndev))
 		nv_set_filter(nv, nv_filter(nv->ndev));
+}
+
+/* The answer to the host's KEEPALIVE: KEEPALIVE_C with its id, success. */
+static void nv_ka_work(struct work_struct *w)
+{
+	struct netvsc *nv = container_of(w, struct netvsc, ka_work);
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_cmplt c;
+	} m = {};
+
+	spin_lock_bh(&nv->ctl_rlock);
+	m.c.req_id = nv->ka_req_id;
+	nv->ka_req_id = 0;
+	spin_unlock_bh(&nv->ctl_rlock);
+	if (!m.c.req_id)
+		return;
+	m.h.type = HVK_RNDIS_KEEPALIVE_C;
+	m.h.len = sizeof(m);
+	m.c.status = HVK_RNDIS_STATUS_SUCCESS;
+	mutex_lock(&nv->ctl_lock);
+	if (nv->attached && nv_rndis_request(nv, &m, sizeof(m), 0))
+		nv_err(nv, "the answer to the host's keepalive did not go\n");
+	mutex_unlock(&nv->ctl_lock);
 }
 
 static void nv_set_rx_mode(struct net_device *ndev)
@@ -1425,6 +1748,7 @@ static const struct net_device_ops nv_ops = {
 	.ndo_set_rx_mode = nv_set_rx_mode,
 	.ndo_change_mtu = nv_change_mtu,
 	.ndo_get_stats64 = nv_get_stats64,
+	.ndo_set_features = nv_set_features,
 	.ndo_validate_addr = eth_validate_addr,
 };
 
@@ -1505,6 +1829,85 @@ static int nv_set_channels(struct net_device *ndev, struct ethtool_channels *ch)
 	return nv_reopen(nv, ndev->mtu, ch->combined_count);
 }
 
+/* ethtool -x/-X: the RSS key and indirection table (Toeplitz only). */
+static u32 nv_get_rxfh_key_size(struct net_device *ndev)
+{
+	return HVK_RSS_KEY_LEN;
+}
+
+static u32 nv_get_rxfh_indir_size(struct net_device *ndev)
+{
+	return HVK_RSS_ITAB_LEN;
+}
+
+static int nv_get_rxnfc(struct net_device *ndev, struct ethtool_rxnfc *info, u32 *rules)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (info->cmd != ETHTOOL_GRXRINGS)
+		return -EOPNOTSUPP;
+	info->data = nv->num_chn;
+	return 0;
+}
+
+static int nv_rxfh_get(struct net_device *ndev, u32 *indir, u8 *key, u8 *hfunc)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	if (hfunc)
+		*hfunc = ETH_RSS_HASH_TOP;
+	mutex_lock(&nv->ctl_lock);
+	if (indir)
+		memcpy(indir, nv->rss_itab, sizeof(nv->rss_itab));
+	if (key)
+		memcpy(key, nv->rss_key, sizeof(nv->rss_key));
+	mutex_unlock(&nv->ctl_lock);
+	return 0;
+}
+
+/* The host is told; if it refuses, the old key and table stay. Under rtnl. */
+static int nv_rxfh_set(struct net_device *ndev, const u32 *indir, const u8 *key, u8 hfunc)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	u8 old_key[HVK_RSS_KEY_LEN];
+	u32 old[HVK_RSS_ITAB_LEN];
+	bool old_user;
+	u32 i;
+	int ret;
+
+	if (hfunc != ETH_RSS_HASH_NO_CHANGE && hfunc != ETH_RSS_HASH_TOP)
+		return -EOPNOTSUPP;
+	if (nv->num_chn < 2)
+		return -EOPNOTSUPP;	/* one queue: the host has no table */
+	for (i = 0; indir && i < HVK_RSS_ITAB_LEN; i++)
+		if (indir[i] >= nv->num_chn)
+			return -EINVAL;
+	mutex_lock(&nv->ctl_lock);
+	if (!nv->attached) {
+		mutex_unlock(&nv->ctl_lock);
+		return -ENODEV;
+	}
+	memcpy(old, nv->rss_itab, sizeof(old));
+	memcpy(old_key, nv->rss_key, sizeof(old_key));
+	old_user = nv->rss_user;
+	if (indir) {
+		memcpy(nv->rss_itab, indir, sizeof(nv->rss_itab));
+		nv->rss_user = true;
+	}
+	if (key)
+		memcpy(nv->rss_key, key, sizeof(nv->rss_key));
+	ret = nv_set_rss(nv, nv->num_chn);
+	if (ret) {
+		memcpy(nv->rss_itab, old, sizeof(old));
+		memcpy(nv->rss_key, old_key, sizeof(old_key));
+		nv->rss_user = old_user;
+	}
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
+}
+
+HVK_RXFH_OPS(nv_rxfh_get, nv_rxfh_set)
+
 static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ksettings *cmd)
 {
 	struct netvsc *nv = netdev_priv(ndev);
@@ -1524,6 +1927,11 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.get_link_ksettings = nv_get_link_ksettings,
 	.get_channels = nv_get_channels,
 	.set_channels = nv_set_channels,
+	.get_rxnfc = nv_get_rxnfc,
+	.get_rxfh_key_size = nv_get_rxfh_key_size,
+	.get_rxfh_indir_size = nv_get_rxfh_indir_size,
+	.get_rxfh = nv_rxfh_get_op,
+	.set_rxfh = nv_rxfh_set_op,
 };
 
 static void nv_chans_free(struct netvsc *nv)
@@ -1563,12 +1971,18 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	init_waitqueue_head(&nv->wq);
 	skb_queue_head_init(&nv->tx_inflight);
 	INIT_WORK(&nv->rx_mode_work, nv_rx_mode_work);
+	INIT_WORK(&nv->ka_work, nv_ka_work);
 	netdev_rss_key_fill(nv->rss_key, sizeof(nv->rss_key));
 	ndev->netdev_ops = &nv_ops;
 	ndev->ethtool_ops = &nv_ethtool_ops;
 	ndev->min_mtu = ETH_MIN_MTU;
 	ndev->max_mtu = NV_MTU_MAX;
-	ndev->needed_headroom = HVK_RNDIS_PKT_HDR;
+	ndev->needed_headroom = NV_TX_HDR_MAX;
+	/* 802.1Q tags go as per-packet info both ways; SG: frames are copied. */
+	ndev->hw_features = NETIF_F_SG;
+	ndev->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_HW_VLAN_CTAG_TX |
+			 NETIF_F_HW_VLAN_CTAG_RX;
+	ndev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NV_OFL_FEATURES;
 	dev_set_drvdata(&hdev->dev, nv);
 	ret = nv_attach(nv, mac);
 	if (ret)
@@ -1587,6 +2001,7 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 err_detach:
 	nv_detach(nv);
 err_free:
+	cancel_work_sync(&nv->ka_work);
 	nv_chans_free(nv);
 	free_netdev(ndev);
 	return ret;
@@ -1600,6 +2015,8 @@ static void nv_remove(struct hvk_device *hdev)
 	unregister_netdev(ndev);
 	cancel_work_sync(&nv->rx_mode_work);
 	nv_detach(nv);
+	/* After the channel closed: no keepalive can schedule it again. */
+	cancel_work_sync(&nv->ka_work);
 	nv_chans_free(nv);
 	free_netdev(ndev);
 }

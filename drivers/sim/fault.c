@@ -40,6 +40,8 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_VPCI_DUP_SLOT] = "vpci_dup_slot",
 	[HVSIM_FAULT_VPCI_BAD_RESOURCES] = "vpci_bad_resources",
 	[HVSIM_FAULT_VPCI_INT_COUNT] = "vpci_int_count",
+	[HVSIM_FAULT_NIC_BAD_PPI_SIZE] = "nic_bad_ppi_size",
+	[HVSIM_FAULT_NIC_BAD_CSUM_PPI] = "nic_bad_csum_ppi",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

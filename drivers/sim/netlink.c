@@ -73,6 +73,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_SCSI_LATENCY_US] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_scsi_latency),
 	[HVSIM_A_VPCI_PCI] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_VPCI_OP] = NLA_POLICY_MAX(NLA_U32, HVSIM_VPCI_DETACH),
+	[HVSIM_A_NIC_OFFLOADS] = NLA_POLICY_MAX(NLA_U32, HVSIM_NIC_OFL_ALL),
 };
 
 static struct genl_family hvsim_family;
@@ -359,6 +360,7 @@ static const struct genl_small_ops hvsim_ops[] = {
 	HVSIM_TYPE_CMD(HVSIM_CMD_SCSI),
 	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_LINK),
 	HVSIM_TYPE_CMD(HVSIM_CMD_VPCI),
+	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_KEEPALIVE),
 };
 
 static struct genl_family hvsim_family = {

@@ -26,7 +26,10 @@
 #include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -44,6 +47,7 @@
 #define NIC_GATHER_MAX		(HVK_RNDIS_PKT_HDR + 256 + NIC_MTU_MAX + VLAN_ETH_HLEN)
 
 #define NIC_QUEUES_MAX		64	/* HVSIM_A_CHANNELS' limit */
+#define NIC_LSO_MAX		62768	/* the largest LSO frame granted, IP header on, as Hyper-V's */
 
 static struct workqueue_struct *nic_wq;	/* netdev (un)registration, off sim.lock */
 static DEFINE_IDA(nic_ida);
@@ -97,8 +101,28 @@ struct sim_nic {
 	struct nic_queue *q;		/* nq of them */
 	u32 nq;				/* d->nchans (d may go before n) */
 
+	/*
+	 * Offloads (HVK_OFL_*): granted at add; what the guest enabled,
+	 * written by the serve work (RNDIS SET), read by both directions.
+	 */
+	u32 ofl_grant;
+	u32 ofl_on;			/* READ_ONCE */
+
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
+	atomic64_t lso_frames, csum_frames;
+
+	/*
+	 * Keepalives (RNDIS KEEPALIVE to the guest): ka_lock serialises the
+	 * command; ka_want is the request id awaited (0: none), set by the
+	 * command and cleared by the serve work when the answer comes.
+	 */
+	struct mutex ka_lock;
+	wait_queue_head_t ka_wq;
+	u32 ka_next;
+	u32 ka_want;			/* READ_ONCE */
+	bool ka_ok;			/* the answer's verdict, written before ka_want clears */
+	atomic64_t ka_answered;
 };
 
 static void nic_refuse(struct sim_nic *n, const char *why)
@@ -227,23 +251,84 @@ static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *sk
 	return c ? c : n->c;
 }
 
+/* A frame to the guest: the RNDIS header and its per-packet info. */
+struct nic_rxhdr {
+	struct hvk_rndis_hdr h;
+	struct hvk_rndis_packet p;
+	u8 ppi[3 * HVK_PPI_SIZE];
+};
+
+static void nic_ppi_add(struct nic_rxhdr *m, u32 type, u32 val)
+{
+	hvk_ppi_put(m->ppi + m->p.ppi_len, type, val);
+	m->p.ppi_len += HVK_PPI_SIZE;
+}
+
+/*
+ * What hvsim<N>'s stack left to the NIC: a checksum (CHECKSUM_PARTIAL)
+ * is computed here, and the guest told it is good when it enabled
+ * receive checksums for that protocol; an 802.1Q tag goes as per-packet
+ * info. The faults put a malformed entry first. False: drop the frame.
+ */
+static bool nic_rx_ppi(struct sim_nic *n, struct sk_buff *skb, struct nic_rxhdr *m)
+{
+	u32 on = READ_ONCE(n->ofl_on), want = 0, ok = 0;
+
+	m->p.ppi_off = sizeof(m->p);
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_PPI_SIZE)) {
+		nic_ppi_add(m, HVK_PPI_HASH, 0);
+		memcpy(m->ppi, &(u32){ 64 }, 4);	/* size: past the area */
+	} else if (sim_fault(HVSIM_FAULT_NIC_BAD_CSUM_PPI)) {
+		nic_ppi_add(m, HVK_PPI_CSUM, HVK_CSUM_RX_TCP_OK);
+		memcpy(m->ppi + 8, &(u32){ HVK_PPI_SIZE }, 4);	/* value: past its entry */
+	}
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		bool tcp = skb->csum_offset == offsetof(struct tcphdr, check);
+
+		if (skb->protocol == htons(ETH_P_IP))
+			want = tcp ? HVK_OFL_RX_TCP4 : HVK_OFL_RX_UDP4;
+		else if (skb->protocol == htons(ETH_P_IPV6))
+			want = tcp ? HVK_OFL_RX_TCP6 : HVK_OFL_RX_UDP6;
+		ok = tcp ? HVK_CSUM_RX_TCP_OK : HVK_CSUM_RX_UDP_OK;
+		if (skb->protocol == htons(ETH_P_IP))
+			ok |= HVK_CSUM_RX_IP_OK;
+		if (skb_checksum_help(skb))
+			return false;
+		if (want & on)
+			nic_ppi_add(m, HVK_PPI_CSUM, ok);
+	}
+	if (skb_vlan_tag_present(skb)) {
+		u16 tci = skb_vlan_tag_get(skb);
+
+		nic_ppi_add(m, HVK_PPI_VLAN, (tci & VLAN_VID_MASK) << 4 |
+			    (!!(tci & VLAN_CFI_MASK)) << 3 | tci >> VLAN_PRIO_SHIFT);
+	}
+	if (!m->p.ppi_len)
+		m->p.ppi_off = 0;
+	return true;
+}
+
 /* The peer's transmit: the frame goes to the guest. */
 static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct sim_nic *n = *(struct sim_nic **)netdev_priv(dev);
-	struct {
-		struct hvk_rndis_hdr h;
-		struct hvk_rndis_packet p;
-	} m = {};
+	struct nic_rxhdr m = {};
 	struct sim_chan *c = NULL;
+	u32 hlen;
 	int ret = -ENOTCONN;
 
 	/* eth_type_trans() is not run on a transmit: the type is in the frame. */
 	if (skb->len >= ETH_HLEN)
 		skb->protocol = eth_hdr(skb)->h_proto;
+	if (!nic_rx_ppi(n, skb, &m)) {
+		atomic64_inc(&n->dropped);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	hlen = HVK_RNDIS_PKT_HDR + m.p.ppi_len;
 	m.h.type = HVK_RNDIS_PACKET;
-	m.h.len = sizeof(m) + skb->len;
-	m.p.data_off = sizeof(m.p);
+	m.h.len = hlen + skb->len;
+	m.p.data_off = sizeof(m.p) + m.p.ppi_len;
 	m.p.data_len = skb->len;
 	if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_LEN))
 		m.h.len += 4096 * 1024;
@@ -254,7 +339,7 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (n->rndis_up && n->link_up && n->filter &&
 	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN) {
 		c = nic_rss_chan(n, skb);
-		ret = nic_deliver_locked(n, c, &m, sizeof(m), skb, HVK_NVSP_CHAN_DATA);
+		ret = nic_deliver_locked(n, c, &m, hlen, skb, HVK_NVSP_CHAN_DATA);
 	}
 	spin_unlock_bh(&n->lock);
 	if (ret) {
@@ -366,6 +451,7 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	struct nlattr **a = info->attrs;
 	struct sim_nic *n;
 	int ret = -ENOMEM;
+	u32 ofl;
 
 	if (d->nchans > NIC_QUEUES_MAX) {
 		NL_SET_ERR_MSG(info->extack, "the nic has 1 to 64 queues (channels)");
@@ -381,6 +467,8 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		return -ENOMEM;
 	n->d = d;
 	spin_lock_init(&n->lock);
+	mutex_init(&n->ka_lock);
+	init_waitqueue_head(&n->ka_wq);
 	INIT_WORK(&n->reg_work, nic_reg_work);
 	INIT_WORK(&n->unreg_work, nic_unreg_work);
 	n->mtu_max = a[HVSIM_A_NIC_MTU] ? nla_get_u32(a[HVSIM_A_NIC_MTU]) : NIC_MTU_MAX;
@@ -393,6 +481,11 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		return -EINVAL;
 	}
 	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
+	ofl = a[HVSIM_A_NIC_OFFLOADS] ? nla_get_u32(a[HVSIM_A_NIC_OFFLOADS]) : HVSIM_NIC_OFL_ALL;
+	if (ofl & HVSIM_NIC_OFL_CSUM)
+		n->ofl_grant |= HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM;
+	if (ofl & HVSIM_NIC_OFL_TSO)
+		n->ofl_grant |= HVK_OFL_LSO4 | HVK_OFL_LSO6;
 	if (a[HVSIM_A_NIC_MAC]) {
 		memcpy(n->mac, nla_data(a[HVSIM_A_NIC_MAC]), ETH_ALEN);
 		if (!is_valid_ether_addr(n->mac)) {
@@ -426,6 +519,12 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	n->peer->min_mtu = ETH_MIN_MTU;
 	n->peer->max_mtu = ETH_MAX_MTU;
 	n->peer->mtu = ETH_DATA_LEN;
+	/* A NIC's host end: checksums and 802.1Q tags are the NIC's to do. */
+	n->peer->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
+			    NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX;
+	n->peer->hw_features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
+	n->peer->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_IP_CSUM |
+				 NETIF_F_IPV6_CSUM;
 	eth_hw_addr_random(n->peer);
 	d->priv = n;
 	queue_work(nic_wq, &n->reg_work);
@@ -532,6 +631,7 @@ static void nic_closed(struct sim_chan *c)
 	n->rss_on = false;
 	n->granted = 0;
 	spin_unlock_bh(&n->lock);
+	WRITE_ONCE(n->ofl_on, 0);
 	nic_recv_release(n);
 	nic_buf_release(&n->send_g);
 	WRITE_ONCE(n->nvsp_ver, 0);
@@ -691,7 +791,7 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 	struct {
 		struct hvk_rndis_hdr h;
 		struct hvk_rndis_query_cmplt c;
-		u8 info[24];
+		u8 info[sizeof(struct hvk_ndis_offload)];
 	} r = {};
 	u32 val, ilen = 4;
 
@@ -735,6 +835,13 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 			goto unsupported;
 		memcpy(r.info, &caps, sizeof(caps));
 		ilen = sizeof(caps);
+		break;
+	}
+	case HVK_OID_TCP_OFFLOAD_HW_CAPS: {
+		struct hvk_ndis_offload o;
+
+		ilen = hvk_offload_caps_fill(&o, n->ofl_grant, NIC_LSO_MAX, n->ndis_ver);
+		memcpy(r.info, &o, ilen);
 		break;
 	}
 	default:
@@ -798,6 +905,19 @@ static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_vie
 		}
 		break;
 	}
+	case HVK_OID_TCP_OFFLOAD_PARAMETERS: {
+		u32 on = READ_ONCE(n->ofl_on);
+		const char *why = hvk_offload_params_check(msg + v->data_off, v->data_len,
+							   n->ofl_grant, &on);
+
+		if (why) {
+			nic_refuse(n, why);
+			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
+		} else {
+			WRITE_ONCE(n->ofl_on, on);
+		}
+		break;
+	}
 	default:
 		r.c.status = HVK_RNDIS_STATUS_NOT_SUPPORTED;
 	}
@@ -834,6 +954,7 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 			spin_lock_bh(&n->lock);
 			n->rndis_up = true;
 			spin_unlock_bh(&n->lock);
+			WRITE_ONCE(n->ofl_on, 0);	/* a new adapter: nothing on yet */
 		}
 		nic_control(n, &r, sizeof(r));
 		break;
@@ -870,6 +991,26 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 		nic_control(n, &r, sizeof(r));
 		break;
 	}
+	case HVK_RNDIS_KEEPALIVE_C: {
+		struct hvk_rndis_cmplt k;
+		bool ok;
+
+		memcpy(&k, msg + sizeof(struct hvk_rndis_hdr), sizeof(k));
+		if (!req_id || READ_ONCE(n->ka_want) != req_id) {
+			nic_refuse(n, "a keepalive answer for no keepalive sent");
+			break;
+		}
+		ok = k.status == HVK_RNDIS_STATUS_SUCCESS;
+		if (!ok)
+			nic_refuse(n, "a keepalive answered with a failure");
+		else
+			atomic64_inc(&n->ka_answered);
+		/* The verdict first, then the id cleared (cmpxchg: a full barrier). */
+		WRITE_ONCE(n->ka_ok, ok);
+		cmpxchg(&n->ka_want, req_id, 0);
+		wake_up(&n->ka_wq);
+		break;
+	}
 	case HVK_RNDIS_HALT:
 		spin_lock_bh(&n->lock);
 		n->rndis_up = false;
@@ -881,17 +1022,119 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 	}
 }
 
+/* LSO v2 of a checked request: hvsim<N> gets one GSO skb, as veth passes them. */
+static const char *nic_tx_lso(struct sim_nic *n, struct sk_buff *skb, u32 lso)
+{
+	u32 thoff = HVK_LSO_THOFF(lso), nh = ETH_HLEN, tlen;
+	bool v6 = lso & HVK_LSO_IPV6;
+	struct tcphdr *th;
+	const char *why;
+
+	if (!(READ_ONCE(n->ofl_on) & (v6 ? HVK_OFL_LSO6 : HVK_OFL_LSO4)))
+		return "LSO on a frame, which the guest has not enabled";
+	why = hvk_lso_check(skb->data, skb->len, lso, NIC_LSO_MAX,
+			    READ_ONCE(n->guest_frame) - ETH_HLEN);
+	if (why)
+		return why;
+	/* No MAC header is set yet: the frame starts at data. */
+	if (skb->data[12] == 0x81 && skb->data[13] == 0x00)
+		nh = VLAN_ETH_HLEN;
+	th = (struct tcphdr *)(skb->data + thoff);
+	tlen = skb->len - thoff;
+	/* The guest may leave the lengths 0 (Windows' rule): they are set here. */
+	if (!v6) {
+		struct iphdr *ip = (struct iphdr *)(skb->data + nh);
+
+		ip->tot_len = htons(skb->len - nh);
+		ip_send_check(ip);
+		th->check = ~csum_tcpudp_magic(ip->saddr, ip->daddr, tlen, IPPROTO_TCP, 0);
+	} else {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)(skb->data + nh);
+
+		ip6->payload_len = htons(skb->len - nh - sizeof(*ip6));
+		th->check = ~csum_ipv6_magic(&ip6->saddr, &ip6->daddr, tlen, IPPROTO_TCP, 0);
+	}
+	if (!skb_partial_csum_set(skb, thoff, offsetof(struct tcphdr, check)))
+		return "LSO TCP header outside the frame";
+	skb_shinfo(skb)->gso_size = HVK_LSO_MSS(lso);
+	skb_shinfo(skb)->gso_type = (v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4) | SKB_GSO_DODGY;
+	skb_shinfo(skb)->gso_segs = DIV_ROUND_UP(tlen - th->doff * 4, HVK_LSO_MSS(lso));
+	atomic64_inc(&n->lso_frames);
+	return NULL;
+}
+
+/* A checksum the guest asked for: computed, so hvsim<N>'s stack checks the real one. */
+static const char *nic_tx_csum(struct sim_nic *n, struct sk_buff *skb, u32 csum)
+{
+	bool v6 = csum & HVK_CSUM_TX_IPV6, udp = csum & HVK_CSUM_TX_UDP;
+	u32 thoff = HVK_CSUM_TX_THOFF(csum), thlen, need;
+	const char *why;
+	u8 proto;
+
+	if (!(csum & HVK_CSUM_TX_IPV4) == !v6 || !(csum & HVK_CSUM_TX_TCP) == !udp)
+		return "checksum info names not one IP version and one transport";
+	need = v6 ? (udp ? HVK_OFL_TX_UDP6 : HVK_OFL_TX_TCP6) :
+		    (udp ? HVK_OFL_TX_UDP4 : HVK_OFL_TX_TCP4);
+	if (!(READ_ONCE(n->ofl_on) & need))
+		return "a checksum the guest has not enabled";
+	why = hvk_l4_check(skb->data, skb->len, thoff, v6, &thlen, &proto);
+	if (why)
+		return why;
+	if (proto != (udp ? IPPROTO_UDP : IPPROTO_TCP))
+		return "checksum info's transport is not the frame's";
+	if (!skb_partial_csum_set(skb, thoff, udp ? offsetof(struct udphdr, check) :
+				  offsetof(struct tcphdr, check)) ||
+	    skb_checksum_help(skb))
+		return "checksum not computed";
+	atomic64_inc(&n->csum_frames);
+	return NULL;
+}
+
+/*
+ * The guest's per-packet info on a frame it sends (@skb, bytes from
+ * @msg): each entry checked, then done as a NIC would. NULL, or why the
+ * frame is refused.
+ */
+static const char *nic_tx_ppi(struct sim_nic *n, struct sk_buff *skb, const u8 *msg,
+			      const struct hvk_rndis_view *v)
+{
+	bool has_csum = false, has_lso = false, has_vlan = false;
+	u32 csum = 0, lso = 0, vlan = 0;
+	const char *why = NULL;
+
+	if (v->ppi_len) {
+		why = hvk_ppi_find(msg, v, HVK_PPI_CSUM, &csum, &has_csum);
+		if (!why)
+			why = hvk_ppi_find(msg, v, HVK_PPI_LSO, &lso, &has_lso);
+		if (!why)
+			why = hvk_ppi_find(msg, v, HVK_PPI_VLAN, &vlan, &has_vlan);
+	}
+	if (!why && !has_lso && skb->len > n->mtu_max + VLAN_ETH_HLEN)
+		why = "frame longer than the MTU";
+	if (!why && has_lso)
+		why = nic_tx_lso(n, skb, lso);
+	else if (!why && has_csum)
+		why = nic_tx_csum(n, skb, csum);
+	if (!why && has_vlan)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
+				       HVK_VLAN_ID(vlan) | HVK_VLAN_CFI(vlan) << 12 |
+				       HVK_VLAN_PRI(vlan) << VLAN_PRIO_SHIFT);
+	return why;
+}
+
 /* A frame from the guest: out of hvsim<N>. */
 static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
 {
 	struct net_device *peer = n->peer;
 	struct sk_buff *skb;
+	const char *why;
 
 	if (v->type != HVK_RNDIS_PACKET) {
 		nic_refuse(n, "RNDIS control message on the data channel");
 		return;
 	}
-	if (v->data_len < ETH_HLEN || v->data_len > n->mtu_max + VLAN_ETH_HLEN) {
+	if (v->data_len < ETH_HLEN ||
+	    v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN) {
 		nic_refuse(n, "frame shorter than an Ethernet header or longer than the MTU");
 		return;
 	}
@@ -907,6 +1150,12 @@ static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rn
 	}
 	skb_reserve(skb, NET_IP_ALIGN);
 	skb_put_data(skb, msg + v->data_off, v->data_len);
+	why = nic_tx_ppi(n, skb, msg, v);
+	if (why) {
+		nic_refuse(n, why);
+		kfree_skb(skb);
+		return;
+	}
 	skb->protocol = eth_type_trans(skb, peer);
 	atomic64_inc(&n->from_guest);
 	local_bh_disable();
@@ -1117,11 +1366,66 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	return 0;
 }
 
+/*
+ * An RNDIS KEEPALIVE to the guest, as Hyper-V sends when the guest is
+ * quiet; the guest must answer it with KEEPALIVE_C and the same id.
+ */
+static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_keepalive_req k;
+	} m = {};
+	struct sk_buff *r;
+	void *hdr;
+	u32 id;
+	int ret = 0;
+
+	if (!READ_ONCE(n->rndis_up)) {
+		NL_SET_ERR_MSG(info->extack, "the guest's RNDIS adapter is not initialised");
+		return -ENOTCONN;
+	}
+	mutex_lock(&n->ka_lock);
+	id = ++n->ka_next ? : ++n->ka_next;
+	WRITE_ONCE(n->ka_want, id);
+	m.h.type = HVK_RNDIS_KEEPALIVE;
+	m.h.len = sizeof(m);
+	m.k.req_id = id;
+	nic_control(n, &m, sizeof(m));
+	if (!wait_event_timeout(n->ka_wq, !READ_ONCE(n->ka_want), 5 * HZ)) {
+		WRITE_ONCE(n->ka_want, 0);
+		NL_SET_ERR_MSG(info->extack, "the guest did not answer the keepalive");
+		ret = -ETIMEDOUT;
+	} else {
+		smp_rmb();	/* ka_ok was written before ka_want cleared */
+		if (!READ_ONCE(n->ka_ok)) {
+			NL_SET_ERR_MSG(info->extack, "the guest answered the keepalive with a failure");
+			ret = -EPROTO;
+		}
+	}
+	mutex_unlock(&n->ka_lock);
+	if (ret)
+		return ret;
+	r = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	hdr = sim_nl_put_reply(r, info);
+	if (!hdr || nla_put_u64_64bit(r, HVSIM_A_NIC_KEEPALIVES, atomic64_read(&n->ka_answered),
+				      HVSIM_A_PAD)) {
+		nlmsg_free(r);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(r, hdr);
+	return genlmsg_reply(r, info);
+}
+
 static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 {
 	struct sim_nic *n = d->priv;
 	bool up, was;
 
+	if (info->genlhdr->cmd == HVSIM_CMD_NIC_KEEPALIVE)
+		return nic_keepalive(n, info);
 	if (info->genlhdr->cmd != HVSIM_CMD_NIC_LINK || !info->attrs[HVSIM_A_NIC_LINK]) {
 		NL_SET_ERR_MSG(info->extack, "the nic takes NIC_LINK with a link state");
 		return -EINVAL;
@@ -1157,7 +1461,17 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_string(skb, HVSIM_A_NIC_NETDEV, name) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_NVSP, READ_ONCE(n->nvsp_ver)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_NVSP_MAX, n->nvsp_max) ||
-	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD))
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_OFFLOADS,
+			(n->ofl_grant & HVK_OFL_TX_CSUM ? HVSIM_NIC_OFL_CSUM : 0) |
+			(n->ofl_grant & HVK_OFL_LSO4 ? HVSIM_NIC_OFL_TSO : 0)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_OFFLOADS_ON, READ_ONCE(n->ofl_on)) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_LSO_FRAMES, atomic64_read(&n->lso_frames),
+			      HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_CSUM_FRAMES, atomic64_read(&n->csum_frames),
+			      HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_KEEPALIVES, atomic64_read(&n->ka_answered),
+			      HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -541,6 +541,8 @@ struct hvk_rndis_view {
 	u32 len;		/* the message's own length (hdr.len) */
 	u32 data_off;
 	u32 data_len;
+	u32 ppi_off;		/* a PACKET's per-packet info, from the message's start */
+	u32 ppi_len;		/* 0: none */
 };
 
 /* Is [off, off + len) inside a body of @body bytes, past its fixed part @fixed? */
@@ -578,6 +580,8 @@ static inline const char *hvk_rndis_check(const void *msg, u32 avail, struct hvk
 	v->len = h.len;
 	v->data_off = 0;
 	v->data_len = 0;
+	v->ppi_off = 0;
+	v->ppi_len = 0;
 	p += sizeof(h);
 	switch (h.type) {
 	case HVK_RNDIS_PACKET: {
@@ -594,6 +598,8 @@ static inline const char *hvk_rndis_check(const void *msg, u32 avail, struct hvk
 			return "RNDIS out-of-band data outside the message";
 		v->data_off = (u32)sizeof(h) + k.data_off;
 		v->data_len = k.data_len;
+		v->ppi_off = k.ppi_len ? (u32)sizeof(h) + k.ppi_off : 0;
+		v->ppi_len = k.ppi_len;
 		break;
 	}
 	case HVK_RNDIS_QUERY:
@@ -667,6 +673,460 @@ static inline const char *hvk_nvsp_xfer_check(const void *pkt, u32 len, u32 buf_
 		    r.byte_count > buf_size - r.byte_offset)
 			return "receive range outside the receive buffer";
 	}
+	return NULL;
+}
+
+/* ---- task offloads (NDIS 6): what the host grants, what the guest enables ---- */
+
+#define HVK_OID_TCP_OFFLOAD_PARAMETERS		0xfc01020cu	/* SET */
+#define HVK_OID_TCP_OFFLOAD_HW_CAPS		0xfc01020du	/* QUERY */
+#define HVK_NDIS_OBJ_DEFAULT			0x80
+#define HVK_NDIS_OBJ_OFFLOAD			0xa7
+
+#define HVK_NDIS_ENCAP_8023			0x0002
+/* Checksum capability bits (ip4_txcsum, ip4_rxcsum; the IPv6 ones alike). */
+#define HVK_NDIS_CSUM_TCPOPT			0x004
+#define HVK_NDIS_CSUM_TCP			0x010
+#define HVK_NDIS_CSUM_UDP			0x040
+#define HVK_NDIS_CSUM_IP6EXT			0x001	/* IPv6: extension headers */
+#define HVK_NDIS_LSOV2_IP6			0x005	/* ip6_opts: ext headers, TCP options */
+
+/*
+ * NDIS_OFFLOAD, as a host answers OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES:
+ * 112 bytes up to NDIS 6.0, 144 from 6.1, 156 from 6.30 (RSC).
+ */
+struct hvk_ndis_offload {
+	struct hvk_ndis_obj_hdr hdr;
+	u32 ip4_txenc, ip4_txcsum, ip4_rxenc, ip4_rxcsum;
+	u32 ip6_txenc, ip6_txcsum, ip6_rxenc, ip6_rxcsum;
+	u32 lsov1[4];
+	u32 ipsecv1[7];
+	u32 lso4_encap, lso4_maxsz, lso4_minsg;
+	u32 lso6_encap, lso6_maxsz, lso6_minsg, lso6_opts;
+	u32 flags;
+	u32 ipsecv2[8];
+	u8 rsc_ip4, rsc_ip6;
+	u16 pad;
+	u32 encap_gre[2];
+};
+HVK_WIRE_SIZE(struct hvk_ndis_offload, 156);
+#define HVK_NDIS_OFFLOAD_SIZE_6_0	112
+#define HVK_NDIS_OFFLOAD_SIZE_6_1	144
+
+/* NDIS_OFFLOAD_PARAMETERS, the guest's SET: 22 bytes to NVSP 4, 28 after. */
+struct hvk_ndis_offload_params {
+	struct hvk_ndis_obj_hdr hdr;
+	u8 ip4_csum, tcp4_csum, udp4_csum, tcp6_csum, udp6_csum;
+	u8 lsov1, ipsecv1, lso4, lso6, tcp_conn4, tcp_conn6;
+	u8 pad0;
+	u32 flags;
+	u8 ipsecv2, ipsecv2_ip4;
+	u8 rsc4, rsc6;			/* from 24 bytes on */
+	u8 encap_task, encap_types;
+	u16 pad1;
+};
+HVK_WIRE_SIZE(struct hvk_ndis_offload_params, 28);
+#define HVK_NDIS_OFFLOAD_PARAMS_V4	22
+
+/* Values of the checksum fields (0 everywhere: no change). */
+#define HVK_OFFLOAD_NO_CHANGE		0
+#define HVK_OFFLOAD_TXRX_OFF		1
+#define HVK_OFFLOAD_TX_ON_RX_OFF	2
+#define HVK_OFFLOAD_RX_ON_TX_OFF	3
+#define HVK_OFFLOAD_TXRX_ON		4
+/* ... of lso4/lso6 and rsc4/rsc6. */
+#define HVK_OFFLOAD_OFF			1
+#define HVK_OFFLOAD_ON			2
+
+/*
+ * One offload state, as bits: what a host grants, what a guest enabled.
+ * The transmit and receive checksum bits are per protocol.
+ */
+#define HVK_OFL_TX_TCP4		0x0001u
+#define HVK_OFL_TX_UDP4		0x0002u
+#define HVK_OFL_TX_TCP6		0x0004u
+#define HVK_OFL_TX_UDP6		0x0008u
+#define HVK_OFL_RX_TCP4		0x0010u
+#define HVK_OFL_RX_UDP4		0x0020u
+#define HVK_OFL_RX_TCP6		0x0040u
+#define HVK_OFL_RX_UDP6		0x0080u
+#define HVK_OFL_LSO4		0x0100u
+#define HVK_OFL_LSO6		0x0200u
+#define HVK_OFL_RSC4		0x0400u
+#define HVK_OFL_RSC6		0x0800u
+#define HVK_OFL_TX_CSUM		0x000fu
+#define HVK_OFL_RX_CSUM		0x00f0u
+#define HVK_OFL_ALL		0x0fffu
+
+/*
+ * The capabilities a host answers for the offloads it grants (@ofl) and
+ * the largest LSO frame (@lso_max): @o is filled, its size returned
+ * (@ndis_ver decides: RSC is NDIS 6.30's).
+ */
+static inline u32 hvk_offload_caps_fill(struct hvk_ndis_offload *o, u32 ofl, u32 lso_max,
+					u32 ndis_ver)
+{
+	memset(o, 0, sizeof(*o));
+	o->hdr.type = HVK_NDIS_OBJ_OFFLOAD;
+	o->hdr.rev = ndis_ver >= HVK_NDIS_6_30 ? 3 : 1;
+	o->hdr.size = ndis_ver >= HVK_NDIS_6_30 ? sizeof(*o) : HVK_NDIS_OFFLOAD_SIZE_6_0;
+	if (ofl & (HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM)) {
+		o->ip4_txenc = o->ip4_rxenc = HVK_NDIS_ENCAP_8023;
+		o->ip6_txenc = o->ip6_rxenc = HVK_NDIS_ENCAP_8023;
+	}
+	if (ofl & HVK_OFL_TX_TCP4)
+		o->ip4_txcsum |= HVK_NDIS_CSUM_TCP | HVK_NDIS_CSUM_TCPOPT;
+	if (ofl & HVK_OFL_TX_UDP4)
+		o->ip4_txcsum |= HVK_NDIS_CSUM_UDP;
+	if (ofl & HVK_OFL_TX_TCP6)
+		o->ip6_txcsum |= HVK_NDIS_CSUM_TCP | HVK_NDIS_CSUM_TCPOPT | HVK_NDIS_CSUM_IP6EXT;
+	if (ofl & HVK_OFL_TX_UDP6)
+		o->ip6_txcsum |= HVK_NDIS_CSUM_UDP;
+	if (ofl & HVK_OFL_RX_TCP4)
+		o->ip4_rxcsum |= HVK_NDIS_CSUM_TCP | HVK_NDIS_CSUM_TCPOPT;
+	if (ofl & HVK_OFL_RX_UDP4)
+		o->ip4_rxcsum |= HVK_NDIS_CSUM_UDP;
+	if (ofl & HVK_OFL_RX_TCP6)
+		o->ip6_rxcsum |= HVK_NDIS_CSUM_TCP | HVK_NDIS_CSUM_TCPOPT | HVK_NDIS_CSUM_IP6EXT;
+	if (ofl & HVK_OFL_RX_UDP6)
+		o->ip6_rxcsum |= HVK_NDIS_CSUM_UDP;
+	if (ofl & HVK_OFL_LSO4) {
+		o->lso4_encap = HVK_NDIS_ENCAP_8023;
+		o->lso4_maxsz = lso_max;
+		o->lso4_minsg = 2;
+	}
+	if (ofl & HVK_OFL_LSO6) {
+		o->lso6_encap = HVK_NDIS_ENCAP_8023;
+		o->lso6_maxsz = lso_max;
+		o->lso6_minsg = 2;
+		o->lso6_opts = HVK_NDIS_LSOV2_IP6;
+	}
+	if (ndis_ver >= HVK_NDIS_6_30) {
+		o->rsc_ip4 = !!(ofl & HVK_OFL_RSC4);
+		o->rsc_ip6 = !!(ofl & HVK_OFL_RSC6);
+	}
+	return o->hdr.size;
+}
+
+/*
+ * The guest's reading of a host's capabilities (@len bytes at @p): the
+ * object must say it is NDIS_OFFLOAD, of revision 1 or more, at least
+ * NDIS 6.0's size and no longer than what came. As upstream, TCP
+ * checksums count only with their options (and IPv6's extension
+ * headers), LSO only with TCP checksums, and UDP only with TCP. Fills
+ * *@ofl and *@lso_max (the smaller of the two LSO sizes). NULL, or why not.
+ */
+static inline const char *hvk_offload_caps_parse(const void *p, u32 len, u32 *ofl, u32 *lso_max)
+{
+	struct hvk_ndis_offload o;
+	const u32 tcp = HVK_NDIS_CSUM_TCP | HVK_NDIS_CSUM_TCPOPT;
+
+	*ofl = 0;
+	*lso_max = 0;
+	if (len < HVK_NDIS_OFFLOAD_SIZE_6_0)
+		return "offload capabilities shorter than NDIS 6.0's";
+	memset(&o, 0, sizeof(o));
+	memcpy(&o, p, len < sizeof(o) ? len : sizeof(o));
+	if (o.hdr.type != HVK_NDIS_OBJ_OFFLOAD || o.hdr.rev < 1)
+		return "offload capabilities of the wrong object type or revision";
+	if (o.hdr.size < HVK_NDIS_OFFLOAD_SIZE_6_0 || o.hdr.size > len)
+		return "offload capabilities' size outside what came";
+	if (o.hdr.size < sizeof(o))
+		memset((u8 *)&o + o.hdr.size, 0, sizeof(o) - o.hdr.size);
+	if ((o.ip4_txcsum & tcp) == tcp) {
+		*ofl |= HVK_OFL_TX_TCP4;
+		if (o.ip4_txcsum & HVK_NDIS_CSUM_UDP)
+			*ofl |= HVK_OFL_TX_UDP4;
+		if ((o.lso4_encap & HVK_NDIS_ENCAP_8023) && o.lso4_maxsz)
+			*ofl |= HVK_OFL_LSO4;
+	}
+	if ((o.ip6_txcsum & (tcp | HVK_NDIS_CSUM_IP6EXT)) == (tcp | HVK_NDIS_CSUM_IP6EXT)) {
+		*ofl |= HVK_OFL_TX_TCP6;
+		if (o.ip6_txcsum & HVK_NDIS_CSUM_UDP)
+			*ofl |= HVK_OFL_TX_UDP6;
+		if ((o.lso6_encap & HVK_NDIS_ENCAP_8023) && o.lso6_maxsz &&
+		    (o.lso6_opts & HVK_NDIS_LSOV2_IP6) == HVK_NDIS_LSOV2_IP6)
+			*ofl |= HVK_OFL_LSO6;
+	}
+	if ((o.ip4_rxcsum & tcp) == tcp)
+		*ofl |= HVK_OFL_RX_TCP4;
+	if (o.ip4_rxcsum & HVK_NDIS_CSUM_UDP)
+		*ofl |= HVK_OFL_RX_UDP4;
+	if ((o.ip6_rxcsum & tcp) == tcp)
+		*ofl |= HVK_OFL_RX_TCP6;
+	if (o.ip6_rxcsum & HVK_NDIS_CSUM_UDP)
+		*ofl |= HVK_OFL_RX_UDP6;
+	if (o.rsc_ip4 && o.rsc_ip6)
+		*ofl |= HVK_OFL_RSC4 | HVK_OFL_RSC6;
+	if (*ofl & (HVK_OFL_LSO4 | HVK_OFL_LSO6)) {
+		*lso_max = 0xffffffffu;
+		if ((*ofl & HVK_OFL_LSO4) && o.lso4_maxsz < *lso_max)
+			*lso_max = o.lso4_maxsz;
+		if ((*ofl & HVK_OFL_LSO6) && o.lso6_maxsz < *lso_max)
+			*lso_max = o.lso6_maxsz;
+	}
+	return NULL;
+}
+
+/* The parameters a guest sets to enable @on (HVK_OFL_*) and turn the rest off. */
+static inline u32 hvk_offload_params_fill(struct hvk_ndis_offload_params *p, u32 on, u32 nvsp_ver)
+{
+	static const u32 tx[4] = { HVK_OFL_TX_TCP4, HVK_OFL_TX_UDP4, HVK_OFL_TX_TCP6,
+				   HVK_OFL_TX_UDP6 };
+	u8 *f[4] = { &p->tcp4_csum, &p->udp4_csum, &p->tcp6_csum, &p->udp6_csum };
+	u32 i;
+
+	memset(p, 0, sizeof(*p));
+	p->hdr.type = HVK_NDIS_OBJ_DEFAULT;
+	p->hdr.rev = 3;
+	p->hdr.size = sizeof(*p);
+	p->ip4_csum = HVK_OFFLOAD_TXRX_OFF;	/* Linux checksums IP headers itself */
+	for (i = 0; i < 4; i++) {
+		bool t = on & tx[i], r = on & (tx[i] << 4);
+
+		*f[i] = t && r ? HVK_OFFLOAD_TXRX_ON : t ? HVK_OFFLOAD_TX_ON_RX_OFF :
+			r ? HVK_OFFLOAD_RX_ON_TX_OFF : HVK_OFFLOAD_TXRX_OFF;
+	}
+	p->lso4 = on & HVK_OFL_LSO4 ? HVK_OFFLOAD_ON : HVK_OFFLOAD_OFF;
+	p->lso6 = on & HVK_OFL_LSO6 ? HVK_OFFLOAD_ON : HVK_OFFLOAD_OFF;
+	p->rsc4 = on & HVK_OFL_RSC4 ? HVK_OFFLOAD_ON : HVK_OFFLOAD_OFF;
+	p->rsc6 = on & HVK_OFL_RSC6 ? HVK_OFFLOAD_ON : HVK_OFFLOAD_OFF;
+	if (nvsp_ver <= HVK_NVSP_V4) {
+		/* As upstream: no UDP checksums, and the shorter structure. */
+		p->udp4_csum = p->udp6_csum = HVK_OFFLOAD_NO_CHANGE;
+		p->hdr.size = HVK_NDIS_OFFLOAD_PARAMS_V4;
+		return HVK_NDIS_OFFLOAD_PARAMS_V4;
+	}
+	return sizeof(*p);
+}
+
+/*
+ * A host's check of the guest's parameters (@len bytes at @p) against
+ * what it grants (@granted): every field a value the protocol has, and
+ * nothing enabled that is not granted. *@on (the current state) is
+ * updated only when the whole set is good. NULL, or why not.
+ */
+static inline const char *hvk_offload_params_check(const void *p, u32 len, u32 granted, u32 *on)
+{
+	static const u32 tx[4] = { HVK_OFL_TX_TCP4, HVK_OFL_TX_UDP4, HVK_OFL_TX_TCP6,
+				   HVK_OFL_TX_UDP6 };
+	struct hvk_ndis_offload_params q;
+	u32 next = *on, i, bits;
+	u8 f[4];
+
+	if (len < HVK_NDIS_OFFLOAD_PARAMS_V4)
+		return "offload parameters shorter than NDIS 6.0's";
+	memset(&q, 0, sizeof(q));
+	memcpy(&q, p, len < sizeof(q) ? len : sizeof(q));
+	if (q.hdr.type != HVK_NDIS_OBJ_DEFAULT || q.hdr.rev < 1 || q.hdr.rev > 3 ||
+	    q.hdr.size > len || q.hdr.size < HVK_NDIS_OFFLOAD_PARAMS_V4)
+		return "offload parameters' header wrong";
+	if (q.hdr.size < 24)
+		q.rsc4 = q.rsc6 = 0;
+	f[0] = q.tcp4_csum;
+	f[1] = q.udp4_csum;
+	f[2] = q.tcp6_csum;
+	f[3] = q.udp6_csum;
+	if (q.ip4_csum > HVK_OFFLOAD_TXRX_ON)
+		return "offload parameter value unknown";
+	for (i = 0; i < 4; i++) {
+		bits = tx[i] | tx[i] << 4;
+		switch (f[i]) {
+		case HVK_OFFLOAD_NO_CHANGE:
+			continue;
+		case HVK_OFFLOAD_TXRX_OFF:
+			next &= ~bits;
+			break;
+		case HVK_OFFLOAD_TX_ON_RX_OFF:
+			next = (next & ~bits) | tx[i];
+			break;
+		case HVK_OFFLOAD_RX_ON_TX_OFF:
+			next = (next & ~bits) | tx[i] << 4;
+			break;
+		case HVK_OFFLOAD_TXRX_ON:
+			next |= bits;
+			break;
+		default:
+			return "offload parameter value unknown";
+		}
+	}
+	if (q.lso4 > HVK_OFFLOAD_ON || q.lso6 > HVK_OFFLOAD_ON || q.rsc4 > HVK_OFFLOAD_ON ||
+	    q.rsc6 > HVK_OFFLOAD_ON)
+		return "offload parameter value unknown";
+	if (q.lso4)
+		next = q.lso4 == HVK_OFFLOAD_ON ? next | HVK_OFL_LSO4 : next & ~HVK_OFL_LSO4;
+	if (q.lso6)
+		next = q.lso6 == HVK_OFFLOAD_ON ? next | HVK_OFL_LSO6 : next & ~HVK_OFL_LSO6;
+	if (q.rsc4)
+		next = q.rsc4 == HVK_OFFLOAD_ON ? next | HVK_OFL_RSC4 : next & ~HVK_OFL_RSC4;
+	if (q.rsc6)
+		next = q.rsc6 == HVK_OFFLOAD_ON ? next | HVK_OFL_RSC6 : next & ~HVK_OFL_RSC6;
+	if (next & ~granted)
+		return "offload parameters enable an offload the host does not grant";
+	*on = next;
+	return NULL;
+}
+
+/* ---- per-packet information (PPI) of RNDIS data packets ---- */
+
+#define HVK_PPI_CSUM		0	/* TCPIP_CHKSUM_PKTINFO */
+#define HVK_PPI_LSO		2	/* TCP_LARGESEND_PKTINFO */
+#define HVK_PPI_VLAN		6	/* IEEE_8021Q_INFO */
+#define HVK_PPI_HASH		8	/* NBL_HASH_VALUE */
+#define HVK_PPI_INTERNAL	0x80000000u	/* in type: an RNDIS-internal one */
+#define HVK_PPI_PKT_ID		(HVK_PPI_INTERNAL | 1)	/* RSC fragments */
+
+struct hvk_ppi {
+	u32 size;			/* this header and its value */
+	u32 type;			/* HVK_PPI_*, bit 31 internal */
+	u32 off;			/* of the value, from this header */
+};
+HVK_WIRE_SIZE(struct hvk_ppi, 12);
+#define HVK_PPI_SIZE		(sizeof(struct hvk_ppi) + 4)	/* one with a u32 value */
+
+/* TCPIP_CHKSUM_PKTINFO, transmit: what the host computes. */
+#define HVK_CSUM_TX_IPV4	0x00000001u
+#define HVK_CSUM_TX_IPV6	0x00000002u
+#define HVK_CSUM_TX_TCP		0x00000004u
+#define HVK_CSUM_TX_UDP		0x00000008u
+#define HVK_CSUM_TX_IP		0x00000010u
+#define HVK_CSUM_TX_THOFF(v)	(((v) >> 16) & 0x3ff)
+/* ... receive: what the host found. */
+#define HVK_CSUM_RX_TCP_FAILED	0x00000001u
+#define HVK_CSUM_RX_UDP_FAILED	0x00000002u
+#define HVK_CSUM_RX_IP_FAILED	0x00000004u
+#define HVK_CSUM_RX_TCP_OK	0x00000008u
+#define HVK_CSUM_RX_UDP_OK	0x00000010u
+#define HVK_CSUM_RX_IP_OK	0x00000020u
+
+/* TCP_LARGESEND_PKTINFO, LSO v2 transmit. */
+#define HVK_LSO_MSS(v)		((v) & 0xfffff)
+#define HVK_LSO_THOFF(v)	(((v) >> 20) & 0x3ff)
+#define HVK_LSO_V2		0x40000000u
+#define HVK_LSO_IPV6		0x80000000u
+
+/* IEEE_8021Q_INFO: priority 3 bits, CFI, VLAN id 12 bits. */
+#define HVK_VLAN_PRI(v)		((v) & 7)
+#define HVK_VLAN_CFI(v)		(((v) >> 3) & 1)
+#define HVK_VLAN_ID(v)		(((v) >> 4) & 0xfff)
+
+/*
+ * Walks the per-packet information of a checked PACKET (@msg, its view
+ * @v) for the one of @type, whose value must be 4 bytes: *@val, *@found.
+ * Every entry must be at least its header, inside the area, with its
+ * value inside itself. NULL, or why not (the packet is then dropped).
+ */
+static inline const char *hvk_ppi_find(const void *msg, const struct hvk_rndis_view *v,
+				       u32 type, u32 *val, bool *found)
+{
+	const u8 *p = (const u8 *)msg + v->ppi_off;
+	u32 left = v->ppi_len;
+	struct hvk_ppi e;
+
+	*found = false;
+	while (left) {
+		if (left < sizeof(e))
+			return "per-packet info shorter than its header";
+		memcpy(&e, p, sizeof(e));
+		if (e.size < sizeof(e) || e.size > left)
+			return "per-packet info size outside the area";
+		if (e.off < sizeof(e) || e.off > e.size || e.size - e.off < 4)
+			return "per-packet info value outside its entry";
+		if (e.type == type && !*found) {
+			memcpy(val, p + e.off, 4);
+			*found = true;
+		}
+		p += e.size;
+		left -= e.size;
+	}
+	return NULL;
+}
+
+/* Appends a PPI of @type with @val at @at (HVK_PPI_SIZE bytes). */
+static inline void hvk_ppi_put(void *at, u32 type, u32 val)
+{
+	struct hvk_ppi e = { HVK_PPI_SIZE, type, sizeof(struct hvk_ppi) };
+
+	memcpy(at, &e, sizeof(e));
+	memcpy((u8 *)at + sizeof(e), &val, 4);
+}
+
+/*
+ * The transport header at @thoff of a @len-byte Ethernet frame (@f) that
+ * asks for a checksum or LSO: IPv4 or IPv6 as @ipv6 says (the frame's
+ * ethertype, after one 802.1Q tag at most, must agree), the network header
+ * whole before @thoff, the transport header (TCP: its data offset; UDP:
+ * 8 bytes) inside the frame. *@thlen is the transport header's length,
+ * *@proto its protocol (IPv6: the next header right after the fixed one).
+ */
+static inline const char *hvk_l4_check(const u8 *f, u32 len, u32 thoff, bool ipv6, u32 *thlen,
+				       u8 *proto)
+{
+	u32 nh = 14;
+	u16 et;
+
+	if (len < 14)
+		return "frame shorter than an Ethernet header";
+	et = (u16)(f[12] << 8 | f[13]);
+	if (et == 0x8100) {
+		if (len < 18)
+			return "frame shorter than its 802.1Q tag";
+		et = (u16)(f[16] << 8 | f[17]);
+		nh = 18;
+	}
+	if (et != (ipv6 ? 0x86dd : 0x0800))
+		return "frame's ethertype is not the IP version named";
+	if (ipv6) {
+		if (len < nh + 40 || thoff < nh + 40)
+			return "transport header inside the IPv6 header";
+		*proto = f[nh + 6];
+	} else {
+		if (len < nh + 20 || (f[nh] >> 4) != 4 || (f[nh] & 15) < 5 ||
+		    thoff != nh + (f[nh] & 15) * 4u)
+			return "transport header offset is not the IPv4 header's end";
+		*proto = f[nh + 9];
+	}
+	if (*proto == 6) {
+		if (thoff > len || len - thoff < 20)
+			return "TCP header past the frame";
+		*thlen = (f[thoff + 12] >> 4) * 4u;
+		if (*thlen < 20 || *thlen > len - thoff)
+			return "TCP header length outside the frame";
+	} else if (*proto == 17) {
+		if (thoff > len || len - thoff < 8)
+			return "UDP header past the frame";
+		*thlen = 8;
+	} else {
+		return "transport protocol neither TCP nor UDP";
+	}
+	return NULL;
+}
+
+/*
+ * A host's check of an LSO v2 request (@lso) on a @len-byte frame @f,
+ * against the largest it grants (@max) and the guest's MTU (@mtu): TCP,
+ * the IP version named, headers whole, an MSS of at least 1 that fits the
+ * MTU with the headers, and more payload than headers. NULL, or why not.
+ */
+static inline const char *hvk_lso_check(const u8 *f, u32 len, u32 lso, u32 max, u32 mtu)
+{
+	u32 thoff = HVK_LSO_THOFF(lso), mss = HVK_LSO_MSS(lso), thlen = 0;
+	const char *why;
+	u8 proto = 0;
+
+	if (!(lso & HVK_LSO_V2))
+		return "LSO request is not LSO v2";
+	why = hvk_l4_check(f, len, thoff, lso & HVK_LSO_IPV6, &thlen, &proto);
+	if (why)
+		return why;
+	if (proto != 6)
+		return "LSO of a protocol other than TCP";
+	if (!mss || (u64)mss + thlen + (thoff - 14) > mtu)
+		return "LSO MSS zero or past the MTU";
+	if (len - 14 > max)
+		return "LSO frame longer than the host grants";
+	if (len <= thoff + thlen)
+		return "LSO frame without payload";
 	return NULL;
 }
 

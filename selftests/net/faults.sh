@@ -5,11 +5,12 @@
 # it, and goes on working: a receive buffer message whose RNDIS length runs
 # past its range, an RNDIS packet whose frame offset is past its end, a
 # receive range outside the receive buffer, a completion for a packet never
-# sent, and an NVSP version the guest never asked for.
+# sent, an NVSP version the guest never asked for, and per-packet info
+# (offloads) whose entry runs past its area or whose value lies outside it.
 . /hvkit/lib/tap.sh
 . /hvkit/lib/net.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 6
+tap_plan 8
 trap nic_cleanup EXIT
 
 nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null &&
@@ -40,7 +41,9 @@ fault_case() {
 for c in "nic_bad_rndis_len bad_rndis_msg RNDIS.message.dropped:.RNDIS.length.outside.its.buffer peer" \
 	 "nic_bad_rndis_offset bad_rndis_msg RNDIS.message.dropped:.RNDIS.packet's.frame.outside.the.message peer" \
 	 "nic_bad_recv_range bad_xfer_range transfer-page.packet.dropped:.receive.range.outside.the.receive.buffer peer" \
-	 "nic_bogus_completion bad_completion_id completion.for.id.*not.in.flight guest"; do
+	 "nic_bogus_completion bad_completion_id completion.for.id.*not.in.flight guest" \
+	 "nic_bad_ppi_size bad_ppi received.packet.dropped:.per-packet.info.size.outside.the.area peer" \
+	 "nic_bad_csum_ppi bad_ppi received.packet.dropped:.per-packet.info.value.outside.its.entry peer"; do
 	set -- $c
 	out=$(fault_case "$@" 2>&1) &&
 		tap_ok "$1: counted as $2, logged, and traffic goes on" ||

@@ -13,12 +13,67 @@ extern "C" {
 #include <cstring>
 #include <vector>
 
+// The offload parsers (selector byte with bit 7 set): per-packet info
+// in a checked RNDIS packet, the host's capabilities, the guest's
+// parameters, an LSO request on a frame.
+static int offloads(u8 sel, std::vector<u8> &d)
+{
+	const u32 len = static_cast<u32>(d.size());
+	switch ((sel >> 5) & 3) {
+	case 0: {
+		hvk_rndis_view v{};
+		if (hvk_rndis_check(d.data(), len, &v) || v.type != HVK_RNDIS_PACKET)
+			return 0;
+		if (v.ppi_len && u64(v.ppi_off) + v.ppi_len > v.len)
+			abort();
+		for (u32 t : {HVK_PPI_CSUM, HVK_PPI_LSO, HVK_PPI_VLAN}) {
+			u32 val = 0;
+			bool found = false;
+			hvk_ppi_find(d.data(), &v, t, &val, &found);
+		}
+		break;
+	}
+	case 1: {
+		u32 ofl = 0, lso_max = 0;
+		if (hvk_offload_caps_parse(d.data(), len, &ofl, &lso_max))
+			return 0;
+		if (ofl & ~HVK_OFL_ALL)
+			abort();
+		break;
+	}
+	case 2: {
+		const u32 granted = (sel & 1) ? HVK_OFL_ALL : HVK_OFL_RX_CSUM;
+		u32 on = 0;
+		if (hvk_offload_params_check(d.data(), len, granted, &on))
+			return 0;
+		if (on & ~granted)
+			abort();
+		break;
+	}
+	default: {
+		if (len < 4)
+			return 0;
+		u32 lso;
+		std::memcpy(&lso, d.data(), 4);
+		if (hvk_lso_check(d.data() + 4, len - 4, lso, 62768, 1500))
+			return 0;
+		const u32 thoff = HVK_LSO_THOFF(lso);
+		if (thoff + 20 > len - 4 || !HVK_LSO_MSS(lso))
+			abort();
+		break;
+	}
+	}
+	return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 {
 	if (n < 1 || n > 65536)
 		return 0;
 	std::vector<u8> d(in + 1, in + n);
 	const u32 len = static_cast<u32>(d.size());
+	if (in[0] & 0x80)
+		return offloads(in[0], d);
 	switch (in[0] % 4) {
 	case 0: {
 		hvk_rndis_view v{};

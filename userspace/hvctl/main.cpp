@@ -62,6 +62,8 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             (taken from its driver while the device exists)
           [--queues N]      nic: RSS queues, the primary channel and up to
                             N - 1 sub-channels (the same as --channels N)
+          [--offloads LIST] nic: the offloads the host grants, none or a
+                            list of csum and tso (default: both)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -319,6 +321,30 @@ std::optional<std::array<uint8_t, 6>> parse_mac(std::string_view s)
 	return m;
 }
 
+// --offloads: "none", or csum and tso, comma-separated (HVSIM_NIC_OFL_*).
+std::optional<uint32_t> parse_offloads(std::string_view s)
+{
+	if (s == "none")
+		return 0U;
+	uint32_t v = 0;
+	while (!s.empty()) {
+		auto comma = s.find(',');
+		auto item = s.substr(0, comma);
+		if (item == "csum")
+			v |= HVSIM_NIC_OFL_CSUM;
+		else if (item == "tso")
+			v |= HVSIM_NIC_OFL_TSO;
+		else
+			return std::nullopt;
+		if (comma == std::string_view::npos)
+			break;
+		s.remove_prefix(comma + 1);
+		if (s.empty())
+			return std::nullopt;
+	}
+	return v;
+}
+
 int cmd_sim_add(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
@@ -333,6 +359,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	std::optional<std::array<uint8_t, 6>> mac;
 	uint32_t mtu = 0, link = 1;
 	std::vector<uint32_t> nvsp_max;
+	std::optional<uint32_t> offloads;
 	bool link_set = false;
 	std::string backing;
 	uint32_t latency_us = 0;
@@ -385,6 +412,10 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 		} else if (args[i] == "--nvsp-max" && i + 1 < args.size()) {
 			if (!parse_versions(args[++i], nvsp_max) || nvsp_max.size() != 1)
 				return usage_error("--nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
+		} else if (args[i] == "--offloads" && i + 1 < args.size()) {
+			offloads = parse_offloads(args[++i]);
+			if (!offloads)
+				return usage_error("--offloads takes none, or a comma-separated list of csum and tso");
 		} else if (args[i] == "--pci" && i + 1 < args.size()) {
 			pci = std::string(args[++i]);
 			if (pci.empty() || pci.size() > 31)
@@ -422,6 +453,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!mtu || nla_put_u32(m, HVSIM_A_NIC_MTU, mtu) == 0) &&
 			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0) &&
 			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0) &&
+			       (!offloads || nla_put_u32(m, HVSIM_A_NIC_OFFLOADS, *offloads) == 0) &&
 			       (backing.empty() || nla_put_string(m, HVSIM_A_SCSI_BACKING, backing.c_str()) == 0) &&
 			       (!latency_set || nla_put_u32(m, HVSIM_A_SCSI_LATENCY_US, latency_us) == 0) &&
 			       (pci.empty() || nla_put_string(m, HVSIM_A_VPCI_PCI, pci.c_str()) == 0);

@@ -223,8 +223,12 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	{"nic",
 	 "  sim nic link up|down [--instance GUID]\n"
 	 "                            the link the host reports to the guest's NIC\n"
+	 "  sim nic keepalive [--instance GUID]\n"
+	 "                            an RNDIS keepalive to the guest; waits for its answer\n"
 	 "  sim nic show [--json]     each NIC: its hvsim<N> peer, MAC, MTU ceiling, link,\n"
-	 "                            NVSP version and the guest messages it refused\n",
+	 "                            NVSP version and the guest messages it refused;\n"
+	 "                            --json adds the offloads granted and enabled, and\n"
+	 "                            the LSO and checksummed frames the guest sent\n",
 	 run_sim_nic},
 	{"vpci",
 	 "  sim vpci attach|detach [--instance GUID]\n"

@@ -75,15 +75,26 @@ int nic_show(const std::vector<std::string_view> &args)
 			auto refused = a[HVSIM_A_NIC_REFUSED] ? nla_get_u64(a[HVSIM_A_NIC_REFUSED]) : 0;
 			auto guid = hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE]));
 			auto nvsp = u32(HVSIM_A_NIC_NVSP);
-			char line[256];
+			auto u64 = [&](int k) {
+				return static_cast<unsigned long long>(a[k] ? nla_get_u64(a[k]) : 0);
+			};
+			auto granted = u32(HVSIM_A_NIC_OFFLOADS);
+			std::string ofl = granted & HVSIM_NIC_OFL_CSUM ? "csum" : "";
+			if (granted & HVSIM_NIC_OFL_TSO)
+				ofl += ofl.empty() ? "tso" : ",tso";
+			char line[512];
 			if (json)
 				std::snprintf(line, sizeof(line),
 					      "{\"instance\":\"%s\",\"netdev\":%s,\"mac\":\"%s\",\"mtu_max\":%u,"
-					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu}",
+					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu,"
+					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
+					      "\"csum_frames\":%llu}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
-					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused));
+					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused),
+					      ofl.empty() ? "none" : ofl.c_str(), u32(HVSIM_A_NIC_OFFLOADS_ON),
+					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES));
 			else
 				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
@@ -107,15 +118,44 @@ int nic_show(const std::vector<std::string_view> &args)
 	return 0;
 }
 
+// "keepalive": the host sends an RNDIS KEEPALIVE and waits for the guest's answer.
+int nic_keepalive(const std::vector<std::string_view> &args)
+{
+	SimTarget t{"nic", {}};
+	for (size_t i = 0; i < args.size(); i++) {
+		int r = sim_target_arg(args, i, t);
+		if (r < 0)
+			return -r;
+		if (!r)
+			return usage_error("sim nic keepalive: bad argument '" + std::string(args[i]) + "'");
+	}
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), "sim nic keepalive");
+	unsigned long long answered = 0;
+	auto e = nl.request(
+		HVSIM_CMD_NIC_KEEPALIVE, 0, HVSIM_A_MAX, [&](nl_msg *m) { return put_target(m, t); },
+		[&](nlattr **a) {
+			if (a[HVSIM_A_NIC_KEEPALIVES])
+				answered = nla_get_u64(a[HVSIM_A_NIC_KEEPALIVES]);
+		});
+	if (e.err)
+		return genl_failure(e, "sim nic keepalive");
+	std::printf("answered (%llu so far)\n", answered);
+	return 0;
+}
+
 } // namespace
 
 int run_sim_nic(const std::vector<std::string_view> &args)
 {
 	if (!args.empty() && args[0] == "link")
 		return nic_link({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "keepalive")
+		return nic_keepalive({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "show")
 		return nic_show({args.begin() + 1, args.end()});
-	return usage_error("sim nic needs link up|down or show");
+	return usage_error("sim nic needs link up|down, keepalive or show");
 }
 
 } // namespace hvctl

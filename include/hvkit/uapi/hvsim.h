@@ -44,6 +44,8 @@ enum hvsim_cmd {
 				 * reports (RNDIS indicate-status) and its hvsim<N> carrier */
 	HVSIM_CMD_VPCI,		/* vpci: VPCI_OP (enum hvsim_vpci_op): hot add or remove
 				 * the function (bus relations, eject) */
+	HVSIM_CMD_NIC_KEEPALIVE, /* nic: an RNDIS KEEPALIVE to the guest; waits (5 s at most)
+				  * for its answer -> NIC_KEEPALIVES; -ETIMEDOUT without */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -149,6 +151,13 @@ enum hvsim_attr {
 	HVSIM_A_VPCI_REFUSED,	/* u64: vpci (DEV_GET): guest messages and accesses refused */
 	HVSIM_A_VPCI_OP,	/* u32: VPCI: enum hvsim_vpci_op */
 	HVSIM_A_VPCI_PRESENT,	/* u32: vpci (DEV_GET): 1 the function is on the guest's bus */
+	HVSIM_A_NIC_OFFLOADS,	/* u32: nic (DEV_ADD, DEV_GET): HVSIM_NIC_OFL_* the host grants
+				 * (default all) */
+	HVSIM_A_NIC_OFFLOADS_ON, /* u32: nic (DEV_GET): what the guest enabled (HVK_OFL_* of
+				  * hvkit/netvsc.h) */
+	HVSIM_A_NIC_LSO_FRAMES,	/* u64: nic (DEV_GET): LSO frames the guest sent */
+	HVSIM_A_NIC_CSUM_FRAMES, /* u64: nic (DEV_GET): frames whose checksum the host computed */
+	HVSIM_A_NIC_KEEPALIVES,	/* u64: nic (DEV_GET, NIC_KEEPALIVE): keepalives the guest answered */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -166,6 +175,11 @@ enum hvsim_scsi_op {
 	HVSIM_SCSI_MEDIUM_ERROR, /* SCSI_LUN, [SCSI_LBA] */
 	HVSIM_SCSI_STALL,	/* SCSI_STALL_MS; a reset of the bus ends it early */
 };
+
+/* HVSIM_A_NIC_OFFLOADS: what a nic grants. */
+#define HVSIM_NIC_OFL_CSUM	0x1	/* TCP and UDP checksums, IPv4 and IPv6, both ways */
+#define HVSIM_NIC_OFL_TSO	0x2	/* LSO v2, IPv4 and IPv6 */
+#define HVSIM_NIC_OFL_ALL	0x3
 
 /* HVSIM_CMD_VPCI's operations. */
 enum hvsim_vpci_op {
@@ -209,6 +223,8 @@ enum hvsim_fault {
 	HVSIM_FAULT_VPCI_DUP_SLOT,	/* vpci: bus relations name one slot twice */
 	HVSIM_FAULT_VPCI_BAD_RESOURCES,	/* vpci: resource requirements with a BAR of no power-of-two size */
 	HVSIM_FAULT_VPCI_INT_COUNT,	/* vpci: an interrupt answered for another vector count */
+	HVSIM_FAULT_NIC_BAD_PPI_SIZE,	/* nic: a received frame's per-packet info runs past its area */
+	HVSIM_FAULT_NIC_BAD_CSUM_PPI,	/* nic: a checksum info's value lies outside its entry */
 	HVSIM_FAULT_COUNT,
 };
 

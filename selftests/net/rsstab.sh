@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# ethtool -x/-X: the RSS key and indirection table are shown and set; the
+# host is told (OID_GEN_RECEIVE_SCALE_PARAMETERS) and spreads what it
+# sends by the new table: a table naming queues 0 and 1 only keeps the
+# others idle under iperf3 -R, one naming 2 and 3 only moves the load
+# there. A new key shows. A table naming a queue not in use is refused.
+. /hvkit/lib/tap.sh
+. /hvkit/lib/net.sh
+modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
+command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
+tap_plan 6
+trap 'srv_stop; nic_cleanup' EXIT
+
+srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
+# rxq N: the guest's rx_queue_N_packets.
+rxq() { nic_stat rx_queue_$1_packets; }
+# busy_after: iperf3 -R with 8 streams; prints the queues whose receive
+# counters grew, e.g. "0 1 ". Eight flows may all hash to one half of a
+# table (about 1 in 128), so the checks are that only the queues the
+# table names are busy, and at least one.
+busy_after() {
+	local a0 a1 a2 a3
+	a0=$(rxq 0); a1=$(rxq 1); a2=$(rxq 2); a3=$(rxq 3)
+	iperf3 -c 10.19.0.2 -t 2 -R -P 8 >/tmp/ip.log 2>&1 || { echo "iperf3 failed"; return; }
+	[ "$(rxq 0)" -gt $((a0 + 20)) ] && printf '0 '
+	[ "$(rxq 1)" -gt $((a1 + 20)) ] && printf '1 '
+	[ "$(rxq 2)" -gt $((a2 + 20)) ] && printf '2 '
+	[ "$(rxq 3)" -gt $((a3 + 20)) ] && printf '3 '
+	echo
+}
+
+nic_add --queues 4 && nic_netns 10.19.0.1 10.19.0.2 && ethtool -L "$ifc" combined 4 &&
+	wait_for 10 ping -c 1 -W 1 10.19.0.2 >/dev/null &&
+	ethtool -x "$ifc" >/tmp/x && grep -q "RX flow hash indirection table for $ifc with 4 RX ring(s)" /tmp/x &&
+	[ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
+	[ "$(sed -n '/RSS hash key/{n;p}' /tmp/x | tr ':' ' ' | wc -w)" = 40 ] &&
+	grep -q "toeplitz: on" /tmp/x &&
+	tap_ok "ethtool -x: a 128-entry table over 4 queues, a 40-byte key, Toeplitz" ||
+	tap_fail "ethtool -x: a 128-entry table over 4 queues, a 40-byte key, Toeplitz" "$(cat /tmp/x; dmesg | tail)"
+
+rm -f /tmp/iperf3.pid
+in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 && wait_for 10 test -s /tmp/iperf3.pid &&
+	wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
+
+ethtool -X "$ifc" equal 2 && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
+	ethtool -x "$ifc" >/tmp/x && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | tr ' ' '\n' | grep -c '[23]')" = 0 ] &&
+	b=$(busy_after) && case "$b" in "0 " | "1 " | "0 1 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X equal 2: the host sends on queues 0 and 1 only ($b)" ||
+	tap_fail "ethtool -X equal 2: the host sends on queues 0 and 1 only" "busy: ${b:-}; $(cat /tmp/x /tmp/ip.log | tail -20)"
+
+ethtool -X "$ifc" weight 0 0 1 1 && b=$(busy_after) &&
+	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3 ($b)" ||
+	tap_fail "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3" "busy: ${b:-}; $(ethtool -x $ifc)"
+
+key=$(i=0; while [ $i -lt 40 ]; do printf '%02x' $((i * 7 % 256)); [ $i -lt 39 ] && printf ':'; i=$((i + 1)); done)
+ethtool -X "$ifc" hkey "$key" && ethtool -x "$ifc" | grep -q "$key" && b=$(busy_after) &&
+	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
+	tap_ok "ethtool -X hkey: the new key shows, the table stays ($b)" ||
+	tap_fail "ethtool -X hkey: the new key shows, the table stays" "busy: ${b:-}; $(ethtool -x $ifc)"
+
+# The stack keeps a configured table's queues: back to the default first.
+ethtool -X "$ifc" default && ethtool -L "$ifc" combined 2 && ethtool -x "$ifc" | grep -q "with 2 RX ring" &&
+	! ethtool -X "$ifc" equal 3 2>/dev/null && ethtool -X "$ifc" equal 2 &&
+	tap_ok "with 2 queues, a table naming a third is refused; one over 2 is taken" ||
+	tap_fail "with 2 queues, a table naming a third is refused; one over 2 is taken" "$(ethtool -x $ifc)"
+
+[ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = 0 ] &&
+	tap_ok "the host refused none of it" ||
+	tap_fail "the host refused none of it" "$(hvctl sim nic show; dmesg | grep refused | tail)"
+srv_stop
+nic_cleanup
+hvctl sim remove "$g"
+wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+rmmod hvkit_netvsc
+rmmod hvkit_sim 2>/dev/null
+tap_done
