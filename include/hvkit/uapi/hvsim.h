@@ -149,6 +149,8 @@ enum hvsim_attr {
 	HVSIM_A_VPCI_REFUSED,	/* u64: vpci (DEV_GET): guest messages and accesses refused */
 	HVSIM_A_VPCI_OP,	/* u32: VPCI: enum hvsim_vpci_op */
 	HVSIM_A_VPCI_PRESENT,	/* u32: vpci (DEV_GET): 1 the function is on the guest's bus */
+	HVSIM_A_NIC_DATAPATH,	/* u32: nic (DEV_GET): where the host sends the VM's traffic:
+				 * 0 the synthetic NIC, 1 its VF (SWITCH_DATA_PATH) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
