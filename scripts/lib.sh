@@ -139,7 +139,7 @@ qemu_boot() {
 # query-* are passed: the guest cannot stop QEMU or reach the host's files.
 # Runs until the FIFOs go (QEMU's end, in the background).
 qmp_relay() {
-	local q=$1 g=$2 line reply
+	local q=$1 g=$2 line reply rest
 	exec 3<>"$q.out" 4<>"$q.in" 5<>"$g.out" 6<>"$g.in"
 	qmp_reply() {
 		reply=
@@ -160,7 +160,10 @@ qmp_relay() {
 	while IFS= read -r line <&5; do
 		line=${line%$'\r'}
 		[ -n "$line" ] || continue
-		if [[ "$line" =~ \"execute\"[[:space:]]*:[[:space:]]*\"(device_add|device_del|query-[a-z0-9-]+)\" ]]; then
+		# The command named first, and only once (nothing else smuggled).
+		rest=${line#*'"execute"'}
+		if [[ "$line" =~ ^\{[[:space:]]*\"execute\"[[:space:]]*:[[:space:]]*\"(device_add|device_del|query-[a-z0-9-]+)\" ]] &&
+			[[ "$rest" != *'"execute"'* && "$line" != *exec-oob* ]]; then
 			printf '%s\n' "$line" >&4
 			qmp_reply || true
 		else
