@@ -106,4 +106,9 @@ static inline int hvk_pci_driver_override(struct pci_dev *p, const char *s)
 }
 #endif
 
+/* 6.2: IFF_NO_ADDRCONF; before it, IPv6 addrconf skipped IFF_SLAVE devices. */
+#ifndef HVK_HAVE_NETDEV_NO_ADDRCONF
+#define IFF_NO_ADDRCONF 0
+#endif
+
 #endif /* _HVK_COMPAT_H */

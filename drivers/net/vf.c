@@ -15,6 +15,7 @@
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
 #include <linux/rtnetlink.h>
+#include "hvk_compat.h"
 #include "vf.h"
 
 const char nv_vf_stat_names[NV_VF_NSTATS][ETH_GSTRING_LEN] = {
@@ -133,7 +134,7 @@ static void nv_vf_setup(struct work_struct *w)
 	ret = dev_set_mtu(vf, v->ndev->mtu);
 	if (ret)
 		netdev_warn(vf, "MTU %u not taken (%d)\n", v->ndev->mtu, ret);
-	dev_change_flags(vf, v->ndev->flags | IFF_SLAVE, NULL);
+	dev_change_flags(vf, v->ndev->flags, NULL);
 	netif_addr_lock_bh(v->ndev);
 	dev_uc_sync(vf, v->ndev);
 	dev_mc_sync(vf, v->ndev);
@@ -167,6 +168,8 @@ static void nv_vf_join(struct net_device *vf)
 		netdev_rx_handler_unregister(vf);
 		return;
 	}
+	vf->flags |= IFF_SLAVE;
+	vf->priv_flags |= IFF_NO_ADDRCONF;
 	dev_hold(vf);
 	rcu_assign_pointer(v->vf, vf);
 	if (v->ndev->needed_headroom < vf->needed_headroom)
@@ -188,6 +191,8 @@ static void nv_vf_unjoin(struct nv_vf *v)
 	nv_vf_switch(v, vf, false);
 	netdev_rx_handler_unregister(vf);
 	netdev_upper_dev_unlink(vf, v->ndev);
+	vf->flags &= ~IFF_SLAVE;
+	vf->priv_flags &= ~IFF_NO_ADDRCONF;
 	RCU_INIT_POINTER(v->vf, NULL);
 	synchronize_net();
 	dev_put(vf);
@@ -215,6 +220,16 @@ static int nv_vf_event(struct notifier_block *nb, unsigned long event, void *ptr
 	    is_vlan_dev(dev) || dev->addr_len != ETH_ALEN)
 		return NOTIFY_DONE;
 	switch (event) {
+	case NETDEV_POST_INIT: {
+		struct nv_vf *v = nv_vf_by_mac(dev);
+
+		/* A VF to be: no IPv6 address of its own, before it opens. */
+		if (v && !rtnl_dereference(v->vf)) {
+			dev->flags |= IFF_SLAVE;
+			dev->priv_flags |= IFF_NO_ADDRCONF;
+		}
+		break;
+	}
 	case NETDEV_REGISTER:
 		nv_vf_join(dev);
 		break;
