@@ -51,8 +51,14 @@ trap cleanup EXIT
 pairs=
 nic_add --queues "$(nproc)" || { echo "no synthetic NIC"; exit 1; }
 pair hvkit 77 "$ifc" "$peer" && pairs="hvkit_netvsc:77" || echo "the synthetic NIC's pair did not come up"
-ip link add hvkb0 type veth peer name hvkb1 &&
-	pair veth 78 hvkb0 hvkb1 && pairs="$pairs veth:78" || echo "no veth pair"
+# busybox's ip names only the first end: the peer is found by its index.
+vpeer=
+if ip link add hvkb0 type veth; then
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/ifindex")" = "$(cat /sys/class/net/hvkb0/iflink)" ] && vpeer=${d##*/}
+	done
+fi
+[ -n "$vpeer" ] && pair veth 78 hvkb0 "$vpeer" && pairs="$pairs veth:78" || echo "no veth pair"
 # virtio-net: vfpeer (cold) and one more on its hub, hot-plugged.
 macof() { for d in /sys/class/net/*; do [ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && echo "${d##*/}"; done; }
 vp=$(macof 52:54:00:76:66:01)
