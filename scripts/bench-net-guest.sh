@@ -19,6 +19,7 @@ rounds=${2:-2}
 command -v iperf3 >/dev/null || { echo "no iperf3 in the guest"; exit 1; }
 modprobe hvkit_sim || exit 1
 modprobe veth || exit 1
+modprobe virtio_pci 2>/dev/null
 modprobe virtio_net
 
 # A pair: the client end here (10.<n>.0.1), the server end in a namespace
@@ -61,6 +62,7 @@ fi
 [ -n "$vpeer" ] && pair veth 78 hvkb0 "$vpeer" && pairs="$pairs veth:78" || echo "no veth pair"
 # virtio-net: vfpeer (cold) and one more on its hub, hot-plugged.
 macof() { for d in /sys/class/net/*; do [ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && echo "${d##*/}"; done; }
+wait_for 10 grep -qx 52:54:00:76:66:01 /sys/class/net/*/address
 vp=$(macof 52:54:00:76:66:01)
 if [ -n "$vp" ] && hvk_qmp_device_add '"driver":"virtio-net-pci","id":"hvkbench","netdev":"hvkvf","mac":"52:54:00:76:66:02"' >/dev/null; then
 	vid=hvkbench

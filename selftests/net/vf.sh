@@ -12,11 +12,13 @@
 . /hvkit/lib/qmp.sh
 
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
+modprobe virtio_pci 2>/dev/null
 modprobe virtio_net 2>/dev/null
 modprobe bridge 2>/dev/null || tap_skip_all "no bridge module"
 peermac=52:54:00:76:66:01
 mac=00:15:5d:76:66:10
 vp=
+wait_for 10 grep -qx "$peermac" /sys/class/net/*/address
 for d in /sys/class/net/*; do
 	[ "$(cat "$d/address" 2>/dev/null)" = "$peermac" ] && vp=${d##*/}
 done
