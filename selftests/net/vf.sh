@@ -122,10 +122,12 @@ dmesg | grep -q "$ifc: VF $vf joined" && dmesg | grep -q "$ifc: data path switch
 	tap_ok "the kernel log names the join and the switch" ||
 	tap_fail "the kernel log names the join and the switch" "$(dmesg | tail -20)"
 [ "$(readlink /sys/class/net/$vf/master)" ] && [ "$(basename "$(readlink /sys/class/net/$vf/master)")" = "$ifc" ] &&
-	test -e "/sys/class/net/$ifc/lower_$vf" && grep -q up "/sys/class/net/$vf/operstate" &&
+	test -e "/sys/class/net/$ifc/lower_$vf" &&
+	wait_for 10 grep -qx up "/sys/class/net/$vf/operstate" &&
 	tap_ok "the VF is up, a lower device of $ifc (sysfs)" ||
 	tap_fail "the VF is up, a lower device of $ifc (sysfs)" "$(ls -l /sys/class/net/$vf/ /sys/class/net/$ifc/ 2>&1 | grep -E 'master|lower|upper'; cat /sys/class/net/$vf/operstate)"
 
+# (operstate follows the carrier through linkwatch, up to a second late.)
 # 3. Traffic goes over the VF, not the synthetic path.
 st0=$(syn tx) sr0=$(syn rx) vt0=$(vfs tx) vr0=$(vfs rx)
 ping -c 20 -i 0.2 -W 5 10.76.0.2 >/tmp/ping.out 2>&1 && pok=1 || pok=
