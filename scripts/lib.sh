@@ -129,3 +129,46 @@ qemu_boot() {
 		break
 	done
 }
+
+# qmp_relay QMP GUEST: lets a guest test ask QEMU's QMP monitor for a device
+# (docs/testing.md, "QMP"). QMP and GUEST are QEMU pipe chardevs, each a
+# pair of FIFOs: PATH.in (QEMU reads it) and PATH.out (QEMU writes it); the
+# monitor is QMP's, the guest's end a serial port. Each line the guest sends
+# is one QMP command; the one line sent back is QEMU's reply (events are
+# skipped), or an error of the relay's own. Only device_add, device_del and
+# query-* are passed: the guest cannot stop QEMU or reach the host's files.
+# Runs until the FIFOs go (QEMU's end, in the background).
+qmp_relay() {
+	local q=$1 g=$2 line reply rest
+	exec 3<>"$q.out" 4<>"$q.in" 5<>"$g.out" 6<>"$g.in"
+	qmp_reply() {
+		reply=
+		while IFS= read -r -t 120 line <&3; do
+			line=${line%$'\r'}
+			case "$line" in
+			*'"event"'*) ;;
+			*'"return"'*|*'"error"'*) reply=$line; return 0 ;;
+			esac
+		done
+		reply='{"error":{"class":"GenericError","desc":"hvkit relay: QEMU did not answer"}}'
+		return 1
+	}
+	# The greeting, then capabilities negotiation.
+	IFS= read -r -t 120 line <&3 || return 1
+	printf '{"execute":"qmp_capabilities"}\n' >&4
+	qmp_reply || return 1
+	while IFS= read -r line <&5; do
+		line=${line%$'\r'}
+		[ -n "$line" ] || continue
+		# The command named first, and only once (nothing else smuggled).
+		rest=${line#*'"execute"'}
+		if [[ "$line" =~ ^\{[[:space:]]*\"execute\"[[:space:]]*:[[:space:]]*\"(device_add|device_del|query-[a-z0-9-]+)\" ]] &&
+			[[ "$rest" != *'"execute"'* && "$line" != *exec-oob* ]]; then
+			printf '%s\n' "$line" >&4
+			qmp_reply || true
+		else
+			reply='{"error":{"class":"GenericError","desc":"hvkit relay: only device_add, device_del and query-* are passed"}}'
+		fi
+		printf '%s\n' "$reply" >&6
+	done
+}

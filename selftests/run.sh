@@ -57,10 +57,12 @@ mkdir -p "$gdir"
 work=$(mktemp -d)
 shm_dirs=()
 qpid=
+relay=
 # A run that is killed takes its QEMU with it (which would otherwise run on,
 # holding what a caller's lock guards, until its own timeout).
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
+	[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
 	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
 	rm -rf "$work" "${shm_dirs[@]}"
 }
@@ -141,6 +143,14 @@ done < <(sed 's/#.*//' "$top/selftests/config")
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -serial mon:stdio -serial file:"$work/tap.log"
 fi
+
+# QMP for the guest's tests (docs/testing.md, "QMP"): QEMU's monitor and the
+# guest's third serial port (ttyS2) are FIFO pairs, joined by qmp_relay.
+for f in qmp relay; do mkfifo "$work/$f.in" "$work/$f.out"; done
+qemu+=(-chardev "pipe,id=hvkqmp,path=$work/qmp" -mon chardev=hvkqmp,mode=control
+	-chardev "pipe,id=hvkrelay,path=$work/relay" -device isa-serial,chardev=hvkrelay,index=2)
+qmp_relay "$work/qmp" "$work/relay" 2>/dev/null &
+relay=$!
 
 started=$(date +%s)
 # One more boot if the kernel crashed before /init (scripts/lib.sh).

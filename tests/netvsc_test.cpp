@@ -526,3 +526,11 @@ TEST(Lso, BadRequestsAreRefused)
 }
 
 } // namespace
+
+// NVSP 4 SWITCH_DATA_PATH (the VF join): one word, 0 synthetic or 1 the VF.
+TEST(Nvsp, SwitchDataPathIsOneWord)
+{
+	EXPECT_EQ(hvk_nvsp_min_len(HVK_NVSP4_SWITCH_DATA_PATH), 8u);
+	EXPECT_EQ(HVK_NVSP_DATAPATH_SYNTHETIC, 0);
+	EXPECT_EQ(HVK_NVSP_DATAPATH_VF, 1);
+}

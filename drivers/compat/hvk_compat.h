@@ -136,4 +136,9 @@ static int set##_op(struct net_device *d, const u32 *indir, const u8 *key,	\
 }
 #endif
 
+/* 6.2: IFF_NO_ADDRCONF; before it, IPv6 addrconf skipped IFF_SLAVE devices. */
+#ifndef HVK_HAVE_NETDEV_NO_ADDRCONF
+#define IFF_NO_ADDRCONF 0
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -40,6 +40,7 @@
 #include <hvkit/netvsc.h>
 #include <hvk_compat.h>
 #include "hvk_vmbus.h"
+#include "vf.h"
 
 static uint ring_kb = 256;
 module_param(ring_kb, uint, 0444);
@@ -192,6 +193,7 @@ struct netvsc {
 	u32 ka_req_id;
 
 	atomic64_t stats[NV_NSTATS];
+	struct nv_vf vf;		/* accelerated networking (vf.c) */
 };
 
 /* Host-caused errors: rate limited, named after the device. */
@@ -279,7 +281,9 @@ static int nv_nvsp_request(struct netvsc *nv, struct hvk_nvsp_msg *m, u32 reply_
 		return ret;
 	}
 	ret = nv_ctl_wait(nv);
-	if (!ret && nv->ctl_len < hvk_nvsp_min_len(reply_type))
+	/* SWITCH_DATA_PATH's completion carries nothing (upstream's netvsc.c). */
+	if (!ret && reply_type != HVK_NVSP4_SWITCH_DATA_PATH &&
+	    nv->ctl_len < hvk_nvsp_min_len(reply_type))
 		ret = -EBADMSG;
 	return ret;
 }
@@ -656,6 +660,8 @@ static void nv_rx_comp(struct nv_chan *q, const u8 *pkt, u32 len)
 		wake_up(&nv->wq);
 		break;
 	case NV_CTX_NVSP:
+		if (len == off && nv_ctl_deliver(nv, HVK_NVSP4_SWITCH_DATA_PATH, 0, pkt + off, 0))
+			return;
 		if (!hvk_nvsp_min_len(type) || len - off < hvk_nvsp_min_len(type) ||
 		    !nv_ctl_deliver(nv, type, 0, pkt + off, len - off)) {
 			nv_count(nv, NV_BAD_NVSP);
@@ -943,6 +949,12 @@ static netdev_tx_t nv_xmit(struct sk_buff *skb, struct net_device *ndev)
 
 	/* The stack maps to a queue below real_num_tx_queues: an open channel. */
 	q = qi < NV_MAX_CHANS ? nv->chans[qi] : NULL;
+	if (nv_vf_xmit(&nv->vf, skb)) {
+		/* What a batch wrote before the switch goes out. */
+		if (!more && q && READ_ONCE(q->open))
+			hvk_channel_flush(q->ch);
+		return NETDEV_TX_OK;
+	}
 	if (unlikely(!q || !READ_ONCE(q->open))) {
 		nv_count(nv, NV_TX_DROPPED);
 		dev_kfree_skb_any(skb);
@@ -1639,6 +1651,7 @@ static int nv_open(struct net_device *ndev)
 		return ret;
 	}
 	netif_tx_start_all_queues(ndev);
+	nv_vf_open(&nv->vf);
 	return 0;
 }
 
@@ -1646,6 +1659,7 @@ static int nv_stop(struct net_device *ndev)
 {
 	struct netvsc *nv = netdev_priv(ndev);
 
+	nv_vf_close(&nv->vf);
 	netif_tx_disable(ndev);
 	cancel_work_sync(&nv->rx_mode_work);
 	nv_set_filter(nv, 0);
@@ -1739,6 +1753,7 @@ static void nv_get_stats64(struct net_device *ndev, struct rtnl_link_stats64 *s)
 	s->tx_dropped = atomic64_read(&nv->stats[NV_TX_DROPPED]);
 	s->rx_errors = atomic64_read(&nv->stats[NV_BAD_RNDIS]) +
 		       atomic64_read(&nv->stats[NV_BAD_XFER]);
+	nv_vf_stats64(&nv->vf, s);
 }
 
 static const struct net_device_ops nv_ops = {
@@ -1770,7 +1785,7 @@ static int nv_get_sset_count(struct net_device *ndev, int sset)
 
 	if (sset != ETH_SS_STATS)
 		return -EOPNOTSUPP;
-	return NV_NSTATS + nv->num_chn * ARRAY_SIZE(nv_qstat_names);
+	return NV_NSTATS + nv->num_chn * ARRAY_SIZE(nv_qstat_names) + NV_VF_NSTATS;
 }
 
 static void nv_get_strings(struct net_device *ndev, u32 sset, u8 *data)
@@ -1785,6 +1800,7 @@ static void nv_get_strings(struct net_device *ndev, u32 sset, u8 *data)
 	for (i = 0; i < nv->num_chn; i++)
 		for (k = 0; k < ARRAY_SIZE(nv_qstat_names); k++)
 			ethtool_sprintf(&data, nv_qstat_names[k], i);
+	memcpy(data, nv_vf_stat_names, sizeof(nv_vf_stat_names));
 }
 
 static void nv_get_ethtool_stats(struct net_device *ndev, struct ethtool_stats *es, u64 *data)
@@ -1805,6 +1821,8 @@ static void nv_get_ethtool_stats(struct net_device *ndev, struct ethtool_stats *
 		memcpy(data, rx, sizeof(rx));
 		data += NV_QSTATS_RX;
 	}
+	for (i = 0; i < NV_VF_NSTATS; i++)
+		*data++ = atomic64_read(&nv->vf.stats[i]);
 }
 
 static void nv_get_channels(struct net_device *ndev, struct ethtool_channels *ch)
@@ -1934,6 +1952,27 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.set_rxfh = nv_rxfh_set_op,
 };
 
+/*
+ * vf.c's hook: NVSP 4 SWITCH_DATA_PATH, the host's traffic to the VF or
+ * back to the synthetic NIC; the host completes it. Under rtnl.
+ */
+static int nv_switch_dp(struct net_device *ndev, bool to_vf)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	struct hvk_nvsp_msg m = {};
+	u32 dp = to_vf ? HVK_NVSP_DATAPATH_VF : HVK_NVSP_DATAPATH_SYNTHETIC;
+	int ret;
+
+	if (!nv->attached || nv->nvsp_ver < HVK_NVSP_V4)
+		return -ENODEV;
+	m.type = HVK_NVSP4_SWITCH_DATA_PATH;
+	memcpy(m.raw, &dp, sizeof(dp));
+	mutex_lock(&nv->ctl_lock);
+	ret = nv_nvsp_request(nv, &m, HVK_NVSP4_SWITCH_DATA_PATH);
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
+}
+
 static void nv_chans_free(struct netvsc *nv)
 {
 	struct nv_chan *q;
@@ -1983,6 +2022,7 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	ndev->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_HW_VLAN_CTAG_TX |
 			 NETIF_F_HW_VLAN_CTAG_RX;
 	ndev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NV_OFL_FEATURES;
+	nv_vf_init(&nv->vf, ndev, nv_switch_dp);
 	dev_set_drvdata(&hdev->dev, nv);
 	ret = nv_attach(nv, mac);
 	if (ret)
@@ -1996,6 +2036,7 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	netdev_info(ndev, "NVSP %#x, NDIS %u.%u, MAC %pM, %u Mbit/s, %u of %u queues\n",
 		    nv->nvsp_ver, nv->ndis_ver >> 16, nv->ndis_ver & 0xffff, mac, nv->speed,
 		    nv->num_chn, nv->max_chn);
+	nv_vf_add(&nv->vf);
 	return 0;
 
 err_detach:
@@ -2012,6 +2053,7 @@ static void nv_remove(struct hvk_device *hdev)
 	struct netvsc *nv = dev_get_drvdata(&hdev->dev);
 	struct net_device *ndev = nv->ndev;
 
+	nv_vf_del(&nv->vf);
 	unregister_netdev(ndev);
 	cancel_work_sync(&nv->rx_mode_work);
 	nv_detach(nv);
@@ -2038,12 +2080,20 @@ static struct hvk_driver nv_driver = {
 
 static int __init nv_init(void)
 {
-	return hvk_driver_register(&nv_driver);
+	int ret = nv_vf_register(&nv_ops);
+
+	if (ret)
+		return ret;
+	ret = hvk_driver_register(&nv_driver);
+	if (ret)
+		nv_vf_unregister();
+	return ret;
 }
 
 static void __exit nv_exit(void)
 {
 	hvk_driver_unregister(&nv_driver);
+	nv_vf_unregister();
 }
 
 module_init(nv_init);

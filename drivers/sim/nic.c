@@ -98,6 +98,7 @@ struct sim_nic {
 	bool rss_on;			/* the guest's key and table are set */
 	u8 rss_key[HVK_RSS_KEY_LEN];
 	u16 rss_itab[HVK_RSS_ITAB_LEN];
+	bool dp_vf;			/* SWITCH_DATA_PATH: the VM's traffic goes to its VF */
 	struct nic_queue *q;		/* nq of them */
 	u32 nq;				/* d->nchans (d may go before n) */
 
@@ -335,8 +336,12 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	else if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET))
 		m.p.data_off = m.h.len;
 	spin_lock_bh(&n->lock);
-	/* Frames longer than the guest's MTU are dropped, as a switch port does. */
-	if (n->rndis_up && n->link_up && n->filter &&
+	/*
+	 * Frames longer than the guest's MTU are dropped, as a switch port
+	 * does; so is everything while the guest has switched its data path
+	 * to the VF: Hyper-V sends it there, not on the synthetic path.
+	 */
+	if (!n->dp_vf && n->rndis_up && n->link_up && n->filter &&
 	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN) {
 		c = nic_rss_chan(n, skb);
 		ret = nic_deliver_locked(n, c, &m, hlen, skb, HVK_NVSP_CHAN_DATA);
@@ -630,6 +635,7 @@ static void nic_closed(struct sim_chan *c)
 	n->filter = 0;
 	n->rss_on = false;
 	n->granted = 0;
+	n->dp_vf = false;
 	spin_unlock_bh(&n->lock);
 	WRITE_ONCE(n->ofl_on, 0);
 	nic_recv_release(n);
@@ -1292,6 +1298,43 @@ static void nic_subchannels(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	nic_complete(c, tid, &m);
 }
 
+/*
+ * NVSP 4 SWITCH_DATA_PATH: the guest joined its VF (or lost it). A host
+ * takes it once the NIC is initialized (NVSP 4 or later, RNDIS up) and
+ * completes it with no payload when asked to.
+ */
+static void nic_switch_dp(struct sim_nic *n, struct sim_chan *c, const struct hvk_pkt_desc *d,
+			  const struct hvk_nvsp_msg *in)
+{
+	struct hvk_pkt_desc r = {};
+	u32 dp;
+
+	memcpy(&dp, in->raw, sizeof(dp));
+	if (READ_ONCE(n->nvsp_ver) < HVK_NVSP_V4) {
+		nic_refuse(n, "SWITCH_DATA_PATH before NVSP 4");
+		return;
+	}
+	if (dp != HVK_NVSP_DATAPATH_SYNTHETIC && dp != HVK_NVSP_DATAPATH_VF) {
+		nic_refuse(n, "SWITCH_DATA_PATH to a data path that does not exist");
+		return;
+	}
+	spin_lock_bh(&n->lock);
+	if (!n->rndis_up) {
+		spin_unlock_bh(&n->lock);
+		nic_refuse(n, "SWITCH_DATA_PATH before the NIC is initialized");
+		return;
+	}
+	n->dp_vf = dp == HVK_NVSP_DATAPATH_VF;
+	spin_unlock_bh(&n->lock);
+	if (!(d->flags & HVK_PKT_FLAG_COMPLETION_REQUESTED))
+		return;
+	r.type = HVK_PKT_COMP;
+	r.offset8 = sizeof(r) / 8;
+	r.len8 = sizeof(r) / 8;
+	r.trans_id = d->trans_id;
+	sim_chan_reply_or_stash(c, &r, sizeof(r));
+}
+
 static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
@@ -1359,6 +1402,9 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		break;
 	case HVK_NVSP5_SUBCHANNEL:
 		nic_subchannels(n, c, d->trans_id, &m);
+		break;
+	case HVK_NVSP4_SWITCH_DATA_PATH:
+		nic_switch_dp(n, c, d, &m);
 		break;
 	default:
 		nic_refuse(n, "NVSP message a guest does not send");
@@ -1471,7 +1517,8 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_CSUM_FRAMES, atomic64_read(&n->csum_frames),
 			      HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_KEEPALIVES, atomic64_read(&n->ka_answered),
-			      HVSIM_A_PAD))
+			      HVSIM_A_PAD) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_DATAPATH, READ_ONCE(n->dp_vf)))
 		return -EMSGSIZE;
 	return 0;
 }

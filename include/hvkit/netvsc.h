@@ -56,6 +56,10 @@ enum hvk_nvsp_status {
 	HVK_NVSP_STAT_UNSUPPORTED	= 7,
 };
 
+/* NVSP 4 SWITCH_DATA_PATH's one word: where the host sends the VM's traffic. */
+#define HVK_NVSP_DATAPATH_SYNTHETIC	0
+#define HVK_NVSP_DATAPATH_VF		1
+
 /* Buffer ids the guest names its receive and send buffers with. */
 #define HVK_NVSP_RECV_BUF_ID		0xcafe
 #define HVK_NVSP_SEND_BUF_ID		0
@@ -208,6 +212,8 @@ static inline u32 hvk_nvsp_min_len(u32 type)
 		return 4 + sizeof(struct hvk_nvsp_status_msg);
 	case HVK_NVSP2_SEND_NDIS_CONFIG:
 		return 4 + sizeof(struct hvk_nvsp_ndis_config);
+	case HVK_NVSP4_SWITCH_DATA_PATH:
+		return 4 + 4;		/* the data path, HVK_NVSP_DATAPATH_* */
 	case HVK_NVSP5_SUBCHANNEL:
 		return 4 + sizeof(struct hvk_nvsp_subchannel);
 	case HVK_NVSP5_SEND_INDIRECTION_TABLE:

@@ -82,24 +82,25 @@ int nic_show(const std::vector<std::string_view> &args)
 			std::string ofl = granted & HVSIM_NIC_OFL_CSUM ? "csum" : "";
 			if (granted & HVSIM_NIC_OFL_TSO)
 				ofl += ofl.empty() ? "tso" : ",tso";
+			const char *dp = u32(HVSIM_A_NIC_DATAPATH) ? "vf" : "synthetic";
 			char line[512];
 			if (json)
 				std::snprintf(line, sizeof(line),
 					      "{\"instance\":\"%s\",\"netdev\":%s,\"mac\":\"%s\",\"mtu_max\":%u,"
 					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu,"
 					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
-					      "\"csum_frames\":%llu}",
+					      "\"csum_frames\":%llu,\"datapath\":\"%s\"}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
 					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused),
 					      ofl.empty() ? "none" : ofl.c_str(), u32(HVSIM_A_NIC_OFFLOADS_ON),
-					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES));
+					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp);
 			else
-				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %llu",
+				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "up" : "down",
-					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused));
+					      nvsp >> 16, nvsp & 0xffff, dp, static_cast<unsigned long long>(refused));
 			rows.emplace_back(line);
 		});
 	if (e.err)
@@ -111,8 +112,8 @@ int nic_show(const std::vector<std::string_view> &args)
 		std::printf("]\n");
 		return 0;
 	}
-	std::printf("%-36s %-8s %-17s %5s %-4s %-5s %s\n", "INSTANCE", "NETDEV", "MAC", "MTU", "LINK",
-		    "NVSP", "REFUSED");
+	std::printf("%-36s %-8s %-17s %5s %-4s %-5s %-9s %s\n", "INSTANCE", "NETDEV", "MAC", "MTU",
+		    "LINK", "NVSP", "DATAPATH", "REFUSED");
 	for (const auto &r : rows)
 		std::printf("%s\n", r.c_str());
 	return 0;

@@ -158,6 +158,8 @@ enum hvsim_attr {
 	HVSIM_A_NIC_LSO_FRAMES,	/* u64: nic (DEV_GET): LSO frames the guest sent */
 	HVSIM_A_NIC_CSUM_FRAMES, /* u64: nic (DEV_GET): frames whose checksum the host computed */
 	HVSIM_A_NIC_KEEPALIVES,	/* u64: nic (DEV_GET, NIC_KEEPALIVE): keepalives the guest answered */
+	HVSIM_A_NIC_DATAPATH,	/* u32: nic (DEV_GET): where the host sends the VM's traffic:
+				 * 0 the synthetic NIC, 1 its VF (SWITCH_DATA_PATH) */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
