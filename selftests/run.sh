@@ -123,11 +123,13 @@ qemu=(qemu-system-x86_64 -accel tcg -M "${HVKIT_MACHINE:-pc}" -cpu max "${cpus[@
 
 # Devices the tests need beyond the default machine, from selftests/config:
 #   qemu ARGS...        passed to QEMU as they are (split at blanks)
+#   qemu@M ARGS...      the same, on machine M only (HVKIT_MACHINE)
 #   disk NAME SIZE_MB   a zeroed RAM-backed raw file (in /dev/shm when there is
 #                       one) as a virtio-blk disk whose serial is NAME
 while read -r kw rest; do
 	case "$kw" in
 	qemu) read -ra a <<<"$rest"; qemu+=("${a[@]}") ;;
+	qemu@*) [ "${kw#qemu@}" != "${HVKIT_MACHINE:-pc}" ] || { read -ra a <<<"$rest"; qemu+=("${a[@]}"); } ;;
 	disk)
 		read -r dname dsize <<<"$rest"
 		case "$dname" in *[!A-Za-z0-9_-]*|'') die "selftests/config: bad line 'disk $rest'" ;; esac
