@@ -37,3 +37,28 @@ nic_cleanup() {
 	[ -z "${ns:-}" ] || kill "$ns" 2>/dev/null
 	ns=
 }
+
+# nic_iperf ADDR ARGS...: one iperf3 client run (2 s) to ADDR; its output
+# in $out; the receiver's summary line must be there. A server listens
+# anew after each run; on a slow kernel (the debug one) a client can come
+# before that: a refused connection is tried again.
+nic_iperf() {
+	local to=$1 try
+	shift
+	for try in 1 2 3 4 5; do
+		out=$(iperf3 -c "$to" -t 2 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
+		echo "$out" | grep -q 'Connection refused' || return 1
+		sleep 1
+	done
+	return 1
+}
+
+# nic_finish: the namespace goes, the host takes the device ($g) away, and
+# the NIC driver and the simulated host unload.
+nic_finish() {
+	nic_cleanup
+	hvctl sim remove "$g"
+	wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+	rmmod hvkit_netvsc
+	rmmod hvkit_sim 2>/dev/null
+}

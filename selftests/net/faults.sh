@@ -61,9 +61,5 @@ hvctl sim fault nic_bad_nvsp_version 1 &&
 	tap_fail "an NVSP version not asked for fails the reopen, counted and logged; the old MTU works on" \
 		"$(ethtool -S $ifc; dmesg | tail -n 10)"
 
-nic_cleanup
-hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
-rmmod hvkit_netvsc
-rmmod hvkit_sim 2>/dev/null
+nic_finish
 tap_done

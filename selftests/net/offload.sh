@@ -145,9 +145,5 @@ iperf && iperf -R && iperf -u -b 10M && [ "$(host lso_frames)" = 0 ] && [ "$(hos
 	tap_fail "with nothing granted, TCP and UDP flow checksummed by the guest; the host computes nothing" \
 		"$out; $(hvctl sim nic show --json; ethtool -S $ifc | grep -E 'lso|csum')"
 srv_stop
-nic_cleanup
-hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
-rmmod hvkit_netvsc
-rmmod hvkit_sim 2>/dev/null
+nic_finish
 tap_done

@@ -70,9 +70,5 @@ ethtool -X "$ifc" default && ethtool -L "$ifc" combined 2 && ethtool -x "$ifc" |
 	tap_ok "the host refused none of it" ||
 	tap_fail "the host refused none of it" "$(hvctl sim nic show; dmesg | grep refused | tail)"
 srv_stop
-nic_cleanup
-hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
-rmmod hvkit_netvsc
-rmmod hvkit_sim 2>/dev/null
+nic_finish
 tap_done

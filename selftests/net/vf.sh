@@ -55,15 +55,7 @@ ip link set "$peer" netns "$ns" && ip link set "$vp" netns "$ns" &&
 	ip addr add 10.76.0.1/24 dev "$ifc" && ip link set "$ifc" up ||
 	{ tap_fail "the peer's namespace: a bridge of $peer and $vp" "$(in_ns ip link)"; tap_done; }
 
-iperf() {
-	local try
-	for try in 1 2 3 4 5; do
-		out=$(iperf3 -c 10.76.0.2 -t 2 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
-		echo "$out" | grep -q 'Connection refused' || return 1
-		sleep 1
-	done
-	return 1
-}
+iperf() { nic_iperf 10.76.0.2 "$@"; }
 rm -f /tmp/iperf3.pid
 in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 &&
 	wait_for 10 test -s /tmp/iperf3.pid && srv=$(cat /tmp/iperf3.pid)

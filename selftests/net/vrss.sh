@@ -29,19 +29,8 @@ iperf_start() {
 		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
 }
 
-# iperf ARGS...: one client run to the peer; its output in $out; the
-# receiver's summary line must be there.
-# The server listens anew after each test; on a slow kernel (the debug
-# one) a client can come before that: a refused connection is tried again.
-iperf() {
-	local try
-	for try in 1 2 3 4 5; do
-		out=$(iperf3 -c 10.14.0.2 -t 2 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
-		echo "$out" | grep -q 'Connection refused' || return 1
-		sleep 1
-	done
-	return 1
-}
+# iperf ARGS...: one client run to the peer (nic_iperf).
+iperf() { nic_iperf 10.14.0.2 "$@"; }
 
 # qsnap FILE: every per-queue counter now.
 qsnap() { ethtool -S "$ifc" | grep -E '_queue_[0-9]+_' >"$1"; }
