@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every hvkit module loads, shows up, and unloads without a trace, in loops.
 . /hvkit/lib/tap.sh
-loops=${HVK_LOAD_LOOPS:-20}
+loops=${HVK_LOAD_LOOPS:-$(hvk_scale 20)}
 mods=$(hvk_modules)
 [ -n "$mods" ] || tap_skip_all "no hvkit modules in this guest"
 set -- $mods
