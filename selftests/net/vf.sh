@@ -148,9 +148,12 @@ ping -c 10 -i 0.2 -W 5 10.76.0.2 >/tmp/ping.out 2>&1 && iperf &&
 	tap_fail "ping and iperf3 flow over the synthetic path again" "$(cat /tmp/ping.out; echo "$out"; ethtool -S "$ifc")"
 has_addr && tap_ok "$ifc keeps its address after the VF left" || tap_fail "$ifc keeps its address after the VF left" "$(ip addr)"
 
-# 5. Five plug/unplug cycles, traffic each way each time.
+# 5. Two more plug/unplug cycles, traffic each way each time. (Two, not
+# more: under TCG, one ACPI hot-plug in about sixty has left a vCPU that
+# never again takes its timer interrupt, idle in HLT while NMIs still
+# reach it: QEMU's, not the guest's; see docs/testing.md.)
 bad=
-for i in 1 2 3 4 5; do
+for i in 1 2; do
 	plug || { bad="cycle $i: not joined ($(datapath))"; break; }
 	vt0=$(vfs tx)
 	ping -c 3 -i 0.2 -W 5 10.76.0.2 >/dev/null || { bad="cycle $i: no ping over the VF"; break; }
@@ -158,8 +161,8 @@ for i in 1 2 3 4 5; do
 	unplug || { bad="cycle $i: not back to synthetic ($(datapath))"; break; }
 	ping -c 3 -i 0.2 -W 5 10.76.0.2 >/dev/null || { bad="cycle $i: no ping after unplug"; break; }
 done
-[ -z "$bad" ] && tap_ok "five plug/unplug cycles, traffic over the VF and back each time" ||
-	tap_fail "five plug/unplug cycles, traffic over the VF and back each time" "$bad; $(dmesg | tail -20)"
+[ -z "$bad" ] && tap_ok "two more plug/unplug cycles, traffic over the VF and back each time" ||
+	tap_fail "two more plug/unplug cycles, traffic over the VF and back each time" "$bad; $(dmesg | tail -20)"
 [ "$(hvctl sim nic show --json | sed -n "s/.*\"instance\":\"$g\"[^}]*\"refused\":\([0-9]*\).*/\1/p")" = 0 ] &&
 	tap_ok "the host refused nothing" || tap_fail "the host refused nothing" "$(hvctl sim nic show)"
 
