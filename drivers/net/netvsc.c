@@ -2022,6 +2022,12 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	ndev->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_HW_VLAN_CTAG_TX |
 			 NETIF_F_HW_VLAN_CTAG_RX;
 	ndev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NV_OFL_FEATURES;
+	/*
+	 * Our TX queue locks get classes of their own: a joined VF's are taken
+	 * inside ours (nv_xmit hands the frame on with dev_queue_xmit), which
+	 * lockdep would otherwise call recursion of one class.
+	 */
+	netdev_lockdep_set_classes(ndev);
 	nv_vf_init(&nv->vf, ndev, nv_switch_dp);
 	dev_set_drvdata(&hdev->dev, nv);
 	ret = nv_attach(nv, mac);
