@@ -38,7 +38,7 @@ nic_cleanup() {
 	ns=
 }
 
-# nic_iperf ADDR ARGS...: one iperf3 client run (2 s) to ADDR; its output
+# nic_iperf ADDR ARGS...: one iperf3 client run (1 s) to ADDR; its output
 # in $out; the receiver's summary line must be there. A server listens
 # anew after each run; on a slow kernel (the debug one) a client can come
 # before that: a refused connection is tried again.
@@ -46,7 +46,7 @@ nic_iperf() {
 	local to=$1 try
 	shift
 	for try in 1 2 3 4 5; do
-		out=$(iperf3 -c "$to" -t 2 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
+		out=$(iperf3 -c "$to" -t 1 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
 		echo "$out" | grep -q 'Connection refused' || return 1
 		sleep 1
 	done
