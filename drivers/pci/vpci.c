@@ -249,6 +249,12 @@ static struct hvp_bus *hvp_of(struct pci_bus *bus)
  * As upstream: the identity comes from bus relations, the ROM BAR and the
  * INTx line and pin read as 0 (vPCI is message-signalled only); the rest
  * from the function's config space through the window.
+ *
+ * Once the host has rescinded the channel the functions are gone: every
+ * read answers all-ones, as a surprise-removed function does, so that a
+ * driver's removal sees it absent (pci_device_is_present()) and does not
+ * wait for a device that no longer interrupts. (Upstream answers the
+ * cached identity there, and nvme then waits out its admin timeout.)
  */
 static int hvp_read(struct pci_bus *bus, unsigned int devfn, int where, int size, u32 *val)
 {
@@ -256,7 +262,7 @@ static int hvp_read(struct pci_bus *bus, unsigned int devfn, int where, int size
 	struct hvk_vpci_func2 d;
 	const struct hvk_vpci_func *f = &d.f;
 
-	if (bus->number || !hvp_func_at(hb, devfn, &d) ||
+	if (bus->number || hvk_channel_rescinded(hb->ch) || !hvp_func_at(hb, devfn, &d) ||
 	    where + size > HVK_VPCI_CFG_PAGE_SIZE) {
 		*val = ~0u;
 		return PCIBIOS_DEVICE_NOT_FOUND;
@@ -288,7 +294,7 @@ static int hvp_write(struct pci_bus *bus, unsigned int devfn, int where, int siz
 	struct hvp_bus *hb = hvp_of(bus);
 	struct hvk_vpci_func2 d;
 
-	if (bus->number || !hvp_func_at(hb, devfn, &d) ||
+	if (bus->number || hvk_channel_rescinded(hb->ch) || !hvp_func_at(hb, devfn, &d) ||
 	    where + size > HVK_VPCI_CFG_PAGE_SIZE)
 		return PCIBIOS_DEVICE_NOT_FOUND;
 	if (where >= PCI_INTERRUPT_LINE && where + size <= PCI_MIN_GNT)

@@ -15,7 +15,7 @@ real=$(hvk_pci_real 0x1b36 0x0010) || tap_skip_all "no NVMe controller (selftest
 command -v setpci >/dev/null || tap_skip_all "no setpci (pciutils)"
 modprobe nvme 2>/dev/null
 [ -d /sys/bus/pci/drivers/nvme ] || tap_skip_all "no nvme driver in this kernel"
-tap_plan 7
+tap_plan 8
 rmmod hvkit_pci hvkit_sim 2>/dev/null
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 
@@ -114,9 +114,8 @@ else
 	tap_fail "bound again after D3hot, the controller works" "$(dmesg | tail -10)"
 fi
 
-# Ejected first, as Hyper-V takes a function away: nvme's removal gets its
-# interrupts (a bare rescind stops them while the function still answers,
-# and nvme waits out its 60 s admin timeout).
+# Ejected first, as Hyper-V takes a function away: nvme's removal still
+# has its interrupts and shuts the controller down in order.
 hvctl sim vpci detach --instance "$g"
 wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
 hvctl sim remove "$g"
@@ -125,6 +124,25 @@ if [ "$(basename "$(readlink /sys/bus/pci/devices/$real/driver)")" = nvme ] && r
 	tap_ok "ejected and removed: the controller given back to nvme on $real, and it reads"
 else
 	tap_fail "ejected and removed: the controller given back to nvme on $real, and it reads" "$(dmesg | tail -8)"
+fi
+
+# A bare rescind (the host takes the channel away with no eject first):
+# the view's config space reads all-ones from then on, so nvme's removal
+# finds the controller gone and does not wait out its 60 s admin timeout
+# on interrupts that no longer come.
+g=$(hvctl sim add vpci --pci "$real")
+view=$(hvk_vpci_domain "$g"):00:00.0
+wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
+echo "hvkit-selftest: pci/nvme bare rescind" >/dev/kmsg
+hvctl sim remove "$g"
+wait_for 90 sh -c "! test -e /sys/bus/pci/devices/$view"
+late=$(dmesg | sed -n '/hvkit-selftest: pci\/nvme bare rescind/,$p' | grep -i 'nvme.*timeout')
+if [ ! -e "/sys/bus/pci/devices/$view" ] && [ -z "$late" ] && wait_for 60 sh -c \
+	"ls -d /sys/bus/pci/devices/$real/nvme/nvme*/nvme*n1 >/dev/null 2>&1"; then
+	tap_ok "a rescind with no eject: nvme finds the view gone and removes it with no admin timeout"
+else
+	tap_fail "a rescind with no eject: nvme finds the view gone and removes it with no admin timeout" \
+		"view $(ls -d /sys/bus/pci/devices/$view 2>&1); $late; $(dmesg | tail -8)"
 fi
 rmmod hvkit_pci hvkit_sim
 tap_done
