@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/wait.h>
@@ -68,27 +69,22 @@ const std::vector<Sub> kSubs = {
 
 } // namespace
 
-TEST(HvctlSimArgs, AnUnknownOptionIsBadUsageNamingTheCommand)
+// An unknown option, and --instance without its GUID, after each command.
+TEST(HvctlSimArgs, AnUnknownOptionOrAMissingGuidIsBadUsageNamingTheCommand)
 {
+	const std::vector<std::pair<std::string, std::string>> bad = {
+		{"--bogus", "unknown option '--bogus'"},
+		{"--instance", "--instance needs a device GUID"},
+	};
 	for (const auto &s : kSubs) {
-		auto args = words(s.cmd);
-		args.emplace_back("--bogus");
-		CmdResult r = hvctl(args);
-		EXPECT_EQ(r.status, 2) << s.cmd;
-		EXPECT_EQ(r.err, std::string("hvctl: ") + s.what + ": unknown option '--bogus' (see 'hvctl --help')\n");
-		EXPECT_EQ(r.out, "");
-	}
-}
-
-TEST(HvctlSimArgs, InstanceWithoutItsGuidIsBadUsageNamingTheCommand)
-{
-	for (const auto &s : kSubs) {
-		auto args = words(s.cmd);
-		args.emplace_back("--instance");
-		CmdResult r = hvctl(args);
-		EXPECT_EQ(r.status, 2) << s.cmd;
-		EXPECT_EQ(r.err, std::string("hvctl: ") + s.what + ": --instance needs a device GUID (see 'hvctl --help')\n");
-		EXPECT_EQ(r.out, "");
+		for (const auto &[arg, says] : bad) {
+			auto args = words(s.cmd);
+			args.push_back(arg);
+			CmdResult r = hvctl(args);
+			EXPECT_EQ(r.status, 2) << s.cmd << " " << arg;
+			EXPECT_EQ(r.err, std::string("hvctl: ") + s.what + ": " + says + " (see 'hvctl --help')\n");
+			EXPECT_EQ(r.out, "");
+		}
 	}
 }
 
