@@ -3,6 +3,7 @@
 // replacement, and the event loop's signal and timer handling.
 #include "daemon.h"
 #include "text.h"
+#include "tmpdir.h"
 
 #include <gtest/gtest.h>
 
@@ -33,15 +34,6 @@ std::optional<Options> parse(std::vector<std::string> args, const std::vector<st
 	for (auto &a : args)
 		argv.push_back(a.data());
 	return parse_options(static_cast<int>(argv.size()), argv.data(), "hypervtestd", own);
-}
-
-std::string tmpdir()
-{
-	std::string t = ::testing::TempDir() + "hvkit-daemon-XXXXXX";
-	std::vector<char> v(t.begin(), t.end());
-	v.push_back('\0');
-	EXPECT_NE(::mkdtemp(v.data()), nullptr);
-	return v.data();
 }
 
 std::string slurp(const std::string &p)
@@ -104,7 +96,8 @@ TEST(DaemonOptions, BadInputIsRefused)
 
 TEST(DaemonFiles, AtomicWriteReplacesAndLeavesNoTemp)
 {
-	std::string d = tmpdir(), p = d + "/state", err;
+	const hvkit::test::TmpDir tmp("hvkit-daemon");
+	std::string d = tmp.path, p = d + "/state", err;
 	ASSERT_TRUE(write_file_atomic(p, "one", 0600, err)) << err;
 	ASSERT_TRUE(write_file_atomic(p, "two, longer", 0640, err)) << err;
 	EXPECT_EQ(slurp(p), "two, longer");
@@ -116,7 +109,8 @@ TEST(DaemonFiles, AtomicWriteReplacesAndLeavesNoTemp)
 
 TEST(DaemonFiles, AFailedWriteKeepsTheOldFile)
 {
-	std::string d = tmpdir(), p = d + "/state", err;
+	const hvkit::test::TmpDir tmp("hvkit-daemon");
+	std::string d = tmp.path, p = d + "/state", err;
 	ASSERT_TRUE(write_file_atomic(p, "kept", 0600, err)) << err;
 	// Renaming over a directory fails: the old contents must survive.
 	std::string dirpath = d + "/sub";
@@ -196,7 +190,8 @@ struct NotifySocket {
 
 TEST(DaemonNotify, ReachesAPathAndAnAbstractSocket)
 {
-	std::string dir = tmpdir();
+	const hvkit::test::TmpDir tmp("hvkit-daemon");
+	const std::string &dir = tmp.path;
 	{
 		NotifySocket s(dir + "/notify", false);
 		notify_ready();
@@ -207,14 +202,12 @@ TEST(DaemonNotify, ReachesAPathAndAnAbstractSocket)
 		EXPECT_EQ(s.next(), "STATUS=serving");
 		EXPECT_EQ(s.next(), "WATCHDOG=1");
 		EXPECT_EQ(s.next(), "STOPPING=1");
-		::unlink((dir + "/notify").c_str());
 	}
 	{
 		NotifySocket s("hvkit-notify-test-" + std::to_string(::getpid()), true);
 		notify_ready();
 		EXPECT_EQ(s.next(), "READY=1");
 	}
-	::rmdir(dir.c_str());
 	// No socket, or a relative name: nothing is sent, nothing fails.
 	::setenv("NOTIFY_SOCKET", "relative", 1);
 	notify_ready();
@@ -253,8 +246,8 @@ TEST(DaemonText, LinesAndWords)
 
 TEST(DaemonText, ReadTextLineAndLimit)
 {
-	std::string dir = tmpdir();
-	std::string f = dir + "/t";
+	const hvkit::test::TmpDir tmp("hvkit-daemon");
+	std::string f = tmp.path + "/t";
 	{
 		std::ofstream o(f);
 		o << "first line\nsecond\n";
@@ -262,8 +255,6 @@ TEST(DaemonText, ReadTextLineAndLimit)
 	EXPECT_EQ(read_text(f), "first line\nsecond\n");
 	EXPECT_EQ(read_text(f, 5), "first");
 	EXPECT_EQ(read_line(f), "first line");
-	EXPECT_FALSE(read_text(dir + "/missing"));
-	EXPECT_EQ(read_line(dir + "/missing"), "");
-	::unlink(f.c_str());
-	::rmdir(dir.c_str());
+	EXPECT_FALSE(read_text(tmp.path + "/missing"));
+	EXPECT_EQ(read_line(tmp.path + "/missing"), "");
 }

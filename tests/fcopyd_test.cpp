@@ -25,6 +25,7 @@
 
 #include "fcopy_file.h"
 #include "fcopy_service.h"
+#include "tmpdir.h"
 
 extern "C" {
 #include <hvkit/ic.h>
@@ -37,24 +38,6 @@ using hvkit::daemon::Fd;
 using namespace hvkit::fcopy;
 
 namespace {
-
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string t = (fs::temp_directory_path() / "fcopyd-test.XXXXXX").string();
-		std::vector<char> b(t.begin(), t.end());
-		b.push_back('\0');
-		path = ::mkdtemp(b.data());
-	}
-	~TempDir()
-	{
-		std::error_code ec;
-		fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-		fs::remove_all(path, ec);
-	}
-	std::string path;
-};
 
 std::string slurp(const std::string &p)
 {
@@ -89,7 +72,7 @@ std::vector<std::string> others(const std::string &dir, const std::string &keep)
 
 TEST(FcopyFile, WritesIntoATempFileBesideTheDestinationAndRenamesOnComplete)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "out.bin", 0, 11)) << fc.error();
 	EXPECT_EQ(HVK_S_OK, fc.write(0, bytes("hello ")));
@@ -106,7 +89,7 @@ TEST(FcopyFile, WritesIntoATempFileBesideTheDestinationAndRenamesOnComplete)
 
 TEST(FcopyFile, AnExistingFileWithoutOverwriteIsAlreadyExistsAndLeftAlone)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	spit(d.path + "/f", "old");
 	FileCopy fc;
 	EXPECT_EQ(HVK_ERROR_ALREADY_EXISTS, fc.start(d.path, "f", 0, 3));
@@ -117,7 +100,7 @@ TEST(FcopyFile, AnExistingFileWithoutOverwriteIsAlreadyExistsAndLeftAlone)
 
 TEST(FcopyFile, OverwriteReplacesTheFileOnlyOnComplete)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	spit(d.path + "/f", "old contents");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", HVK_FCOPY_OVER_WRITE, 3)) << fc.error();
@@ -129,7 +112,7 @@ TEST(FcopyFile, OverwriteReplacesTheFileOnlyOnComplete)
 
 TEST(FcopyFile, AFileCreatedDuringACopyWithoutOverwriteIsNotReplaced)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", 0, 3));
 	EXPECT_EQ(HVK_S_OK, fc.write(0, bytes("new")));
@@ -141,7 +124,7 @@ TEST(FcopyFile, AFileCreatedDuringACopyWithoutOverwriteIsNotReplaced)
 
 TEST(FcopyFile, AMissingDirectoryFailsWithoutCreatePathAndIsMadeWithIt)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	std::string dir = d.path + "/a/b/c";
 	EXPECT_EQ(HVK_E_FAIL, fc.start(dir, "f", 0, 1));
@@ -158,7 +141,7 @@ TEST(FcopyFile, AMissingDirectoryFailsWithoutCreatePathAndIsMadeWithIt)
 
 TEST(FcopyFile, ASymlinkInTheLastComponentIsRefusedEvenWithOverwrite)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	spit(d.path + "/target", "precious");
 	fs::create_symlink(d.path + "/target", d.path + "/link");
 	FileCopy fc;
@@ -174,7 +157,7 @@ TEST(FcopyFile, ASymlinkInTheLastComponentIsRefusedEvenWithOverwrite)
 
 TEST(FcopyFile, NamesThatAreNotANameInTheDirectoryAreRefused)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	EXPECT_EQ(HVK_E_FAIL, fc.start(d.path, "../escape", HVK_FCOPY_OVER_WRITE, 1));
 	EXPECT_EQ(HVK_E_FAIL, fc.start(d.path, "..", HVK_FCOPY_OVER_WRITE, 1));
@@ -187,7 +170,7 @@ TEST(FcopyFile, NamesThatAreNotANameInTheDirectoryAreRefused)
 
 TEST(FcopyFile, CancelRemovesTheTempFileAndCreatesNothing)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", 0, 3));
 	EXPECT_EQ(HVK_S_OK, fc.write(0, bytes("abc")));
@@ -201,7 +184,7 @@ TEST(FcopyFile, CancelRemovesTheTempFileAndCreatesNothing)
 
 TEST(FcopyFile, AStartDuringACopyDropsTheFirstCopysTempFile)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "one", 0, 3));
 	std::string first = fc.tmp_name();
@@ -213,7 +196,7 @@ TEST(FcopyFile, AStartDuringACopyDropsTheFirstCopysTempFile)
 
 TEST(FcopyFile, TheDaemonStoppingMidCopyLeavesNoTempFile)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	{
 		FileCopy fc;
 		ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", 0, 3));
@@ -223,7 +206,7 @@ TEST(FcopyFile, TheDaemonStoppingMidCopyLeavesNoTempFile)
 
 TEST(FcopyFile, ADiskFullIsErrorDiskFull)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FileCopy fc;
 	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "big", 0, 1 << 20));
 	// A file size limit stands in for a full disk: EFBIG, as ENOSPC.
@@ -246,7 +229,7 @@ TEST(FcopyFile, ADiskFullIsErrorDiskFull)
 
 TEST(FcopyFile, APermissionErrorIsAccessDenied)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	fs::create_directory(d.path + "/ro");
 	::chmod((d.path + "/ro").c_str(), 0555);
 	::chmod(d.path.c_str(), 0755);
@@ -343,7 +326,7 @@ void handshake(FakeDev &dev, CharDev &cd)
 
 TEST(FcopyCharDev, ACopyThroughTheDeviceArrivesWhole)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FakeDev dev;
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
@@ -365,7 +348,7 @@ TEST(FcopyCharDev, ACopyThroughTheDeviceArrivesWhole)
 
 TEST(FcopyCharDev, MalformedTruncatedAndOversizedMessagesGetEFailAndDoNothing)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FakeDev dev;
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
@@ -411,7 +394,7 @@ TEST(FcopyCharDev, MalformedTruncatedAndOversizedMessagesGetEFailAndDoNothing)
 
 TEST(FcopyCharDev, ARefusedAnswerDropsTheCopyAndAsksToRegisterAgain)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FakeDev dev;
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
@@ -426,7 +409,7 @@ TEST(FcopyCharDev, ARefusedAnswerDropsTheCopyAndAsksToRegisterAgain)
 
 TEST(FcopyCharDev, ADeviceThatGoesAwayEndsTheLoopAndTheCopy)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	FakeDev dev;
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
@@ -546,7 +529,7 @@ struct UioRig {
 
 TEST(FcopyUio, NegotiatesAndCopiesAFileFromASimulatedHost)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("fcopyd-test");
 	UioRig rig;
 	FileCopy fc;
 	Uio uio(rig.guest_irq.get(), rig.map, static_cast<uint32_t>(kRing), fc);

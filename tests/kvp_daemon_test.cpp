@@ -8,6 +8,7 @@
 #include "ipconfig.h"
 #include "pool.h"
 #include "sysinfo.h"
+#include "tmpdir.h"
 
 #include <gtest/gtest.h>
 
@@ -49,13 +50,10 @@ struct upstream_kvp_record {
 };
 static_assert(sizeof(upstream_kvp_record) == 2560);
 
+// A directory that lasts until the tests end.
 std::string tmpdir()
 {
-	std::string t = ::testing::TempDir() + "hvkit-kvp-XXXXXX";
-	std::vector<char> v(t.begin(), t.end());
-	v.push_back('\0');
-	EXPECT_NE(::mkdtemp(v.data()), nullptr);
-	return v.data();
+	return hvkit::test::tmpdir("hvkit-kvp");
 }
 
 // Writes a pool as upstream's daemon does: its records, back to back.
@@ -584,7 +582,8 @@ namespace {
 
 struct FakeDevice : ::testing::Test {
 	int kernel = -1, daemon = -1;
-	std::string dir = tmpdir();
+	const hvkit::test::TmpDir tmp{"hvkit-kvp"};
+	std::string dir = tmp.path;
 	std::unique_ptr<Handler> h;
 	uint32_t set_ip_calls = 0;
 
@@ -799,7 +798,8 @@ struct CmdResult {
 // Runs hvctl with @args; its exit status, stdout and stderr.
 CmdResult hvctl(const std::vector<std::string> &args)
 {
-	std::string dir = tmpdir();
+	const hvkit::test::TmpDir tmp("hvkit-hvctl");
+	const std::string &dir = tmp.path;
 	std::string cmd = HVKIT_HVCTL;
 	for (const std::string &a : args)
 		cmd += " '" + a + "'";

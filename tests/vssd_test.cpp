@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "freeze.h"
 #include "vss_service.h"
+#include "tmpdir.h"
 
 extern "C" {
 #include <hvkit/uapi/hv_ic_dev.h>
@@ -114,23 +115,6 @@ void typical(FakeSystem &s)
 	s.add("/dev/sdd1", "/home/data", "ext4", "rw,relatime", 10);
 	s.add("/dev/sda1", "/var/lib/bind-of-root", "ext4", "rw", 1);
 }
-
-class TempDir {
-public:
-	TempDir()
-	{
-		std::string t = (fs::temp_directory_path() / "vssd-test.XXXXXX").string();
-		std::vector<char> b(t.begin(), t.end());
-		b.push_back('\0');
-		path = ::mkdtemp(b.data());
-	}
-	~TempDir()
-	{
-		std::error_code ec;
-		fs::remove_all(path, ec);
-	}
-	std::string path;
-};
 
 void hook(const std::string &dir, const std::string &phase, const std::string &name,
 	  const std::string &body, unsigned mode = 0755)
@@ -238,7 +222,7 @@ TEST(VssFreeze, AnUnreadableMountTableFailsTheFreezeWithNothingFrozen)
 
 TEST(VssHooks, PreFreezeHooksRunInNameOrderBeforeTheFreezeAndPostThawAfterTheThaw)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("vssd-test");
 	hook(d.path, "pre-freeze.d", "20-db", "true");
 	hook(d.path, "pre-freeze.d", "10-app", "true");
 	hook(d.path, "pre-freeze.d", "30-not-executable", "true", 0644);
@@ -258,7 +242,7 @@ TEST(VssHooks, PreFreezeHooksRunInNameOrderBeforeTheFreezeAndPostThawAfterTheTha
 
 TEST(VssHooks, AFailingPreFreezeHookStopsTheFreezeAndThePostThawHooksRun)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("vssd-test");
 	hook(d.path, "pre-freeze.d", "10-a", "true");
 	hook(d.path, "pre-freeze.d", "20-b", "exit 3");
 	hook(d.path, "pre-freeze.d", "30-c", "true");
@@ -277,7 +261,7 @@ TEST(VssHooks, AFailingPreFreezeHookStopsTheFreezeAndThePostThawHooksRun)
 
 TEST(VssHooks, RealHooksRunWithTheirArgumentAndAHungOneIsKilled)
 {
-	TempDir d;
+	const hvkit::test::TmpDir d("vssd-test");
 	std::string out = d.path + "/out";
 	hook(d.path, "pre-freeze.d", "ok", "echo \"$1\" >" + out);
 	hook(d.path, "pre-freeze.d", "hangs", "exec sleep 30");

@@ -6,7 +6,7 @@
 //    writes into the uio transport's ring (each a 2-byte length and its
 //    bytes), answered by Uio::drain() through the shared ring and IC code.
 // Files land in a sandbox directory (/tmp/fcopyd-fuzz.*), emptied after
-// each input; libFuzzer ends with _Exit, so the empty directory stays. Whatever
+// each input and removed when the fuzzer exits (../tmpdir.h). Whatever
 // comes in, no temp file outlives a cancel and every status is one the
 // host knows.
 #include <cstdint>
@@ -22,6 +22,7 @@
 
 #include "fcopy_file.h"
 #include "fcopy_service.h"
+#include "../tmpdir.h"
 
 extern "C" {
 #include <hvkit/ic.h>
@@ -30,15 +31,10 @@ extern "C" {
 
 namespace {
 
-std::string sandbox()
+const std::string &sandbox()
 {
-	static std::string dir = [] {
-		char t[] = "/tmp/fcopyd-fuzz.XXXXXX";
-		if (!::mkdtemp(t))
-			std::abort();
-		return std::string(t);
-	}();
-	return dir;
+	static const hvkit::test::TmpDir dir("fcopyd-fuzz");
+	return dir.path;
 }
 
 bool known(uint32_t s)

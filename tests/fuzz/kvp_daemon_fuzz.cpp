@@ -3,7 +3,8 @@
 // kernel side may write it (daemons/kvp/handler.cpp): any message, of any
 // size, over a socketpair standing in for the device. A message of the
 // wrong size gets no answer and a reset; a whole one gets exactly one
-// whole answer. Pools live in a temporary directory.
+// whole answer. Pools live in a temporary directory, removed when the
+// fuzzer exits (../tmpdir.h).
 //
 // Input: one byte, then the message. Bit 0 of the byte set: the message
 // is made exactly one struct hvk_kvp_msg long (zero-padded or cut), with
@@ -11,6 +12,7 @@
 // bit 2 starting a handshake first; clear: sent as it is, of any size.
 #include "handler.h"
 #include "ipconfig.h"
+#include "../tmpdir.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +29,7 @@ using namespace hvkit::kvp;
 
 struct World {
 	int kernel = -1, daemon = -1;
+	const hvkit::test::TmpDir dir{"hvkit-kvp-fuzz"};
 	std::unique_ptr<Handler> h;
 	World()
 	{
@@ -35,10 +38,7 @@ struct World {
 			abort();
 		kernel = sv[0];
 		daemon = sv[1];
-		char dir[] = "/tmp/hvkit-kvp-fuzz-XXXXXX";
-		if (!::mkdtemp(dir))
-			abort();
-		Env env{PoolDir(dir), SystemInfo{"vm", "6.12.0-1", "Linux", "12", "", "6.12.0", "x86_64"},
+		Env env{PoolDir(dir.path), SystemInfo{"vm", "6.12.0-1", "Linux", "12", "", "6.12.0", "x86_64"},
 			[](NetState &n, std::string &) {
 				n.links = {{2, "eth0", "00:15:5D:01:02:03", false}};
 				n.addrs = {{2, AF_INET, "10.0.0.4", 24, true}, {2, AF_INET6, "fe80::1", 64, false}};

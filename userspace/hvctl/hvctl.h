@@ -6,6 +6,7 @@
 #include "../lib/guid.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,9 +39,43 @@ struct SimTarget {
 	std::string type;
 	std::optional<hvkit::Guid> instance;
 };
-// At args[i]: "--instance GUID" -> 1 (i advanced), not it -> 0, bad -> -kExitUsage.
-int sim_target_arg(const std::vector<std::string_view> &args, size_t &i, SimTarget &t);
 bool put_target(nl_msg *m, const SimTarget &t);
+
+// One argument of a command's, as walk_args() hands it over: args[i].
+struct ArgWalk {
+	const std::vector<std::string_view> &args;
+	size_t i;
+	std::string_view arg() const { return args[i]; }
+	// The argument after it (an option's value), taken; nullopt at the end.
+	std::optional<std::string_view> value()
+	{
+		if (i + 1 >= args.size())
+			return std::nullopt;
+		return args[++i];
+	}
+	// The same, empty at the end: for an option whose value is never empty.
+	std::string_view next() { return value().value_or(std::string_view()); }
+};
+// What an argument callback returns besides 0 (taken) and the exit status
+// of a usage error it reported itself.
+inline constexpr int kArgUnknown = -1;
+using ArgFn = std::function<int(ArgWalk &)>;
+// A command's argument loop, from args[from]: "--instance GUID" goes to
+// *t (when t is given), every other argument to @each. An argument @each
+// does not know is refused here, as "WHAT: unknown option 'ARG'" (or
+// "unexpected argument" for one not starting with '-'). 0 when all were
+// taken, else the exit status of the usage error reported.
+int walk_args(const std::vector<std::string_view> &args, size_t from, const std::string &what,
+	      SimTarget *t, const ArgFn &each);
+// At "--timeout-ms": its value, a number above 0, into @ms; 0, or the exit
+// status of the usage error reported.
+int timeout_arg(ArgWalk &w, const std::string &what, uint32_t &ms);
+// An argument callback that takes --json (into @json) and nothing else.
+ArgFn json_flag(bool &json);
+// One request to the simulated host (hvsim's generic netlink family): 0,
+// or its failure reported as WHAT: ... and the exit status for it.
+int sim_request(const std::string &what, int cmd, int flags, const hvkit::GenlClient::Fill &fill,
+		const hvkit::GenlClient::OnReply &on_reply);
 
 // A "hvctl sim SERVICE ..." command of a service's host side.
 struct SimServiceCmd {

@@ -119,14 +119,17 @@ bool is_number(std::string_view s)
 int cmd_list(const std::vector<std::string_view> &args)
 {
 	bool verbose = false, json = false;
-	for (auto a : args) {
-		if (a == "-v" || a == "--verbose")
+	int r = walk_args(args, 0, "list", nullptr, [&](ArgWalk &w) {
+		if (w.arg() == "-v" || w.arg() == "--verbose")
 			verbose = true;
-		else if (a == "--json")
+		else if (w.arg() == "--json")
 			json = true;
 		else
-			return usage_error("list: unknown option '" + std::string(a) + "'");
-	}
+			return kArgUnknown;
+		return 0;
+	});
+	if (r)
+		return r;
 	if (!std::filesystem::exists("/sys/bus/vmbus"))
 		return fail("no VMBus here: /sys/bus/vmbus does not exist (load hvkit_vmbus, or run on Hyper-V)");
 	std::vector<hvkit::DeviceInfo> devs;
@@ -246,17 +249,57 @@ hvkit::Guid attr_guid(nlattr *a)
 	return g;
 }
 
-int sim_target_arg(const std::vector<std::string_view> &args, size_t &i, SimTarget &t)
+int walk_args(const std::vector<std::string_view> &args, size_t from, const std::string &what,
+	      SimTarget *t, const ArgFn &each)
 {
-	if (args[i] != "--instance")
+	for (ArgWalk w{args, from}; w.i < args.size(); w.i++) {
+		const std::string_view a = w.arg();
+		if (t && a == "--instance") {
+			auto v = w.value();
+			if (!v)
+				return usage_error(what + ": --instance needs a device GUID");
+			t->instance = guid_arg(*v);
+			if (!t->instance)
+				return kExitUsage;
+			continue;
+		}
+		int r = each(w);
+		if (r == kArgUnknown)
+			return usage_error(what + (a.starts_with("-") ? ": unknown option '" : ": unexpected argument '") +
+					   std::string(a) + "'");
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int sim_request(const std::string &what, int cmd, int flags, const hvkit::GenlClient::Fill &fill,
+		const hvkit::GenlClient::OnReply &on_reply)
+{
+	hvkit::GenlClient nl(HVSIM_GENL_NAME);
+	if (!nl.ok())
+		return genl_failure(nl.error(), what.c_str());
+	auto e = nl.request(cmd, flags, HVSIM_A_MAX, fill, on_reply);
+	if (e.err)
+		return genl_failure(e, what.c_str());
+	return 0;
+}
+
+int timeout_arg(ArgWalk &w, const std::string &what, uint32_t &ms)
+{
+	if (!parse_u32(w.next(), ms) || !ms)
+		return usage_error(what + ": --timeout-ms takes a number of milliseconds above 0");
+	return 0;
+}
+
+ArgFn json_flag(bool &json)
+{
+	return [&json](ArgWalk &w) {
+		if (w.arg() != "--json")
+			return kArgUnknown;
+		json = true;
 		return 0;
-	if (i + 1 >= args.size())
-		return -usage_error("--instance needs a device GUID");
-	auto g = guid_arg(args[++i]);
-	if (!g)
-		return -kExitUsage;
-	t.instance = g;
-	return 1;
+	};
 }
 
 bool put_target(nl_msg *m, const SimTarget &t)
@@ -326,6 +369,8 @@ std::optional<uint32_t> parse_offloads(std::string_view s)
 {
 	if (s == "none")
 		return 0U;
+	if (s.empty())
+		return std::nullopt;
 	uint32_t v = 0;
 	while (!s.empty()) {
 		auto comma = s.find(',');
@@ -349,8 +394,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 {
 	if (args.empty())
 		return usage_error("sim add: a device type is required (echo, heartbeat, ...)");
-	std::string type(args[0]);
-	std::optional<hvkit::Guid> instance;
+	SimTarget t{std::string(args[0]), {}};
 	uint32_t channels = 0;
 	bool monitored = false, no_dedicated = false, read_only = false;
 	uint64_t size = 0;
@@ -365,78 +409,74 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	uint32_t latency_us = 0;
 	bool latency_set = false;
 	std::string pci;
-	for (size_t i = 1; i < args.size(); i++) {
-		if (args[i] == "--backing" && i + 1 < args.size()) {
-			backing = args[++i];
-			if (backing.empty())
-				return usage_error("--backing takes the path of a file or a block device");
-		} else if (args[i] == "--latency-us" && i + 1 < args.size()) {
-			if (!parse_u32(args[++i], latency_us) || latency_us > 1000000)
-				return usage_error("--latency-us takes a number of microseconds from 0 to 1000000");
-			latency_set = true;
-		} else if (args[i] == "--size" && i + 1 < args.size()) {
-			if (!parse_size(args[++i], size))
-				return usage_error("--size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
-		} else if (args[i] == "--sector-size" && i + 1 < args.size()) {
-			auto s = args[++i];
-			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), sector);
-			if (ec != std::errc() || p != s.data() + s.size() || (sector != 512 && sector != 4096))
-				return usage_error("--sector-size takes 512 or 4096");
-		} else if (args[i] == "--read-only") {
+	int r = walk_args(args, 1, "sim add", &t, [&](ArgWalk &w) {
+		const std::string_view a = w.arg();
+		if (a == "--read-only") {
 			read_only = true;
-		} else if ((args[i] == "--fw-versions" || args[i] == "--versions") && i + 1 < args.size()) {
-			auto &list = args[i] == "--versions" ? versions : fw_versions;
-			if (!parse_versions(args[++i], list))
-				return usage_error("a version list is MAJOR.MINOR[,MAJOR.MINOR...], at most 16");
-		} else if (args[i] == "--monitored") {
+		} else if (a == "--monitored") {
 			monitored = true;
-		} else if (args[i] == "--no-dedicated-interrupt") {
+		} else if (a == "--no-dedicated-interrupt") {
 			no_dedicated = true;
-		} else if (args[i] == "--instance" && i + 1 < args.size()) {
-			instance = guid_arg(args[++i]);
-			if (!instance)
-				return kExitUsage;
-		} else if ((args[i] == "--channels" || args[i] == "--queues") && i + 1 < args.size()) {
-			// A nic's queues are its channels: the primary and its sub-channels.
-			auto s = args[++i];
-			auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), channels);
-			if (ec != std::errc() || p != s.data() + s.size() || channels < 1 || channels > 64)
-				return usage_error("--channels and --queues take a number from 1 to 64");
-		} else if (args[i] == "--mac" && i + 1 < args.size()) {
-			mac = parse_mac(args[++i]);
-			if (!mac)
-				return usage_error("--mac takes a MAC address, xx:xx:xx:xx:xx:xx");
-		} else if (args[i] == "--mtu" && i + 1 < args.size()) {
-			if (!parse_u32(args[++i], mtu) || mtu < 68 || mtu > 65521)
-				return usage_error("--mtu takes a number from 68 to 65521");
-		} else if (args[i] == "--nvsp-max" && i + 1 < args.size()) {
-			if (!parse_versions(args[++i], nvsp_max) || nvsp_max.size() != 1)
-				return usage_error("--nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
-		} else if (args[i] == "--offloads" && i + 1 < args.size()) {
-			offloads = parse_offloads(args[++i]);
-			if (!offloads)
-				return usage_error("--offloads takes none, or a comma-separated list of csum and tso");
-		} else if (args[i] == "--pci" && i + 1 < args.size()) {
-			pci = std::string(args[++i]);
-			if (pci.empty() || pci.size() > 31)
-				return usage_error("--pci takes a PCI function, DDDD:BB:DD.F");
-		} else if (args[i] == "--link-down") {
+		} else if (a == "--link-down") {
 			link = 0;
 			link_set = true;
+		} else if (a == "--backing") {
+			backing = w.next();
+			if (backing.empty())
+				return usage_error("sim add: --backing takes the path of a file or a block device");
+		} else if (a == "--latency-us") {
+			if (!parse_u32(w.next(), latency_us) || latency_us > 1000000)
+				return usage_error("sim add: --latency-us takes a number of microseconds from 0 to 1000000");
+			latency_set = true;
+		} else if (a == "--size") {
+			if (!parse_size(w.next(), size))
+				return usage_error("sim add: --size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
+		} else if (a == "--sector-size") {
+			auto v = w.next();
+			auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), sector);
+			if (ec != std::errc() || p != v.data() + v.size() || (sector != 512 && sector != 4096))
+				return usage_error("sim add: --sector-size takes 512 or 4096");
+		} else if (a == "--fw-versions" || a == "--versions") {
+			if (!parse_versions(w.next(), a == "--versions" ? versions : fw_versions))
+				return usage_error("sim add: a version list is MAJOR.MINOR[,MAJOR.MINOR...], at most 16");
+		} else if (a == "--channels" || a == "--queues") {
+			// A nic's queues are its channels: the primary and its sub-channels.
+			auto v = w.next();
+			auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), channels);
+			if (ec != std::errc() || p != v.data() + v.size() || channels < 1 || channels > 64)
+				return usage_error("sim add: --channels and --queues take a number from 1 to 64");
+		} else if (a == "--mac") {
+			mac = parse_mac(w.next());
+			if (!mac)
+				return usage_error("sim add: --mac takes a MAC address, xx:xx:xx:xx:xx:xx");
+		} else if (a == "--mtu") {
+			if (!parse_u32(w.next(), mtu) || mtu < 68 || mtu > 65521)
+				return usage_error("sim add: --mtu takes a number from 68 to 65521");
+		} else if (a == "--nvsp-max") {
+			if (!parse_versions(w.next(), nvsp_max) || nvsp_max.size() != 1)
+				return usage_error("sim add: --nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
+		} else if (a == "--offloads") {
+			offloads = parse_offloads(w.next());
+			if (!offloads)
+				return usage_error("sim add: --offloads takes none, or a comma-separated list of csum and tso");
+		} else if (a == "--pci") {
+			pci = std::string(w.next());
+			if (pci.empty() || pci.size() > 31)
+				return usage_error("sim add: --pci takes a PCI function, DDDD:BB:DD.F");
 		} else {
-			return usage_error("sim add: unknown option '" + std::string(args[i]) + "'");
+			return kArgUnknown;
 		}
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim add");
+		return 0;
+	});
+	if (r)
+		return r;
 	hvkit::Guid got;
 	uint32_t relid = 0;
-	auto e = nl.request(
-		HVSIM_CMD_DEV_ADD, 0, HVSIM_A_MAX,
+	r = sim_request(
+		"sim add", HVSIM_CMD_DEV_ADD, 0,
 		[&](nl_msg *m) {
-			return nla_put_string(m, HVSIM_A_TYPE, type.c_str()) == 0 &&
-			       (!instance || nla_put(m, HVSIM_A_INSTANCE, 16, instance->b.data()) == 0) &&
+			return nla_put_string(m, HVSIM_A_TYPE, t.type.c_str()) == 0 &&
+			       (!t.instance || nla_put(m, HVSIM_A_INSTANCE, 16, t.instance->b.data()) == 0) &&
 			       (!channels || nla_put_u32(m, HVSIM_A_CHANNELS, channels) == 0) &&
 			       (!monitored || nla_put_flag(m, HVSIM_A_MONITORED) == 0) &&
 			       (!no_dedicated || nla_put_flag(m, HVSIM_A_NO_DEDICATED_INTERRUPT) == 0) &&
@@ -463,8 +503,8 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			if (a[HVSIM_A_RELID])
 				relid = nla_get_u32(a[HVSIM_A_RELID]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim add");
+	if (r)
+		return r;
 	std::printf("%s\n", hvkit::format_guid(got).c_str());
 	(void)relid;
 	return 0;
@@ -477,29 +517,16 @@ int cmd_sim_remove(const std::vector<std::string_view> &args)
 	auto g = guid_arg(args[0]);
 	if (!g)
 		return kExitUsage;
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim remove");
-	auto e = nl.request(HVSIM_CMD_DEV_DEL, 0, HVSIM_A_MAX,
-			    [&](nl_msg *m) { return nla_put(m, HVSIM_A_INSTANCE, 16, g->b.data()) == 0; },
-			    nullptr);
-	if (e.err)
-		return genl_failure(e, "sim remove");
-	return 0;
+	return sim_request("sim remove", HVSIM_CMD_DEV_DEL, 0,
+			   [&](nl_msg *m) { return nla_put(m, HVSIM_A_INSTANCE, 16, g->b.data()) == 0; },
+			   nullptr);
 }
 
 int cmd_sim_list(const std::vector<std::string_view> &args)
 {
 	bool json = false;
-	for (auto a : args) {
-		if (a == "--json")
-			json = true;
-		else
-			return usage_error("sim list: unknown option '" + std::string(a) + "'");
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim list");
+	if (int r = walk_args(args, 0, "sim list", nullptr, json_flag(json)))
+		return r;
 	struct Row {
 		std::string type, instance;
 		uint32_t relid, channels, open, cpu;
@@ -511,7 +538,7 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 	std::vector<Row> rows;
 	auto u32 = [](nlattr *a) { return a ? nla_get_u32(a) : 0u; };
 	auto u64 = [](nlattr *a) { return a ? static_cast<uint64_t>(nla_get_u64(a)) : uint64_t(0); };
-	auto e = nl.request(HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
+	int r = sim_request("sim list", HVSIM_CMD_DEV_GET, NLM_F_DUMP, nullptr, [&](nlattr **a) {
 		rows.push_back({a[HVSIM_A_TYPE] ? nla_get_string(a[HVSIM_A_TYPE]) : "",
 				hvkit::format_guid(attr_guid(a[HVSIM_A_INSTANCE])), u32(a[HVSIM_A_RELID]),
 				u32(a[HVSIM_A_CHANNELS]), u32(a[HVSIM_A_OPEN]), u32(a[HVSIM_A_CPU]),
@@ -520,8 +547,8 @@ int cmd_sim_list(const std::vector<std::string_view> &args)
 				a[HVSIM_A_MONITORED] != nullptr, u64(a[HVSIM_A_INT_PAGE_SIGNALS]),
 				a[HVSIM_A_NO_DEDICATED_INTERRUPT] != nullptr});
 	});
-	if (e.err)
-		return genl_failure(e, "sim list");
+	if (r)
+		return r;
 	if (json) {
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++) {
@@ -569,40 +596,31 @@ int cmd_sim_fault(const std::vector<std::string_view> &args)
 	if (ec != std::errc() || p != s.data() + s.size())
 		return usage_error("sim fault: the count must be a whole number");
 	std::string name(args[0]);
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim fault");
-	auto e = nl.request(HVSIM_CMD_FAULT_SET, 0, HVSIM_A_MAX,
-			    [&](nl_msg *m) {
-				    return nla_put_string(m, HVSIM_A_FAULT_NAME, name.c_str()) == 0 &&
-					   nla_put_u32(m, HVSIM_A_COUNT, count) == 0;
-			    },
-			    nullptr);
-	if (e.err)
-		return genl_failure(e, ("sim fault " + name).c_str());
-	return 0;
+	return sim_request("sim fault " + name, HVSIM_CMD_FAULT_SET, 0,
+			   [&](nl_msg *m) {
+				   return nla_put_string(m, HVSIM_A_FAULT_NAME, name.c_str()) == 0 &&
+					  nla_put_u32(m, HVSIM_A_COUNT, count) == 0;
+			   },
+			   nullptr);
 }
 
 int cmd_sim_faults(const std::vector<std::string_view> &args)
 {
-	bool json = args.size() == 1 && args[0] == "--json";
-	if (!args.empty() && !json)
-		return usage_error("sim faults takes only --json");
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim faults");
+	bool json = false;
+	if (int r = walk_args(args, 0, "sim faults", nullptr, json_flag(json)))
+		return r;
 	struct Row {
 		std::string name;
 		uint32_t armed, hits;
 	};
 	std::vector<Row> rows;
-	auto e = nl.request(HVSIM_CMD_FAULT_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
+	int r = sim_request("sim faults", HVSIM_CMD_FAULT_GET, NLM_F_DUMP, nullptr, [&](nlattr **a) {
 		rows.push_back({a[HVSIM_A_FAULT_NAME] ? nla_get_string(a[HVSIM_A_FAULT_NAME]) : "",
 				a[HVSIM_A_COUNT] ? nla_get_u32(a[HVSIM_A_COUNT]) : 0,
 				a[HVSIM_A_HITS] ? nla_get_u32(a[HVSIM_A_HITS]) : 0});
 	});
-	if (e.err)
-		return genl_failure(e, "sim faults");
+	if (r)
+		return r;
 	if (json) {
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++)

@@ -33,49 +33,37 @@ struct FcopyArgs {
 // 0, or the exit status of a usage error.
 int parse_fcopy_args(const std::vector<std::string_view> &args, FcopyArgs &a)
 {
-	for (size_t i = 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, a.t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		uint32_t v;
-		if (args[i] == "--json") {
+	return walk_args(args, 0, "sim fcopy", &a.t, [&](ArgWalk &w) {
+		const std::string_view arg = w.arg();
+		if (arg == "--json") {
 			a.json = true;
-		} else if (args[i] == "--overwrite") {
+		} else if (arg == "--overwrite") {
 			a.flags |= HVK_FCOPY_OVER_WRITE;
-		} else if (args[i] == "--create-path") {
+		} else if (arg == "--create-path") {
 			a.flags |= HVK_FCOPY_CREATE_PATH;
-		} else if (args[i] == "--chunk") {
-			if (i + 1 >= args.size() || !parse_u32(args[i + 1], v) || !v || v > HVK_FCOPY_DATA_FRAGMENT)
+		} else if (arg == "--chunk") {
+			auto v = w.value();
+			if (!v || !parse_u32(*v, a.chunk) || !a.chunk || a.chunk > HVK_FCOPY_DATA_FRAGMENT)
 				return usage_error("sim fcopy: --chunk takes a byte count from 1 to 6144");
-			a.chunk = v;
-			i++;
-		} else if (args[i] == "--timeout-ms") {
-			if (i + 1 >= args.size() || !parse_u32(args[i + 1], v) || !v)
-				return usage_error("sim fcopy: --timeout-ms takes a number of milliseconds");
-			a.timeout = v;
-			i++;
-		} else if (args[i].starts_with("--")) {
-			return usage_error("sim fcopy: unknown option '" + std::string(args[i]) + "'");
+		} else if (arg == "--timeout-ms") {
+			return timeout_arg(w, "sim fcopy", a.timeout);
+		} else if (arg.starts_with("--")) {
+			return kArgUnknown;
 		} else {
-			a.pos.push_back(args[i]);
+			a.pos.push_back(arg);
 		}
-	}
-	return 0;
+		return 0;
+	});
 }
 
 int fcopy_cancel(const FcopyArgs &a)
 {
 	if (a.flags || a.chunk)
 		return usage_error("sim fcopy cancel takes only --instance, --timeout-ms and --json");
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim fcopy cancel");
 	uint32_t status = 0;
 	uint64_t bytes = 0;
-	auto e = nl.request(
-		HVSIM_CMD_FCOPY_CANCEL, 0, HVSIM_A_MAX,
+	int r = sim_request(
+		"sim fcopy cancel", HVSIM_CMD_FCOPY_CANCEL, 0,
 		[&](nl_msg *m) {
 			return put_target(m, a.t) &&
 			       (!a.timeout || nla_put_u32(m, HVSIM_A_IC_TIMEOUT_MS, a.timeout) == 0);
@@ -86,8 +74,8 @@ int fcopy_cancel(const FcopyArgs &a)
 			if (at[HVSIM_A_FCOPY_BYTES])
 				bytes = nla_get_u64(at[HVSIM_A_FCOPY_BYTES]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim fcopy cancel");
+	if (r)
+		return r;
 	if (a.json)
 		std::printf("{\"cancelled\":true,\"status\":%u,\"status_name\":%s,\"bytes\":%llu}\n", status,
 			    json_str(ic_status_name(status).name).c_str(), static_cast<unsigned long long>(bytes));
@@ -114,13 +102,10 @@ int fcopy_copy(const FcopyArgs &a)
 	if (ec)
 		return fail("sim fcopy: " + std::string(a.pos[0]) + ": " + ec.message());
 
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim fcopy");
 	uint32_t status = 0;
 	uint64_t bytes = 0;
-	auto e = nl.request(
-		HVSIM_CMD_FCOPY, 0, HVSIM_A_MAX,
+	int r = sim_request(
+		"sim fcopy", HVSIM_CMD_FCOPY, 0,
 		[&](nl_msg *m) {
 			return put_target(m, a.t) && nla_put_string(m, HVSIM_A_FCOPY_SRC, src.c_str()) == 0 &&
 			       nla_put(m, HVSIM_A_FCOPY_PATH, static_cast<int>(path.size()), path.data()) == 0 &&
@@ -135,8 +120,8 @@ int fcopy_copy(const FcopyArgs &a)
 			if (at[HVSIM_A_FCOPY_BYTES])
 				bytes = nla_get_u64(at[HVSIM_A_FCOPY_BYTES]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim fcopy");
+	if (r)
+		return r;
 	if (a.json) {
 		std::printf("{\"status\":%u,\"status_name\":%s,\"bytes\":%llu}\n", status,
 			    json_str(ic_status_name(status).name).c_str(), static_cast<unsigned long long>(bytes));

@@ -24,23 +24,11 @@ int cmd_sim_heartbeat(const std::vector<std::string_view> &args)
 {
 	SimTarget t{"heartbeat", {}};
 	bool json = false;
-	for (size_t i = 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (args[i] == "--json")
-			json = true;
-		else
-			return usage_error("sim heartbeat: unknown option '" + std::string(args[i]) + "'");
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim heartbeat");
+	if (int r = walk_args(args, 0, "sim heartbeat", &t, json_flag(json)))
+		return r;
 	uint64_t sent = 0, answered = 0, seq = 0;
-	auto e = nl.request(
-		HVSIM_CMD_HEARTBEAT_GET, 0, HVSIM_A_MAX, [&](nl_msg *m) { return put_target(m, t); },
+	int r = sim_request(
+		"sim heartbeat", HVSIM_CMD_HEARTBEAT_GET, 0, [&](nl_msg *m) { return put_target(m, t); },
 		[&](nlattr **a) {
 			if (a[HVSIM_A_HB_SENT])
 				sent = nla_get_u64(a[HVSIM_A_HB_SENT]);
@@ -49,8 +37,8 @@ int cmd_sim_heartbeat(const std::vector<std::string_view> &args)
 			if (a[HVSIM_A_HB_SEQ])
 				seq = nla_get_u64(a[HVSIM_A_HB_SEQ]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim heartbeat");
+	if (r)
+		return r;
 	if (json)
 		std::printf("{\"sent\":%llu,\"answered\":%llu,\"sequence\":%llu}\n",
 			    static_cast<unsigned long long>(sent), static_cast<unsigned long long>(answered),
@@ -96,23 +84,25 @@ int cmd_sim_raw(const std::vector<std::string_view> &args)
 	std::vector<uint8_t> body;
 	if (!parse_hex(args[2], body) || body.empty())
 		return usage_error("sim raw: the body is a non-empty string of hex digit pairs");
-	for (size_t i = 3; i < args.size(); i++) {
-		if (args[i] == "--size" && i + 1 < args.size() && parse_u32(args[i + 1], size) && size <= 0xffff) {
+	int r = walk_args(args, 3, "sim raw", nullptr, [&](ArgWalk &w) {
+		if (w.arg() == "--size") {
+			auto v = w.value();
+			if (!v || !parse_u32(*v, size) || size > 0xffff)
+				return usage_error("sim raw: --size takes a number from 0 to 65535");
 			have_size = true;
-			i++;
-		} else if (args[i] == "--timeout-ms" && i + 1 < args.size() && parse_u32(args[i + 1], timeout) && timeout) {
-			i++;
+		} else if (w.arg() == "--timeout-ms") {
+			return timeout_arg(w, "sim raw", timeout);
 		} else {
-			return usage_error("sim raw: bad option '" + std::string(args[i]) + "'");
+			return kArgUnknown;
 		}
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim raw");
+		return 0;
+	});
+	if (r)
+		return r;
 	uint32_t status = 0;
 	std::vector<uint8_t> answer;
-	auto e = nl.request(
-		HVSIM_CMD_IC_RAW, 0, HVSIM_A_MAX,
+	r = sim_request(
+		"sim raw", HVSIM_CMD_IC_RAW, 0,
 		[&](nl_msg *m) {
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_IC_MSGTYPE, type) == 0 &&
 			       nla_put(m, HVSIM_A_RAW, static_cast<int>(body.size()), body.data()) == 0 &&
@@ -127,8 +117,8 @@ int cmd_sim_raw(const std::vector<std::string_view> &args)
 				answer.assign(p, p + nla_len(a[HVSIM_A_RAW]));
 			}
 		});
-	if (e.err)
-		return genl_failure(e, "sim raw");
+	if (r)
+		return r;
 	std::printf("status 0x%08x body", status);
 	for (auto b : answer)
 		std::printf(" %02x", b);

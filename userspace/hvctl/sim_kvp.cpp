@@ -191,67 +191,57 @@ int parse_opts(const std::vector<std::string_view> &args, size_t from, const cha
 	auto bad = [&](std::string_view opt, const char *takes) {
 		return usage_error(std::string(what) + ": " + std::string(opt) + " takes " + takes);
 	};
-	for (size_t i = from; i < args.size(); i++) {
-		int t = sim_target_arg(args, i, r.target);
-		if (t < 0)
-			return -t;
-		if (t)
-			continue;
-		std::string_view a = args[i];
-		bool has = i + 1 < args.size();
+	return walk_args(args, from, what, &r.target, [&](ArgWalk &w) {
+		const std::string_view a = w.arg();
 		uint64_t v = 0;
 		if (a == "--json") {
 			r.json = true;
 		} else if (a == "--dhcp") {
 			r.dhcp = true;
+		} else if (a == "--timeout-ms") {
+			return timeout_arg(w, what, r.timeout_ms);
 		} else if (a == "--repeat") {
-			if (!has || !parse_uint(args[i + 1], v, 10000000) || !v)
+			auto n = w.value();
+			if (!n || !parse_uint(*n, v, 10000000) || !v)
 				return bad(a, "a number of requests from 1 to 10000000");
 			r.repeat = static_cast<uint32_t>(v);
-			i++;
-		} else if (a == "--pool" || a == "--index" || a == "--family" || a == "--timeout-ms") {
-			uint64_t max = a == "--pool" || a == "--family" ? 255 : UINT32_MAX;
-			if (!has || !parse_uint(args[i + 1], v, max) || (a == "--timeout-ms" && !v))
+		} else if (a == "--pool" || a == "--index" || a == "--family") {
+			uint64_t max = a == "--index" ? UINT32_MAX : 255;
+			auto n = w.value();
+			if (!n || !parse_uint(*n, v, max))
 				return bad(a, a == "--pool" ? "a pool number (0 to 4; up to 255 is sent as given)"
 					   : a == "--family" ? "a number from 0 to 255 (1 IPv4, 2 IPv6, 3 both)"
 					   : "a number");
-			i++;
-			if (a == "--pool")
-				r.pool = static_cast<uint32_t>(v);
-			else if (a == "--index")
-				r.index = static_cast<uint32_t>(v);
-			else if (a == "--family")
-				r.family = static_cast<uint32_t>(v);
-			else
-				r.timeout_ms = static_cast<uint32_t>(v);
+			(a == "--pool" ? r.pool : a == "--index" ? r.index : r.family) = static_cast<uint32_t>(v);
 		} else if (a == "--type") {
-			if (!has)
+			auto ty = w.value();
+			if (!ty)
 				return bad(a, "sz, u32, u64, qword or a number");
-			std::string_view ty = args[++i];
-			if (ty == "sz")
+			if (*ty == "sz")
 				r.value_type = HVK_REG_SZ;
-			else if (ty == "u32")
+			else if (*ty == "u32")
 				r.value_type = HVK_REG_U32;
-			else if (ty == "u64")
+			else if (*ty == "u64")
 				r.value_type = HVK_REG_U64;
-			else if (ty == "qword")
+			else if (*ty == "qword")
 				r.value_type = HVK_REG_QWORD;
-			else if (parse_uint(ty, v, UINT32_MAX))
+			else if (parse_uint(*ty, v, UINT32_MAX))
 				r.value_type = static_cast<uint32_t>(v);
 			else
 				return bad(a, "sz, u32, u64, qword or a number");
 		} else if (a == "--addr" || a == "--subnet" || a == "--gateway" || a == "--dns") {
-			if (!has)
+			auto s = w.value();
+			if (!s)
 				return bad(a, "a ';'-separated list");
-			std::string s(args[++i]);
-			(a == "--addr" ? r.ip_addr : a == "--subnet" ? r.subnet : a == "--gateway" ? r.gateway : r.dns) = s;
+			(a == "--addr" ? r.ip_addr : a == "--subnet" ? r.subnet : a == "--gateway" ? r.gateway : r.dns) =
+				std::string(*s);
 		} else if (a.starts_with("--")) {
-			return usage_error(std::string(what) + ": unknown option '" + std::string(a) + "'");
+			return kArgUnknown;
 		} else {
 			r.positional.push_back(a);
 		}
-	}
-	return 0;
+		return 0;
+	});
 }
 
 // The guest answered with a status other than S_OK: one sentence, exit 1.

@@ -24,46 +24,30 @@ int nic_link(const std::vector<std::string_view> &args)
 {
 	SimTarget t{"nic", {}};
 	std::optional<uint32_t> up;
-	for (size_t i = 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (!up && (args[i] == "up" || args[i] == "down"))
-			up = args[i] == "up" ? 1 : 0;
-		else
-			return usage_error("sim nic link: bad argument '" + std::string(args[i]) + "'");
-	}
+	int r = walk_args(args, 0, "sim nic link", &t, [&](ArgWalk &w) {
+		if (up || (w.arg() != "up" && w.arg() != "down"))
+			return kArgUnknown;
+		up = w.arg() == "up" ? 1 : 0;
+		return 0;
+	});
+	if (r)
+		return r;
 	if (!up)
 		return usage_error("sim nic link needs up or down");
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim nic link");
-	auto e = nl.request(
-		HVSIM_CMD_NIC_LINK, 0, HVSIM_A_MAX,
+	return sim_request(
+		"sim nic link", HVSIM_CMD_NIC_LINK, 0,
 		[&](nl_msg *m) { return put_target(m, t) && nla_put_u32(m, HVSIM_A_NIC_LINK, *up) == 0; },
 		[](nlattr **) {});
-	if (e.err)
-		return genl_failure(e, "sim nic link");
-	return 0;
 }
 
 int nic_show(const std::vector<std::string_view> &args)
 {
 	bool json = false;
-	for (auto a : args) {
-		if (a == "--json")
-			json = true;
-		else
-			return usage_error("sim nic show: bad argument '" + std::string(a) + "'");
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim nic show");
+	if (int r = walk_args(args, 0, "sim nic show", nullptr, json_flag(json)))
+		return r;
 	std::vector<std::string> rows;
-	auto e = nl.request(
-		HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, [](nl_msg *) { return true; },
+	int r = sim_request(
+		"sim nic show", HVSIM_CMD_DEV_GET, NLM_F_DUMP, [](nl_msg *) { return true; },
 		[&](nlattr **a) {
 			if (!a[HVSIM_A_NIC_NETDEV] || !a[HVSIM_A_NIC_MAC] || nla_len(a[HVSIM_A_NIC_MAC]) != 6)
 				return;
@@ -103,8 +87,8 @@ int nic_show(const std::vector<std::string_view> &args)
 					      nvsp >> 16, nvsp & 0xffff, dp, static_cast<unsigned long long>(refused));
 			rows.emplace_back(line);
 		});
-	if (e.err)
-		return genl_failure(e, "sim nic show");
+	if (r)
+		return r;
 	if (json) {
 		std::printf("[");
 		for (size_t i = 0; i < rows.size(); i++)
@@ -123,25 +107,17 @@ int nic_show(const std::vector<std::string_view> &args)
 int nic_keepalive(const std::vector<std::string_view> &args)
 {
 	SimTarget t{"nic", {}};
-	for (size_t i = 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (!r)
-			return usage_error("sim nic keepalive: bad argument '" + std::string(args[i]) + "'");
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim nic keepalive");
+	if (int r = walk_args(args, 0, "sim nic keepalive", &t, [](ArgWalk &) { return kArgUnknown; }))
+		return r;
 	unsigned long long answered = 0;
-	auto e = nl.request(
-		HVSIM_CMD_NIC_KEEPALIVE, 0, HVSIM_A_MAX, [&](nl_msg *m) { return put_target(m, t); },
+	int r = sim_request(
+		"sim nic keepalive", HVSIM_CMD_NIC_KEEPALIVE, 0, [&](nl_msg *m) { return put_target(m, t); },
 		[&](nlattr **a) {
 			if (a[HVSIM_A_NIC_KEEPALIVES])
 				answered = nla_get_u64(a[HVSIM_A_NIC_KEEPALIVES]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim nic keepalive");
+	if (r)
+		return r;
 	std::printf("answered (%llu so far)\n", answered);
 	return 0;
 }

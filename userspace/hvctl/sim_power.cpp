@@ -88,20 +88,6 @@ std::optional<int64_t> parse_seconds(std::string_view s)
 	return neg ? -ns : ns;
 }
 
-// "--timeout-ms N" at args[i]: 1 (i advanced), 0 not it, -kExitUsage bad.
-int timeout_arg(const std::vector<std::string_view> &args, size_t &i, uint32_t &ms)
-{
-	if (args[i] != "--timeout-ms")
-		return 0;
-	if (i + 1 >= args.size())
-		return -usage_error("--timeout-ms needs a number of milliseconds");
-	auto v = args[++i];
-	auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), ms);
-	if (ec != std::errc() || p != v.data() + v.size() || !ms)
-		return -usage_error("--timeout-ms takes a whole number of milliseconds above 0");
-	return 1;
-}
-
 } // namespace
 
 int cmd_sim_shutdown(const std::vector<std::string_view> &args)
@@ -122,32 +108,28 @@ int cmd_sim_shutdown(const std::vector<std::string_view> &args)
 	bool force = false;
 	std::optional<std::string> reason;
 	uint32_t timeout = 0;
-	for (size_t i = 1; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (!r)
-			r = timeout_arg(args, i, timeout);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (args[i] == "--force") {
+	int r = walk_args(args, 1, "sim shutdown", &t, [&](ArgWalk &w) {
+		if (w.arg() == "--timeout-ms")
+			return timeout_arg(w, "sim shutdown", timeout);
+		if (w.arg() == "--force") {
 			force = true;
-		} else if (args[i] == "--reason" && i + 1 >= args.size()) {
-			return usage_error("sim shutdown: --reason needs the text to show");
-		} else if (args[i] == "--reason") {
-			reason = std::string(args[++i]);
+		} else if (w.arg() == "--reason") {
+			auto v = w.value();
+			if (!v)
+				return usage_error("sim shutdown: --reason needs the text to show");
+			reason = std::string(*v);
 			if (reason->size() > 1023)
 				return usage_error("sim shutdown: the reason is at most 1023 bytes");
 		} else {
-			return usage_error("sim shutdown: unknown option '" + std::string(args[i]) + "'");
+			return kArgUnknown;
 		}
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim shutdown");
+		return 0;
+	});
+	if (r)
+		return r;
 	uint32_t status = 0;
-	auto e = nl.request(
-		HVSIM_CMD_SHUTDOWN, 0, HVSIM_A_MAX,
+	r = sim_request(
+		"sim shutdown", HVSIM_CMD_SHUTDOWN, 0,
 		[&](nl_msg *m) {
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_SD_ACTION, action) == 0 &&
 			       (!force || nla_put_flag(m, HVSIM_A_SD_FORCE) == 0) &&
@@ -158,8 +140,8 @@ int cmd_sim_shutdown(const std::vector<std::string_view> &args)
 			if (a[HVSIM_A_IC_STATUS])
 				status = nla_get_u32(a[HVSIM_A_IC_STATUS]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim shutdown");
+	if (r)
+		return r;
 	return report(status, std::string(args[0]) + " request");
 }
 
@@ -171,38 +153,30 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 	SimTarget t{"timesync", {}};
 	std::optional<int64_t> time_ns, offset_ns, delay_ns;
 	uint32_t timeout = 0;
-	for (size_t i = 1; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (!r)
-			r = timeout_arg(args, i, timeout);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		bool timed = args[i] == "--time" || args[i] == "--offset" || args[i] == "--delay";
-		if (timed && i + 1 >= args.size())
-			return usage_error("sim timesync: " + std::string(args[i]) + " needs a number of seconds");
-		if (timed) {
-			auto &out = args[i] == "--time" ? time_ns : args[i] == "--offset" ? offset_ns : delay_ns;
-			out = parse_seconds(args[i + 1]);
-			if (!out)
-				return usage_error("sim timesync: " + std::string(args[i]) +
-						   " takes seconds, e.g. 1700000000.25 or -3600");
-			if (&out == &delay_ns && (*out < 0 || *out > kMaxDelayNs))
-				return usage_error("sim timesync: --delay takes 0 to 3600 seconds");
-			i++;
-		} else {
-			return usage_error("sim timesync: unknown option '" + std::string(args[i]) + "'");
-		}
-	}
+	int r = walk_args(args, 1, "sim timesync", &t, [&](ArgWalk &w) {
+		const std::string_view a = w.arg();
+		if (a == "--timeout-ms")
+			return timeout_arg(w, "sim timesync", timeout);
+		if (a != "--time" && a != "--offset" && a != "--delay")
+			return kArgUnknown;
+		auto v = w.value();
+		if (!v)
+			return usage_error("sim timesync: " + std::string(a) + " needs a number of seconds");
+		auto &out = a == "--time" ? time_ns : a == "--offset" ? offset_ns : delay_ns;
+		out = parse_seconds(*v);
+		if (!out)
+			return usage_error("sim timesync: " + std::string(a) + " takes seconds, e.g. 1700000000.25 or -3600");
+		if (&out == &delay_ns && (*out < 0 || *out > kMaxDelayNs))
+			return usage_error("sim timesync: --delay takes 0 to 3600 seconds");
+		return 0;
+	});
+	if (r)
+		return r;
 	if (time_ns && offset_ns)
 		return usage_error("sim timesync: give --time or --offset, not both");
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim timesync");
 	uint32_t status = 0;
-	auto e = nl.request(
-		HVSIM_CMD_TIMESYNC, 0, HVSIM_A_MAX,
+	r = sim_request(
+		"sim timesync", HVSIM_CMD_TIMESYNC, 0,
 		[&](nl_msg *m) {
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_TS_FLAGS, flags) == 0 &&
 			       (!time_ns || nla_put_s64(m, HVSIM_A_TS_TIME_NS, *time_ns) == 0) &&
@@ -215,8 +189,8 @@ int cmd_sim_timesync(const std::vector<std::string_view> &args)
 			if (a[HVSIM_A_IC_STATUS])
 				status = nla_get_u32(a[HVSIM_A_IC_STATUS]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim timesync");
+	if (r)
+		return r;
 	return report(status, std::string(args[0]) == "sync" ? "time sync" : "time sample");
 }
 

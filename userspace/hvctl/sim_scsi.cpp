@@ -89,30 +89,29 @@ int scsi_change(const std::vector<std::string_view> &args)
 	bool ro = false, have_lun = false;
 	std::string backing;
 	std::vector<std::string_view> pos;
-	for (size_t i = 1; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (args[i] == "--size" && i + 1 < args.size()) {
-			if (!parse_bytes(args[++i], size))
-				return usage_error("--size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
-		} else if (args[i] == "--sector-size" && i + 1 < args.size()) {
-			if (!parse_num(args[++i], sector) || (sector != 512 && sector != 4096))
-				return usage_error("--sector-size takes 512 or 4096");
-		} else if (args[i] == "--read-only") {
+	int r = walk_args(args, 1, what, &t, [&](ArgWalk &w) {
+		const std::string_view a = w.arg();
+		if (a == "--read-only") {
 			ro = true;
-		} else if (args[i] == "--backing" && i + 1 < args.size()) {
-			backing = args[++i];
+		} else if (a == "--size") {
+			if (!parse_bytes(w.next(), size))
+				return usage_error(what + ": --size takes a number of bytes, with K, M or G after it for KiB, MiB or GiB");
+		} else if (a == "--sector-size") {
+			if (!parse_num(w.next(), sector) || (sector != 512 && sector != 4096))
+				return usage_error(what + ": --sector-size takes 512 or 4096");
+		} else if (a == "--backing") {
+			backing = w.next();
 			if (backing.empty())
-				return usage_error("--backing takes the path of a file or a block device");
-		} else if (args[i].starts_with("--")) {
-			return usage_error(what + ": unknown option '" + std::string(args[i]) + "'");
+				return usage_error(what + ": --backing takes the path of a file or a block device");
+		} else if (a.starts_with("--")) {
+			return kArgUnknown;
 		} else {
-			pos.push_back(args[i]);
+			pos.push_back(a);
 		}
-	}
+		return 0;
+	});
+	if (r)
+		return r;
 	if (args[0] == "stall") {
 		op = HVSIM_SCSI_STALL;
 		if (pos.size() != 1 || !parse_num(pos[0], stall) || stall > 600000)
@@ -133,11 +132,8 @@ int scsi_change(const std::vector<std::string_view> &args)
 			lba = v;
 		}
 	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), what.c_str());
-	auto e = nl.request(
-		HVSIM_CMD_SCSI, 0, HVSIM_A_MAX,
+	return sim_request(
+		what, HVSIM_CMD_SCSI, 0,
 		[&](nl_msg *m) {
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_SCSI_OP, op) == 0 &&
 			       (!have_lun || nla_put_u32(m, HVSIM_A_SCSI_LUN, lun) == 0) &&
@@ -149,9 +145,6 @@ int scsi_change(const std::vector<std::string_view> &args)
 			       (op != HVSIM_SCSI_STALL || nla_put_u32(m, HVSIM_A_SCSI_STALL_MS, stall) == 0);
 		},
 		nullptr);
-	if (e.err)
-		return genl_failure(e, what.c_str());
-	return 0;
 }
 
 } // namespace
@@ -164,22 +157,10 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 
 	SimTarget t{"scsi", {}};
 	bool json = false;
-	for (size_t i = !args.empty() && args[0] == "show" ? 1 : 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (args[i] == "--json")
-			json = true;
-		else
-			return usage_error("sim scsi: unknown option '" + std::string(args[i]) + "'");
-	}
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim scsi");
+	if (int r = walk_args(args, !args.empty() && args[0] == "show" ? 1 : 0, "sim scsi", &t, json_flag(json)))
+		return r;
 	std::vector<ScsiState> found;
-	auto e = nl.request(HVSIM_CMD_DEV_GET, NLM_F_DUMP, HVSIM_A_MAX, nullptr, [&](nlattr **a) {
+	int r = sim_request("sim scsi", HVSIM_CMD_DEV_GET, NLM_F_DUMP, nullptr, [&](nlattr **a) {
 		if (!a[HVSIM_A_TYPE] || std::string(nla_get_string(a[HVSIM_A_TYPE])) != "scsi")
 			return;
 		ScsiState s;
@@ -202,8 +183,8 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 			s.backing = nla_get_string(a[HVSIM_A_SCSI_BACKING]);
 		found.push_back(s);
 	});
-	if (e.err)
-		return genl_failure(e, "sim scsi");
+	if (r)
+		return r;
 	if (found.size() != 1)
 		return fail(found.empty() ? "sim scsi: no such simulated SCSI controller"
 					  : "sim scsi: more than one SCSI controller; name one with --instance GUID");

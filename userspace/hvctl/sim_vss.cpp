@@ -54,40 +54,37 @@ int cmd_sim_vss(const std::vector<std::string_view> &args)
 	std::string op_name;
 	uint32_t timeout = 0;
 	bool json = false;
-	for (size_t i = 0; i < args.size(); i++) {
-		int r = sim_target_arg(args, i, t);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		uint32_t v;
-		if (args[i] == "--json") {
+	int r = walk_args(args, 0, "sim vss", &t, [&](ArgWalk &w) {
+		const std::string_view a = w.arg();
+		if (a == "--json") {
 			json = true;
-		} else if (args[i] == "--flags" && i + 1 < args.size() && parse_u32(args[i + 1], v)) {
-			flags = v;
-			i++;
-		} else if (args[i] == "--timeout-ms" && i + 1 < args.size() && parse_u32(args[i + 1], v) && v) {
-			timeout = v;
-			i++;
-		} else if (!op && !args[i].starts_with("--")) {
-			op = vss_op(args[i]);
+		} else if (a == "--timeout-ms") {
+			return timeout_arg(w, "sim vss", timeout);
+		} else if (a == "--flags") {
+			auto v = w.value();
+			uint32_t f = 0;
+			if (!v || !parse_u32(*v, f))
+				return usage_error("sim vss: --flags takes a number");
+			flags = f;
+		} else if (!op && !a.starts_with("-")) {
+			op = vss_op(a);
 			if (!op)
-				return usage_error("sim vss: unknown operation '" + std::string(args[i]) +
+				return usage_error("sim vss: unknown operation '" + std::string(a) +
 						   "' (freeze, thaw, hot-backup, get-dm-info, create, delete, "
 						   "bu-complete, auto-recover, or a number up to 255)");
-			op_name = std::string(args[i]);
+			op_name = std::string(a);
 		} else {
-			return usage_error("sim vss: bad argument '" + std::string(args[i]) + "'");
+			return kArgUnknown;
 		}
-	}
+		return 0;
+	});
+	if (r)
+		return r;
 	if (!op)
 		return usage_error("sim vss needs an operation: freeze, thaw, hot-backup, ...");
-	hvkit::GenlClient nl(HVSIM_GENL_NAME);
-	if (!nl.ok())
-		return genl_failure(nl.error(), "sim vss");
 	uint32_t status = 0, rflags = 0;
-	auto e = nl.request(
-		HVSIM_CMD_VSS, 0, HVSIM_A_MAX,
+	r = sim_request(
+		"sim vss", HVSIM_CMD_VSS, 0,
 		[&](nl_msg *m) {
 			return put_target(m, t) && nla_put_u32(m, HVSIM_A_VSS_OP, *op) == 0 &&
 			       (!flags || nla_put_u32(m, HVSIM_A_VSS_FLAGS, *flags) == 0) &&
@@ -99,8 +96,8 @@ int cmd_sim_vss(const std::vector<std::string_view> &args)
 			if (a[HVSIM_A_VSS_FLAGS])
 				rflags = nla_get_u32(a[HVSIM_A_VSS_FLAGS]);
 		});
-	if (e.err)
-		return genl_failure(e, "sim vss");
+	if (r)
+		return r;
 	if (json)
 		std::printf("{\"op\":%u,\"status\":%u,\"status_name\":%s,\"flags\":%u}\n", *op, status,
 			    json_str(ic_status_name(status).name).c_str(), rflags);
