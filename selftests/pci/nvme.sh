@@ -128,21 +128,23 @@ fi
 
 # A bare rescind (the host takes the channel away with no eject first):
 # the view's config space reads all-ones from then on, so nvme's removal
-# finds the controller gone and does not wait out its 60 s admin timeout
-# on interrupts that no longer come.
+# finds the controller gone (pci_device_is_present()) and does not wait
+# for interrupts that no longer come: without that, deleting its queues
+# waits out the 60 s admin timeout, silently. The bound below is that
+# timeout less a margin; the removal takes a second or two.
 g=$(hvctl sim add vpci --pci "$real")
 view=$(hvk_vpci_domain "$g"):00:00.0
 wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
-echo "hvkit-selftest: pci/nvme bare rescind" >/dev/kmsg
+t0=$(cut -d. -f1 /proc/uptime)
 hvctl sim remove "$g"
 wait_for 90 sh -c "! test -e /sys/bus/pci/devices/$view"
-late=$(dmesg | sed -n '/hvkit-selftest: pci\/nvme bare rescind/,$p' | grep -i 'nvme.*timeout')
-if [ ! -e "/sys/bus/pci/devices/$view" ] && [ -z "$late" ] && wait_for 60 sh -c \
+took=$(($(cut -d. -f1 /proc/uptime) - t0))
+if [ ! -e "/sys/bus/pci/devices/$view" ] && [ "$took" -lt 40 ] && wait_for 60 sh -c \
 	"ls -d /sys/bus/pci/devices/$real/nvme/nvme*/nvme*n1 >/dev/null 2>&1"; then
-	tap_ok "a rescind with no eject: nvme finds the view gone and removes it with no admin timeout"
+	tap_ok "a rescind with no eject: nvme finds the view gone and lets it go (${took}s, not its 60 s admin timeout)"
 else
-	tap_fail "a rescind with no eject: nvme finds the view gone and removes it with no admin timeout" \
-		"view $(ls -d /sys/bus/pci/devices/$view 2>&1); $late; $(dmesg | tail -8)"
+	tap_fail "a rescind with no eject: nvme finds the view gone and lets it go, not after its 60 s admin timeout" \
+		"view $(ls -d /sys/bus/pci/devices/$view 2>&1); removal took ${took}s; $(dmesg | tail -8)"
 fi
 rmmod hvkit_pci hvkit_sim
 tap_done
