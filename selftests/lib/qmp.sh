@@ -28,9 +28,12 @@ hvk_qmp() {
 # e.g. hvk_qmp_device_add '"driver":"virtio-net-pci","id":"vf0"'.
 # On a machine whose root bus takes no hot-plugged device (q35), the device
 # goes into the root port hvkport that selftests/config gives that machine.
+# hvk_qmp_root_port: true when the machine has the root port hvkport (q35).
+hvk_qmp_root_port() { hvk_qmp '{"execute":"query-pci"}' | grep -q '"hvkport"'; }
+
 hvk_qmp_device_add() {
 	local bus=
-	hvk_qmp '{"execute":"query-pci"}' | grep -q '"hvkport"' && bus=',"bus":"hvkport"'
+	hvk_qmp_root_port && bus=',"bus":"hvkport"'
 	hvk_qmp "{\"execute\":\"device_add\",\"arguments\":{$1$bus}}"
 }
 hvk_qmp_device_del() { hvk_qmp "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$1\"}}"; }

@@ -23,6 +23,10 @@ for d in /sys/class/net/*; do
 	[ "$(cat "$d/address" 2>/dev/null)" = "$peermac" ] && vp=${d##*/}
 done
 [ -n "$vp" ] || tap_skip_all "no vfpeer virtio-net in this guest (selftests/config)"
+# QEMU 7.2's TCG loses a vCPU's timer interrupt after a few ACPI hot-plugs
+# on the pc machine, with no hvkit module loaded (docs/testing.md); q35's
+# root port does not. make check runs this test in a q35 guest of its own.
+hvk_qmp_root_port || tap_skip_all "hot-plug runs on q35 (HVKIT_MACHINE=q35): QEMU 7.2 TCG hangs a vCPU after a few ACPI hot-plugs on pc"
 
 tap_plan 20
 # The harness's QMP relay (selftests/run.sh): queries pass, the rest not.
