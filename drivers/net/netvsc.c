@@ -559,6 +559,18 @@ static void nv_rx_deliver(struct nv_chan *q, u32 len)
 	}
 	for (i = 0; i < q->rsc.cnt; i++)
 		skb_put_data(skb, q->rsc_data[i], q->rsc_len[i]);
+	/* A coalesced TCP segment says the MSS it was cut at, as LRO drivers do. */
+	if (q->rsc.cnt > 1) {
+		u32 segs = 0, mss;
+		bool v6 = false;
+
+		mss = hvk_rsc_mss(skb->data, len, nv->ndev->mtu, &v6, &segs);
+		if (mss) {
+			skb_shinfo(skb)->gso_size = mss;
+			skb_shinfo(skb)->gso_type = v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
+			skb_shinfo(skb)->gso_segs = segs;
+		}
+	}
 	skb->protocol = eth_type_trans(skb, nv->ndev);
 	/*
 	 * A coalesced IPv4 header may keep its old checksum (the host says
@@ -630,14 +642,11 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis
 		return;
 	if (total < ETH_HLEN ||
 	    (act == HVK_RSC_WHOLE && total > nv->ndev->mtu + VLAN_ETH_HLEN)) {
-		q->rsc.cnt = 0;
 		nv_count(nv, NV_BAD_RNDIS);
 		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", total);
 		return;
 	}
 	nv_rx_deliver(q, total);
-	q->rsc.cnt = 0;
-	q->rsc.len = 0;
 }
 
 /* One RNDIS message from the receive buffer (in bounds, not yet checked). */

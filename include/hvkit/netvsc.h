@@ -1172,6 +1172,7 @@ struct hvk_rsc {
 	u32 cnt;			/* fragments of the packet in assembly, 0: none */
 	u32 len;			/* their bytes */
 	bool skip;			/* a dropped packet's later fragments go quietly */
+	bool done;			/* cnt and len are a finished packet's */
 };
 
 enum hvk_rsc_act {
@@ -1179,6 +1180,7 @@ enum hvk_rsc_act {
 	HVK_RSC_MORE,			/* fragment cnt - 1 taken; more follow */
 	HVK_RSC_DONE,			/* fragment cnt - 1 taken; cnt fragments, len bytes, whole */
 	HVK_RSC_WHOLE,			/* not a fragment: a frame on its own (cnt 1) */
+	/* After DONE and WHOLE, cnt and len stay until the next step. */
 };
 
 /*
@@ -1196,12 +1198,18 @@ static inline enum hvk_rsc_act hvk_rsc_step(struct hvk_rsc *s, bool has_id, u32 
 	u32 fl = has_id ? HVK_PKTINFO_FLAGS(id) : 0;
 
 	*why = NULL;
+	if (s->done) {
+		s->cnt = 0;
+		s->len = 0;
+		s->done = false;
+	}
 	if (!(fl & HVK_PKTINFO_SUBALLOC)) {
 		if (s->cnt)
 			*why = "an RSC packet was cut short by a whole frame";
 		s->cnt = 1;
 		s->len = len;
 		s->skip = false;
+		s->done = true;
 		return HVK_RSC_WHOLE;
 	}
 	if (fl & HVK_PKTINFO_1ST_FRAG) {
@@ -1226,8 +1234,10 @@ static inline enum hvk_rsc_act hvk_rsc_step(struct hvk_rsc *s, bool has_id, u32 
 	}
 	s->cnt++;
 	s->len += len;
-	if (fl & HVK_PKTINFO_LAST_FRAG)
+	if (fl & HVK_PKTINFO_LAST_FRAG) {
+		s->done = true;
 		return HVK_RSC_DONE;
+	}
 	if (last) {
 		*why = "the transfer ended in the middle of an RSC packet";
 		goto drop;
@@ -1241,13 +1251,58 @@ drop:
 }
 
 /*
+ * The segment size of an assembled RSC frame (@f, @len bytes) as the wire
+ * carried it, so that the receiver's TCP sees the MSS and not 64 KiB (as
+ * Linux's LRO drivers set gso_size): TCP over IPv4 or IPv6 (no extension
+ * headers), headers whole, the MTU (@mtu) less the IP and TCP headers.
+ * 0 when the frame is not such a TCP segment or fits one segment;
+ * *@ipv6 and *@segs (the segments it stands for) otherwise.
+ */
+static inline u32 hvk_rsc_mss(const u8 *f, u32 len, u32 mtu, bool *ipv6, u32 *segs)
+{
+	u32 nh = 14, thoff, thlen = 0, hdrs, mss;
+	u8 proto = 0;
+	u16 et;
+
+	if (len < 18)
+		return 0;
+	et = (u16)(f[12] << 8 | f[13]);
+	if (et == 0x8100) {
+		et = (u16)(f[16] << 8 | f[17]);
+		nh = 18;
+	}
+	if (et == 0x0800) {
+		if (len < nh + 20)
+			return 0;
+		*ipv6 = false;
+		thoff = nh + (f[nh] & 15) * 4u;
+	} else if (et == 0x86dd) {
+		*ipv6 = true;
+		thoff = nh + 40;
+	} else {
+		return 0;
+	}
+	if (hvk_l4_check(f, len, thoff, *ipv6, &thlen, &proto) || proto != 6)
+		return 0;
+	hdrs = thoff - nh + thlen;
+	if (mtu <= hdrs)
+		return 0;
+	mss = mtu - hdrs;
+	if (len - thoff - thlen <= mss)
+		return 0;
+	*segs = (len - thoff - thlen + mss - 1) / mss;
+	return mss;
+}
+
+/*
  * A fragment dropped for another reason (its RNDIS message or per-packet
  * info bad): the packet in assembly goes too. True if there was one.
  */
 static inline bool hvk_rsc_abort(struct hvk_rsc *s)
 {
-	bool had = s->cnt;
+	bool had = s->cnt && !s->done;
 
+	s->done = false;
 	s->cnt = 0;
 	s->len = 0;
 	s->skip = true;

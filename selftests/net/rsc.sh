@@ -43,7 +43,9 @@ stream() {
 
 # 4095: checksums, LSO and RSC (0xc00), IPv4 and IPv6.
 nic_add && nic_netns 10.18.0.1 10.18.0.2 &&
-	ip addr add fd18::1/64 dev "$ifc" nodad && in_ns ip addr add fd18::2/64 dev "$peer" nodad &&
+	echo 0 >/proc/sys/net/ipv6/conf/$ifc/accept_dad &&
+	in_ns sh -c "echo 0 >/proc/sys/net/ipv6/conf/$peer/accept_dad" &&
+	ip addr add fd18::1/64 dev "$ifc" && in_ns ip addr add fd18::2/64 dev "$peer" &&
 	wait_for 10 ping -c 1 -W 1 10.18.0.2 >/dev/null &&
 	[ "$(feat large-receive-offload)" = on ] && [ "$(host offloads)" = csum,tso,rsc ] &&
 	[ "$(host offloads_on)" = 4095 ] &&
