@@ -127,7 +127,7 @@ struct sim_nic {
 
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
-	atomic64_t lso_frames, csum_frames, rsc_frames;
+	atomic64_t lso_frames, csum_frames;
 
 	/*
 	 * Keepalives (RNDIS KEEPALIVE to the guest): ka_lock serialises the
@@ -355,13 +355,13 @@ static bool nic_rsc_ok(struct sim_nic *n, const struct sk_buff *skb, u32 *thoff)
 	u8 doff;
 
 	if (!skb_is_gso(skb) || skb->ip_summed != CHECKSUM_PARTIAL || skb->len > HVK_RSC_MAX_LEN ||
-	    skb->len < ETH_HLEN)
+	    skb_headlen(skb) < ETH_HLEN)
 		return false;
 	if (si->gso_type & ~(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_DODGY | SKB_GSO_TCP_ECN |
 			     SKB_GSO_TCP_FIXEDID))
 		return false;
 	if (!(on & (v6 ? HVK_OFL_RSC6 : HVK_OFL_RSC4)) ||
-	    eth_hdr(skb)->h_proto != htons(v6 ? ETH_P_IPV6 : ETH_P_IP))
+	    ((const struct ethhdr *)skb->data)->h_proto != htons(v6 ? ETH_P_IPV6 : ETH_P_IP))
 		return false;
 	*thoff = skb_checksum_start_offset(skb);
 	if (*thoff < ETH_HLEN + (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) ||
@@ -507,7 +507,6 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 		atomic64_inc(&n->dropped);
 	} else {
 		atomic64_inc(&n->to_guest);
-		atomic64_inc(&n->rsc_frames);
 		atomic64_inc(&n->q[c->subidx].to_guest);
 	}
 	dev_kfree_skb_any(skb);
