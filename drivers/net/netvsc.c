@@ -86,7 +86,7 @@ enum nv_stat {
 	NV_TX_CSUM,		/* frames whose checksum the host computes */
 	NV_RX_CSUM,		/* frames the host said had good checksums */
 	NV_RX_RSC,		/* packets assembled from more than one RSC fragment */
-	NV_BAD_RSC,		/* RSC packets dropped: fragments out of order, too many, too long */
+	NV_BAD_RSC,		/* partial RSC packets dropped (order, count, length) */
 	NV_NSTATS
 };
 
@@ -492,8 +492,8 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 
 /*
  * What the host says about a received frame (@msg, checked, view @v):
- * its checksum result, its 802.1Q tag and its RSC fragment flags. False when the per-packet
- * info is malformed (the frame is dropped).
+ * its checksum result, its 802.1Q tag and its RSC fragment flags.
+ * False when the per-packet info is malformed (the frame is dropped).
  */
 static bool nv_rx_ppi(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v,
 		      u32 *csum, bool *has_csum, u32 *vlan, bool *has_vlan, u32 *id, bool *has_id)

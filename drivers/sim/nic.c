@@ -123,7 +123,7 @@ struct sim_nic {
 	 */
 	u32 ofl_grant;
 	u32 ofl_on;			/* READ_ONCE */
-	bool rsc_cap;			/* the guest takes RSC (NDIS config, NVSP 6.1; READ_ONCE) */
+	bool rsc_cap;			/* the guest takes RSC (NVSP 6.1 NDIS config; READ_ONCE) */
 
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;

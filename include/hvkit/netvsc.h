@@ -1178,7 +1178,7 @@ struct hvk_rsc {
 enum hvk_rsc_act {
 	HVK_RSC_DROP,			/* this fragment is dropped (and the packet) */
 	HVK_RSC_MORE,			/* fragment cnt - 1 taken; more follow */
-	HVK_RSC_DONE,			/* fragment cnt - 1 taken; cnt fragments, len bytes, whole */
+	HVK_RSC_DONE,			/* fragment cnt - 1 taken: the packet is whole */
 	HVK_RSC_WHOLE,			/* not a fragment: a frame on its own (cnt 1) */
 	/* After DONE and WHOLE, cnt and len stay until the next step. */
 };
