@@ -543,10 +543,11 @@ static void nv_rsc_dropped(struct netvsc *nv, const char *why)
 }
 
 /*
- * The frame assembled in q->rsc_data (q->rsc.cnt pieces, @len bytes) to
- * the stack, with what the first piece's per-packet info said.
+ * The frame assembled in q->rsc_data (q->rsc.cnt pieces, @len bytes; an
+ * RSC packet if @rsc) to the stack, with what the first piece's
+ * per-packet info said.
  */
-static void nv_rx_deliver(struct nv_chan *q, u32 len)
+static void nv_rx_deliver(struct nv_chan *q, u32 len, bool rsc)
 {
 	struct netvsc *nv = q->nv;
 	u32 csum = q->rsc_csum, vlan = q->rsc_vlan, i;
@@ -559,8 +560,11 @@ static void nv_rx_deliver(struct nv_chan *q, u32 len)
 	}
 	for (i = 0; i < q->rsc.cnt; i++)
 		skb_put_data(skb, q->rsc_data[i], q->rsc_len[i]);
-	/* A coalesced TCP segment says the MSS it was cut at, as LRO drivers do. */
-	if (q->rsc.cnt > 1) {
+	/*
+	 * A coalesced TCP segment says the MSS it was cut at, as LRO drivers
+	 * do (even one that fits a fragment may hold more than an MSS).
+	 */
+	if (rsc) {
 		u32 segs = 0, mss;
 		bool v6 = false;
 
@@ -646,7 +650,7 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis
 		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", total);
 		return;
 	}
-	nv_rx_deliver(q, total);
+	nv_rx_deliver(q, total, act == HVK_RSC_DONE);
 }
 
 /* One RNDIS message from the receive buffer (in bounds, not yet checked). */
