@@ -534,3 +534,187 @@ TEST(Nvsp, SwitchDataPathIsOneWord)
 	EXPECT_EQ(HVK_NVSP_DATAPATH_SYNTHETIC, 0);
 	EXPECT_EQ(HVK_NVSP_DATAPATH_VF, 1);
 }
+
+namespace {
+
+// What a receiver makes of a sequence of fragments (flags of each; the
+// transfer's last one is last): the actions, and the drop reasons.
+struct RscRun {
+	std::vector<hvk_rsc_act> acts;
+	std::vector<std::string> whys;
+	hvk_rsc s{};
+};
+
+RscRun rsc_run(const std::vector<u32> &flags, u32 len = 1000, bool has_id = true)
+{
+	RscRun r;
+	for (size_t i = 0; i < flags.size(); i++) {
+		const char *w = nullptr;
+		r.acts.push_back(hvk_rsc_step(&r.s, has_id, HVK_PKTINFO(flags[i], 7), len,
+					      i + 1 == flags.size(), &w));
+		if (w)
+			r.whys.emplace_back(w);
+	}
+	return r;
+}
+
+constexpr u32 kSub = HVK_PKTINFO_SUBALLOC;
+constexpr u32 kFirst = HVK_PKTINFO_SUBALLOC | HVK_PKTINFO_1ST_FRAG;
+constexpr u32 kLast = HVK_PKTINFO_SUBALLOC | HVK_PKTINFO_LAST_FRAG;
+constexpr u32 kOnly = kFirst | HVK_PKTINFO_LAST_FRAG;
+
+} // namespace
+
+// The fragments a host builds are assembled into one packet of their bytes.
+TEST(Rsc, FragmentsAssembleIntoOnePacket)
+{
+	std::vector<u32> f;
+	for (u32 i = 0; i < 41; i++)
+		f.push_back(hvk_rsc_frag_flags(i, 41));
+	auto r = rsc_run(f, 1590);
+	ASSERT_EQ(r.acts.size(), 41u);
+	for (u32 i = 0; i < 40; i++)
+		EXPECT_EQ(r.acts[i], HVK_RSC_MORE) << i;
+	EXPECT_EQ(r.acts[40], HVK_RSC_DONE);
+	EXPECT_EQ(r.s.cnt, 41u);
+	EXPECT_EQ(r.s.len, 41u * 1590);
+	EXPECT_TRUE(r.whys.empty());
+	EXPECT_EQ(hvk_rsc_frag_flags(0, 1), kOnly);
+	EXPECT_EQ(HVK_PKTINFO_FLAGS(HVK_PKTINFO(kFirst, 0xbeef)), kFirst);
+}
+
+// Frames on their own (no packet id, or one without SUBALLOC) pass whole,
+// and a single-fragment packet is done at once.
+TEST(Rsc, WholeFramesAndSingleFragments)
+{
+	auto r = rsc_run({0, 0}, 1514, false);
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_WHOLE, HVK_RSC_WHOLE}));
+	EXPECT_TRUE(r.whys.empty());
+	r = rsc_run({kOnly, kOnly});
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_DONE, HVK_RSC_DONE}));
+	EXPECT_EQ(r.s.cnt, 1u);
+	r = rsc_run({kFirst, kLast, 0});
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_MORE, HVK_RSC_DONE, HVK_RSC_WHOLE}));
+	EXPECT_TRUE(r.whys.empty());
+}
+
+// A hostile host's orders: each drops the partial packet once, with why;
+// the rest of a dropped packet goes quietly, and the next one is taken.
+TEST(Rsc, OutOfOrderFragmentsAreDropped)
+{
+	auto r = rsc_run({kSub, kSub, kLast, kFirst, kLast});
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_DROP, HVK_RSC_DROP, HVK_RSC_DROP,
+						    HVK_RSC_MORE, HVK_RSC_DONE}));
+	EXPECT_EQ(r.whys, (std::vector<std::string>{"an RSC fragment without a first one"}));
+
+	r = rsc_run({kFirst, kSub, kFirst, kLast});
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_MORE, HVK_RSC_MORE, HVK_RSC_MORE,
+						    HVK_RSC_DONE}));
+	EXPECT_EQ(r.whys, (std::vector<std::string>{
+				  "a new RSC packet began before the last one's last fragment"}));
+	EXPECT_EQ(r.s.cnt, 2u);
+
+	r = rsc_run({kFirst, kSub});
+	EXPECT_EQ(r.acts.back(), HVK_RSC_DROP);
+	EXPECT_EQ(r.whys, (std::vector<std::string>{
+				  "the transfer ended in the middle of an RSC packet"}));
+	EXPECT_EQ(r.s.cnt, 0u);
+
+	r = rsc_run({kFirst, 0, 0}, 100, true);
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_MORE, HVK_RSC_WHOLE, HVK_RSC_WHOLE}));
+	EXPECT_EQ(r.whys, (std::vector<std::string>{"an RSC packet was cut short by a whole frame"}));
+}
+
+// More than NVSP_RSC_MAX fragments, or more than 64 KiB: dropped.
+TEST(Rsc, TooManyOrTooLongIsDropped)
+{
+	std::vector<u32> f(HVK_RSC_MAX + 2, kSub);
+	f.front() = kFirst;
+	f.back() = kLast;
+	auto r = rsc_run(f, 10);
+	EXPECT_EQ(r.acts[HVK_RSC_MAX - 1], HVK_RSC_MORE);
+	EXPECT_EQ(r.acts[HVK_RSC_MAX], HVK_RSC_DROP);
+	EXPECT_EQ(r.acts.back(), HVK_RSC_DROP);
+	EXPECT_EQ(r.whys, (std::vector<std::string>{"an RSC packet of more than 562 fragments"}));
+
+	r = rsc_run({kFirst, kSub, kLast}, HVK_RSC_MAX_LEN / 2);
+	EXPECT_EQ(r.acts, (std::vector<hvk_rsc_act>{HVK_RSC_MORE, HVK_RSC_MORE, HVK_RSC_DROP}));
+	EXPECT_EQ(r.whys, (std::vector<std::string>{"an RSC packet longer than 64 KiB"}));
+	r = rsc_run({kFirst, kLast}, 0xffffffffu);
+	EXPECT_EQ(r.acts[0], HVK_RSC_DROP);
+	EXPECT_EQ(r.whys.front(), "an RSC packet longer than 64 KiB");
+
+	// Exactly the largest frame passes.
+	r = rsc_run({kFirst, kLast}, HVK_RSC_MAX_LEN / 2);
+	EXPECT_EQ(r.acts.back(), HVK_RSC_DONE);
+}
+
+// A fragment dropped for its RNDIS message or per-packet info takes the
+// partial packet with it; its later fragments go quietly.
+TEST(Rsc, AbortDropsThePartialPacket)
+{
+	hvk_rsc s{};
+	const char *w = nullptr;
+	EXPECT_FALSE(hvk_rsc_abort(&s));
+	EXPECT_EQ(hvk_rsc_step(&s, true, HVK_PKTINFO(kFirst, 1), 100, false, &w), HVK_RSC_MORE);
+	EXPECT_TRUE(hvk_rsc_abort(&s));
+	EXPECT_EQ(hvk_rsc_step(&s, true, HVK_PKTINFO(kLast, 1), 100, true, &w), HVK_RSC_DROP);
+	EXPECT_EQ(w, nullptr);
+	EXPECT_EQ(hvk_rsc_step(&s, true, HVK_PKTINFO(kOnly, 2), 100, true, &w), HVK_RSC_DONE);
+}
+
+// RSC is granted through the NDIS 6.30 capabilities and enabled (both IP
+// versions) through the parameters; a host that does not grant it refuses
+// a guest that enables it.
+TEST(Rsc, GrantedAndEnabledThroughOffloads)
+{
+	hvk_ndis_offload o;
+	u32 ofl = 0, lso = 0;
+	u32 len = hvk_offload_caps_fill(&o, HVK_OFL_RSC4 | HVK_OFL_RSC6, 0, HVK_NDIS_6_30);
+	ASSERT_EQ(why(hvk_offload_caps_parse(&o, len, &ofl, &lso)), "");
+	EXPECT_EQ(ofl, HVK_OFL_RSC4 | HVK_OFL_RSC6);
+
+	hvk_ndis_offload_params p;
+	u32 on = 0;
+	len = hvk_offload_params_fill(&p, HVK_OFL_RSC4 | HVK_OFL_RSC6, HVK_NVSP_V61);
+	EXPECT_EQ(p.rsc4, HVK_OFFLOAD_ON);
+	EXPECT_EQ(p.rsc6, HVK_OFFLOAD_ON);
+	EXPECT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL & ~(HVK_OFL_RSC4 | HVK_OFL_RSC6),
+					       &on)),
+		  "offload parameters enable an offload the host does not grant");
+	EXPECT_EQ(on, 0u);
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, HVK_OFL_RSC4 | HVK_OFL_RSC6);
+	len = hvk_offload_params_fill(&p, 0, HVK_NVSP_V61);
+	ASSERT_EQ(why(hvk_offload_params_check(&p, len, HVK_OFL_ALL, &on)), "");
+	EXPECT_EQ(on, 0u);
+}
+
+// An assembled TCP frame says the MSS the wire cut it at: the MTU less
+// its IP and TCP headers; not TCP, or one segment's worth: none.
+TEST(Rsc, MssOfAnAssembledFrame)
+{
+	std::vector<u8> f(14 + 20 + 32 + 10000, 0);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 9] = 6;
+	f[34 + 12] = 8 << 4;	// 32-byte TCP header
+	bool v6 = true;
+	u32 segs = 0;
+	EXPECT_EQ(hvk_rsc_mss(f.data(), f.size(), 1500, &v6, &segs), 1448u);
+	EXPECT_FALSE(v6);
+	EXPECT_EQ(segs, 7u);
+	EXPECT_EQ(hvk_rsc_mss(f.data(), 14 + 20 + 32 + 1448, 1500, &v6, &segs), 0u);
+	f[14 + 9] = 17;
+	EXPECT_EQ(hvk_rsc_mss(f.data(), f.size(), 1500, &v6, &segs), 0u);
+
+	std::vector<u8> g(14 + 40 + 20 + 9000, 0);
+	g[12] = 0x86;
+	g[13] = 0xdd;
+	g[14 + 6] = 6;
+	g[54 + 12] = 5 << 4;
+	EXPECT_EQ(hvk_rsc_mss(g.data(), g.size(), 1500, &v6, &segs), 1440u);
+	EXPECT_TRUE(v6);
+	EXPECT_EQ(segs, 7u);
+	EXPECT_EQ(hvk_rsc_mss(g.data(), 30, 1500, &v6, &segs), 0u);
+}

@@ -141,4 +141,9 @@ static int set##_op(struct net_device *d, const u32 *indir, const u8 *key,	\
 #define IFF_NO_ADDRCONF 0
 #endif
 
+/* 6.5: skb_gso_segment() is declared in <net/gso.h>; before, in <linux/netdevice.h>. */
+#ifdef HVK_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
+
 #endif /* _HVK_COMPAT_H */

@@ -36,6 +36,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/vmalloc.h>
 #include <net/checksum.h>
+#include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <hvkit/netvsc.h>
 #include <hvk_compat.h>
@@ -84,6 +85,8 @@ enum nv_stat {
 	NV_TX_LSO,		/* frames sent as LSO v2 (TSO) */
 	NV_TX_CSUM,		/* frames whose checksum the host computes */
 	NV_RX_CSUM,		/* frames the host said had good checksums */
+	NV_RX_RSC,		/* packets assembled from more than one RSC fragment */
+	NV_BAD_RSC,		/* partial RSC packets dropped (order, count, length) */
 	NV_NSTATS
 };
 
@@ -91,7 +94,7 @@ static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
 	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
 	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
 	"rx_completion_deferred", "tx_batched", "bad_ppi", "tx_lso", "tx_csum_offload",
-	"rx_csum_good",
+	"rx_csum_good", "rx_rsc", "bad_rsc",
 };
 
 /* Per-queue counters (ethtool -S), kept where they are counted. */
@@ -121,6 +124,16 @@ struct nv_chan {
 	 */
 	bool open;
 	u32 tx_need;			/* bytes the stopped queue waits for, 0: not stopped */
+	/*
+	 * RSC (NAPI only): the fragments of the packet in assembly, in the
+	 * receive buffer until the transfer is completed, and what the first
+	 * one said about the whole.
+	 */
+	struct hvk_rsc rsc;
+	u32 rsc_csum, rsc_vlan;
+	bool rsc_has_csum, rsc_has_vlan;
+	const u8 *rsc_data[HVK_RSC_MAX];
+	u32 rsc_len[HVK_RSC_MAX];
 	/* Receive completions the ring had no room for (NAPI only). */
 	DECLARE_KFIFO(comps, u64, NV_PENDING_COMPS);
 	/* Written by xmit (the queue's lock) and NAPI: one writer each. */
@@ -479,21 +492,24 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 
 /*
  * What the host says about a received frame (@msg, checked, view @v):
- * its checksum result and its 802.1Q tag. False when the per-packet
- * info is malformed (the frame is dropped).
+ * its checksum result, its 802.1Q tag and its RSC fragment flags.
+ * False when the per-packet info is malformed (the frame is dropped).
  */
 static bool nv_rx_ppi(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v,
-		      u32 *csum, bool *has_csum, u32 *vlan, bool *has_vlan)
+		      u32 *csum, bool *has_csum, u32 *vlan, bool *has_vlan, u32 *id, bool *has_id)
 {
 	const char *why;
 
 	*has_csum = false;
 	*has_vlan = false;
+	*has_id = false;
 	if (!v->ppi_len)
 		return true;
 	why = hvk_ppi_find(msg, v, HVK_PPI_CSUM, csum, has_csum);
 	if (!why)
 		why = hvk_ppi_find(msg, v, HVK_PPI_VLAN, vlan, has_vlan);
+	if (!why)
+		why = hvk_ppi_find(msg, v, HVK_PPI_PKT_ID, id, has_id);
 	if (why) {
 		nv_count(nv, NV_BAD_PPI);
 		nv_err(nv, "received packet dropped: %s\n", why);
@@ -519,40 +535,67 @@ static void nv_rx_csum(struct netvsc *nv, struct sk_buff *skb, u32 csum)
 	nv_count(nv, NV_RX_CSUM);
 }
 
-static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis_view *v)
+/* A partial RSC packet was dropped: counted and logged. */
+static void nv_rsc_dropped(struct netvsc *nv, const char *why)
 {
-	const u8 *frame = msg + v->data_off;
-	u32 len = v->data_len, csum = 0, vlan = 0;
+	nv_count(nv, NV_BAD_RSC);
+	nv_err(nv, "RSC packet dropped: %s\n", why);
+}
+
+/*
+ * The frame assembled in q->rsc_data (q->rsc.cnt pieces, @len bytes; an
+ * RSC packet if @rsc) to the stack, with what the first piece's
+ * per-packet info said.
+ */
+static void nv_rx_deliver(struct nv_chan *q, u32 len, bool rsc)
+{
 	struct netvsc *nv = q->nv;
-	bool has_csum, has_vlan;
+	u32 csum = q->rsc_csum, vlan = q->rsc_vlan, i;
 	struct sk_buff *skb;
 
-	if (len < ETH_HLEN || len > nv->ndev->mtu + VLAN_ETH_HLEN) {
-		nv_count(nv, NV_BAD_RNDIS);
-		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", len);
-		return;
-	}
-	/* Not before register_netdev() nor after ndo_stop: the host sends none then. */
-	if (!netif_running(nv->ndev)) {
-		nv_rx_drop(q);
-		return;
-	}
-	if (!nv_rx_ppi(nv, msg, v, &csum, &has_csum, &vlan, &has_vlan))
-		return;
 	skb = napi_alloc_skb(&q->napi, len);
 	if (!skb) {
 		nv_rx_drop(q);
 		return;
 	}
-	skb_put_data(skb, frame, len);
+	for (i = 0; i < q->rsc.cnt; i++)
+		skb_put_data(skb, q->rsc_data[i], q->rsc_len[i]);
+	/*
+	 * A coalesced TCP segment says the MSS it was cut at, as LRO drivers
+	 * do (even one that fits a fragment may hold more than an MSS).
+	 */
+	if (rsc) {
+		u32 segs = 0, mss;
+		bool v6 = false;
+
+		mss = hvk_rsc_mss(skb->data, len, nv->ndev->mtu, &v6, &segs);
+		if (mss) {
+			skb_shinfo(skb)->gso_size = mss;
+			skb_shinfo(skb)->gso_type = v6 ? SKB_GSO_TCPV6 : SKB_GSO_TCPV4;
+			skb_shinfo(skb)->gso_segs = segs;
+		}
+	}
 	skb->protocol = eth_type_trans(skb, nv->ndev);
-	if (has_csum)
+	/*
+	 * A coalesced IPv4 header may keep its old checksum (the host says
+	 * so); Linux always checks it, so it is redone here, as upstream.
+	 */
+	if (q->rsc_has_csum && (csum & HVK_CSUM_RX_IP_INVALID) && (csum & HVK_CSUM_RX_IP_OK) &&
+	    skb->protocol == htons(ETH_P_IP) && skb_headlen(skb) >= sizeof(struct iphdr)) {
+		struct iphdr *iph = (struct iphdr *)skb->data;
+
+		if (iph->ihl >= 5 && skb_headlen(skb) >= iph->ihl * 4u)
+			ip_send_check(iph);
+	}
+	if (q->rsc_has_csum)
 		nv_rx_csum(nv, skb, csum);
-	if (has_vlan)
+	if (q->rsc_has_vlan)
 		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
 				       HVK_VLAN_ID(vlan) | HVK_VLAN_CFI(vlan) << 12 |
 				       HVK_VLAN_PRI(vlan) << VLAN_PRIO_SHIFT);
 	skb_record_rx_queue(skb, q->idx);
+	if (q->rsc.cnt > 1)
+		nv_count(nv, NV_RX_RSC);
 	u64_stats_update_begin(&q->rx_syncp);
 	q->rx[0]++;
 	q->rx[1] += len;
@@ -560,8 +603,58 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis
 	napi_gro_receive(&q->napi, skb);
 }
 
+/*
+ * A received RNDIS packet (@msg, checked): a frame on its own, or a
+ * fragment of an RSC packet (@last: the transfer's last range).
+ */
+static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis_view *v,
+			bool last)
+{
+	u32 len = v->data_len, csum = 0, vlan = 0, id = 0, total;
+	bool has_csum, has_vlan, has_id;
+	struct netvsc *nv = q->nv;
+	enum hvk_rsc_act act;
+	const char *why;
+
+	/* Not before register_netdev() nor after ndo_stop: the host sends none then. */
+	if (!netif_running(nv->ndev)) {
+		hvk_rsc_abort(&q->rsc);
+		nv_rx_drop(q);
+		return;
+	}
+	if (!nv_rx_ppi(nv, msg, v, &csum, &has_csum, &vlan, &has_vlan, &id, &has_id)) {
+		if (hvk_rsc_abort(&q->rsc))
+			nv_rsc_dropped(nv, "a fragment's per-packet info was malformed");
+		return;
+	}
+	act = hvk_rsc_step(&q->rsc, has_id, id, len, last, &why);
+	if (why)
+		nv_rsc_dropped(nv, why);
+	if (act == HVK_RSC_DROP)
+		return;
+	total = q->rsc.len;
+	if (q->rsc.cnt == 1) {
+		/* The first piece speaks for the whole packet, as upstream. */
+		q->rsc_csum = csum;
+		q->rsc_has_csum = has_csum;
+		q->rsc_vlan = vlan;
+		q->rsc_has_vlan = has_vlan;
+	}
+	q->rsc_data[q->rsc.cnt - 1] = msg + v->data_off;
+	q->rsc_len[q->rsc.cnt - 1] = len;
+	if (act == HVK_RSC_MORE)
+		return;
+	if (total < ETH_HLEN ||
+	    (act == HVK_RSC_WHOLE && total > nv->ndev->mtu + VLAN_ETH_HLEN)) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "received frame of %u bytes: outside 14..MTU\n", total);
+		return;
+	}
+	nv_rx_deliver(q, total, act == HVK_RSC_DONE);
+}
+
 /* One RNDIS message from the receive buffer (in bounds, not yet checked). */
-static void nv_rx_rndis(struct nv_chan *q, const u8 *msg, u32 avail, u32 ctrl)
+static void nv_rx_rndis(struct nv_chan *q, const u8 *msg, u32 avail, u32 ctrl, bool last)
 {
 	struct netvsc *nv = q->nv;
 	struct hvk_rndis_view v;
@@ -571,12 +664,16 @@ static void nv_rx_rndis(struct nv_chan *q, const u8 *msg, u32 avail, u32 ctrl)
 	if (why) {
 		nv_count(nv, NV_BAD_RNDIS);
 		nv_err(nv, "RNDIS message dropped: %s\n", why);
+		if (hvk_rsc_abort(&q->rsc))
+			nv_rsc_dropped(nv, "a fragment's RNDIS message was malformed");
 		return;
 	}
 	if (v.type == HVK_RNDIS_PACKET) {
-		nv_rx_frame(q, msg, &v);
+		nv_rx_frame(q, msg, &v, last);
 		return;
 	}
+	if (hvk_rsc_abort(&q->rsc))
+		nv_rsc_dropped(nv, "an RSC packet was cut short by a control message");
 	if (v.type == HVK_RNDIS_INDICATE) {
 		nv_indicate(nv, msg, &v);
 		return;
@@ -615,11 +712,14 @@ static void nv_rx_xfer(struct nv_chan *q, const u8 *pkt, u32 len)
 	} else {
 		memcpy(&m, pkt + x->desc.offset8 * 8, hvk_nvsp_min_len(HVK_NVSP1_SEND_RNDIS_PKT));
 		ctrl = m.rndis_pkt.channel_type;
+		/* An RSC packet lies within one transfer: its pieces stay put until completed. */
+		memset(&q->rsc, 0, sizeof(q->rsc));
 		for (i = 0; i < x->range_cnt; i++) {
 			struct hvk_xfer_range r;
 
 			memcpy(&r, pkt + sizeof(*x) + i * sizeof(r), sizeof(r));
-			nv_rx_rndis(q, (const u8 *)nv->recv_buf + r.byte_offset, r.byte_count, ctrl);
+			nv_rx_rndis(q, (const u8 *)nv->recv_buf + r.byte_offset, r.byte_count, ctrl,
+				    i + 1 == x->range_cnt);
 		}
 	}
 	/* The host gets its ranges back whatever they held. */
@@ -1058,6 +1158,8 @@ static int nv_negotiate(struct netvsc *nv)
 	m.ndis_config.caps = HVK_NVSP_CAP_8021Q;
 	if (nv->nvsp_ver >= HVK_NVSP_V5)
 		m.ndis_config.caps |= HVK_NVSP_CAP_TEAMING;
+	if (nv->nvsp_ver >= HVK_NVSP_V61)
+		m.ndis_config.caps |= HVK_NVSP_CAP_RSC;	/* we assemble RSC fragments */
 	return nv_nvsp_post(nv, &m);
 }
 
@@ -1180,7 +1282,7 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 
 /* The features an offload grant can give; the rest are fixed. */
 #define NV_OFL_FEATURES	(NETIF_F_RXCSUM | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | \
-			 NETIF_F_TSO | NETIF_F_TSO6)
+			 NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_LRO)
 
 /* What the host grants, as features (HVK_OFL_* to NETIF_F_*). */
 static netdev_features_t nv_ofl_features(u32 ofl)
@@ -1197,6 +1299,8 @@ static netdev_features_t nv_ofl_features(u32 ofl)
 		f |= NETIF_F_TSO;
 	if (ofl & HVK_OFL_LSO6)
 		f |= NETIF_F_TSO6;
+	if (ofl & HVK_OFL_RSC4)
+		f |= NETIF_F_LRO;
 	return f;
 }
 
@@ -1215,6 +1319,8 @@ static u32 nv_ofl_wanted(struct netvsc *nv, netdev_features_t f)
 		on |= HVK_OFL_LSO4;
 	if ((f & NETIF_F_TSO6) && (f & NETIF_F_IPV6_CSUM))
 		on |= HVK_OFL_LSO6;
+	if (f & NETIF_F_LRO)
+		on |= HVK_OFL_RSC4 | HVK_OFL_RSC6;
 	return on & nv->ofl_granted;
 }
 
@@ -1269,6 +1375,10 @@ static void nv_offloads(struct netvsc *nv)
 	nv->lso_max = min_t(u32, lso_max, GSO_LEGACY_MAX_SIZE);
 	if (nv->lso_max < 2 * ETH_DATA_LEN)
 		nv->ofl_granted &= ~(HVK_OFL_LSO4 | HVK_OFL_LSO6);
+	/* RSC: both IP versions (as upstream), and only to a guest that said it takes it. */
+	if (nv->nvsp_ver < HVK_NVSP_V61 || (ofl & (HVK_OFL_RSC4 | HVK_OFL_RSC6)) !=
+					   (HVK_OFL_RSC4 | HVK_OFL_RSC6))
+		nv->ofl_granted &= ~(HVK_OFL_RSC4 | HVK_OFL_RSC6);
 	hw = nv_ofl_features(nv->ofl_granted);
 	ndev->hw_features = (ndev->hw_features & ~NV_OFL_FEATURES) | hw;
 	/* What the host no longer grants goes; what is new is on at probe. */

@@ -42,6 +42,7 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_VPCI_INT_COUNT] = "vpci_int_count",
 	[HVSIM_FAULT_NIC_BAD_PPI_SIZE] = "nic_bad_ppi_size",
 	[HVSIM_FAULT_NIC_BAD_CSUM_PPI] = "nic_bad_csum_ppi",
+	[HVSIM_FAULT_NIC_BAD_RSC] = "nic_bad_rsc",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

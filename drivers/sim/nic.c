@@ -37,6 +37,7 @@
 #include <linux/vmalloc.h>
 #include <net/genetlink.h>
 #include <hvkit/netvsc.h>
+#include <hvk_compat.h>
 #include "sim.h"
 
 #define NIC_MTU_MAX		65521	/* upstream's largest, with an Ethernet header: 65535 */
@@ -48,6 +49,18 @@
 
 #define NIC_QUEUES_MAX		64	/* HVSIM_A_CHANNELS' limit */
 #define NIC_LSO_MAX		62768	/* the largest LSO frame granted, IP header on, as Hyper-V's */
+
+/*
+ * RSC: a coalesced frame goes as fragments of NIC_RSC_CHUNK bytes, one a
+ * sub-allocation, each behind its RNDIS header and three per-packet info
+ * entries (packet id, checksum, 802.1Q), all in one transfer.
+ */
+#define NIC_RSC_HDR		(HVK_RNDIS_PKT_HDR + 3 * HVK_PPI_SIZE)
+#define NIC_RSC_CHUNK		(NIC_SUB_ALLOC - NIC_RSC_HDR)
+#define NIC_RSC_FRAGS		DIV_ROUND_UP(HVK_RSC_MAX_LEN, NIC_RSC_CHUNK)
+#define NIC_RSC_RANGES_END	(sizeof(struct hvk_pkt_xfer_pages) + \
+				 NIC_RSC_FRAGS * sizeof(struct hvk_xfer_range))
+#define NIC_RSC_PKT_LEN		(NIC_RSC_RANGES_END + HVK_NVSP_MSG_SIZE)
 
 static struct workqueue_struct *nic_wq;	/* netdev (un)registration, off sim.lock */
 static DEFINE_IDA(nic_ida);
@@ -99,6 +112,8 @@ struct sim_nic {
 	u8 rss_key[HVK_RSS_KEY_LEN];
 	u16 rss_itab[HVK_RSS_ITAB_LEN];
 	bool dp_vf;			/* SWITCH_DATA_PATH: the VM's traffic goes to its VF */
+	u16 rsc_id;			/* the next coalesced packet's id */
+	u8 rsc_pkt[NIC_RSC_PKT_LEN] __aligned(8);	/* its transfer-page packet */
 	struct nic_queue *q;		/* nq of them */
 	u32 nq;				/* d->nchans (d may go before n) */
 
@@ -108,6 +123,7 @@ struct sim_nic {
 	 */
 	u32 ofl_grant;
 	u32 ofl_on;			/* READ_ONCE */
+	bool rsc_cap;			/* the guest takes RSC (NVSP 6.1 NDIS config; READ_ONCE) */
 
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
@@ -309,6 +325,194 @@ static bool nic_rx_ppi(struct sim_nic *n, struct sk_buff *skb, struct nic_rxhdr 
 	return true;
 }
 
+static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev);
+
+/*
+ * The offloads granted now: RSC only to a guest that said, in its NDIS
+ * config at NVSP 6.1, that it takes it (as upstream's guest does).
+ */
+static u32 nic_granted(const struct sim_nic *n)
+{
+	u32 g = n->ofl_grant;
+
+	if (!READ_ONCE(n->rsc_cap))
+		g &= ~(HVK_OFL_RSC4 | HVK_OFL_RSC6);
+	return g;
+}
+
+/*
+ * Can this GSO skb from hvsim<N>'s stack go to the guest coalesced? A TCP
+ * one (IPv4 or IPv6, as the guest enabled RSC), headers in the first
+ * fragment, segments that fit the guest's MTU (a host coalesces what
+ * arrived on the wire), at most HVK_RSC_MAX_LEN bytes. *@thoff is the
+ * TCP header's offset.
+ */
+static bool nic_rsc_ok(struct sim_nic *n, const struct sk_buff *skb, u32 *thoff)
+{
+	const struct skb_shared_info *si = skb_shinfo(skb);
+	u32 on = READ_ONCE(n->ofl_on), hl;
+	bool v6 = si->gso_type & SKB_GSO_TCPV6;
+	u8 doff;
+
+	if (!skb_is_gso(skb) || skb->ip_summed != CHECKSUM_PARTIAL || skb->len > HVK_RSC_MAX_LEN ||
+	    skb_headlen(skb) < ETH_HLEN)
+		return false;
+	if (si->gso_type & ~(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_DODGY | SKB_GSO_TCP_ECN |
+			     SKB_GSO_TCP_FIXEDID))
+		return false;
+	if (!(on & (v6 ? HVK_OFL_RSC6 : HVK_OFL_RSC4)) ||
+	    ((const struct ethhdr *)skb->data)->h_proto != htons(v6 ? ETH_P_IPV6 : ETH_P_IP))
+		return false;
+	*thoff = skb_checksum_start_offset(skb);
+	if (*thoff < ETH_HLEN + (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) ||
+	    skb->csum_offset != offsetof(struct tcphdr, check) ||
+	    *thoff + sizeof(struct tcphdr) > skb->len ||
+	    skb_copy_bits(skb, *thoff + 12, &doff, 1))
+		return false;
+	hl = *thoff + (doff >> 4) * 4;
+	return (doff >> 4) >= 5 && hl < skb->len && hl <= NIC_RSC_CHUNK &&
+	       hl + si->gso_size <= READ_ONCE(n->guest_frame);
+}
+
+/* hvsim<N>'s stack segments what cannot go coalesced. */
+static netdev_features_t nic_peer_features_check(struct sk_buff *skb, struct net_device *dev,
+						 netdev_features_t f)
+{
+	struct sim_nic *n = *(struct sim_nic **)netdev_priv(dev);
+	u32 thoff;
+
+	if (skb_is_gso(skb) && !nic_rsc_ok(n, skb, &thoff))
+		f &= ~NETIF_F_GSO_MASK;
+	return f;
+}
+
+/*
+ * One coalesced frame (@skb, checked by nic_rsc_ok) to the guest as RSC
+ * fragments in one transfer, its TCP checksum (@check, at @check_off)
+ * computed, as a host that coalesced checked segments. Under n->lock.
+ * 0, or -ENOSPC, -EAGAIN, -ENOTCONN as nic_deliver_locked.
+ */
+static int nic_deliver_rsc_locked(struct sim_nic *n, struct sim_chan *c, const struct sk_buff *skb,
+				  u32 csum, bool has_csum, u32 check_off, __sum16 check)
+{
+	struct hvk_pkt_xfer_pages *x = (void *)n->rsc_pkt;
+	struct hvk_xfer_range *r = (void *)(x + 1);
+	struct hvk_nvsp_msg *m;
+	u32 len = skb->len, nfrag, start, i, off = 0, flen, fl;
+	struct nic_rxhdr h = {};
+	u16 tci;
+	int ret;
+
+	if (!c || !n->recv)
+		return -ENOTCONN;
+	nfrag = DIV_ROUND_UP(len, NIC_RSC_CHUNK);
+	start = bitmap_find_next_zero_area(n->rx_map, n->nsub, 0, nfrag, 0);
+	if (start >= n->nsub)
+		return -ENOSPC;
+	memset(n->rsc_pkt, 0, sizeof(n->rsc_pkt));
+	h.h.type = HVK_RNDIS_PACKET;
+	h.p.ppi_off = sizeof(h.p);
+	for (i = 0; i < nfrag; i++, off += flen) {
+		u8 *dst = n->recv + (start + i) * NIC_SUB_ALLOC;
+
+		flen = min_t(u32, NIC_RSC_CHUNK, len - off);
+		fl = hvk_rsc_frag_flags(i, nfrag);
+		/* The fault: the first fragment does not say it is the first. */
+		if (i == 0 && nfrag > 1 && sim_fault(HVSIM_FAULT_NIC_BAD_RSC))
+			fl &= ~HVK_PKTINFO_1ST_FRAG;
+		h.p.ppi_len = 0;
+		nic_ppi_add(&h, HVK_PPI_PKT_ID, HVK_PKTINFO(fl, n->rsc_id));
+		if (has_csum)
+			nic_ppi_add(&h, HVK_PPI_CSUM, csum);
+		if (skb_vlan_tag_present(skb)) {
+			tci = skb_vlan_tag_get(skb);
+			nic_ppi_add(&h, HVK_PPI_VLAN, (tci & VLAN_VID_MASK) << 4 |
+				    (!!(tci & VLAN_CFI_MASK)) << 3 | tci >> VLAN_PRIO_SHIFT);
+		}
+		h.p.data_off = sizeof(h.p) + h.p.ppi_len;
+		h.p.data_len = flen;
+		h.h.len = HVK_RNDIS_PKT_HDR + h.p.ppi_len + flen;
+		memcpy(dst, &h, HVK_RNDIS_PKT_HDR + h.p.ppi_len);
+		dst += HVK_RNDIS_PKT_HDR + h.p.ppi_len;
+		if (skb_copy_bits(skb, off, dst, flen))
+			return -EINVAL;
+		if (check_off >= off && check_off + 2 <= off + flen)
+			memcpy(dst + check_off - off, &check, 2);
+		r[i].byte_offset = (start + i) * NIC_SUB_ALLOC;
+		r[i].byte_count = h.h.len;
+	}
+	x->desc.type = HVK_PKT_DATA_USING_XFER_PAGES;
+	x->desc.offset8 = (sizeof(*x) + nfrag * sizeof(*r)) / 8;
+	x->desc.len8 = (sizeof(*x) + nfrag * sizeof(*r) + HVK_NVSP_MSG_SIZE) / 8;
+	x->desc.flags = HVK_PKT_FLAG_COMPLETION_REQUESTED;
+	x->desc.trans_id = (u64)n->rx_next_seq << 32 | start;
+	x->xfer_pageset_id = HVK_NVSP_RECV_BUF_ID;
+	x->range_cnt = nfrag;
+	/* The NVSP message follows the ranges actually used. */
+	m = (void *)((u8 *)x + x->desc.offset8 * 8);
+	m->type = HVK_NVSP1_SEND_RNDIS_PKT;
+	m->rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
+	m->rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
+	ret = sim_chan_reply(c, x, x->desc.len8 * 8);
+	if (ret)
+		return ret;
+	bitmap_set(n->rx_map, start, nfrag);
+	n->rx_cnt[start] = nfrag;
+	n->rx_seq[start] = n->rx_next_seq++;
+	n->rsc_id++;
+	return 0;
+}
+
+/*
+ * A GSO skb to the guest: coalesced when it may (RSC granted and on),
+ * else segmented here, each segment as a frame of its own (the guest
+ * turned RSC off after hvsim<N>'s stack asked).
+ */
+static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
+{
+	u32 thoff, csum = 0, on = READ_ONCE(n->ofl_on);
+	struct sk_buff *segs, *seg, *next;
+	struct sim_chan *c = NULL;
+	bool v6, has_csum;
+	__sum16 check;
+	int ret = -ENOTCONN;
+
+	if (!nic_rsc_ok(n, skb, &thoff)) {
+		segs = skb_gso_segment(skb, n->peer->features & ~NETIF_F_GSO_MASK);
+		if (IS_ERR_OR_NULL(segs)) {
+			atomic64_inc(&n->dropped);
+			dev_kfree_skb_any(skb);
+			return NETDEV_TX_OK;
+		}
+		consume_skb(skb);
+		skb_list_walk_safe(segs, seg, next) {
+			skb_mark_not_on_list(seg);
+			nic_peer_xmit(seg, n->peer);
+		}
+		return NETDEV_TX_OK;
+	}
+	v6 = skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6;
+	check = csum_fold(skb_checksum(skb, thoff, skb->len - thoff, 0));
+	has_csum = on & (v6 ? HVK_OFL_RX_TCP6 : HVK_OFL_RX_TCP4);
+	if (has_csum)
+		csum = HVK_CSUM_RX_TCP_OK | (v6 ? 0 : HVK_CSUM_RX_IP_OK);
+	spin_lock_bh(&n->lock);
+	if (!n->dp_vf && n->rndis_up && n->link_up && n->filter) {
+		c = nic_rss_chan(n, skb);
+		ret = nic_deliver_rsc_locked(n, c, skb, csum, has_csum,
+					     thoff + offsetof(struct tcphdr, check), check);
+	}
+	spin_unlock_bh(&n->lock);
+	if (ret) {
+		atomic64_inc(&n->dropped);
+	} else {
+		atomic64_inc(&n->to_guest);
+		atomic64_inc(&n->q[c->subidx].to_guest);
+	}
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
 /* The peer's transmit: the frame goes to the guest. */
 static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 {
@@ -321,6 +525,8 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	/* eth_type_trans() is not run on a transmit: the type is in the frame. */
 	if (skb->len >= ETH_HLEN)
 		skb->protocol = eth_hdr(skb)->h_proto;
+	if (skb_is_gso(skb))
+		return nic_peer_xmit_gso(n, skb);
 	if (!nic_rx_ppi(n, skb, &m)) {
 		atomic64_inc(&n->dropped);
 		dev_kfree_skb_any(skb);
@@ -401,6 +607,7 @@ static const struct net_device_ops nic_peer_ops = {
 	.ndo_open = nic_peer_open,
 	.ndo_stop = nic_peer_stop,
 	.ndo_start_xmit = nic_peer_xmit,
+	.ndo_features_check = nic_peer_features_check,
 	.ndo_get_stats64 = nic_peer_stats,
 	.ndo_set_mac_address = eth_mac_addr,
 	.ndo_validate_addr = eth_validate_addr,
@@ -491,6 +698,8 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		n->ofl_grant |= HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM;
 	if (ofl & HVSIM_NIC_OFL_TSO)
 		n->ofl_grant |= HVK_OFL_LSO4 | HVK_OFL_LSO6;
+	if (ofl & HVSIM_NIC_OFL_RSC)
+		n->ofl_grant |= HVK_OFL_RSC4 | HVK_OFL_RSC6;
 	if (a[HVSIM_A_NIC_MAC]) {
 		memcpy(n->mac, nla_data(a[HVSIM_A_NIC_MAC]), ETH_ALEN);
 		if (!is_valid_ether_addr(n->mac)) {
@@ -524,12 +733,19 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 	n->peer->min_mtu = ETH_MIN_MTU;
 	n->peer->max_mtu = ETH_MAX_MTU;
 	n->peer->mtu = ETH_DATA_LEN;
-	/* A NIC's host end: checksums and 802.1Q tags are the NIC's to do. */
+	/*
+	 * A NIC's host end: checksums and 802.1Q tags are the NIC's to do;
+	 * TCP segmentation too, so that a guest with RSC gets its stack's
+	 * large frames coalesced (nic_peer_features_check() has the rest
+	 * segmented by the stack).
+	 */
 	n->peer->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM |
-			    NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX;
-	n->peer->hw_features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM;
+			    NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_HW_VLAN_CTAG_TX |
+			    NETIF_F_HW_VLAN_CTAG_RX;
+	n->peer->hw_features = NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | NETIF_F_TSO |
+			       NETIF_F_TSO6;
 	n->peer->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_IP_CSUM |
-				 NETIF_F_IPV6_CSUM;
+				 NETIF_F_IPV6_CSUM | NETIF_F_TSO | NETIF_F_TSO6;
 	eth_hw_addr_random(n->peer);
 	d->priv = n;
 	queue_work(nic_wq, &n->reg_work);
@@ -638,6 +854,7 @@ static void nic_closed(struct sim_chan *c)
 	n->dp_vf = false;
 	spin_unlock_bh(&n->lock);
 	WRITE_ONCE(n->ofl_on, 0);
+	WRITE_ONCE(n->rsc_cap, false);
 	nic_recv_release(n);
 	nic_buf_release(&n->send_g);
 	WRITE_ONCE(n->nvsp_ver, 0);
@@ -846,7 +1063,7 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 	case HVK_OID_TCP_OFFLOAD_HW_CAPS: {
 		struct hvk_ndis_offload o;
 
-		ilen = hvk_offload_caps_fill(&o, n->ofl_grant, NIC_LSO_MAX, n->ndis_ver);
+		ilen = hvk_offload_caps_fill(&o, nic_granted(n), NIC_LSO_MAX, n->ndis_ver);
 		memcpy(r.info, &o, ilen);
 		break;
 	}
@@ -914,7 +1131,7 @@ static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_vie
 	case HVK_OID_TCP_OFFLOAD_PARAMETERS: {
 		u32 on = READ_ONCE(n->ofl_on);
 		const char *why = hvk_offload_params_check(msg + v->data_off, v->data_len,
-							   n->ofl_grant, &on);
+							   nic_granted(n), &on);
 
 		if (why) {
 			nic_refuse(n, why);
@@ -1384,6 +1601,8 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 			nic_refuse(n, "NDIS config MTU outside 68 to the host's");
 		else
 			WRITE_ONCE(n->guest_frame, m.ndis_config.mtu);
+		WRITE_ONCE(n->rsc_cap, n->nvsp_ver >= HVK_NVSP_V61 &&
+			   (m.ndis_config.caps & HVK_NVSP_CAP_RSC));
 		break;
 	case HVK_NVSP1_SEND_RECV_BUF:
 		nic_recv_buf(n, c, d->trans_id, &m);
@@ -1510,7 +1729,8 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_REFUSED, atomic64_read(&n->refused), HVSIM_A_PAD) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_OFFLOADS,
 			(n->ofl_grant & HVK_OFL_TX_CSUM ? HVSIM_NIC_OFL_CSUM : 0) |
-			(n->ofl_grant & HVK_OFL_LSO4 ? HVSIM_NIC_OFL_TSO : 0)) ||
+			(n->ofl_grant & HVK_OFL_LSO4 ? HVSIM_NIC_OFL_TSO : 0) |
+			(n->ofl_grant & HVK_OFL_RSC4 ? HVSIM_NIC_OFL_RSC : 0)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_OFFLOADS_ON, READ_ONCE(n->ofl_on)) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_LSO_FRAMES, atomic64_read(&n->lso_frames),
 			      HVSIM_A_PAD) ||

@@ -1004,6 +1004,8 @@ HVK_WIRE_SIZE(struct hvk_ppi, 12);
 #define HVK_CSUM_RX_TCP_OK	0x00000008u
 #define HVK_CSUM_RX_UDP_OK	0x00000010u
 #define HVK_CSUM_RX_IP_OK	0x00000020u
+/* ... the IP header's checksum was not redone after coalescing (RSC). */
+#define HVK_CSUM_RX_IP_INVALID	0x00000100u
 
 /* TCP_LARGESEND_PKTINFO, LSO v2 transmit. */
 #define HVK_LSO_MSS(v)		((v) & 0xfffff)
@@ -1134,6 +1136,177 @@ static inline const char *hvk_lso_check(const u8 *f, u32 len, u32 lso, u32 max, 
 	if (len <= thoff + thlen)
 		return "LSO frame without payload";
 	return NULL;
+}
+
+/*
+ * ---- RSC: receive segment coalescing ----
+ *
+ * A host that coalesces TCP segments (NVSP 6.1, granted and enabled)
+ * sends the one large frame as fragments: consecutive ranges of one
+ * transfer-page packet, each an RNDIS packet in its own sub-allocation
+ * with an RNDIS_PKTINFO_ID (HVK_PPI_PKT_ID) per-packet info whose flags
+ * say SUBALLOC, and the first and last fragment. The first one carries
+ * the checksum and 802.1Q information of the whole. Upstream's
+ * rndis_filter_receive_data() and NVSP_RSC_MAX.
+ */
+#define HVK_PKTINFO_SUBALLOC	0x01
+#define HVK_PKTINFO_1ST_FRAG	0x02
+#define HVK_PKTINFO_LAST_FRAG	0x04
+#define HVK_PKTINFO_ID_V1	1
+/* RNDIS_PKTINFO_ID's value: version, flags, packet id (u8, u8, u16). */
+#define HVK_PKTINFO_FLAGS(v)	(((v) >> 8) & 0xff)
+#define HVK_PKTINFO(flags, id)	((u32)HVK_PKTINFO_ID_V1 | (u32)(flags) << 8 | (u32)(id) << 16)
+#define HVK_RSC_MAX		562	/* fragments of one packet (NVSP_RSC_MAX) */
+/* The largest coalesced frame: an IP packet of 64 KiB with its Ethernet header and tag. */
+#define HVK_RSC_MAX_LEN		(65535u + 18u)
+
+/* The flags of fragment @i of @n. */
+static inline u32 hvk_rsc_frag_flags(u32 i, u32 n)
+{
+	return HVK_PKTINFO_SUBALLOC | (i == 0 ? HVK_PKTINFO_1ST_FRAG : 0) |
+	       (i + 1 == n ? HVK_PKTINFO_LAST_FRAG : 0);
+}
+
+/* A receiver's assembly state; zeroed at each transfer-page packet. */
+struct hvk_rsc {
+	u32 cnt;			/* fragments of the packet in assembly, 0: none */
+	u32 len;			/* their bytes */
+	bool skip;			/* a dropped packet's later fragments go quietly */
+	bool done;			/* cnt and len are a finished packet's */
+};
+
+enum hvk_rsc_act {
+	HVK_RSC_DROP,			/* this fragment is dropped (and the packet) */
+	HVK_RSC_MORE,			/* fragment cnt - 1 taken; more follow */
+	HVK_RSC_DONE,			/* fragment cnt - 1 taken: the packet is whole */
+	HVK_RSC_WHOLE,			/* not a fragment: a frame on its own (cnt 1) */
+	/* After DONE and WHOLE, cnt and len stay until the next step. */
+};
+
+/*
+ * One received RNDIS packet of @len frame bytes, whose RNDIS_PKTINFO_ID
+ * (if @has_id) is @id, the last range of its transfer or not (@last).
+ * Returns what to do with it; *@why is set when a packet (the one in
+ * assembly, or this fragment's) is dropped: a fragment with no first
+ * before it, a new first before the last, more than HVK_RSC_MAX
+ * fragments, more than HVK_RSC_MAX_LEN bytes, a transfer that ends
+ * mid-packet, a whole frame that cuts a packet short.
+ */
+static inline enum hvk_rsc_act hvk_rsc_step(struct hvk_rsc *s, bool has_id, u32 id, u32 len,
+					    bool last, const char **why)
+{
+	u32 fl = has_id ? HVK_PKTINFO_FLAGS(id) : 0;
+
+	*why = NULL;
+	if (s->done) {
+		s->cnt = 0;
+		s->len = 0;
+		s->done = false;
+	}
+	if (!(fl & HVK_PKTINFO_SUBALLOC)) {
+		if (s->cnt)
+			*why = "an RSC packet was cut short by a whole frame";
+		s->cnt = 1;
+		s->len = len;
+		s->skip = false;
+		s->done = true;
+		return HVK_RSC_WHOLE;
+	}
+	if (fl & HVK_PKTINFO_1ST_FRAG) {
+		if (s->cnt)
+			*why = "a new RSC packet began before the last one's last fragment";
+		s->cnt = 0;
+		s->len = 0;
+		s->skip = false;
+	} else if (!s->cnt) {
+		if (!s->skip)
+			*why = "an RSC fragment without a first one";
+		s->skip = !(fl & HVK_PKTINFO_LAST_FRAG) && !last;
+		return HVK_RSC_DROP;
+	}
+	if (s->cnt >= HVK_RSC_MAX) {
+		*why = "an RSC packet of more than 562 fragments";
+		goto drop;
+	}
+	if (len > HVK_RSC_MAX_LEN || s->len > HVK_RSC_MAX_LEN - len) {
+		*why = "an RSC packet longer than 64 KiB";
+		goto drop;
+	}
+	s->cnt++;
+	s->len += len;
+	if (fl & HVK_PKTINFO_LAST_FRAG) {
+		s->done = true;
+		return HVK_RSC_DONE;
+	}
+	if (last) {
+		*why = "the transfer ended in the middle of an RSC packet";
+		goto drop;
+	}
+	return HVK_RSC_MORE;
+drop:
+	s->cnt = 0;
+	s->len = 0;
+	s->skip = !(fl & HVK_PKTINFO_LAST_FRAG) && !last;
+	return HVK_RSC_DROP;
+}
+
+/*
+ * The segment size of an assembled RSC frame (@f, @len bytes) as the wire
+ * carried it, so that the receiver's TCP sees the MSS and not 64 KiB (as
+ * Linux's LRO drivers set gso_size): TCP over IPv4 or IPv6 (no extension
+ * headers), headers whole, the MTU (@mtu) less the IP and TCP headers.
+ * 0 when the frame is not such a TCP segment or fits one segment;
+ * *@ipv6 and *@segs (the segments it stands for) otherwise.
+ */
+static inline u32 hvk_rsc_mss(const u8 *f, u32 len, u32 mtu, bool *ipv6, u32 *segs)
+{
+	u32 nh = 14, thoff, thlen = 0, hdrs, mss;
+	u8 proto = 0;
+	u16 et;
+
+	if (len < 18)
+		return 0;
+	et = (u16)(f[12] << 8 | f[13]);
+	if (et == 0x8100) {
+		et = (u16)(f[16] << 8 | f[17]);
+		nh = 18;
+	}
+	if (et == 0x0800) {
+		if (len < nh + 20)
+			return 0;
+		*ipv6 = false;
+		thoff = nh + (f[nh] & 15) * 4u;
+	} else if (et == 0x86dd) {
+		*ipv6 = true;
+		thoff = nh + 40;
+	} else {
+		return 0;
+	}
+	if (hvk_l4_check(f, len, thoff, *ipv6, &thlen, &proto) || proto != 6)
+		return 0;
+	hdrs = thoff - nh + thlen;
+	if (mtu <= hdrs)
+		return 0;
+	mss = mtu - hdrs;
+	if (len - thoff - thlen <= mss)
+		return 0;
+	*segs = (len - thoff - thlen + mss - 1) / mss;
+	return mss;
+}
+
+/*
+ * A fragment dropped for another reason (its RNDIS message or per-packet
+ * info bad): the packet in assembly goes too. True if there was one.
+ */
+static inline bool hvk_rsc_abort(struct hvk_rsc *s)
+{
+	bool had = s->cnt && !s->done;
+
+	s->done = false;
+	s->cnt = 0;
+	s->len = 0;
+	s->skip = true;
+	return had;
 }
 
 #endif /* _HVKIT_NETVSC_H */

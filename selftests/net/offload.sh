@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Offloads as the host grants them. A host that grants checksums and LSO
-# (the default, as Hyper-V): ethtool -k shows them on, the host is told
+# (RSC has net/rsc.sh): ethtool -k shows them on, the host is told
 # (its enabled set), TCP goes out as LSO frames (hvsim<N> receives
 # fewer frames than bytes/MSS), checksums the host computed are checked by
 # the peer's stack (no checksum errors, files cross intact both ways), the
@@ -39,7 +39,7 @@ srv_start() {
 srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
 
 # 0x3ff: TCP and UDP checksums both ways, IPv4 and IPv6, and LSO for both.
-nic_add && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
+nic_add --offloads csum,tso && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
 	[ "$(feat rx-checksumming)" = on ] && [ "$(feat tx-checksum-ipv4)" = on ] &&
 	[ "$(feat tx-checksum-ipv6)" = on ] && [ "$(feat tcp-segmentation-offload)" = on ] &&
 	[ "$(host offloads)" = csum,tso ] && [ "$(host offloads_on)" = 1023 ] &&

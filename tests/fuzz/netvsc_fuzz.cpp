@@ -13,9 +13,58 @@ extern "C" {
 #include <cstring>
 #include <vector>
 
+// RSC assembly over a run of fragments a host sends: each 3 bytes are a
+// fragment's packet-id flags (a zero byte: no packet id) and its length;
+// the run is one transfer. Whatever the order, the packet in assembly
+// never holds more than HVK_RSC_MAX fragments or HVK_RSC_MAX_LEN bytes
+// (a whole frame is the MTU's business),
+// and a finished one holds its fragments' bytes.
+static int rsc(const std::vector<u8> &d)
+{
+	hvk_rsc s{};
+	u32 sum = 0, segs = 0;
+	bool v6 = false;
+	const size_t n = d.size() / 3;
+	// The MSS of an assembled frame: reads only the frame's bytes.
+	const u32 mss = hvk_rsc_mss(d.data(), static_cast<u32>(d.size()), 1500, &v6, &segs);
+	if (mss && (mss >= 1500 || !segs))
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		const u8 *f = d.data() + i * 3;
+		const u32 len = (static_cast<u32>(f[1]) | static_cast<u32>(f[2]) << 8) << (f[0] >> 7 ? 1 : 0);
+		const char *why = nullptr;
+		const u32 before = s.done ? 0 : s.cnt;
+		auto act = hvk_rsc_step(&s, f[0] != 0, HVK_PKTINFO(f[0] & 0x7f, i), len, i + 1 == n,
+					&why);
+		if (s.cnt > HVK_RSC_MAX || (act != HVK_RSC_WHOLE && s.len > HVK_RSC_MAX_LEN))
+			abort();
+		switch (act) {
+		case HVK_RSC_DROP:
+			if (s.cnt)
+				abort();
+			sum = 0;
+			break;
+		case HVK_RSC_WHOLE:
+			if (s.cnt != 1 || s.len != len)
+				abort();
+			sum = 0;
+			break;
+		case HVK_RSC_MORE:
+		case HVK_RSC_DONE:
+			sum = s.cnt == 1 ? len : sum + len;
+			if (s.len != sum || (before && s.cnt != before + 1 && s.cnt != 1))
+				abort();
+			if (act == HVK_RSC_DONE)
+				sum = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
 // The offload parsers (selector byte with bit 7 set): per-packet info
 // in a checked RNDIS packet, the host's capabilities, the guest's
-// parameters, an LSO request on a frame.
+// parameters, an LSO request on a frame; with bit 4 too, RSC assembly.
 static int offloads(u8 sel, std::vector<u8> &d)
 {
 	const u32 len = static_cast<u32>(d.size());
@@ -51,6 +100,8 @@ static int offloads(u8 sel, std::vector<u8> &d)
 		break;
 	}
 	default: {
+		if (sel & 0x10)
+			return rsc(d);
 		if (len < 4)
 			return 0;
 		u32 lso;

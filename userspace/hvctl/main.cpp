@@ -63,7 +63,7 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
           [--queues N]      nic: RSS queues, the primary channel and up to
                             N - 1 sub-channels (the same as --channels N)
           [--offloads LIST] nic: the offloads the host grants, none or a
-                            list of csum and tso (default: both)
+                            list of csum, tso and rsc (default: all)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -364,7 +364,7 @@ std::optional<std::array<uint8_t, 6>> parse_mac(std::string_view s)
 	return m;
 }
 
-// --offloads: "none", or csum and tso, comma-separated (HVSIM_NIC_OFL_*).
+// --offloads: "none", or csum, tso and rsc, comma-separated (HVSIM_NIC_OFL_*).
 std::optional<uint32_t> parse_offloads(std::string_view s)
 {
 	if (s == "none")
@@ -379,6 +379,8 @@ std::optional<uint32_t> parse_offloads(std::string_view s)
 			v |= HVSIM_NIC_OFL_CSUM;
 		else if (item == "tso")
 			v |= HVSIM_NIC_OFL_TSO;
+		else if (item == "rsc")
+			v |= HVSIM_NIC_OFL_RSC;
 		else
 			return std::nullopt;
 		if (comma == std::string_view::npos)

@@ -66,6 +66,8 @@ int nic_show(const std::vector<std::string_view> &args)
 			std::string ofl = granted & HVSIM_NIC_OFL_CSUM ? "csum" : "";
 			if (granted & HVSIM_NIC_OFL_TSO)
 				ofl += ofl.empty() ? "tso" : ",tso";
+			if (granted & HVSIM_NIC_OFL_RSC)
+				ofl += ofl.empty() ? "rsc" : ",rsc";
 			const char *dp = u32(HVSIM_A_NIC_DATAPATH) ? "vf" : "synthetic";
 			char line[512];
 			if (json)

@@ -181,7 +181,8 @@ enum hvsim_scsi_op {
 /* HVSIM_A_NIC_OFFLOADS: what a nic grants. */
 #define HVSIM_NIC_OFL_CSUM	0x1	/* TCP and UDP checksums, IPv4 and IPv6, both ways */
 #define HVSIM_NIC_OFL_TSO	0x2	/* LSO v2, IPv4 and IPv6 */
-#define HVSIM_NIC_OFL_ALL	0x3
+#define HVSIM_NIC_OFL_RSC	0x4	/* receive segment coalescing (NVSP 6.1), IPv4 and IPv6 */
+#define HVSIM_NIC_OFL_ALL	0x7
 
 /* HVSIM_CMD_VPCI's operations. */
 enum hvsim_vpci_op {
@@ -227,6 +228,7 @@ enum hvsim_fault {
 	HVSIM_FAULT_VPCI_INT_COUNT,	/* vpci: an interrupt answered for another vector count */
 	HVSIM_FAULT_NIC_BAD_PPI_SIZE,	/* nic: a received frame's per-packet info runs past its area */
 	HVSIM_FAULT_NIC_BAD_CSUM_PPI,	/* nic: a checksum info's value lies outside its entry */
+	HVSIM_FAULT_NIC_BAD_RSC,	/* nic: a coalesced frame's first fragment is not marked so */
 	HVSIM_FAULT_COUNT,
 };
 
