@@ -64,6 +64,9 @@ bench: modules userspace
 	@echo; echo "== guest: the synthetic NIC against a veth pair and virtio-net"
 	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --mem 2048 --timeout 900 \
 		--script scripts/bench-net-guest.sh
+	@echo; echo "== guest: the synthetic NIC receiving, RSC on against off"
+	@selftests/run.sh --krel "$$(scripts/kdir.sh --krel)" --mem 2048 --timeout 900 \
+		--script scripts/bench-rsc-guest.sh
 
 ## make sparse      sparse (C=2) over every module; fails on any warning
 sparse: deps
