@@ -464,6 +464,21 @@ static int nic_deliver_rsc_locked(struct sim_nic *n, struct sim_chan *c, const s
 }
 
 /*
+ * A frame from the peer has been delivered on channel @c (@ret 0) or
+ * dropped (@ret, @c maybe NULL): counted, and freed.
+ */
+static void nic_peer_done(struct sim_nic *n, struct sim_chan *c, struct sk_buff *skb, int ret)
+{
+	if (ret) {
+		atomic64_inc(&n->dropped);
+	} else {
+		atomic64_inc(&n->to_guest);
+		atomic64_inc(&n->q[c->subidx].to_guest);
+	}
+	dev_kfree_skb_any(skb);
+}
+
+/*
  * A GSO skb to the guest: coalesced when it may (RSC granted and on),
  * else segmented here, each segment as a frame of its own (the guest
  * turned RSC off after hvsim<N>'s stack asked).
@@ -503,13 +518,7 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 					     thoff + offsetof(struct tcphdr, check), check);
 	}
 	spin_unlock_bh(&n->lock);
-	if (ret) {
-		atomic64_inc(&n->dropped);
-	} else {
-		atomic64_inc(&n->to_guest);
-		atomic64_inc(&n->q[c->subidx].to_guest);
-	}
-	dev_kfree_skb_any(skb);
+	nic_peer_done(n, c, skb, ret);
 	return NETDEV_TX_OK;
 }
 
@@ -553,13 +562,7 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 		ret = nic_deliver_locked(n, c, &m, hlen, skb, HVK_NVSP_CHAN_DATA);
 	}
 	spin_unlock_bh(&n->lock);
-	if (ret) {
-		atomic64_inc(&n->dropped);
-	} else {
-		atomic64_inc(&n->to_guest);
-		atomic64_inc(&n->q[c->subidx].to_guest);
-	}
-	dev_kfree_skb_any(skb);
+	nic_peer_done(n, c, skb, ret);
 	return NETDEV_TX_OK;
 }
 

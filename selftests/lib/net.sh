@@ -62,3 +62,13 @@ nic_finish() {
 	rmmod hvkit_netvsc
 	rmmod hvkit_sim 2>/dev/null
 }
+
+# nic_host KEY: a field of this NIC's ($g) line in hvctl sim nic show --json.
+nic_host() {
+	hvctl sim nic show --json | tr '{' '\n' | grep "\"$g\"" |
+		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p; t; s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+# nic_feat NAME: ethtool -k's value for NAME on the NIC ($ifc), e.g. "on",
+# "off [fixed]".
+nic_feat() { ethtool -k "$ifc" | sed -n "s/^[[:space:]]*$1: *//p"; }

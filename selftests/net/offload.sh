@@ -16,13 +16,6 @@ command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 10
 trap nic_cleanup EXIT
 
-# host KEY: a field of this nic's line in hvctl sim nic show --json.
-host() {
-	hvctl sim nic show --json | tr '{' '\n' | grep "\"$g\"" |
-		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p; t; s/.*\"$1\":\([0-9]*\).*/\1/p"
-}
-# feat NAME: ethtool -k's line for NAME, e.g. "on", "off [fixed]".
-feat() { ethtool -k "$ifc" | sed -n "s/^[[:space:]]*$1: *//p"; }
 # snmp PROTO FIELD [ns]: a /proc/net/snmp counter, here or in the peer's namespace.
 snmp() {
 	${3:+in_ns} awk -v p="$1:" -v f="$2" '$1 == p { if (!h) { for (i = 2; i <= NF; i++) if ($i == f) c = i; h = 1 } else print $c }' /proc/net/snmp
@@ -40,9 +33,9 @@ srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/nu
 
 # 0x3ff: TCP and UDP checksums both ways, IPv4 and IPv6, and LSO for both.
 nic_add --offloads csum,tso && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
-	[ "$(feat rx-checksumming)" = on ] && [ "$(feat tx-checksum-ipv4)" = on ] &&
-	[ "$(feat tx-checksum-ipv6)" = on ] && [ "$(feat tcp-segmentation-offload)" = on ] &&
-	[ "$(host offloads)" = csum,tso ] && [ "$(host offloads_on)" = 1023 ] &&
+	[ "$(nic_feat rx-checksumming)" = on ] && [ "$(nic_feat tx-checksum-ipv4)" = on ] &&
+	[ "$(nic_feat tx-checksum-ipv6)" = on ] && [ "$(nic_feat tcp-segmentation-offload)" = on ] &&
+	[ "$(nic_host offloads)" = csum,tso ] && [ "$(nic_host offloads_on)" = 1023 ] &&
 	tap_ok "a host granting checksums and LSO: ethtool -k shows them on, the host was told" ||
 	tap_fail "a host granting checksums and LSO: ethtool -k shows them on, the host was told" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json; dmesg | tail)"
@@ -55,11 +48,11 @@ srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
 # (1448 bytes) would take. (TCP sizes its LSO frames by its rate, about a
 # millisecond's worth: at the debug kernel's 10 Mbit/s two MSS each, over
 # a hundred at a stock kernel's rates.)
-l0=$(host lso_frames); r0=$(peer_rx); e0=$(snmp Tcp InCsumErrors ns)
+l0=$(nic_host lso_frames); r0=$(peer_rx); e0=$(snmp Tcp InCsumErrors ns)
 iperf
 bytes=$(echo "$out" | sed -n 's/.* \([0-9.]*\) \([KMG]\)Bytes .*receiver.*/\1 \2/p' |
 	awk '{ m = $2 == "G" ? 1073741824 : $2 == "M" ? 1048576 : 1024; printf "%d", $1 * m }')
-l1=$(host lso_frames); r1=$(peer_rx)
+l1=$(nic_host lso_frames); r1=$(peer_rx)
 [ -n "$bytes" ] && [ $((l1 - l0)) -gt 100 ] && [ $((r1 - r0)) -lt $((bytes / 1448 * 3 / 4)) ] &&
 	[ "$(snmp Tcp InCsumErrors ns)" = "$e0" ] && [ "$(nic_stat tx_lso)" -gt 0 ] &&
 	tap_ok "TSO: TCP leaves as LSO frames (hvsim got $((r1 - r0)) frames for $bytes bytes)" ||
@@ -69,12 +62,12 @@ l1=$(host lso_frames); r1=$(peer_rx)
 # TX checksums: with TSO off, TCP and UDP go out with the host computing
 # their checksums, which the peer's stack verifies (no InCsumErrors).
 ethtool -K "$ifc" tso off
-c0=$(host csum_frames); te0=$(snmp Tcp InCsumErrors ns); ue0=$(snmp Udp InCsumErrors ns)
+c0=$(nic_host csum_frames); te0=$(snmp Tcp InCsumErrors ns); ue0=$(snmp Udp InCsumErrors ns)
 ui0=$(snmp Udp InDatagrams ns)
-iperf && iperf -u -b 20M -l 1000 && c1=$(host csum_frames) &&
+iperf && iperf -u -b 20M -l 1000 && c1=$(nic_host csum_frames) &&
 	[ $((c1 - c0)) -gt 1000 ] && [ "$(snmp Tcp InCsumErrors ns)" = "$te0" ] &&
 	[ "$(snmp Udp InCsumErrors ns)" = "$ue0" ] && [ $(($(snmp Udp InDatagrams ns) - ui0)) -gt 1000 ] &&
-	[ "$(host offloads_on)" = 255 ] && [ "$(feat tcp-segmentation-offload)" = off ] &&
+	[ "$(nic_host offloads_on)" = 255 ] && [ "$(nic_feat tcp-segmentation-offload)" = off ] &&
 	tap_ok "TX checksums: TCP and UDP checksummed by the host, verified by the peer" ||
 	tap_fail "TX checksums: TCP and UDP checksummed by the host, verified by the peer" \
 		"csum $c0 -> ${c1:-}; $out; $(in_ns cat /proc/net/snmp | grep -E '^(Tcp|Udp):')"
@@ -102,16 +95,16 @@ rm -f /tmp/got.bin /tmp/back.bin
 srv_start
 
 # ethtool -K: RX checksums off, the host is told, and vouches for nothing more.
-ethtool -K "$ifc" rx off && [ "$(feat rx-checksumming)" = off ] &&
-	[ "$(host offloads_on)" = $((1023 & ~0xf0)) ] && x0=$(nic_stat rx_csum_good) &&
+ethtool -K "$ifc" rx off && [ "$(nic_feat rx-checksumming)" = off ] &&
+	[ "$(nic_host offloads_on)" = $((1023 & ~0xf0)) ] && x0=$(nic_stat rx_csum_good) &&
 	iperf -R && [ "$(nic_stat rx_csum_good)" = "$x0" ] &&
-	ethtool -K "$ifc" tx off && [ "$(host offloads_on)" = 0 ] &&
-	[ "$(feat tcp-segmentation-offload)" = off ] && c0=$(host csum_frames) && l0=$(host lso_frames) &&
-	iperf && [ "$(host csum_frames)" = "$c0" ] && [ "$(host lso_frames)" = "$l0" ] &&
-	ethtool -K "$ifc" rx on tx on tso on && [ "$(host offloads_on)" = 1023 ] &&
+	ethtool -K "$ifc" tx off && [ "$(nic_host offloads_on)" = 0 ] &&
+	[ "$(nic_feat tcp-segmentation-offload)" = off ] && c0=$(nic_host csum_frames) && l0=$(nic_host lso_frames) &&
+	iperf && [ "$(nic_host csum_frames)" = "$c0" ] && [ "$(nic_host lso_frames)" = "$l0" ] &&
+	ethtool -K "$ifc" rx on tx on tso on && [ "$(nic_host offloads_on)" = 1023 ] &&
 	tap_ok "ethtool -K rx/tx off: the host is told, and does no more; on again" ||
 	tap_fail "ethtool -K rx/tx off: the host is told, and does no more; on again" \
-		"$(host offloads_on); $out; $(ethtool -k $ifc | head -12)"
+		"$(nic_host offloads_on); $out; $(ethtool -k $ifc | head -12)"
 
 # 802.1Q: a VLAN device on each end; the tag crosses as per-packet info.
 modprobe 8021q 2>/dev/null
@@ -134,15 +127,15 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 
 # A host that grants nothing.
 nic_add --offloads none && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
-	[ "$(feat rx-checksumming)" = "off [fixed]" ] && [ "$(feat tx-checksum-ipv4)" = "off [fixed]" ] &&
-	[ "$(feat tx-tcp-segmentation)" = "off [fixed]" ] && [ "$(feat tx-tcp6-segmentation)" = "off [fixed]" ] &&
-	[ "$(host offloads)" = none ] && [ "$(host offloads_on)" = 0 ] &&
+	[ "$(nic_feat rx-checksumming)" = "off [fixed]" ] && [ "$(nic_feat tx-checksum-ipv4)" = "off [fixed]" ] &&
+	[ "$(nic_feat tx-tcp-segmentation)" = "off [fixed]" ] && [ "$(nic_feat tx-tcp6-segmentation)" = "off [fixed]" ] &&
+	[ "$(nic_host offloads)" = none ] && [ "$(nic_host offloads_on)" = 0 ] &&
 	tap_ok "a host granting nothing: ethtool -k shows every offload off and fixed" ||
 	tap_fail "a host granting nothing: ethtool -k shows every offload off and fixed" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json)"
 
 srv_start && ! ethtool -K "$ifc" tso on 2>/dev/null; e0=$(snmp Tcp InCsumErrors ns)
-iperf && iperf -R && iperf -u -b 10M && [ "$(host lso_frames)" = 0 ] && [ "$(host csum_frames)" = 0 ] &&
+iperf && iperf -R && iperf -u -b 10M && [ "$(nic_host lso_frames)" = 0 ] && [ "$(nic_host csum_frames)" = 0 ] &&
 	[ "$(nic_stat rx_csum_good)" = 0 ] && [ "$(snmp Tcp InCsumErrors ns)" = "$e0" ] &&
 	[ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = 0 ] &&
 	tap_ok "with nothing granted, TCP and UDP flow checksummed by the guest; the host computes nothing" ||

@@ -17,12 +17,6 @@ command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 10
 trap nic_cleanup EXIT
 
-# host KEY: a field of this nic's line in hvctl sim nic show --json.
-host() {
-	hvctl sim nic show --json | tr '{' '\n' | grep "\"$g\"" |
-		sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p; t; s/.*\"$1\":\([0-9]*\).*/\1/p"
-}
-feat() { ethtool -k "$ifc" | sed -n "s/^[[:space:]]*$1: *//p"; }
 rxs() { cat /sys/class/net/$ifc/statistics/rx_$1; }
 srv_start() {
 	rm -f /tmp/iperf3.pid
@@ -47,8 +41,8 @@ nic_add && nic_netns 10.18.0.1 10.18.0.2 &&
 	in_ns sh -c "echo 0 >/proc/sys/net/ipv6/conf/$peer/accept_dad" &&
 	ip addr add fd18::1/64 dev "$ifc" && in_ns ip addr add fd18::2/64 dev "$peer" &&
 	wait_for 10 ping -c 1 -W 1 10.18.0.2 >/dev/null &&
-	[ "$(feat large-receive-offload)" = on ] && [ "$(host offloads)" = csum,tso,rsc ] &&
-	[ "$(host offloads_on)" = 4095 ] &&
+	[ "$(nic_feat large-receive-offload)" = on ] && [ "$(nic_host offloads)" = csum,tso,rsc ] &&
+	[ "$(nic_host offloads_on)" = 4095 ] &&
 	tap_ok "a host granting RSC: large-receive-offload on, the host was told" ||
 	tap_fail "a host granting RSC: large-receive-offload on, the host was told" \
 		"$(ethtool -k $ifc | grep -i large; hvctl sim nic show --json; dmesg | tail)"
@@ -81,12 +75,12 @@ kill $h 2>/dev/null
 rm -f /tmp/rsc.got /tmp/www/rsc.bin
 
 # lro off: the host is told, frames come at the MTU, rx_rsc stays; on again.
-ethtool -K "$ifc" lro off && [ "$(feat large-receive-offload)" = off ] &&
-	[ "$(host offloads_on)" = 1023 ] && stream 10.18.0.2 && [ "$x" = 0 ] && [ "$avg" -le 1514 ] &&
-	ethtool -K "$ifc" lro on && [ "$(host offloads_on)" = 4095 ] &&
+ethtool -K "$ifc" lro off && [ "$(nic_feat large-receive-offload)" = off ] &&
+	[ "$(nic_host offloads_on)" = 1023 ] && stream 10.18.0.2 && [ "$x" = 0 ] && [ "$avg" -le 1514 ] &&
+	ethtool -K "$ifc" lro on && [ "$(nic_host offloads_on)" = 4095 ] &&
 	tap_ok "ethtool -K lro off: the host is told, TCP flows in MTU frames, none coalesced; on again" ||
 	tap_fail "ethtool -K lro off: the host is told, TCP flows in MTU frames, none coalesced; on again" \
-		"$(host offloads_on) x=${x:-} avg=${avg:-}; $out"
+		"$(nic_host offloads_on) x=${x:-} avg=${avg:-}; $out"
 
 # The fault: a packet's first fragment is not marked first.
 n0=$(dmesg | wc -l); b0=$(nic_stat bad_rsc)
@@ -113,12 +107,12 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 # A host granting no RSC: off and fixed; TCP flows uncoalesced.
 nic_add --offloads csum,tso && nic_netns 10.18.0.1 10.18.0.2 &&
 	wait_for 10 ping -c 1 -W 1 10.18.0.2 >/dev/null &&
-	[ "$(feat large-receive-offload)" = "off [fixed]" ] && ! ethtool -K "$ifc" lro on 2>/dev/null &&
-	[ "$(host offloads_on)" = 1023 ] && srv_start && stream 10.18.0.2 && [ "$x" = 0 ] &&
+	[ "$(nic_feat large-receive-offload)" = "off [fixed]" ] && ! ethtool -K "$ifc" lro on 2>/dev/null &&
+	[ "$(nic_host offloads_on)" = 1023 ] && srv_start && stream 10.18.0.2 && [ "$x" = 0 ] &&
 	[ "$avg" -le 1514 ] &&
 	tap_ok "a host granting no RSC: large-receive-offload off [fixed], TCP flows uncoalesced" ||
 	tap_fail "a host granting no RSC: large-receive-offload off [fixed], TCP flows uncoalesced" \
-		"$(feat large-receive-offload); $(host offloads_on); x=${x:-} avg=${avg:-}; $out"
+		"$(nic_feat large-receive-offload); $(nic_host offloads_on); x=${x:-} avg=${avg:-}; $out"
 srv_stop
 nic_cleanup
 hvctl sim remove "$g"
@@ -127,9 +121,9 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 # An NVSP 6.0 host grants RSC but the guest announces it only at 6.1.
 nic_add --nvsp-max 6.0 && nic_netns 10.18.0.1 10.18.0.2 &&
 	wait_for 10 ping -c 1 -W 1 10.18.0.2 >/dev/null &&
-	[ "$(feat large-receive-offload)" = "off [fixed]" ] && [ "$(host offloads_on)" = 1023 ] &&
+	[ "$(nic_feat large-receive-offload)" = "off [fixed]" ] && [ "$(nic_host offloads_on)" = 1023 ] &&
 	tap_ok "an NVSP 6.0 host: no RSC, large-receive-offload off [fixed]" ||
 	tap_fail "an NVSP 6.0 host: no RSC, large-receive-offload off [fixed]" \
-		"$(feat large-receive-offload); $(host offloads_on); $(hvctl sim nic show)"
+		"$(nic_feat large-receive-offload); $(nic_host offloads_on); $(hvctl sim nic show)"
 nic_finish
 tap_done
