@@ -189,7 +189,7 @@ while :; do
 	resumed=1
 	ndone=$(grep -acE '^(ok|not ok) ' "$work/tap.log" || true)
 	last=$(grep -anE '^(ok|not ok) ' "$work/tap.log" | tail -n1 | cut -d: -f1)
-	at=${tests[$ndone]#/hvkit/tests/}
+	at=${tests[$ndone]:-the end}; at=${at#/hvkit/tests/}
 	echo "hvkit: QEMU itself crashed (exit 139, no guest kernel crash) during ${at%.sh}:" \
 		"QEMU 7.2's multi-threaded TCG (docs/testing.md); resuming from ${at%.sh} in a new boot" >&2
 	head -n "${last:-2}" "$work/tap.log" >"$work/tap.before"
