@@ -72,3 +72,13 @@ nic_host() {
 # nic_feat NAME: ethtool -k's value for NAME on the NIC ($ifc), e.g. "on",
 # "off [fixed]".
 nic_feat() { ethtool -k "$ifc" | sed -n "s/^[[:space:]]*$1: *//p"; }
+
+# nic_srv_start: an iperf3 server (daemon) in the peer's namespace ($ns),
+# listening when it returns; nic_srv_stop ends it.
+nic_srv_start() {
+	rm -f /tmp/iperf3.pid
+	in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 &&
+		wait_for 10 test -s /tmp/iperf3.pid &&
+		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
+}
+nic_srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }

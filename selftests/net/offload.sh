@@ -23,13 +23,6 @@ snmp() {
 # peer_rx: frames hvsim<N> received (from the guest), from its namespace's /proc/net/dev.
 peer_rx() { in_ns cat /proc/net/dev | sed -n "s/^ *$peer: *//p" | awk '{ print $2 }'; }
 iperf() { out=$(iperf3 -c 10.16.0.2 -t 2 "$@" 2>&1) && echo "$out" | grep -q receiver; }
-srv_start() {
-	rm -f /tmp/iperf3.pid
-	in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 &&
-		wait_for 10 test -s /tmp/iperf3.pid &&
-		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
-}
-srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
 
 # 0x3ff: TCP and UDP checksums both ways, IPv4 and IPv6, and LSO for both.
 nic_add --offloads csum,tso && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
@@ -40,7 +33,7 @@ nic_add --offloads csum,tso && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping
 	tap_fail "a host granting checksums and LSO: ethtool -k shows them on, the host was told" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json; dmesg | tail)"
 
-srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
+nic_srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
 	tap_fail "iperf3 serves in the peer's namespace" "$(in_ns ip addr)"
 
 # TSO: a 2-second TCP stream goes out as LSO frames, above the MTU each:
@@ -75,7 +68,7 @@ ethtool -K "$ifc" tso on
 
 # Files cross intact both ways over TCP (HTTP: busybox httpd and wget),
 # the host's checksums and LSO on; the guest counts what the host vouched for.
-srv_stop
+nic_srv_stop
 mkdir -p /tmp/www && dd if=/dev/urandom of=/tmp/www/out.bin bs=1024 count=4096 2>/dev/null
 busybox httpd -f -p 8080 -h /tmp/www & h1=$!
 in_ns busybox httpd -f -p 8081 -h /tmp/www & h2=$!
@@ -92,7 +85,7 @@ want=$(sha256sum </tmp/www/out.bin)
 	tap_fail "a 4 MiB file crosses intact both ways; received checksums vouched for by the host" \
 		"$(ls -l /tmp/www/out.bin /tmp/*.bin; sha256sum /tmp/www/out.bin /tmp/*.bin; echo "rx_csum_good $x0 -> $(nic_stat rx_csum_good)")"
 rm -f /tmp/got.bin /tmp/back.bin
-srv_start
+nic_srv_start
 
 # ethtool -K: RX checksums off, the host is told, and vouches for nothing more.
 ethtool -K "$ifc" rx off && [ "$(nic_feat rx-checksumming)" = off ] &&
@@ -120,7 +113,7 @@ ip link del vl7 2>/dev/null
 	tap_ok "nothing refused by the host, no bad per-packet info at the guest" ||
 	tap_fail "nothing refused by the host, no bad per-packet info at the guest" \
 		"$(hvctl sim nic show; dmesg | grep -E 'refused|per-packet' | tail)"
-srv_stop
+nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
 wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
@@ -134,13 +127,13 @@ nic_add --offloads none && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 
 	tap_fail "a host granting nothing: ethtool -k shows every offload off and fixed" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json)"
 
-srv_start && ! ethtool -K "$ifc" tso on 2>/dev/null; e0=$(snmp Tcp InCsumErrors ns)
+nic_srv_start && ! ethtool -K "$ifc" tso on 2>/dev/null; e0=$(snmp Tcp InCsumErrors ns)
 iperf && iperf -R && iperf -u -b 10M && [ "$(nic_host lso_frames)" = 0 ] && [ "$(nic_host csum_frames)" = 0 ] &&
 	[ "$(nic_stat rx_csum_good)" = 0 ] && [ "$(snmp Tcp InCsumErrors ns)" = "$e0" ] &&
 	[ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = 0 ] &&
 	tap_ok "with nothing granted, TCP and UDP flow checksummed by the guest; the host computes nothing" ||
 	tap_fail "with nothing granted, TCP and UDP flow checksummed by the guest; the host computes nothing" \
 		"$out; $(hvctl sim nic show --json; ethtool -S $ifc | grep -E 'lso|csum')"
-srv_stop
+nic_srv_stop
 nic_finish
 tap_done

@@ -18,13 +18,6 @@ tap_plan 10
 trap nic_cleanup EXIT
 
 rxs() { cat /sys/class/net/$ifc/statistics/rx_$1; }
-srv_start() {
-	rm -f /tmp/iperf3.pid
-	in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 &&
-		wait_for 10 test -s /tmp/iperf3.pid &&
-		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
-}
-srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
 # stream TO: iperf3 -R from the peer to the guest; sets x (rx_rsc gained)
 # and avg (bytes per frame the guest received meanwhile).
 stream() {
@@ -47,7 +40,7 @@ nic_add && nic_netns 10.18.0.1 10.18.0.2 &&
 	tap_fail "a host granting RSC: large-receive-offload on, the host was told" \
 		"$(ethtool -k $ifc | grep -i large; hvctl sim nic show --json; dmesg | tail)"
 
-srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
+nic_srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
 	tap_fail "iperf3 serves in the peer's namespace" "$(in_ns ip addr)"
 
 # Coalesced: many packets of several fragments, frames past the MTU.
@@ -99,7 +92,7 @@ hvctl sim fault nic_bad_rsc 1 && nic_iperf 10.18.0.2 -R &&
 	tap_ok "nothing refused by the host; one bad RSC packet at the guest, the fault's" ||
 	tap_fail "nothing refused by the host; one bad RSC packet at the guest, the fault's" \
 		"$(hvctl sim nic show; ethtool -S $ifc | grep bad)"
-srv_stop
+nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
 wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
@@ -108,12 +101,12 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 nic_add --offloads csum,tso && nic_netns 10.18.0.1 10.18.0.2 &&
 	wait_for 10 ping -c 1 -W 1 10.18.0.2 >/dev/null &&
 	[ "$(nic_feat large-receive-offload)" = "off [fixed]" ] && ! ethtool -K "$ifc" lro on 2>/dev/null &&
-	[ "$(nic_host offloads_on)" = 1023 ] && srv_start && stream 10.18.0.2 && [ "$x" = 0 ] &&
+	[ "$(nic_host offloads_on)" = 1023 ] && nic_srv_start && stream 10.18.0.2 && [ "$x" = 0 ] &&
 	[ "$avg" -le 1514 ] &&
 	tap_ok "a host granting no RSC: large-receive-offload off [fixed], TCP flows uncoalesced" ||
 	tap_fail "a host granting no RSC: large-receive-offload off [fixed], TCP flows uncoalesced" \
 		"$(nic_feat large-receive-offload); $(nic_host offloads_on); x=${x:-} avg=${avg:-}; $out"
-srv_stop
+nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
 wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
