@@ -88,7 +88,9 @@ struct sim_nic {
 	u32 guest_frame;		/* NDIS config: the guest's MTU + 14 (READ_ONCE) */
 	struct sim_gpadl *send_g;	/* the send buffer (gpadl_lock for in_use) */
 	u32 send_section;
-	u32 send_sections;
+	u32 send_sections;		/* READ_ONCE for fill */
+	/* The buffers' GPADL sizes, 0: none (READ_ONCE for fill). */
+	u32 recv_bytes, send_bytes;
 
 	/*
 	 * lock (bh) protects what the peer's xmit uses: the open channel,
@@ -99,7 +101,7 @@ struct sim_nic {
 	struct sim_chan *c;		/* the open primary channel, or NULL */
 	struct sim_gpadl *recv_g;
 	u8 *recv;			/* recv_g->va */
-	u32 nsub;			/* sub-allocations of NIC_SUB_ALLOC bytes */
+	u32 nsub;			/* sub-allocations of NIC_SUB_ALLOC bytes (READ_ONCE for fill) */
 	unsigned long *rx_map;		/* sub-allocations in flight */
 	u16 *rx_cnt;			/* by first sub-allocation: how many */
 	u32 *rx_seq;			/* ... and the transfer's sequence number */
@@ -478,34 +480,41 @@ static void nic_peer_done(struct sim_nic *n, struct sim_chan *c, struct sk_buff 
 	dev_kfree_skb_any(skb);
 }
 
+/* A GSO skb to the guest as segments, each a frame of its own. */
+static netdev_tx_t nic_peer_xmit_segs(struct sim_nic *n, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *seg, *next;
+
+	segs = skb_gso_segment(skb, n->peer->features & ~NETIF_F_GSO_MASK);
+	if (IS_ERR_OR_NULL(segs)) {
+		atomic64_inc(&n->dropped);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		nic_peer_xmit(seg, n->peer);
+	}
+	return NETDEV_TX_OK;
+}
+
 /*
- * A GSO skb to the guest: coalesced when it may (RSC granted and on),
- * else segmented here, each segment as a frame of its own (the guest
- * turned RSC off after hvsim<N>'s stack asked).
+ * A GSO skb to the guest: coalesced when it may (RSC granted and on) and
+ * the receive buffer has the room, else segmented here, each segment as a
+ * frame of its own (the guest turned RSC off after hvsim<N>'s stack asked,
+ * or a small receive buffer is busy: a host coalesces only what fits).
  */
 static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 {
 	u32 thoff, csum = 0, on = READ_ONCE(n->ofl_on);
-	struct sk_buff *segs, *seg, *next;
 	struct sim_chan *c = NULL;
 	bool v6, has_csum;
 	__sum16 check;
 	int ret = -ENOTCONN;
 
-	if (!nic_rsc_ok(n, skb, &thoff)) {
-		segs = skb_gso_segment(skb, n->peer->features & ~NETIF_F_GSO_MASK);
-		if (IS_ERR_OR_NULL(segs)) {
-			atomic64_inc(&n->dropped);
-			dev_kfree_skb_any(skb);
-			return NETDEV_TX_OK;
-		}
-		consume_skb(skb);
-		skb_list_walk_safe(segs, seg, next) {
-			skb_mark_not_on_list(seg);
-			nic_peer_xmit(seg, n->peer);
-		}
-		return NETDEV_TX_OK;
-	}
+	if (!nic_rsc_ok(n, skb, &thoff))
+		return nic_peer_xmit_segs(n, skb);
 	v6 = skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6;
 	check = csum_fold(skb_checksum(skb, thoff, skb->len - thoff, 0));
 	has_csum = on & (v6 ? HVK_OFL_RX_TCP6 : HVK_OFL_RX_TCP4);
@@ -518,6 +527,8 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 					     thoff + offsetof(struct tcphdr, check), check);
 	}
 	spin_unlock_bh(&n->lock);
+	if (ret == -ENOSPC)
+		return nic_peer_xmit_segs(n, skb);
 	nic_peer_done(n, c, skb, ret);
 	return NETDEV_TX_OK;
 }
@@ -788,6 +799,13 @@ static void nic_buf_release(struct sim_gpadl **g)
 	*g = NULL;
 }
 
+static void nic_send_release(struct sim_nic *n)
+{
+	WRITE_ONCE(n->send_bytes, 0);
+	WRITE_ONCE(n->send_sections, 0);
+	nic_buf_release(&n->send_g);
+}
+
 static void nic_recv_release(struct sim_nic *n)
 {
 	struct sim_gpadl *g;
@@ -805,7 +823,8 @@ static void nic_recv_release(struct sim_nic *n)
 	n->rx_map = NULL;
 	n->rx_cnt = NULL;
 	n->rx_seq = NULL;
-	n->nsub = 0;
+	WRITE_ONCE(n->nsub, 0);
+	WRITE_ONCE(n->recv_bytes, 0);
 	spin_unlock_bh(&n->lock);
 	bitmap_free(map);
 	kvfree(cnt);
@@ -859,7 +878,7 @@ static void nic_closed(struct sim_chan *c)
 	WRITE_ONCE(n->ofl_on, 0);
 	WRITE_ONCE(n->rsc_cap, false);
 	nic_recv_release(n);
-	nic_buf_release(&n->send_g);
+	nic_send_release(n);
 	WRITE_ONCE(n->nvsp_ver, 0);
 	n->ndis_ver = 0;
 	WRITE_ONCE(n->guest_frame, ETH_FRAME_LEN);
@@ -908,9 +927,14 @@ static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	nic_complete(c, tid, &m);
 }
 
-/* A GPADL of this channel for a buffer: created, free, within @max bytes. */
+/*
+ * A GPADL of this channel for a buffer: created, free, of @min to @max
+ * bytes. The limits are the protocol's (upstream's NETVSC_*_BUFFER_SIZE);
+ * below, as openvmm's netvsp, a receive buffer must hold a sub-allocation,
+ * and a send buffer may be any size (a section index past it is refused).
+ */
 static struct sim_gpadl *nic_buf_take(struct sim_nic *n, struct sim_chan *c, u32 handle,
-				      u32 max, const char **why)
+				      u32 min, u32 max, const char **why)
 {
 	struct sim_gpadl *g;
 
@@ -922,8 +946,8 @@ static struct sim_gpadl *nic_buf_take(struct sim_nic *n, struct sim_chan *c, u32
 		*why = "buffer GPADL already in use";
 	else if (g->byte_count > max)
 		*why = "buffer larger than the protocol allows";
-	else if (g->byte_count < 64 * 1024)
-		*why = "buffer smaller than 64 KiB";
+	else if (g->byte_count < min)
+		*why = "receive buffer smaller than one sub-allocation";
 	else
 		g->in_use = true;
 	mutex_unlock(&sim.gpadl_lock);
@@ -934,7 +958,7 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 			 const struct hvk_nvsp_msg *in)
 {
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RECV_BUF_COMPLETE };
-	u32 max = n->nvsp_ver >= HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX : HVK_NVSP_RECV_BUF_MAX_V1;
+	u32 max = n->nvsp_ver > HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX : HVK_NVSP_RECV_BUF_MAX_LEGACY;
 	const char *why = NULL;
 	struct sim_gpadl *g = NULL;
 	unsigned long *map = NULL;
@@ -946,7 +970,7 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	else if (READ_ONCE(n->recv_g))
 		why = "a second receive buffer";
 	else
-		g = nic_buf_take(n, c, in->buf.gpadl, max, &why);
+		g = nic_buf_take(n, c, in->buf.gpadl, NIC_SUB_ALLOC, max, &why);
 	if (g) {
 		nsub = g->byte_count / NIC_SUB_ALLOC;
 		map = bitmap_zalloc(nsub, GFP_KERNEL);
@@ -969,7 +993,8 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	spin_lock_bh(&n->lock);
 	n->recv_g = g;
 	n->recv = g->va;
-	n->nsub = nsub;
+	WRITE_ONCE(n->nsub, nsub);
+	WRITE_ONCE(n->recv_bytes, g->byte_count);
 	n->rx_map = map;
 	n->rx_cnt = cnt;
 	n->rx_seq = seq;
@@ -995,14 +1020,15 @@ static void nic_send_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	else if (n->send_g)
 		why = "a second send buffer";
 	else
-		g = nic_buf_take(n, c, in->buf.gpadl, HVK_NVSP_SEND_BUF_MAX, &why);
+		g = nic_buf_take(n, c, in->buf.gpadl, 0, HVK_NVSP_SEND_BUF_MAX, &why);
 	if (why) {
 		nic_refuse(n, why);
 		m.send_buf_complete.status = HVK_NVSP_STAT_FAIL;
 	} else {
 		n->send_g = g;
 		n->send_section = HVK_NVSP_SEND_SECTION;
-		n->send_sections = g->byte_count / HVK_NVSP_SEND_SECTION;
+		WRITE_ONCE(n->send_sections, g->byte_count / HVK_NVSP_SEND_SECTION);
+		WRITE_ONCE(n->send_bytes, g->byte_count);
 		m.send_buf_complete.status = HVK_NVSP_STAT_SUCCESS;
 		m.send_buf_complete.section_size = HVK_NVSP_SEND_SECTION;
 	}
@@ -1617,7 +1643,7 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		nic_recv_release(n);
 		break;
 	case HVK_NVSP1_REVOKE_SEND_BUF:
-		nic_buf_release(&n->send_g);
+		nic_send_release(n);
 		break;
 	case HVK_NVSP1_SEND_RNDIS_PKT:
 		nic_rndis_pkt(n, c, pkt, len, &m);
@@ -1741,7 +1767,11 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 			      HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_KEEPALIVES, atomic64_read(&n->ka_answered),
 			      HVSIM_A_PAD) ||
-	    nla_put_u32(skb, HVSIM_A_NIC_DATAPATH, READ_ONCE(n->dp_vf)))
+	    nla_put_u32(skb, HVSIM_A_NIC_DATAPATH, READ_ONCE(n->dp_vf)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_RECV_BUF, READ_ONCE(n->recv_bytes)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_RECV_SECTIONS, READ_ONCE(n->nsub)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SEND_BUF, READ_ONCE(n->send_bytes)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SEND_SECTIONS, READ_ONCE(n->send_sections)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -71,11 +71,12 @@ enum hvk_nvsp_status {
 
 /*
  * Buffer limits a host enforces (upstream's NETVSC_RECEIVE_BUFFER_SIZE and
- * _LEGACY, NETVSC_SEND_BUFFER_SIZE): the receive buffer up to 31 MiB from
- * NVSP 2 on (15 MiB for NVSP 1), the send buffer up to 15 MiB.
+ * _LEGACY, NETVSC_SEND_BUFFER_SIZE): the receive buffer up to 31 MiB after
+ * NVSP 2 (15 MiB up to NVSP 2, upstream's "legacy hosts"), the send buffer
+ * up to 15 MiB.
  */
 #define HVK_NVSP_RECV_BUF_MAX		(31u << 20)
-#define HVK_NVSP_RECV_BUF_MAX_V1	(15u << 20)
+#define HVK_NVSP_RECV_BUF_MAX_LEGACY	(15u << 20)
 #define HVK_NVSP_SEND_BUF_MAX		(15u << 20)
 /* The send section size a host hands out (upstream's NETVSC_SEND_SECTION_SIZE). */
 #define HVK_NVSP_SEND_SECTION		6144u

@@ -69,19 +69,22 @@ int nic_show(const std::vector<std::string_view> &args)
 			if (granted & HVSIM_NIC_OFL_RSC)
 				ofl += ofl.empty() ? "rsc" : ",rsc";
 			const char *dp = u32(HVSIM_A_NIC_DATAPATH) ? "vf" : "synthetic";
-			char line[512];
+			char line[1024];
 			if (json)
 				std::snprintf(line, sizeof(line),
 					      "{\"instance\":\"%s\",\"netdev\":%s,\"mac\":\"%s\",\"mtu_max\":%u,"
 					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu,"
 					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
-					      "\"csum_frames\":%llu,\"datapath\":\"%s\"}",
+					      "\"csum_frames\":%llu,\"datapath\":\"%s\",\"recv_buf\":%u,"
+					      "\"recv_sections\":%u,\"send_buf\":%u,\"send_sections\":%u}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
 					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused),
 					      ofl.empty() ? "none" : ofl.c_str(), u32(HVSIM_A_NIC_OFFLOADS_ON),
-					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp);
+					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp,
+					      u32(HVSIM_A_NIC_RECV_BUF), u32(HVSIM_A_NIC_RECV_SECTIONS),
+					      u32(HVSIM_A_NIC_SEND_BUF), u32(HVSIM_A_NIC_SEND_SECTIONS));
 			else
 				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,

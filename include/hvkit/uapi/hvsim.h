@@ -160,6 +160,10 @@ enum hvsim_attr {
 	HVSIM_A_NIC_KEEPALIVES,	/* u64: nic (DEV_GET, NIC_KEEPALIVE): keepalives the guest answered */
 	HVSIM_A_NIC_DATAPATH,	/* u32: nic (DEV_GET): where the host sends the VM's traffic:
 				 * 0 the synthetic NIC, 1 its VF (SWITCH_DATA_PATH) */
+	HVSIM_A_NIC_RECV_BUF,	/* u32: nic (DEV_GET): bytes of the receive buffer's GPADL, 0: none */
+	HVSIM_A_NIC_RECV_SECTIONS, /* u32: nic (DEV_GET): the sub-allocations it was carved into */
+	HVSIM_A_NIC_SEND_BUF,	/* u32: nic (DEV_GET): bytes of the send buffer's GPADL, 0: none */
+	HVSIM_A_NIC_SEND_SECTIONS, /* u32: nic (DEV_GET): its sections */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
