@@ -182,7 +182,7 @@ struct netvsc {
 	u32 ofl_granted, ofl_on;
 	u32 lso_max;			/* the host's largest LSO frame */
 	u32 host_mtu;			/* the host's largest frame payload */
-	u32 speed;			/* Mbit/s */
+	u32 speed;			/* Mbit/s (WRITE_ONCE: attach, NAPI's indications) */
 
 	void *recv_buf;
 	u32 recv_size;
@@ -487,6 +487,23 @@ static void nv_rx_drop(struct nv_chan *q)
 	u64_stats_update_end(&q->rx_syncp);
 }
 
+/*
+ * The host's new link speed (its vSwitch changed), in 100 bit/s units in
+ * the status buffer, which must hold them (as upstream checks).
+ */
+static void nv_link_speed(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	u32 speed;
+
+	if (v->data_len < sizeof(speed)) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "link speed indication with a %u-byte status buffer, not 4\n", v->data_len);
+		return;
+	}
+	memcpy(&speed, msg + v->data_off, sizeof(speed));
+	WRITE_ONCE(nv->speed, speed / 10000);
+}
+
 static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
 {
 	struct hvk_rndis_indicate ind;
@@ -499,8 +516,11 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 	case HVK_RNDIS_STATUS_MEDIA_DISCONNECT:
 		netif_carrier_off(nv->ndev);
 		break;
+	case HVK_RNDIS_STATUS_LINK_SPEED_CHANGE:
+		nv_link_speed(nv, msg, v);
+		break;
 	default:
-		break;	/* speed changes, network change: nothing to do yet */
+		break;	/* network change: nothing to do yet */
 	}
 }
 
@@ -1295,7 +1315,7 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 		ret = nv_query(nv, HVK_OID_GEN_MAXIMUM_FRAME_SIZE, &frame, 4);
 	if (ret)
 		return ret;
-	nv->speed = speed / 10000;
+	WRITE_ONCE(nv->speed, speed / 10000);
 	nv->host_mtu = clamp_t(u32, frame, ETH_MIN_MTU, NV_MTU_MAX);
 	if (link == 0)
 		netif_carrier_on(nv->ndev);
@@ -2146,7 +2166,7 @@ static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ks
 {
 	struct netvsc *nv = netdev_priv(ndev);
 
-	cmd->base.speed = netif_carrier_ok(ndev) ? nv->speed : SPEED_UNKNOWN;
+	cmd->base.speed = netif_carrier_ok(ndev) ? READ_ONCE(nv->speed) : SPEED_UNKNOWN;
 	cmd->base.duplex = netif_carrier_ok(ndev) ? DUPLEX_FULL : DUPLEX_UNKNOWN;
 	cmd->base.port = PORT_OTHER;
 	return 0;

@@ -42,7 +42,7 @@
 
 #define NIC_MTU_MAX		65521	/* upstream's largest, with an Ethernet header: 65535 */
 #define NIC_SUB_ALLOC		1728	/* receive sub-allocation (upstream's section size) */
-#define NIC_SPEED		100000	/* link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
+#define NIC_SPEED		100000	/* default link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
 #define NIC_RX_PKT_LEN		(sizeof(struct hvk_pkt_xfer_pages) + sizeof(struct hvk_xfer_range) + \
 				 HVK_NVSP_MSG_SIZE)
 #define NIC_GATHER_MAX		(HVK_RNDIS_PKT_HDR + 256 + NIC_MTU_MAX + VLAN_ETH_HLEN)
@@ -81,6 +81,7 @@ struct sim_nic {
 	u8 mac[ETH_ALEN];
 	u32 mtu_max;
 	u32 nvsp_max;			/* the newest NVSP version accepted */
+	u32 speed;			/* the link speed, Mbit/s (NIC_SPEED; READ_ONCE) */
 
 	/* Serve work only (one channel): the guest's protocol state. */
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
@@ -224,6 +225,33 @@ static void nic_indicate_link(struct sim_nic *n, bool up)
 	m.h.len = sizeof(m);
 	m.i.status = up ? HVK_RNDIS_STATUS_MEDIA_CONNECT : HVK_RNDIS_STATUS_MEDIA_DISCONNECT;
 	nic_control(n, &m, sizeof(m));
+}
+
+/*
+ * A new link speed (@mbps), as Hyper-V indicates it when the VM's vSwitch
+ * changes: its 100 bit/s units in the status buffer, right after the
+ * indication (openvmm's netvsp lays it out so). The fault cuts the buffer
+ * to 2 bytes.
+ */
+static void nic_indicate_speed(struct sim_nic *n, u32 mbps)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_indicate i;
+		u32 speed;
+	} m = {};
+
+	m.h.type = HVK_RNDIS_INDICATE;
+	m.h.len = sizeof(m);
+	m.i.status = HVK_RNDIS_STATUS_LINK_SPEED_CHANGE;
+	m.i.buf_len = sizeof(m.speed);
+	m.i.buf_off = sizeof(m.i);
+	m.speed = mbps * 10000;
+	if (sim_fault(HVSIM_FAULT_NIC_SHORT_SPEED)) {
+		m.i.buf_len = 2;
+		m.h.len -= 2;
+	}
+	nic_control(n, &m, m.h.len);
 }
 
 /*
@@ -707,6 +735,7 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		return -EINVAL;
 	}
 	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
+	n->speed = a[HVSIM_A_NIC_SPEED] ? nla_get_u32(a[HVSIM_A_NIC_SPEED]) : NIC_SPEED;
 	ofl = a[HVSIM_A_NIC_OFFLOADS] ? nla_get_u32(a[HVSIM_A_NIC_OFFLOADS]) : HVSIM_NIC_OFL_ALL;
 	if (ofl & HVSIM_NIC_OFL_CSUM)
 		n->ofl_grant |= HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM;
@@ -1062,7 +1091,7 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 		memcpy(r.info, &val, 4);
 		break;
 	case HVK_OID_GEN_LINK_SPEED:
-		val = NIC_SPEED * 10000;	/* 100 bit/s units */
+		val = READ_ONCE(n->speed) * 10000;	/* 100 bit/s units */
 		memcpy(r.info, &val, 4);
 		break;
 	case HVK_OID_GEN_MAXIMUM_FRAME_SIZE:
@@ -1713,6 +1742,21 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 	return genlmsg_reply(r, info);
 }
 
+/* NIC_SPEED: the speed the host reports; the guest is told of a change. */
+static int nic_speed(struct sim_nic *n, struct genl_info *info)
+{
+	u32 speed;
+
+	if (!info->attrs[HVSIM_A_NIC_SPEED]) {
+		NL_SET_ERR_MSG(info->extack, "NIC_SPEED takes a speed in Mbit/s");
+		return -EINVAL;
+	}
+	speed = nla_get_u32(info->attrs[HVSIM_A_NIC_SPEED]);
+	if (xchg(&n->speed, speed) != speed && READ_ONCE(n->rndis_up))
+		nic_indicate_speed(n, speed);
+	return 0;
+}
+
 static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 {
 	struct sim_nic *n = d->priv;
@@ -1720,6 +1764,8 @@ static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 
 	if (info->genlhdr->cmd == HVSIM_CMD_NIC_KEEPALIVE)
 		return nic_keepalive(n, info);
+	if (info->genlhdr->cmd == HVSIM_CMD_NIC_SPEED)
+		return nic_speed(n, info);
 	if (info->genlhdr->cmd != HVSIM_CMD_NIC_LINK || !info->attrs[HVSIM_A_NIC_LINK]) {
 		NL_SET_ERR_MSG(info->extack, "the nic takes NIC_LINK with a link state");
 		return -EINVAL;
@@ -1771,7 +1817,8 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u32(skb, HVSIM_A_NIC_RECV_BUF, READ_ONCE(n->recv_bytes)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_RECV_SECTIONS, READ_ONCE(n->nsub)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_SEND_BUF, READ_ONCE(n->send_bytes)) ||
-	    nla_put_u32(skb, HVSIM_A_NIC_SEND_SECTIONS, READ_ONCE(n->send_sections)))
+	    nla_put_u32(skb, HVSIM_A_NIC_SEND_SECTIONS, READ_ONCE(n->send_sections)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SPEED, READ_ONCE(n->speed)))
 		return -EMSGSIZE;
 	return 0;
 }
