@@ -1326,7 +1326,12 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 
 /* ---- offloads: what the host grants, what the features ask for ---- */
 
-/* The features an offload grant can give; the rest are fixed. */
+/*
+ * The features an offload grant can give; the rest are fixed. Not USO
+ * (NETIF_F_GSO_UDP_L4, tx-udp-segmentation): NDIS 6.30's RNDIS has no
+ * per-packet info for it, and openvmm's netvsp says it is not supported
+ * (its issue 3453); the stack segments UDP GSO sends before they come here.
+ */
 #define NV_OFL_FEATURES	(NETIF_F_RXCSUM | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | \
 			 NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_LRO)
 
@@ -1335,6 +1340,7 @@ static netdev_features_t nv_ofl_features(u32 ofl)
 {
 	netdev_features_t f = 0;
 
+	BUILD_BUG_ON(NV_OFL_FEATURES & NETIF_F_GSO_UDP_L4);
 	if (ofl & HVK_OFL_RX_CSUM)
 		f |= NETIF_F_RXCSUM;
 	if (ofl & HVK_OFL_TX_TCP4)
