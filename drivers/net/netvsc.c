@@ -487,20 +487,18 @@ static void nv_rx_drop(struct nv_chan *q)
 	u64_stats_update_end(&q->rx_syncp);
 }
 
-/*
- * The host's new link speed (its vSwitch changed), in 100 bit/s units in
- * the status buffer, which must hold them (as upstream checks).
- */
+/* The host's new link speed (its vSwitch changed), in 100 bit/s units. */
 static void nv_link_speed(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
 {
+	const char *why;
 	u32 speed;
 
-	if (v->data_len < sizeof(speed)) {
+	why = hvk_rndis_link_speed(msg, v, &speed);
+	if (why) {
 		nv_count(nv, NV_BAD_RNDIS);
-		nv_err(nv, "link speed indication with a %u-byte status buffer, not 4\n", v->data_len);
+		nv_err(nv, "link speed indication dropped: %s (%u bytes)\n", why, v->data_len);
 		return;
 	}
-	memcpy(&speed, msg + v->data_off, sizeof(speed));
 	WRITE_ONCE(nv->speed, speed / 10000);
 }
 

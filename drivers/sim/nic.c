@@ -81,7 +81,7 @@ struct sim_nic {
 	u8 mac[ETH_ALEN];
 	u32 mtu_max;
 	u32 nvsp_max;			/* the newest NVSP version accepted */
-	u32 speed;			/* the link speed, Mbit/s (NIC_SPEED; READ_ONCE) */
+	u32 speed;			/* the link speed, Mbit/s (written under lock; READ_ONCE) */
 
 	/* Serve work only (one channel): the guest's protocol state. */
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
@@ -231,9 +231,10 @@ static void nic_indicate_link(struct sim_nic *n, bool up)
  * A new link speed (@mbps), as Hyper-V indicates it when the VM's vSwitch
  * changes: its 100 bit/s units in the status buffer, right after the
  * indication (openvmm's netvsp lays it out so). The fault cuts the buffer
- * to 2 bytes.
+ * to 2 bytes. Under n->lock, so that indications go in the order of the
+ * speeds set.
  */
-static void nic_indicate_speed(struct sim_nic *n, u32 mbps)
+static int nic_indicate_speed_locked(struct sim_nic *n, u32 mbps)
 {
 	struct {
 		struct hvk_rndis_hdr h;
@@ -251,7 +252,7 @@ static void nic_indicate_speed(struct sim_nic *n, u32 mbps)
 		m.i.buf_len = 2;
 		m.h.len -= 2;
 	}
-	nic_control(n, &m, m.h.len);
+	return nic_deliver_locked(n, n->c, &m, m.h.len, NULL, HVK_NVSP_CHAN_CONTROL);
 }
 
 /*
@@ -1746,14 +1747,21 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 static int nic_speed(struct sim_nic *n, struct genl_info *info)
 {
 	u32 speed;
+	int ret = 0;
 
 	if (!info->attrs[HVSIM_A_NIC_SPEED]) {
 		NL_SET_ERR_MSG(info->extack, "NIC_SPEED takes a speed in Mbit/s");
 		return -EINVAL;
 	}
 	speed = nla_get_u32(info->attrs[HVSIM_A_NIC_SPEED]);
-	if (xchg(&n->speed, speed) != speed && READ_ONCE(n->rndis_up))
-		nic_indicate_speed(n, speed);
+	spin_lock_bh(&n->lock);
+	if (n->speed != speed && n->rndis_up)
+		ret = nic_indicate_speed_locked(n, speed);
+	WRITE_ONCE(n->speed, speed);
+	spin_unlock_bh(&n->lock);
+	if (ret)
+		pr_err_ratelimited("hvkit_sim: nic %pUl: the link speed indication to the guest was lost (%d)\n",
+				   &n->d->instance, ret);
 	return 0;
 }
 

@@ -647,6 +647,23 @@ static inline const char *hvk_rndis_check(const void *msg, u32 avail, struct hvk
 }
 
 /*
+ * A checked INDICATE (@msg, view @v) of LINK_SPEED_CHANGE: the new speed
+ * in 100 bit/s units, which its status buffer must hold, as upstream's
+ * netvsc_linkstatus_callback() checks (hvk_rndis_check() has put the
+ * buffer inside the message). Returns NULL and fills @speed, or says why not.
+ */
+static inline const char *hvk_rndis_link_speed(const void *msg, const struct hvk_rndis_view *v,
+					       u32 *speed)
+{
+	if (v->type != HVK_RNDIS_INDICATE)
+		return "not a status indication";
+	if (v->data_len < sizeof(*speed))
+		return "status buffer shorter than the 4-byte speed";
+	memcpy(speed, (const u8 *)msg + v->data_off, sizeof(*speed));
+	return NULL;
+}
+
+/*
  * A transfer-page packet from the host (VM_PKT_DATA_USING_XFER_PAGES) of
  * @len bytes: its ranges must lie between the header and the payload,
  * its payload must hold an NVSP SEND_RNDIS_PKT, and every range must lie

@@ -55,7 +55,7 @@ n0=$(dmesg | wc -l)
 hvctl sim fault nic_short_speed 1 && hvctl sim nic speed 20000 --instance "$g" &&
 	wait_for 10 sh -c "hvctl sim faults | grep -q '^nic_short_speed *0 *1\$'" &&
 	wait_for 10 sh -c "[ \$(ethtool -S $ifc | sed -n 's/^ *bad_rndis_msg: *//p') = $((b0 + 1)) ]" &&
-	dmesg | tail -n +$((n0 + 1)) | grep -q "link speed indication with a 2-byte status buffer, not 4" &&
+	dmesg | tail -n +$((n0 + 1)) | grep -q "link speed indication dropped: status buffer shorter than the 4-byte speed (2 bytes)" &&
 	[ "$(speed)" = 10000Mb/s ] &&
 	hvctl sim nic speed 50000 --instance "$g" && follows 50000 &&
 	wait_for 10 ping -c 1 -W 1 10.20.0.2 >/dev/null &&
