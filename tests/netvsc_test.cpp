@@ -106,6 +106,55 @@ TEST(Rndis, QueryCompletionInformationIsChecked)
 	EXPECT_EQ(why(hvk_rndis_check(&m, sizeof(m), &v)), "RNDIS information buffer outside the message");
 }
 
+// A link speed indication whose status buffer holds @buf of its 4 bytes.
+struct SpeedIndication {
+	hvk_rndis_hdr h;
+	hvk_rndis_indicate i;
+	u32 speed;
+} __attribute__((packed));
+
+SpeedIndication speed_indication(u32 speed, u32 buf)
+{
+	SpeedIndication m{};
+	m.h = {HVK_RNDIS_INDICATE, static_cast<u32>(sizeof(m) - (4 - buf))};
+	m.i.status = HVK_RNDIS_STATUS_LINK_SPEED_CHANGE;
+	m.i.buf_len = buf;
+	m.i.buf_off = buf ? sizeof(m.i) : 0;
+	m.speed = speed;
+	return m;
+}
+
+TEST(Rndis, LinkSpeedIndicationGivesTheSpeed)
+{
+	auto m = speed_indication(250000000, 4);	// 25 Gbit/s in 100 bit/s units
+	hvk_rndis_view v{};
+	u32 speed = 0;
+	ASSERT_EQ(why(hvk_rndis_check(&m, m.h.len, &v)), "");
+	EXPECT_EQ(why(hvk_rndis_link_speed(&m, &v, &speed)), "");
+	EXPECT_EQ(speed, 250000000u);
+}
+
+TEST(Rndis, LinkSpeedIndicationTooShortIsRefused)
+{
+	hvk_rndis_view v{};
+	u32 speed = 7;
+	for (u32 buf : {0u, 2u, 3u}) {
+		auto m = speed_indication(250000000, buf);
+		ASSERT_EQ(why(hvk_rndis_check(&m, m.h.len, &v)), "") << buf;
+		EXPECT_EQ(why(hvk_rndis_link_speed(&m, &v, &speed)),
+			  "status buffer shorter than the 4-byte speed")
+			<< buf;
+	}
+	EXPECT_EQ(speed, 7u);
+	// A buffer said to be 4 bytes but running past the message: hvk_rndis_check's.
+	auto m = speed_indication(250000000, 4);
+	m.h.len -= 2;
+	EXPECT_EQ(why(hvk_rndis_check(&m, m.h.len, &v)), "RNDIS status buffer outside the message");
+	auto p = rndis_packet(60);
+	ASSERT_EQ(why(hvk_rndis_check(p.data(), p.size(), &v)), "");
+	EXPECT_EQ(why(hvk_rndis_link_speed(p.data(), &v, &speed)), "not a status indication");
+}
+
 // A transfer-page packet with one range, as a host sends a received frame.
 std::vector<u8> xfer(u32 off, u32 count)
 {

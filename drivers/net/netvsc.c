@@ -49,11 +49,11 @@ MODULE_PARM_DESC(ring_kb, "size of each ring in KiB, control page included (defa
 
 static uint recv_buf_kb = 4096;
 module_param(recv_buf_kb, uint, 0444);
-MODULE_PARM_DESC(recv_buf_kb, "receive buffer in KiB (default 4096; at most 31744, as the host allows)");
+MODULE_PARM_DESC(recv_buf_kb, "receive buffer at probe in KiB (default 4096; at most 31744, as the host allows; ethtool -G changes it)");
 
 static uint send_buf_kb = 1024;
 module_param(send_buf_kb, uint, 0444);
-MODULE_PARM_DESC(send_buf_kb, "send buffer in KiB (default 1024; at most 15360)");
+MODULE_PARM_DESC(send_buf_kb, "send buffer at probe in KiB (default 1024; at most 15360; ethtool -G changes it)");
 
 #define NV_TIMEOUT		(10 * HZ)
 #define NV_MTU_MAX		65521		/* upstream's NETVSC_MTU - ETH_HLEN */
@@ -61,6 +61,13 @@ MODULE_PARM_DESC(send_buf_kb, "send buffer in KiB (default 1024; at most 15360)"
 #define NV_PENDING_COMPS	1024		/* receive completions waiting for ring space */
 #define NV_CTL_REPLY		256
 #define NV_MAX_CHANS		64		/* upstream's VRSS_CHANNEL_MAX */
+/*
+ * ethtool -G counts the buffers in sections (as upstream): at least
+ * NETVSC_MIN_RX/TX_SECTIONS, sized by the section sizes the host gave last
+ * (upstream's NETVSC_RECV/SEND_SECTION_SIZE until it has given any).
+ */
+#define NV_MIN_SECS		10
+#define NV_RECV_SECSIZE		1728
 
 /* What a request id stands for: the low 2 bits of its context. */
 #define NV_CTX_SKB		0		/* a GPA-direct frame: the skb */
@@ -152,6 +159,12 @@ struct netvsc {
 	u32 num_chn;			/* channels in use (rtnl or probe) */
 	u32 max_chn;			/* the host's RSS queues, at most NV_MAX_CHANS */
 	u32 want_chn;			/* ethtool -L; 0: a queue per CPU */
+	/*
+	 * ethtool -G (rtnl or probe): the sections wanted in each buffer,
+	 * and the section sizes the host gave last, which size the buffers.
+	 */
+	u32 rx_secs, tx_secs;
+	u32 rx_secsize, tx_secsize;
 	u32 sc_want;			/* sub-channels to open as offered (READ_ONCE) */
 	atomic_t sc_open;		/* sub-channels open */
 	u8 rss_key[HVK_RSS_KEY_LEN];
@@ -169,11 +182,12 @@ struct netvsc {
 	u32 ofl_granted, ofl_on;
 	u32 lso_max;			/* the host's largest LSO frame */
 	u32 host_mtu;			/* the host's largest frame payload */
-	u32 speed;			/* Mbit/s */
+	u32 speed;			/* Mbit/s (WRITE_ONCE: attach, NAPI's indications) */
 
 	void *recv_buf;
 	u32 recv_size;
 	u32 recv_end;			/* where the host's sub-allocations end */
+	u32 recv_nsec;			/* the host's sub-allocations (ethtool -g) */
 	struct hvk_gpadl recv_gpadl;
 	void *send_buf;
 	u32 send_size;
@@ -473,6 +487,21 @@ static void nv_rx_drop(struct nv_chan *q)
 	u64_stats_update_end(&q->rx_syncp);
 }
 
+/* The host's new link speed (its vSwitch changed), in 100 bit/s units. */
+static void nv_link_speed(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
+{
+	const char *why;
+	u32 speed;
+
+	why = hvk_rndis_link_speed(msg, v, &speed);
+	if (why) {
+		nv_count(nv, NV_BAD_RNDIS);
+		nv_err(nv, "link speed indication dropped: %s (%u bytes)\n", why, v->data_len);
+		return;
+	}
+	WRITE_ONCE(nv->speed, speed / 10000);
+}
+
 static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v)
 {
 	struct hvk_rndis_indicate ind;
@@ -485,8 +514,11 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 	case HVK_RNDIS_STATUS_MEDIA_DISCONNECT:
 		netif_carrier_off(nv->ndev);
 		break;
+	case HVK_RNDIS_STATUS_LINK_SPEED_CHANGE:
+		nv_link_speed(nv, msg, v);
+		break;
 	default:
-		break;	/* speed changes, network change: nothing to do yet */
+		break;	/* network change: nothing to do yet */
 	}
 }
 
@@ -1175,13 +1207,21 @@ static void nv_buf_free(struct netvsc *nv, void **buf, u32 size, struct hvk_gpad
 	*buf = NULL;
 }
 
+/* The largest receive buffer the protocol allows (upstream: 15 MiB up to NVSP 2). */
+static u32 nv_recv_buf_max(const struct netvsc *nv)
+{
+	return nv->nvsp_ver <= HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX_LEGACY : HVK_NVSP_RECV_BUF_MAX;
+}
+
 static int nv_buffers(struct netvsc *nv)
 {
 	struct hvk_nvsp_msg m = {}, r;
 	const char *why;
 	int ret;
 
-	nv->recv_size = clamp_t(u32, recv_buf_kb, 64, HVK_NVSP_RECV_BUF_MAX >> 10) << 10;
+	/* Whole pages, as upstream; the protocol's limit for the version. */
+	nv->recv_size = min_t(u64, round_up((u64)nv->rx_secs * nv->rx_secsize, PAGE_SIZE),
+			      nv_recv_buf_max(nv));
 	nv->recv_buf = vzalloc(nv->recv_size);
 	if (!nv->recv_buf)
 		return -ENOMEM;
@@ -1205,8 +1245,11 @@ static int nv_buffers(struct netvsc *nv)
 		return -EPROTO;
 	}
 	nv->recv_end = r.recv_buf_complete.section.end_offset;
+	nv->recv_nsec = r.recv_buf_complete.section.num_sub_allocs;
+	nv->rx_secsize = r.recv_buf_complete.section.sub_alloc_size;
 
-	nv->send_size = clamp_t(u32, send_buf_kb, 64, HVK_NVSP_SEND_BUF_MAX >> 10) << 10;
+	nv->send_size = min_t(u64, round_up((u64)nv->tx_secs * nv->tx_secsize, PAGE_SIZE),
+			      HVK_NVSP_SEND_BUF_MAX);
 	nv->send_buf = vzalloc(nv->send_size);
 	if (!nv->send_buf)
 		return -ENOMEM;
@@ -1233,6 +1276,7 @@ static int nv_buffers(struct netvsc *nv)
 		return -EPROTO;
 	}
 	nv->send_section = r.send_buf_complete.section_size;
+	nv->tx_secsize = nv->send_section;
 	nv->send_nsec = nv->send_size / nv->send_section;
 	nv->send_map = bitmap_zalloc(nv->send_nsec, GFP_KERNEL);
 	return nv->send_map ? 0 : -ENOMEM;
@@ -1269,7 +1313,7 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 		ret = nv_query(nv, HVK_OID_GEN_MAXIMUM_FRAME_SIZE, &frame, 4);
 	if (ret)
 		return ret;
-	nv->speed = speed / 10000;
+	WRITE_ONCE(nv->speed, speed / 10000);
 	nv->host_mtu = clamp_t(u32, frame, ETH_MIN_MTU, NV_MTU_MAX);
 	if (link == 0)
 		netif_carrier_on(nv->ndev);
@@ -1280,7 +1324,12 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 
 /* ---- offloads: what the host grants, what the features ask for ---- */
 
-/* The features an offload grant can give; the rest are fixed. */
+/*
+ * The features an offload grant can give; the rest are fixed. Not USO
+ * (NETIF_F_GSO_UDP_L4, tx-udp-segmentation): NDIS 6.30's RNDIS has no
+ * per-packet info for it, and openvmm's netvsp says it is not supported
+ * (its issue 3453); the stack segments UDP GSO sends before they come here.
+ */
 #define NV_OFL_FEATURES	(NETIF_F_RXCSUM | NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | \
 			 NETIF_F_TSO | NETIF_F_TSO6 | NETIF_F_LRO)
 
@@ -1289,6 +1338,7 @@ static netdev_features_t nv_ofl_features(u32 ofl)
 {
 	netdev_features_t f = 0;
 
+	BUILD_BUG_ON(NV_OFL_FEATURES & NETIF_F_GSO_UDP_L4);
 	if (ofl & HVK_OFL_RX_CSUM)
 		f |= NETIF_F_RXCSUM;
 	if (ofl & HVK_OFL_TX_TCP4)
@@ -1691,6 +1741,8 @@ static void nv_detach(struct netvsc *nv)
 	if (atomic_xchg(&nv->rndis_inflight, 0))
 		netdev_warn(nv->ndev, "an RNDIS control buffer the host held is lost\n");
 	nv->send_section = 0;
+	nv->send_nsec = 0;
+	nv->recv_nsec = 0;
 	nv->num_chn = 1;
 }
 
@@ -1783,30 +1835,49 @@ static void nv_set_queues(struct netvsc *nv)
 	netif_set_real_num_rx_queues(nv->ndev, nv->num_chn);
 }
 
+/* What an attach is made with: the MTU, channels and buffer sections wanted. */
+struct nv_cfg {
+	int mtu;
+	u32 chans, rx_secs, tx_secs;
+};
+
+static struct nv_cfg nv_cfg_now(const struct netvsc *nv)
+{
+	return (struct nv_cfg){ nv->ndev->mtu, nv->want_chn, nv->rx_secs, nv->tx_secs };
+}
+
+static void nv_cfg_set(struct netvsc *nv, const struct nv_cfg *c)
+{
+	WRITE_ONCE(nv->ndev->mtu, c->mtu);
+	nv->want_chn = c->chans;
+	nv->rx_secs = c->rx_secs;
+	nv->tx_secs = c->tx_secs;
+}
+
 /*
- * The MTU (in NDIS config) and the channel count (sub-channels) are set
- * at attach: a change closes the device and attaches again, as upstream.
- * If that fails, the old values are attached again. Under rtnl.
+ * The MTU (in NDIS config), the channel count (sub-channels) and the
+ * buffers are set at attach: a change closes the device and attaches
+ * again, as upstream. If that fails, the old values are attached again.
+ * Under rtnl.
  */
-static int nv_reopen(struct netvsc *nv, int mtu, u32 chans)
+static int nv_reopen(struct netvsc *nv, const struct nv_cfg *cfg)
 {
 	struct net_device *ndev = nv->ndev;
 	bool running = netif_running(ndev);
-	u32 old_chans = nv->want_chn;
-	int old = ndev->mtu, ret;
+	struct nv_cfg old = nv_cfg_now(nv);
 	u8 mac[ETH_ALEN];
+	int ret;
 
 	if (running)
 		dev_close(ndev);
 	nv_detach(nv);
-	WRITE_ONCE(ndev->mtu, mtu);
-	nv->want_chn = chans;
+	nv_cfg_set(nv, cfg);
 	ret = nv_attach(nv, mac);
 	if (ret) {
-		netdev_err(ndev, "reopening with MTU %d and %u channels failed (%d); back to %d\n",
-			   mtu, chans, ret, old);
-		WRITE_ONCE(ndev->mtu, old);
-		nv->want_chn = old_chans;
+		netdev_err(ndev, "reopening with MTU %d, %u channels, %u receive and %u send sections failed (%d); back to MTU %d, %u, %u and %u\n",
+			   cfg->mtu, cfg->chans, cfg->rx_secs, cfg->tx_secs, ret, old.mtu,
+			   old.chans, old.rx_secs, old.tx_secs);
+		nv_cfg_set(nv, &old);
 		ret = nv_attach(nv, mac) ? : -EIO;
 	}
 	nv_set_queues(nv);
@@ -1818,10 +1889,12 @@ static int nv_reopen(struct netvsc *nv, int mtu, u32 chans)
 static int nv_change_mtu(struct net_device *ndev, int mtu)
 {
 	struct netvsc *nv = netdev_priv(ndev);
+	struct nv_cfg cfg = nv_cfg_now(nv);
 
 	if (mtu > nv->host_mtu)
 		return -EINVAL;
-	return nv_reopen(nv, mtu, nv->want_chn);
+	cfg.mtu = mtu;
+	return nv_reopen(nv, &cfg);
 }
 
 /* A channel's counters, read consistently; false when it never existed. */
@@ -1947,6 +2020,7 @@ static void nv_get_channels(struct net_device *ndev, struct ethtool_channels *ch
 static int nv_set_channels(struct net_device *ndev, struct ethtool_channels *ch)
 {
 	struct netvsc *nv = netdev_priv(ndev);
+	struct nv_cfg cfg;
 
 	if (ch->rx_count || ch->tx_count || ch->other_count || !ch->combined_count)
 		return -EINVAL;
@@ -1954,7 +2028,63 @@ static int nv_set_channels(struct net_device *ndev, struct ethtool_channels *ch)
 		return -EINVAL;
 	if (!nv->attached)
 		return -ENODEV;
-	return nv_reopen(nv, ndev->mtu, ch->combined_count);
+	cfg = nv_cfg_now(nv);
+	cfg.chans = ch->combined_count;
+	return nv_reopen(nv, &cfg);
+}
+
+/*
+ * ethtool -g: the buffers in sections, as upstream: the host's receive
+ * sub-allocations and the send sections, each at most what the protocol's
+ * largest buffer holds. Under rtnl.
+ */
+static void nv_get_ringparam(struct net_device *ndev, struct ethtool_ringparam *ring,
+			     struct kernel_ethtool_ringparam *kring, struct netlink_ext_ack *extack)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+
+	ring->rx_max_pending = nv_recv_buf_max(nv) / nv->rx_secsize;
+	ring->tx_max_pending = HVK_NVSP_SEND_BUF_MAX / nv->tx_secsize;
+	ring->rx_pending = nv->recv_nsec;
+	ring->tx_pending = nv->send_nsec;
+}
+
+/*
+ * ethtool -G rx N tx M: buffers of N and M sections (whole pages: the
+ * host may carve a receive buffer into up to two more); the device reopens
+ * with them, as for an MTU change. Under rtnl.
+ */
+static int nv_set_ringparam(struct net_device *ndev, struct ethtool_ringparam *ring,
+			    struct kernel_ethtool_ringparam *kring, struct netlink_ext_ack *extack)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	struct ethtool_ringparam cur = {};
+	struct nv_cfg cfg;
+
+	if (!nv->attached)
+		return -ENODEV;
+	nv_get_ringparam(ndev, &cur, kring, extack);
+	if (ring->rx_mini_pending || ring->rx_jumbo_pending) {
+		NL_SET_ERR_MSG_MOD(extack, "the NIC has no mini or jumbo receive ring");
+		return -EINVAL;
+	}
+	if (ring->rx_pending < NV_MIN_SECS || ring->tx_pending < NV_MIN_SECS) {
+		NL_SET_ERR_MSG_MOD(extack, "the buffers take at least 10 sections each");
+		return -EINVAL;
+	}
+	if (ring->rx_pending > cur.rx_max_pending || ring->tx_pending > cur.tx_max_pending) {
+		NL_SET_ERR_MSG_MOD(extack, "more sections than the protocol's largest buffer holds");
+		return -EINVAL;
+	}
+	/* What is asked as it is stays as it was wanted (no page rounding again). */
+	cfg = nv_cfg_now(nv);
+	if (ring->rx_pending != cur.rx_pending)
+		cfg.rx_secs = ring->rx_pending;
+	if (ring->tx_pending != cur.tx_pending)
+		cfg.tx_secs = ring->tx_pending;
+	if (cfg.rx_secs == nv->rx_secs && cfg.tx_secs == nv->tx_secs)
+		return 0;
+	return nv_reopen(nv, &cfg);
 }
 
 /* ethtool -x/-X: the RSS key and indirection table (Toeplitz only). */
@@ -2040,7 +2170,7 @@ static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ks
 {
 	struct netvsc *nv = netdev_priv(ndev);
 
-	cmd->base.speed = netif_carrier_ok(ndev) ? nv->speed : SPEED_UNKNOWN;
+	cmd->base.speed = netif_carrier_ok(ndev) ? READ_ONCE(nv->speed) : SPEED_UNKNOWN;
 	cmd->base.duplex = netif_carrier_ok(ndev) ? DUPLEX_FULL : DUPLEX_UNKNOWN;
 	cmd->base.port = PORT_OTHER;
 	return 0;
@@ -2055,6 +2185,8 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.get_link_ksettings = nv_get_link_ksettings,
 	.get_channels = nv_get_channels,
 	.set_channels = nv_set_channels,
+	.get_ringparam = nv_get_ringparam,
+	.set_ringparam = nv_set_ringparam,
 	.get_rxnfc = nv_get_rxnfc,
 	.get_rxfh_key_size = nv_get_rxfh_key_size,
 	.get_rxfh_indir_size = nv_get_rxfh_indir_size,
@@ -2122,6 +2254,12 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	INIT_WORK(&nv->rx_mode_work, nv_rx_mode_work);
 	INIT_WORK(&nv->ka_work, nv_ka_work);
 	netdev_rss_key_fill(nv->rss_key, sizeof(nv->rss_key));
+	nv->rx_secsize = NV_RECV_SECSIZE;
+	nv->tx_secsize = HVK_NVSP_SEND_SECTION;
+	nv->rx_secs = clamp_t(u32, (u64)recv_buf_kb * 1024 / NV_RECV_SECSIZE, NV_MIN_SECS,
+			      HVK_NVSP_RECV_BUF_MAX / NV_RECV_SECSIZE);
+	nv->tx_secs = clamp_t(u32, (u64)send_buf_kb * 1024 / HVK_NVSP_SEND_SECTION, NV_MIN_SECS,
+			      HVK_NVSP_SEND_BUF_MAX / HVK_NVSP_SEND_SECTION);
 	ndev->netdev_ops = &nv_ops;
 	ndev->ethtool_ops = &nv_ethtool_ops;
 	ndev->min_mtu = ETH_MIN_MTU;

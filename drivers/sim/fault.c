@@ -43,6 +43,7 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_NIC_BAD_PPI_SIZE] = "nic_bad_ppi_size",
 	[HVSIM_FAULT_NIC_BAD_CSUM_PPI] = "nic_bad_csum_ppi",
 	[HVSIM_FAULT_NIC_BAD_RSC] = "nic_bad_rsc",
+	[HVSIM_FAULT_NIC_SHORT_SPEED] = "nic_short_speed",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

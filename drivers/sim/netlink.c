@@ -14,6 +14,8 @@ static struct netlink_range_validation hvsim_u16 = { .max = 0xffff };
 static struct netlink_range_validation hvsim_ts_delay = { .max = 3600 * NSEC_PER_SEC };
 static struct netlink_range_validation hvsim_stall = { .max = 600000 };
 static struct netlink_range_validation hvsim_nic_mtu = { .min = 68, .max = 65521 };
+/* Mbit/s whose 100 bit/s units fit OID_GEN_LINK_SPEED's u32. */
+static struct netlink_range_validation hvsim_nic_speed = { .min = 1, .max = 429496 };
 static struct netlink_range_validation hvsim_scsi_latency = { .max = 1000000 };
 
 static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
@@ -74,6 +76,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_VPCI_PCI] = { .type = NLA_NUL_STRING, .len = 31 },
 	[HVSIM_A_VPCI_OP] = NLA_POLICY_MAX(NLA_U32, HVSIM_VPCI_DETACH),
 	[HVSIM_A_NIC_OFFLOADS] = NLA_POLICY_MAX(NLA_U32, HVSIM_NIC_OFL_ALL),
+	[HVSIM_A_NIC_SPEED] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_nic_speed),
 };
 
 static struct genl_family hvsim_family;
@@ -361,6 +364,7 @@ static const struct genl_small_ops hvsim_ops[] = {
 	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_LINK),
 	HVSIM_TYPE_CMD(HVSIM_CMD_VPCI),
 	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_KEEPALIVE),
+	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_SPEED),
 };
 
 static struct genl_family hvsim_family = {

@@ -42,7 +42,7 @@
 
 #define NIC_MTU_MAX		65521	/* upstream's largest, with an Ethernet header: 65535 */
 #define NIC_SUB_ALLOC		1728	/* receive sub-allocation (upstream's section size) */
-#define NIC_SPEED		100000	/* link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
+#define NIC_SPEED		100000	/* default link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
 #define NIC_RX_PKT_LEN		(sizeof(struct hvk_pkt_xfer_pages) + sizeof(struct hvk_xfer_range) + \
 				 HVK_NVSP_MSG_SIZE)
 #define NIC_GATHER_MAX		(HVK_RNDIS_PKT_HDR + 256 + NIC_MTU_MAX + VLAN_ETH_HLEN)
@@ -81,6 +81,7 @@ struct sim_nic {
 	u8 mac[ETH_ALEN];
 	u32 mtu_max;
 	u32 nvsp_max;			/* the newest NVSP version accepted */
+	u32 speed;			/* the link speed, Mbit/s (written under lock; READ_ONCE) */
 
 	/* Serve work only (one channel): the guest's protocol state. */
 	u32 nvsp_ver;			/* agreed; 0: no INIT yet (READ_ONCE for fill) */
@@ -88,7 +89,9 @@ struct sim_nic {
 	u32 guest_frame;		/* NDIS config: the guest's MTU + 14 (READ_ONCE) */
 	struct sim_gpadl *send_g;	/* the send buffer (gpadl_lock for in_use) */
 	u32 send_section;
-	u32 send_sections;
+	u32 send_sections;		/* READ_ONCE for fill */
+	/* The buffers' GPADL sizes, 0: none (READ_ONCE for fill). */
+	u32 recv_bytes, send_bytes;
 
 	/*
 	 * lock (bh) protects what the peer's xmit uses: the open channel,
@@ -99,7 +102,7 @@ struct sim_nic {
 	struct sim_chan *c;		/* the open primary channel, or NULL */
 	struct sim_gpadl *recv_g;
 	u8 *recv;			/* recv_g->va */
-	u32 nsub;			/* sub-allocations of NIC_SUB_ALLOC bytes */
+	u32 nsub;			/* sub-allocations of NIC_SUB_ALLOC bytes (READ_ONCE for fill) */
 	unsigned long *rx_map;		/* sub-allocations in flight */
 	u16 *rx_cnt;			/* by first sub-allocation: how many */
 	u32 *rx_seq;			/* ... and the transfer's sequence number */
@@ -222,6 +225,34 @@ static void nic_indicate_link(struct sim_nic *n, bool up)
 	m.h.len = sizeof(m);
 	m.i.status = up ? HVK_RNDIS_STATUS_MEDIA_CONNECT : HVK_RNDIS_STATUS_MEDIA_DISCONNECT;
 	nic_control(n, &m, sizeof(m));
+}
+
+/*
+ * A new link speed (@mbps), as Hyper-V indicates it when the VM's vSwitch
+ * changes: its 100 bit/s units in the status buffer, right after the
+ * indication (openvmm's netvsp lays it out so). The fault cuts the buffer
+ * to 2 bytes. Under n->lock, so that indications go in the order of the
+ * speeds set.
+ */
+static int nic_indicate_speed_locked(struct sim_nic *n, u32 mbps)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		struct hvk_rndis_indicate i;
+		u32 speed;
+	} m = {};
+
+	m.h.type = HVK_RNDIS_INDICATE;
+	m.h.len = sizeof(m);
+	m.i.status = HVK_RNDIS_STATUS_LINK_SPEED_CHANGE;
+	m.i.buf_len = sizeof(m.speed);
+	m.i.buf_off = sizeof(m.i);
+	m.speed = mbps * 10000;
+	if (sim_fault(HVSIM_FAULT_NIC_SHORT_SPEED)) {
+		m.i.buf_len = 2;
+		m.h.len -= 2;
+	}
+	return nic_deliver_locked(n, n->c, &m, m.h.len, NULL, HVK_NVSP_CHAN_CONTROL);
 }
 
 /*
@@ -478,34 +509,41 @@ static void nic_peer_done(struct sim_nic *n, struct sim_chan *c, struct sk_buff 
 	dev_kfree_skb_any(skb);
 }
 
+/* A GSO skb to the guest as segments, each a frame of its own. */
+static netdev_tx_t nic_peer_xmit_segs(struct sim_nic *n, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *seg, *next;
+
+	segs = skb_gso_segment(skb, n->peer->features & ~NETIF_F_GSO_MASK);
+	if (IS_ERR_OR_NULL(segs)) {
+		atomic64_inc(&n->dropped);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, seg, next) {
+		skb_mark_not_on_list(seg);
+		nic_peer_xmit(seg, n->peer);
+	}
+	return NETDEV_TX_OK;
+}
+
 /*
- * A GSO skb to the guest: coalesced when it may (RSC granted and on),
- * else segmented here, each segment as a frame of its own (the guest
- * turned RSC off after hvsim<N>'s stack asked).
+ * A GSO skb to the guest: coalesced when it may (RSC granted and on) and
+ * the receive buffer has the room, else segmented here, each segment as a
+ * frame of its own (the guest turned RSC off after hvsim<N>'s stack asked,
+ * or a small receive buffer is busy: a host coalesces only what fits).
  */
 static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 {
 	u32 thoff, csum = 0, on = READ_ONCE(n->ofl_on);
-	struct sk_buff *segs, *seg, *next;
 	struct sim_chan *c = NULL;
 	bool v6, has_csum;
 	__sum16 check;
 	int ret = -ENOTCONN;
 
-	if (!nic_rsc_ok(n, skb, &thoff)) {
-		segs = skb_gso_segment(skb, n->peer->features & ~NETIF_F_GSO_MASK);
-		if (IS_ERR_OR_NULL(segs)) {
-			atomic64_inc(&n->dropped);
-			dev_kfree_skb_any(skb);
-			return NETDEV_TX_OK;
-		}
-		consume_skb(skb);
-		skb_list_walk_safe(segs, seg, next) {
-			skb_mark_not_on_list(seg);
-			nic_peer_xmit(seg, n->peer);
-		}
-		return NETDEV_TX_OK;
-	}
+	if (!nic_rsc_ok(n, skb, &thoff))
+		return nic_peer_xmit_segs(n, skb);
 	v6 = skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6;
 	check = csum_fold(skb_checksum(skb, thoff, skb->len - thoff, 0));
 	has_csum = on & (v6 ? HVK_OFL_RX_TCP6 : HVK_OFL_RX_TCP4);
@@ -518,6 +556,8 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 					     thoff + offsetof(struct tcphdr, check), check);
 	}
 	spin_unlock_bh(&n->lock);
+	if (ret == -ENOSPC)
+		return nic_peer_xmit_segs(n, skb);
 	nic_peer_done(n, c, skb, ret);
 	return NETDEV_TX_OK;
 }
@@ -696,6 +736,7 @@ static int nic_init(struct sim_dev *d, struct genl_info *info)
 		return -EINVAL;
 	}
 	n->link_up = a[HVSIM_A_NIC_LINK] ? nla_get_u32(a[HVSIM_A_NIC_LINK]) : true;
+	n->speed = a[HVSIM_A_NIC_SPEED] ? nla_get_u32(a[HVSIM_A_NIC_SPEED]) : NIC_SPEED;
 	ofl = a[HVSIM_A_NIC_OFFLOADS] ? nla_get_u32(a[HVSIM_A_NIC_OFFLOADS]) : HVSIM_NIC_OFL_ALL;
 	if (ofl & HVSIM_NIC_OFL_CSUM)
 		n->ofl_grant |= HVK_OFL_TX_CSUM | HVK_OFL_RX_CSUM;
@@ -788,6 +829,13 @@ static void nic_buf_release(struct sim_gpadl **g)
 	*g = NULL;
 }
 
+static void nic_send_release(struct sim_nic *n)
+{
+	WRITE_ONCE(n->send_bytes, 0);
+	WRITE_ONCE(n->send_sections, 0);
+	nic_buf_release(&n->send_g);
+}
+
 static void nic_recv_release(struct sim_nic *n)
 {
 	struct sim_gpadl *g;
@@ -805,7 +853,8 @@ static void nic_recv_release(struct sim_nic *n)
 	n->rx_map = NULL;
 	n->rx_cnt = NULL;
 	n->rx_seq = NULL;
-	n->nsub = 0;
+	WRITE_ONCE(n->nsub, 0);
+	WRITE_ONCE(n->recv_bytes, 0);
 	spin_unlock_bh(&n->lock);
 	bitmap_free(map);
 	kvfree(cnt);
@@ -859,7 +908,7 @@ static void nic_closed(struct sim_chan *c)
 	WRITE_ONCE(n->ofl_on, 0);
 	WRITE_ONCE(n->rsc_cap, false);
 	nic_recv_release(n);
-	nic_buf_release(&n->send_g);
+	nic_send_release(n);
 	WRITE_ONCE(n->nvsp_ver, 0);
 	n->ndis_ver = 0;
 	WRITE_ONCE(n->guest_frame, ETH_FRAME_LEN);
@@ -908,9 +957,14 @@ static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	nic_complete(c, tid, &m);
 }
 
-/* A GPADL of this channel for a buffer: created, free, within @max bytes. */
+/*
+ * A GPADL of this channel for a buffer: created, free, of @min to @max
+ * bytes. The limits are the protocol's (upstream's NETVSC_*_BUFFER_SIZE);
+ * below, as openvmm's netvsp, a receive buffer must hold a sub-allocation,
+ * and a send buffer may be any size (a section index past it is refused).
+ */
 static struct sim_gpadl *nic_buf_take(struct sim_nic *n, struct sim_chan *c, u32 handle,
-				      u32 max, const char **why)
+				      u32 min, u32 max, const char **why)
 {
 	struct sim_gpadl *g;
 
@@ -922,8 +976,8 @@ static struct sim_gpadl *nic_buf_take(struct sim_nic *n, struct sim_chan *c, u32
 		*why = "buffer GPADL already in use";
 	else if (g->byte_count > max)
 		*why = "buffer larger than the protocol allows";
-	else if (g->byte_count < 64 * 1024)
-		*why = "buffer smaller than 64 KiB";
+	else if (g->byte_count < min)
+		*why = "receive buffer smaller than one sub-allocation";
 	else
 		g->in_use = true;
 	mutex_unlock(&sim.gpadl_lock);
@@ -934,7 +988,7 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 			 const struct hvk_nvsp_msg *in)
 {
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RECV_BUF_COMPLETE };
-	u32 max = n->nvsp_ver >= HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX : HVK_NVSP_RECV_BUF_MAX_V1;
+	u32 max = n->nvsp_ver > HVK_NVSP_V2 ? HVK_NVSP_RECV_BUF_MAX : HVK_NVSP_RECV_BUF_MAX_LEGACY;
 	const char *why = NULL;
 	struct sim_gpadl *g = NULL;
 	unsigned long *map = NULL;
@@ -946,7 +1000,7 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	else if (READ_ONCE(n->recv_g))
 		why = "a second receive buffer";
 	else
-		g = nic_buf_take(n, c, in->buf.gpadl, max, &why);
+		g = nic_buf_take(n, c, in->buf.gpadl, NIC_SUB_ALLOC, max, &why);
 	if (g) {
 		nsub = g->byte_count / NIC_SUB_ALLOC;
 		map = bitmap_zalloc(nsub, GFP_KERNEL);
@@ -969,7 +1023,8 @@ static void nic_recv_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	spin_lock_bh(&n->lock);
 	n->recv_g = g;
 	n->recv = g->va;
-	n->nsub = nsub;
+	WRITE_ONCE(n->nsub, nsub);
+	WRITE_ONCE(n->recv_bytes, g->byte_count);
 	n->rx_map = map;
 	n->rx_cnt = cnt;
 	n->rx_seq = seq;
@@ -995,14 +1050,15 @@ static void nic_send_buf(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	else if (n->send_g)
 		why = "a second send buffer";
 	else
-		g = nic_buf_take(n, c, in->buf.gpadl, HVK_NVSP_SEND_BUF_MAX, &why);
+		g = nic_buf_take(n, c, in->buf.gpadl, 0, HVK_NVSP_SEND_BUF_MAX, &why);
 	if (why) {
 		nic_refuse(n, why);
 		m.send_buf_complete.status = HVK_NVSP_STAT_FAIL;
 	} else {
 		n->send_g = g;
 		n->send_section = HVK_NVSP_SEND_SECTION;
-		n->send_sections = g->byte_count / HVK_NVSP_SEND_SECTION;
+		WRITE_ONCE(n->send_sections, g->byte_count / HVK_NVSP_SEND_SECTION);
+		WRITE_ONCE(n->send_bytes, g->byte_count);
 		m.send_buf_complete.status = HVK_NVSP_STAT_SUCCESS;
 		m.send_buf_complete.section_size = HVK_NVSP_SEND_SECTION;
 	}
@@ -1036,7 +1092,7 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 		memcpy(r.info, &val, 4);
 		break;
 	case HVK_OID_GEN_LINK_SPEED:
-		val = NIC_SPEED * 10000;	/* 100 bit/s units */
+		val = READ_ONCE(n->speed) * 10000;	/* 100 bit/s units */
 		memcpy(r.info, &val, 4);
 		break;
 	case HVK_OID_GEN_MAXIMUM_FRAME_SIZE:
@@ -1617,7 +1673,7 @@ static int nic_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 		nic_recv_release(n);
 		break;
 	case HVK_NVSP1_REVOKE_SEND_BUF:
-		nic_buf_release(&n->send_g);
+		nic_send_release(n);
 		break;
 	case HVK_NVSP1_SEND_RNDIS_PKT:
 		nic_rndis_pkt(n, c, pkt, len, &m);
@@ -1687,6 +1743,28 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 	return genlmsg_reply(r, info);
 }
 
+/* NIC_SPEED: the speed the host reports; the guest is told of a change. */
+static int nic_speed(struct sim_nic *n, struct genl_info *info)
+{
+	u32 speed;
+	int ret = 0;
+
+	if (!info->attrs[HVSIM_A_NIC_SPEED]) {
+		NL_SET_ERR_MSG(info->extack, "NIC_SPEED takes a speed in Mbit/s");
+		return -EINVAL;
+	}
+	speed = nla_get_u32(info->attrs[HVSIM_A_NIC_SPEED]);
+	spin_lock_bh(&n->lock);
+	if (n->speed != speed && n->rndis_up)
+		ret = nic_indicate_speed_locked(n, speed);
+	WRITE_ONCE(n->speed, speed);
+	spin_unlock_bh(&n->lock);
+	if (ret)
+		pr_err_ratelimited("hvkit_sim: nic %pUl: the link speed indication to the guest was lost (%d)\n",
+				   &n->d->instance, ret);
+	return 0;
+}
+
 static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 {
 	struct sim_nic *n = d->priv;
@@ -1694,6 +1772,8 @@ static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 
 	if (info->genlhdr->cmd == HVSIM_CMD_NIC_KEEPALIVE)
 		return nic_keepalive(n, info);
+	if (info->genlhdr->cmd == HVSIM_CMD_NIC_SPEED)
+		return nic_speed(n, info);
 	if (info->genlhdr->cmd != HVSIM_CMD_NIC_LINK || !info->attrs[HVSIM_A_NIC_LINK]) {
 		NL_SET_ERR_MSG(info->extack, "the nic takes NIC_LINK with a link state");
 		return -EINVAL;
@@ -1741,7 +1821,12 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 			      HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_KEEPALIVES, atomic64_read(&n->ka_answered),
 			      HVSIM_A_PAD) ||
-	    nla_put_u32(skb, HVSIM_A_NIC_DATAPATH, READ_ONCE(n->dp_vf)))
+	    nla_put_u32(skb, HVSIM_A_NIC_DATAPATH, READ_ONCE(n->dp_vf)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_RECV_BUF, READ_ONCE(n->recv_bytes)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_RECV_SECTIONS, READ_ONCE(n->nsub)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SEND_BUF, READ_ONCE(n->send_bytes)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SEND_SECTIONS, READ_ONCE(n->send_sections)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_SPEED, READ_ONCE(n->speed)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -71,11 +71,12 @@ enum hvk_nvsp_status {
 
 /*
  * Buffer limits a host enforces (upstream's NETVSC_RECEIVE_BUFFER_SIZE and
- * _LEGACY, NETVSC_SEND_BUFFER_SIZE): the receive buffer up to 31 MiB from
- * NVSP 2 on (15 MiB for NVSP 1), the send buffer up to 15 MiB.
+ * _LEGACY, NETVSC_SEND_BUFFER_SIZE): the receive buffer up to 31 MiB after
+ * NVSP 2 (15 MiB up to NVSP 2, upstream's "legacy hosts"), the send buffer
+ * up to 15 MiB.
  */
 #define HVK_NVSP_RECV_BUF_MAX		(31u << 20)
-#define HVK_NVSP_RECV_BUF_MAX_V1	(15u << 20)
+#define HVK_NVSP_RECV_BUF_MAX_LEGACY	(15u << 20)
 #define HVK_NVSP_SEND_BUF_MAX		(15u << 20)
 /* The send section size a host hands out (upstream's NETVSC_SEND_SECTION_SIZE). */
 #define HVK_NVSP_SEND_SECTION		6144u
@@ -642,6 +643,23 @@ static inline const char *hvk_rndis_check(const void *msg, u32 avail, struct hvk
 	default:
 		break;
 	}
+	return NULL;
+}
+
+/*
+ * A checked INDICATE (@msg, view @v) of LINK_SPEED_CHANGE: the new speed
+ * in 100 bit/s units, which its status buffer must hold, as upstream's
+ * netvsc_linkstatus_callback() checks (hvk_rndis_check() has put the
+ * buffer inside the message). Returns NULL and fills @speed, or says why not.
+ */
+static inline const char *hvk_rndis_link_speed(const void *msg, const struct hvk_rndis_view *v,
+					       u32 *speed)
+{
+	if (v->type != HVK_RNDIS_INDICATE)
+		return "not a status indication";
+	if (v->data_len < sizeof(*speed))
+		return "status buffer shorter than the 4-byte speed";
+	memcpy(speed, (const u8 *)msg + v->data_off, sizeof(*speed));
 	return NULL;
 }
 

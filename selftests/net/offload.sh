@@ -6,14 +6,16 @@
 # fewer frames than bytes/MSS), checksums the host computed are checked by
 # the peer's stack (no checksum errors, files cross intact both ways), the
 # guest counts received frames the host vouched for, ethtool -K turns one
-# off and the host is told. 802.1Q devices on both ends ping. A host that
-# grants none: ethtool -k shows them off and fixed, traffic still flows,
-# and the host computes nothing.
+# off and the host is told. 802.1Q devices on both ends ping. USO
+# (tx-udp-segmentation) is off and fixed whatever the host grants: RNDIS
+# has no wire format for it and openvmm's netvsp does not support it. A
+# host that grants none: ethtool -k shows them off and fixed, traffic
+# still flows, and the host computes nothing.
 . /hvkit/lib/tap.sh
 . /hvkit/lib/net.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
-tap_plan 10
+tap_plan 11
 trap nic_cleanup EXIT
 
 # snmp PROTO FIELD [ns]: a /proc/net/snmp counter, here or in the peer's namespace.
@@ -35,6 +37,14 @@ nic_add --offloads csum,tso && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping
 
 nic_srv_start && tap_ok "iperf3 serves in the peer's namespace" ||
 	tap_fail "iperf3 serves in the peer's namespace" "$(in_ns ip addr)"
+
+# USO: no NDIS 6.30 wire format, not in openvmm's netvsp: off, fixed.
+[ "$(nic_feat tx-udp-segmentation)" = "off [fixed]" ] &&
+	! ethtool -K "$ifc" tx-udp-segmentation on 2>/dev/null &&
+	[ "$(nic_feat tx-udp-segmentation)" = "off [fixed]" ] && [ "$(nic_host offloads_on)" = 1023 ] &&
+	tap_ok "USO stays off and fixed with checksums and LSO granted; ethtool -K cannot turn it on" ||
+	tap_fail "USO stays off and fixed with checksums and LSO granted; ethtool -K cannot turn it on" \
+		"$(ethtool -k $ifc | grep udp)"
 
 # TSO: a 2-second TCP stream goes out as LSO frames, above the MTU each:
 # hvsim<N> gets fewer than three quarters of the frames a segment per MSS
@@ -122,7 +132,7 @@ wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
 nic_add --offloads none && nic_netns 10.16.0.1 10.16.0.2 && wait_for 10 ping -c 1 -W 1 10.16.0.2 >/dev/null &&
 	[ "$(nic_feat rx-checksumming)" = "off [fixed]" ] && [ "$(nic_feat tx-checksum-ipv4)" = "off [fixed]" ] &&
 	[ "$(nic_feat tx-tcp-segmentation)" = "off [fixed]" ] && [ "$(nic_feat tx-tcp6-segmentation)" = "off [fixed]" ] &&
-	[ "$(nic_host offloads)" = none ] && [ "$(nic_host offloads_on)" = 0 ] &&
+	[ "$(nic_feat tx-udp-segmentation)" = "off [fixed]" ] && [ "$(nic_host offloads)" = none ] && [ "$(nic_host offloads_on)" = 0 ] &&
 	tap_ok "a host granting nothing: ethtool -k shows every offload off and fixed" ||
 	tap_fail "a host granting nothing: ethtool -k shows every offload off and fixed" \
 		"$(ethtool -k $ifc | head -20; hvctl sim nic show --json)"

@@ -134,6 +134,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 			abort();
 		if (v.type == HVK_RNDIS_PACKET && (!v.data_len || v.data_off < HVK_RNDIS_PKT_HDR))
 			abort();
+		u32 speed;
+		if (!hvk_rndis_link_speed(d.data(), &v, &speed) &&
+		    (v.type != HVK_RNDIS_INDICATE || u64(v.data_off) + sizeof(speed) > v.len))
+			abort();
 		break;
 	}
 	case 1: {

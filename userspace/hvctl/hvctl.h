@@ -19,6 +19,8 @@ namespace hvctl {
 
 inline constexpr int kExitFail = 1;
 inline constexpr int kExitUsage = 2;
+// A nic's largest link speed in Mbit/s: its 100 bit/s units fit a u32 (OID_GEN_LINK_SPEED).
+inline constexpr uint32_t kNicSpeedMax = 429496;
 
 // Print "hvctl: MSG (see 'hvctl --help')" and return kExitUsage.
 int usage_error(const std::string &msg);

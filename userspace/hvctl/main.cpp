@@ -64,6 +64,8 @@ The simulated host (hvkit_sim, over generic netlink "hvsim"; needs root):
                             N - 1 sub-channels (the same as --channels N)
           [--offloads LIST] nic: the offloads the host grants, none or a
                             list of csum, tso and rsc (default: all)
+          [--speed MBITS]   nic: the link speed the host reports, in Mbit/s
+                            (1 to 429496; default 100000)
   sim remove GUID           rescind the device
   sim list [--json]         the simulated host's devices
   sim fault NAME COUNT      arm a fault for its next COUNT chances (0 disarms)
@@ -406,6 +408,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 	uint32_t mtu = 0, link = 1;
 	std::vector<uint32_t> nvsp_max;
 	std::optional<uint32_t> offloads;
+	uint32_t speed = 0;
 	bool link_set = false;
 	std::string backing;
 	uint32_t latency_us = 0;
@@ -454,13 +457,16 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 		} else if (a == "--mtu") {
 			if (!parse_u32(w.next(), mtu) || mtu < 68 || mtu > 65521)
 				return usage_error("sim add: --mtu takes a number from 68 to 65521");
+		} else if (a == "--speed") {
+			if (!parse_u32(w.next(), speed) || speed < 1 || speed > kNicSpeedMax)
+				return usage_error("sim add: --speed takes a number of Mbit/s from 1 to 429496");
 		} else if (a == "--nvsp-max") {
 			if (!parse_versions(w.next(), nvsp_max) || nvsp_max.size() != 1)
 				return usage_error("sim add: --nvsp-max takes one version, MAJOR.MINOR (e.g. 5.0)");
 		} else if (a == "--offloads") {
 			offloads = parse_offloads(w.next());
 			if (!offloads)
-				return usage_error("sim add: --offloads takes none, or a comma-separated list of csum and tso");
+				return usage_error("sim add: --offloads takes none, or a comma-separated list of csum, tso and rsc");
 		} else if (a == "--pci") {
 			pci = std::string(w.next());
 			if (pci.empty() || pci.size() > 31)
@@ -496,6 +502,7 @@ int cmd_sim_add(const std::vector<std::string_view> &args)
 			       (!link_set || nla_put_u32(m, HVSIM_A_NIC_LINK, link) == 0) &&
 			       (nvsp_max.empty() || nla_put_u32(m, HVSIM_A_NIC_NVSP_MAX, nvsp_max[0]) == 0) &&
 			       (!offloads || nla_put_u32(m, HVSIM_A_NIC_OFFLOADS, *offloads) == 0) &&
+			       (!speed || nla_put_u32(m, HVSIM_A_NIC_SPEED, speed) == 0) &&
 			       (backing.empty() || nla_put_string(m, HVSIM_A_SCSI_BACKING, backing.c_str()) == 0) &&
 			       (!latency_set || nla_put_u32(m, HVSIM_A_SCSI_LATENCY_US, latency_us) == 0) &&
 			       (pci.empty() || nla_put_string(m, HVSIM_A_VPCI_PCI, pci.c_str()) == 0);

@@ -213,12 +213,16 @@ const std::vector<SimServiceCmd> sim_service_cmds = {
 	{"nic",
 	 "  sim nic link up|down [--instance GUID]\n"
 	 "                            the link the host reports to the guest's NIC\n"
+	 "  sim nic speed MBITS [--instance GUID]\n"
+	 "                            the link speed the host reports (Mbit/s, 1 to\n"
+	 "                            429496); the guest is told of a change\n"
 	 "  sim nic keepalive [--instance GUID]\n"
 	 "                            an RNDIS keepalive to the guest; waits for its answer\n"
 	 "  sim nic show [--json]     each NIC: its hvsim<N> peer, MAC, MTU ceiling, link,\n"
 	 "                            NVSP version and the guest messages it refused;\n"
-	 "                            --json adds the offloads granted and enabled, and\n"
-	 "                            the LSO and checksummed frames the guest sent\n",
+	 "                            --json adds the offloads granted and enabled, the\n"
+	 "                            LSO and checksummed frames the guest sent, and the\n"
+	 "                            guest's buffers and their sections\n",
 	 run_sim_nic},
 	{"vpci",
 	 "  sim vpci attach|detach [--instance GUID]\n"

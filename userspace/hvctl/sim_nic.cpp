@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // hvctl sim nic: the simulated host's synthetic NIC. "link up|down" flips the
 // link the host reports (the guest sees an RNDIS status indication, hvsim<N>
-// its carrier); "show" prints the host's view of each NIC.
+// its carrier); "speed" sets the link speed it reports (an indication too);
+// "show" prints the host's view of each NIC.
 #include "hvctl.h"
 
 extern "C" {
@@ -40,6 +41,29 @@ int nic_link(const std::vector<std::string_view> &args)
 		[](nlattr **) {});
 }
 
+int nic_speed(const std::vector<std::string_view> &args)
+{
+	SimTarget t{"nic", {}};
+	std::optional<uint32_t> speed;
+	int r = walk_args(args, 0, "sim nic speed", &t, [&](ArgWalk &w) {
+		uint32_t v = 0;
+		if (speed || !parse_u32(w.arg(), v))
+			return kArgUnknown;
+		if (v < 1 || v > kNicSpeedMax)
+			return usage_error("sim nic speed takes a number of Mbit/s from 1 to 429496");
+		speed = v;
+		return 0;
+	});
+	if (r)
+		return r;
+	if (!speed)
+		return usage_error("sim nic speed needs a speed in Mbit/s");
+	return sim_request(
+		"sim nic speed", HVSIM_CMD_NIC_SPEED, 0,
+		[&](nl_msg *m) { return put_target(m, t) && nla_put_u32(m, HVSIM_A_NIC_SPEED, *speed) == 0; },
+		[](nlattr **) {});
+}
+
 int nic_show(const std::vector<std::string_view> &args)
 {
 	bool json = false;
@@ -69,23 +93,29 @@ int nic_show(const std::vector<std::string_view> &args)
 			if (granted & HVSIM_NIC_OFL_RSC)
 				ofl += ofl.empty() ? "rsc" : ",rsc";
 			const char *dp = u32(HVSIM_A_NIC_DATAPATH) ? "vf" : "synthetic";
-			char line[512];
+			char line[1024];
 			if (json)
 				std::snprintf(line, sizeof(line),
 					      "{\"instance\":\"%s\",\"netdev\":%s,\"mac\":\"%s\",\"mtu_max\":%u,"
 					      "\"link\":%s,\"nvsp\":\"%u.%u\",\"refused\":%llu,"
 					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
-					      "\"csum_frames\":%llu,\"datapath\":\"%s\"}",
+					      "\"csum_frames\":%llu,\"datapath\":\"%s\",\"recv_buf\":%u,"
+					      "\"recv_sections\":%u,\"send_buf\":%u,\"send_sections\":%u,"
+					      "\"speed\":%u}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
 					      nvsp >> 16, nvsp & 0xffff, static_cast<unsigned long long>(refused),
 					      ofl.empty() ? "none" : ofl.c_str(), u32(HVSIM_A_NIC_OFFLOADS_ON),
-					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp);
+					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp,
+					      u32(HVSIM_A_NIC_RECV_BUF), u32(HVSIM_A_NIC_RECV_SECTIONS),
+					      u32(HVSIM_A_NIC_SEND_BUF), u32(HVSIM_A_NIC_SEND_SECTIONS),
+					      u32(HVSIM_A_NIC_SPEED));
 			else
-				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %u.%-3u %-9s %llu",
+				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %6u %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "up" : "down",
+					      u32(HVSIM_A_NIC_SPEED),
 					      nvsp >> 16, nvsp & 0xffff, dp, static_cast<unsigned long long>(refused));
 			rows.emplace_back(line);
 		});
@@ -98,8 +128,8 @@ int nic_show(const std::vector<std::string_view> &args)
 		std::printf("]\n");
 		return 0;
 	}
-	std::printf("%-36s %-8s %-17s %5s %-4s %-5s %-9s %s\n", "INSTANCE", "NETDEV", "MAC", "MTU",
-		    "LINK", "NVSP", "DATAPATH", "REFUSED");
+	std::printf("%-36s %-8s %-17s %5s %-4s %6s %-5s %-9s %s\n", "INSTANCE", "NETDEV", "MAC", "MTU",
+		    "LINK", "SPEED", "NVSP", "DATAPATH", "REFUSED");
 	for (const auto &r : rows)
 		std::printf("%s\n", r.c_str());
 	return 0;
@@ -132,9 +162,11 @@ int run_sim_nic(const std::vector<std::string_view> &args)
 		return nic_link({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "keepalive")
 		return nic_keepalive({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "speed")
+		return nic_speed({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "show")
 		return nic_show({args.begin() + 1, args.end()});
-	return usage_error("sim nic needs link up|down, keepalive or show");
+	return usage_error("sim nic needs link up|down, speed, keepalive or show");
 }
 
 } // namespace hvctl

@@ -46,6 +46,8 @@ enum hvsim_cmd {
 				 * the function (bus relations, eject) */
 	HVSIM_CMD_NIC_KEEPALIVE, /* nic: an RNDIS KEEPALIVE to the guest; waits (5 s at most)
 				  * for its answer -> NIC_KEEPALIVES; -ETIMEDOUT without */
+	HVSIM_CMD_NIC_SPEED,	/* nic: NIC_SPEED: the link speed the host reports; a change
+				 * is indicated to the guest (RNDIS LINK_SPEED_CHANGE) */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -160,6 +162,13 @@ enum hvsim_attr {
 	HVSIM_A_NIC_KEEPALIVES,	/* u64: nic (DEV_GET, NIC_KEEPALIVE): keepalives the guest answered */
 	HVSIM_A_NIC_DATAPATH,	/* u32: nic (DEV_GET): where the host sends the VM's traffic:
 				 * 0 the synthetic NIC, 1 its VF (SWITCH_DATA_PATH) */
+	HVSIM_A_NIC_RECV_BUF,	/* u32: nic (DEV_GET): bytes of the receive buffer's GPADL, 0: none */
+	HVSIM_A_NIC_RECV_SECTIONS, /* u32: nic (DEV_GET): the sub-allocations it was carved into */
+	HVSIM_A_NIC_SEND_BUF,	/* u32: nic (DEV_GET): bytes of the send buffer's GPADL, 0: none */
+	HVSIM_A_NIC_SEND_SECTIONS, /* u32: nic (DEV_GET): its sections */
+	HVSIM_A_NIC_SPEED,	/* u32: nic (DEV_ADD, DEV_GET, NIC_SPEED): the link speed in
+				 * Mbit/s, 1..429496 (OID_GEN_LINK_SPEED's u32 of 100 bit/s
+				 * units); default 100000 */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -229,6 +238,7 @@ enum hvsim_fault {
 	HVSIM_FAULT_NIC_BAD_PPI_SIZE,	/* nic: a received frame's per-packet info runs past its area */
 	HVSIM_FAULT_NIC_BAD_CSUM_PPI,	/* nic: a checksum info's value lies outside its entry */
 	HVSIM_FAULT_NIC_BAD_RSC,	/* nic: a coalesced frame's first fragment is not marked so */
+	HVSIM_FAULT_NIC_SHORT_SPEED,	/* nic: a link speed indication's status buffer is 2 bytes */
 	HVSIM_FAULT_COUNT,
 };
 
