@@ -6,7 +6,8 @@
 # little; the ratios are what to compare between changes.
 #
 # Arguments (selftests/run.sh --script scripts/bench-guest.sh [ARGS]):
-# "kvp" runs only the KVP part.
+# "kvp [N [ROUNDS]]" runs only the KVP part, N requests of each kind
+# (default 2000) in ROUNDS rounds (default 3).
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || exit 1
 if [ "${1:-}" != kvp ]; then
@@ -64,8 +65,8 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 	done
 	cp /var/lib/hyperv/.kvp_pool_0 /var/lib/hyperv/.kvp_pool_1 /tmp/kvp-pools/ || exit 1
 	getkey=$(sed -n 101p /tmp/kvp-pools/records | cut -f1)
-	n=${KVP_BENCH_N:-2000}
-	rounds=${KVP_BENCH_ROUNDS:-3}
+	n=2000 rounds=3
+	[ "${1:-}" != kvp ] || { n=${2:-$n}; rounds=${3:-$rounds}; }
 	kvp_run() { # DAEMON ROUND: a line per request kind, then its memory
 		rm -f /var/lib/hyperv/.kvp_pool_*
 		cp /tmp/kvp-pools/.kvp_pool_0 /tmp/kvp-pools/.kvp_pool_1 /var/lib/hyperv/ || exit 1
@@ -85,11 +86,11 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 		kill $p; wait $p 2>/dev/null
 	}
 	# Alternating, Debian's first in each round.
-	r=1
+	round=1
 	: >/tmp/kvp-bench
-	while [ $r -le $rounds ]; do
-		{ kvp_run hv_kvp_daemon $r; kvp_run hypervkvpd $r; } >>/tmp/kvp-bench
-		r=$((r + 1))
+	while [ $round -le $rounds ]; do
+		{ kvp_run hv_kvp_daemon $round; kvp_run hypervkvpd $round; } >>/tmp/kvp-bench
+		round=$((round + 1))
 	done
 	echo
 	echo "KVP requests, $n each (set: $((n / 4))), one at a time, $rounds rounds alternating;"
