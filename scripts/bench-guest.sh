@@ -7,7 +7,7 @@
 #
 # Arguments (selftests/run.sh --script scripts/bench-guest.sh [ARGS]):
 # "kvp [N [ROUNDS]]" runs only the KVP part, N requests of each kind
-# (default 2000) in ROUNDS rounds (default 3).
+# (default 1000) in ROUNDS rounds (default 5).
 . /hvkit/lib/tap.sh
 modprobe hvkit_sim || exit 1
 if [ "${1:-}" != kvp ]; then
@@ -65,7 +65,7 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 	done
 	cp /var/lib/hyperv/.kvp_pool_0 /var/lib/hyperv/.kvp_pool_1 /tmp/kvp-pools/ || exit 1
 	getkey=$(sed -n 101p /tmp/kvp-pools/records | cut -f1)
-	n=2000 rounds=3
+	n=1000 rounds=5
 	[ "${1:-}" != kvp ] || { n=${2:-$n}; rounds=${3:-$rounds}; }
 	kvp_run() { # DAEMON ROUND: a line per request kind, then its memory
 		rm -f /var/lib/hyperv/.kvp_pool_*
@@ -105,10 +105,12 @@ if command -v hv_kvp_daemon >/dev/null && command -v hypervkvpd >/dev/null; then
 	     { ps[$1, $2, $3] = $7; p50[$1, $2, $3] = $9; p99[$1, $2, $3] = $11 }
 	     END {
 		h = "hypervkvpd"; d = "hv_kvp_daemon"; split("get enumerate auto set", order)
-		printf "%-10s", "request"; for (r = 1; r <= rounds; r++) printf " %8s", "round " r; printf "\n"
+		printf "%-10s", "request"; for (r = 1; r <= rounds; r++) printf " %8s", "round " r
+		printf " %8s\n", "median"
 		for (i = 1; i <= 4; i++) { o = order[i]; printf "%-10s", o
-			for (r = 1; r <= rounds; r++) printf " %8.2f", ps[h, r, o] / ps[d, r, o]; printf "\n" }
-		printf "\nmedians over the rounds:\n"
+			for (r = 1; r <= rounds; r++) { q[r] = ps[h, r, o] / ps[d, r, o]; printf " %8.2f", q[r] }
+			printf " %8.2f\n", median(q, rounds) }
+		printf "\nmedians over the rounds, per daemon:\n"
 		printf "%-10s %10s %10s %8s %10s %10s %10s %10s\n", "request", "hvkit/s", "debian/s", "ratio",
 			"hvkit p50", "deb p50", "hvkit p99", "deb p99"
 		for (i = 1; i <= 4; i++) { o = order[i]
