@@ -558,6 +558,13 @@ TEST(KvpPoolCache, ARenameOverThePoolIsSeen)
 	std::string err;
 	ASSERT_TRUE(d.update(2, [](std::vector<Record> &r) { return set(r, "k", "hvk"); }, err)) << err;
 	EXPECT_EQ(cached(c, 2), (std::vector<Record>{{"k", "hvk"}}));
+	// A symbolic link to the very inode is no pool file.
+	settle(c, 2);
+	std::string real = d.path(2) + ".real";
+	ASSERT_EQ(::rename(d.path(2).c_str(), real.c_str()), 0);
+	ASSERT_EQ(::symlink(real.c_str(), d.path(2).c_str()), 0);
+	EXPECT_EQ(c.get(2, err), nullptr);
+	EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
 	ASSERT_EQ(::unlink(d.path(2).c_str()), 0);
 	EXPECT_TRUE(cached(c, 2).empty());
 }

@@ -384,7 +384,9 @@ PoolCache::PoolCache(PoolDir dir) : dir_(std::move(dir))
 
 bool PoolCache::do_stat(const char *path, struct stat &st) const
 {
-	if (::stat(path, &st) < 0)
+	// lstat: a symbolic link put where the pool was is another file (and
+	// refused when opened, O_NOFOLLOW), even if it points to the pool.
+	if (::lstat(path, &st) < 0)
 		return false;
 	if (filter_)
 		filter_(st);
