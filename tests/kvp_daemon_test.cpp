@@ -41,6 +41,14 @@
 
 using namespace hvkit::kvp;
 
+namespace hvkit::kvp {
+// For gtest's messages: a record as KEY=VALUE.
+void PrintTo(const Record &r, std::ostream *os)
+{
+	*os << r.key << "=" << r.value;
+}
+} // namespace hvkit::kvp
+
 namespace {
 
 // Upstream's record, as tools/hv/hv_kvp_daemon.c declares it.
@@ -374,6 +382,234 @@ TEST(KvpPool, WriterKilledAtAnyPointLeavesOldOrNewPool)
 		EXPECT_EQ(n.find(".tmp."), std::string::npos) << n;
 }
 
+// ---- hypervkvpd's pool cache ------------------------------------------
+
+namespace {
+
+struct timespec ts(time_t sec, long nsec)
+{
+	struct timespec t {};
+	t.tv_sec = sec;
+	t.tv_nsec = nsec;
+	return t;
+}
+
+struct stat stamped(struct timespec mtime, struct timespec ctime)
+{
+	struct stat st {};
+	st.st_mtim = mtime;
+	st.st_ctim = ctime;
+	return st;
+}
+
+// Writes a pool in place as upstream's daemon does (kvp_update_file):
+// under its classic whole-file lock on a descriptor of its own, fopen("w"),
+// fwrite, fclose, unlock. The inode stays.
+void write_upstream_locked(const std::string &path,
+			   const std::vector<std::pair<std::string, std::string>> &kv)
+{
+	hvkit::daemon::Fd lk(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+	ASSERT_TRUE(lk);
+	struct flock fl = {F_WRLCK, SEEK_SET, 0, 0, 0};
+	ASSERT_EQ(::fcntl(lk.get(), F_SETLKW, &fl), 0);
+	write_upstream(path, kv);
+	fl.l_type = F_UNLCK;
+	ASSERT_EQ(::fcntl(lk.get(), F_SETLK, &fl), 0);
+}
+
+std::vector<Record> cached(PoolCache &c, int pool)
+{
+	std::string err;
+	const Parsed *p = c.get(pool, err);
+	EXPECT_NE(p, nullptr) << err;
+	return p ? p->records : std::vector<Record>{};
+}
+
+// Asks until an answer comes from memory: the file's timestamps have
+// fallen behind the clock. The test fails when they never do.
+void settle(PoolCache &c, int pool)
+{
+	for (int i = 0; i < 5000; i++) {
+		uint64_t before = c.reads();
+		cached(c, pool);
+		if (c.reads() == before)
+			return;
+		::usleep(1000);
+	}
+	ADD_FAILURE() << "pool " << pool << " was read again on every request";
+}
+
+// A file system that keeps whole seconds only (ext3, ext4 with 128-byte
+// inodes): two writes in one second leave the same timestamps.
+void whole_seconds(struct stat &st)
+{
+	st.st_mtim.tv_nsec = 0;
+	st.st_ctim.tv_nsec = 0;
+}
+
+struct stat stat_of(const std::string &path)
+{
+	struct stat st {};
+	EXPECT_EQ(::stat(path.c_str(), &st), 0);
+	return st;
+}
+
+} // namespace
+
+TEST(KvpPoolCache, TimestampsAreTrustedOnlyWhenOlderThanClockAndGranularity)
+{
+	const int64_t res = 4'000'000; // a 4 ms tick (HZ=250)
+	const struct timespec read = ts(1000, 500'000'000);
+	// Written in the tick it was read in, or just before: racy.
+	EXPECT_FALSE(stat_settled(stamped(read, read), read, res));
+	EXPECT_FALSE(stat_settled(stamped(ts(1000, 496'000'001), ts(1000, 496'000'001)), read, res));
+	// Older than a tick (and a nanosecond of granularity): settled.
+	EXPECT_TRUE(stat_settled(stamped(ts(1000, 495'999'999), ts(1000, 495'999'999)), read, res));
+	// Either timestamp racy is enough (a write may restore the mtime).
+	EXPECT_FALSE(stat_settled(stamped(ts(990, 123'456'789), read), read, res));
+	EXPECT_FALSE(stat_settled(stamped(read, ts(990, 123'456'789)), read, res));
+	// Whole seconds: the file system may keep no more, so the next write in
+	// the same second (or two, FAT's mtime) would stamp the same.
+	EXPECT_FALSE(stat_settled(stamped(ts(1000, 0), ts(1000, 0)), read, res));
+	EXPECT_FALSE(stat_settled(stamped(ts(999, 0), ts(999, 0)), read, res));
+	EXPECT_TRUE(stat_settled(stamped(ts(998, 0), ts(998, 0)), read, res));
+	// Hundredths of a second (exFAT): 10 ms of granularity.
+	EXPECT_FALSE(stat_settled(stamped(ts(1000, 490'000'000), ts(1000, 490'000'000)), read, res));
+	EXPECT_TRUE(stat_settled(stamped(ts(1000, 470'000'000), ts(1000, 470'000'000)), read, res));
+}
+
+TEST(KvpPoolCache, AHitReadsNothingAndAWriteInPlaceIsSeen)
+{
+	PoolDir d(tmpdir());
+	write_upstream(d.path(1), {{"a", "1"}, {"b", "2"}, {"c", "3"}});
+	PoolCache c(d);
+	settle(c, 1);
+	uint64_t reads = c.reads();
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ(cached(c, 1), (std::vector<Record>{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
+	EXPECT_EQ(c.reads(), reads) << "a pool that did not change was read again";
+	// Upstream's writer, in place, the same size: seen at once.
+	struct stat before = stat_of(d.path(1));
+	write_upstream_locked(d.path(1), {{"a", "1"}, {"b", "7"}, {"c", "3"}});
+	ASSERT_EQ(stat_of(d.path(1)).st_ino, before.st_ino);
+	ASSERT_EQ(stat_of(d.path(1)).st_size, before.st_size);
+	EXPECT_EQ(cached(c, 1), (std::vector<Record>{{"a", "1"}, {"b", "7"}, {"c", "3"}}));
+	EXPECT_EQ(c.reads(), reads + 1);
+	// A writer that puts the old mtime back (cp -p, rsync -t): the ctime
+	// tells.
+	settle(c, 1);
+	before = stat_of(d.path(1));
+	write_upstream_locked(d.path(1), {{"a", "1"}, {"b", "8"}, {"c", "3"}});
+	const struct timespec times[2] = {before.st_atim, before.st_mtim};
+	ASSERT_EQ(::utimensat(AT_FDCWD, d.path(1).c_str(), times, 0), 0);
+	EXPECT_EQ(cached(c, 1), (std::vector<Record>{{"a", "1"}, {"b", "8"}, {"c", "3"}}));
+	// Pools are cached apart; a missing one is empty and read from nowhere.
+	EXPECT_TRUE(cached(c, 3).empty());
+	write_upstream(d.path(0), {{"x", "y"}});
+	EXPECT_EQ(cached(c, 0), (std::vector<Record>{{"x", "y"}}));
+	EXPECT_EQ(cached(c, 1), (std::vector<Record>{{"a", "1"}, {"b", "8"}, {"c", "3"}}));
+	std::string err;
+	EXPECT_EQ(c.get(5, err), nullptr);
+	EXPECT_FALSE(err.empty());
+}
+
+TEST(KvpPoolCache, AWriteOfTheSameSizeInTheSameSecondIsSeen)
+{
+	// On a file system with whole-second timestamps, a pool read and then
+	// written in place within one second has the stat it had when read.
+	PoolDir d(tmpdir());
+	PoolCache c(d);
+	c.set_stat_filter(whole_seconds);
+	int same_second = 0;
+	for (int round = 0; round < 20 && same_second < 5; round++) {
+		std::string v = "generation " + std::to_string(round % 10);
+		std::string w = "generation " + std::to_string((round + 1) % 10);
+		write_upstream_locked(d.path(0), {{"key", v}});
+		ASSERT_EQ(cached(c, 0), (std::vector<Record>{{"key", v}}));
+		struct stat a = stat_of(d.path(0));
+		write_upstream_locked(d.path(0), {{"key", w}});
+		struct stat b = stat_of(d.path(0));
+		whole_seconds(a);
+		whole_seconds(b);
+		ASSERT_EQ(cached(c, 0), (std::vector<Record>{{"key", w}})) << "round " << round;
+		if (a.st_ino == b.st_ino && a.st_size == b.st_size &&
+		    a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_ctim.tv_sec == b.st_ctim.tv_sec)
+			same_second++;
+	}
+	EXPECT_GE(same_second, 5) << "the writes kept falling into different seconds";
+}
+
+TEST(KvpPoolCache, ARenameOverThePoolIsSeen)
+{
+	PoolDir d(tmpdir());
+	write_upstream(d.path(2), {{"k", "old"}});
+	PoolCache c(d);
+	settle(c, 2);
+	// Another file of the same size, stamped as the pool was, renamed over it.
+	struct stat was = stat_of(d.path(2));
+	std::string tmp = d.path(2) + ".new";
+	write_upstream(tmp, {{"k", "new"}});
+	const struct timespec times[2] = {was.st_atim, was.st_mtim};
+	ASSERT_EQ(::utimensat(AT_FDCWD, tmp.c_str(), times, 0), 0);
+	ASSERT_EQ(::rename(tmp.c_str(), d.path(2).c_str()), 0);
+	EXPECT_EQ(cached(c, 2), (std::vector<Record>{{"k", "new"}}));
+	// hvkit's writer (a rename too), and a pool removed.
+	settle(c, 2);
+	std::string err;
+	ASSERT_TRUE(d.update(2, [](std::vector<Record> &r) { return set(r, "k", "hvk"); }, err)) << err;
+	EXPECT_EQ(cached(c, 2), (std::vector<Record>{{"k", "hvk"}}));
+	// A symbolic link to the very inode is no pool file.
+	settle(c, 2);
+	std::string real = d.path(2) + ".real";
+	ASSERT_EQ(::rename(d.path(2).c_str(), real.c_str()), 0);
+	ASSERT_EQ(::symlink(real.c_str(), d.path(2).c_str()), 0);
+	EXPECT_EQ(c.get(2, err), nullptr);
+	EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+	ASSERT_EQ(::unlink(d.path(2).c_str()), 0);
+	EXPECT_TRUE(cached(c, 2).empty());
+}
+
+TEST(KvpPoolCache, EveryWriteOfAnUpstreamWriterIsSeenInOrder)
+{
+	// A process writing in place as fast as it can, under upstream's lock;
+	// the cache never answers an older generation than it did, never a
+	// torn record, and after the last write answers the last generation.
+	// Once with this file system's timestamps, once with whole seconds.
+	for (bool coarse : {false, true}) {
+		PoolDir d(tmpdir());
+		constexpr int kWrites = 300;
+		auto records = [](int g) {
+			std::string v = "generation " + std::to_string(1000 + g);
+			return std::vector<std::pair<std::string, std::string>>{{"a", v}, {"b", v}};
+		};
+		write_upstream(d.path(1), records(0));
+		PoolCache c(d);
+		if (coarse)
+			c.set_stat_filter(whole_seconds);
+		pid_t pid = ::fork();
+		if (pid == 0) {
+			for (int g = 1; g <= kWrites; g++)
+				write_upstream_locked(d.path(1), records(g));
+			::_exit(::testing::Test::HasFailure() ? 1 : 0);
+		}
+		int last = 0;
+		int status = -1;
+		for (;;) {
+			bool done = ::waitpid(pid, &status, WNOHANG) == pid;
+			auto recs = cached(c, 1);
+			ASSERT_EQ(recs.size(), 2u);
+			ASSERT_EQ(recs[0].value, recs[1].value);
+			int g = std::stoi(recs[0].value.substr(11)) - 1000;
+			ASSERT_GE(g, last) << (coarse ? "whole seconds" : "fine timestamps");
+			last = g;
+			if (done)
+				break;
+		}
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		EXPECT_EQ(last, kWrites) << (coarse ? "whole seconds" : "fine timestamps");
+	}
+}
+
 // ---- the AUTO pool's items and IP information --------------------------
 
 TEST(KvpSystem, OsReleaseAsUpstreamReadsIt)
@@ -704,6 +940,38 @@ TEST_F(FakeDevice, SetGetEnumerateDeleteThroughThePoolFile)
 	EXPECT_EQ(static_cast<u32>(ask(kv(HVK_KVP_OP_DELETE, 0, "Color")).error), HVK_S_CONT);
 	EXPECT_EQ(static_cast<u32>(ask(kv(HVK_KVP_OP_GET, 0, "Color")).error), HVK_S_CONT);
 	EXPECT_TRUE(read_upstream(dir + "/.kvp_pool_0").empty());
+}
+
+TEST_F(FakeDevice, GetAndEnumerateSeeOtherWritersAndReadOnlyWhenTheyWrote)
+{
+	write_upstream(dir + "/.kvp_pool_1", {{"Color", "blue"}, {"Shape", "round"}});
+	// Answered from memory once the file's timestamps are behind the clock.
+	settle(h->cache(), 1);
+	uint64_t reads = h->cache().reads();
+	for (int i = 0; i < 20; i++) {
+		hvk_kvp_msg a = ask(kv(HVK_KVP_OP_GET, 1, "Color"));
+		ASSERT_EQ(static_cast<u32>(a.error), HVK_S_OK);
+		ASSERT_EQ(str(a.body.kvp_get.value, 2048), "blue");
+		a = ask(enumerate(1, 1));
+		ASSERT_EQ(static_cast<u32>(a.error), HVK_S_OK);
+		ASSERT_EQ(str(a.body.kvp_enum_data.data.key, 512), "Shape");
+	}
+	EXPECT_EQ(h->cache().reads(), reads);
+	// Upstream's writer in place, the same size; then hvctl kvp (a rename).
+	write_upstream_locked(dir + "/.kvp_pool_1", {{"Color", "gray"}, {"Shape", "round"}});
+	hvk_kvp_msg a = ask(kv(HVK_KVP_OP_GET, 1, "Color"));
+	EXPECT_EQ(str(a.body.kvp_get.value, 2048), "gray");
+	PoolDir other(dir);
+	std::string err;
+	ASSERT_TRUE(other.update(1, [](std::vector<Record> &r) { return erase_key(r, "Color"); }, err));
+	EXPECT_EQ(static_cast<u32>(ask(kv(HVK_KVP_OP_GET, 1, "Color")).error), HVK_S_CONT);
+	a = ask(enumerate(1, 0));
+	EXPECT_EQ(str(a.body.kvp_enum_data.data.key, 512), "Shape");
+	EXPECT_EQ(static_cast<u32>(ask(enumerate(1, 1)).error), HVK_S_CONT);
+	// The daemon's own SET is seen by its next GET.
+	EXPECT_EQ(static_cast<u32>(ask(kv(HVK_KVP_OP_SET, 1, "Color", "teal")).error), HVK_S_OK);
+	a = ask(kv(HVK_KVP_OP_GET, 1, "Color"));
+	EXPECT_EQ(str(a.body.kvp_get.value, 2048), "teal");
 }
 
 TEST_F(FakeDevice, AutoPoolItemsAsUpstreamNamesThem)

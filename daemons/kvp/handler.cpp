@@ -43,21 +43,25 @@ const char *op_name(int op)
 
 } // namespace
 
-bool Handler::read_pool(int pool, Parsed &p)
+const Parsed *Handler::read_pool(int pool)
 {
 	std::string err;
-	if (!env_.pools.read(pool, p, err)) {
+	bool fresh = false;
+	const Parsed *p = cache_.get(pool, err, &fresh);
+	if (!p) {
 		log(LOG_ERR, "pool %d: %s", pool, err.c_str());
-		return false;
+		return nullptr;
 	}
-	std::string odd = describe_oddities(p);
+	if (!fresh)
+		return p;
+	std::string odd = describe_oddities(*p);
 	if (odd != odd_[pool]) {
 		if (!odd.empty())
 			log(LOG_WARNING, "pool %d (%s): %s", pool, env_.pools.path(pool).c_str(),
 			    odd.c_str());
 		odd_[pool] = odd;
 	}
-	return true;
+	return p;
 }
 
 uint32_t Handler::get(hvk_kvp_msg &m)
@@ -67,10 +71,10 @@ uint32_t Handler::get(hvk_kvp_msg &m)
 	if (v.key_size == 0 || v.key_size > HVK_KVP_MAX_KEY_SIZE)
 		return HVK_S_CONT;
 	std::string key = field_str(v.key, sizeof(v.key), v.key_size);
-	Parsed p;
-	if (!read_pool(pool, p))
+	const Parsed *p = read_pool(pool);
+	if (!p)
 		return HVK_S_CONT;
-	const Record *r = find(p.records, key);
+	const Record *r = find(p->records, key);
 	log(LOG_DEBUG, "GET pool %d key '%s': %s", pool, key.c_str(), r ? "found" : "no such key");
 	if (!r)
 		return HVK_S_CONT;
@@ -137,10 +141,10 @@ uint32_t Handler::enumerate(hvk_kvp_msg &m)
 	int pool = m.kvp_hdr.pool;
 	if (pool == HVK_KVP_POOL_AUTO)
 		return enumerate_auto(m);
-	Parsed p;
-	if (!read_pool(pool, p) || e.index >= p.records.size())
+	const Parsed *p = read_pool(pool);
+	if (!p || e.index >= p->records.size())
 		return HVK_S_CONT;
-	const Record &r = p.records[e.index];
+	const Record &r = p->records[e.index];
 	put_str(e.data.key, sizeof(e.data.key), r.key);
 	put_str(e.data.value, sizeof(e.data.value), r.value);
 	e.data.value_type = HVK_REG_SZ;

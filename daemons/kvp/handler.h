@@ -28,7 +28,7 @@ struct Env {
 
 class Handler {
 public:
-	explicit Handler(Env env) : env_(std::move(env)) {}
+	explicit Handler(Env env) : env_(std::move(env)), cache_(env_.pools) {}
 	// Handles one message from the kernel, in place. Returns false when
 	// no answer is owed (the kernel's answer to our registration).
 	bool handle(struct hvk_kvp_msg &m);
@@ -36,6 +36,8 @@ public:
 	void start_handshake() { in_handshake_ = true; }
 	const std::string &lic_version() const { return lic_version_; }
 	Env &env() { return env_; }
+	// The pools as GET and ENUMERATE read them (tests count its reads).
+	PoolCache &cache() { return cache_; }
 
 private:
 	uint32_t get(struct hvk_kvp_msg &m);
@@ -43,9 +45,10 @@ private:
 	uint32_t del(struct hvk_kvp_msg &m);
 	uint32_t enumerate(struct hvk_kvp_msg &m);
 	uint32_t enumerate_auto(struct hvk_kvp_msg &m);
-	bool read_pool(int pool, Parsed &p);
+	const Parsed *read_pool(int pool);
 
 	Env env_;
+	PoolCache cache_; // GET's and ENUMERATE's; SET and DELETE go to env_.pools
 	bool in_handshake_ = false;
 	std::string lic_version_ = "Unknown version"; // upstream's until the kernel says
 	std::array<std::string, kPoolCount> odd_; // what was last logged as odd, per pool

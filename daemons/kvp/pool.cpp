@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,6 +43,14 @@ bool lock(int fd, short type)
 		if (errno != EINTR)
 			return false;
 	return true;
+}
+
+bool unlock(int fd)
+{
+	struct flock fl {};
+	fl.l_type = F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	return ::fcntl(fd, F_OFD_SETLK, &fl) == 0;
 }
 
 // Opens @path as a pool file: a regular file, not through a symlink, and
@@ -90,7 +99,9 @@ Fd open_locked(const std::string &path, bool create, short type, std::string &er
 	return Fd();
 }
 
-bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err)
+// Reads the pool file open at @fd; @st_out, when given, gets its stat.
+bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
+	     struct stat *st_out = nullptr)
 {
 	struct stat st {};
 	if (::fstat(fd, &st) < 0) {
@@ -117,7 +128,21 @@ bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err)
 		got += static_cast<size_t>(n);
 	}
 	out = parse_pool({buf.data(), got});
+	if (st_out)
+		*st_out = st;
 	return true;
+}
+
+int64_t ns_of(const struct timespec &t)
+{
+	return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+// The same file in the same state, as far as stat(2) can tell.
+bool same_state(const struct stat &a, const struct stat &b)
+{
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+	       ns_of(a.st_mtim) == ns_of(b.st_mtim) && ns_of(a.st_ctim) == ns_of(b.st_ctim);
 }
 
 std::string dir_of(const std::string &path)
@@ -180,6 +205,20 @@ bool replace(const std::string &path, const std::string &data, std::string &err)
 }
 
 } // namespace
+
+bool stat_settled(const struct stat &st, const struct timespec &read_at, int64_t clock_res_ns)
+{
+	const struct timespec &m = st.st_mtim, &c = st.st_ctim;
+	int64_t gran = 1;
+	if (m.tv_nsec == 0 && c.tv_nsec == 0)
+		gran = 2'000'000'000;
+	else
+		while (gran < 100'000'000 && m.tv_nsec % (gran * 10) == 0 &&
+		       c.tv_nsec % (gran * 10) == 0)
+			gran *= 10;
+	int64_t limit = ns_of(read_at) - std::max<int64_t>(clock_res_ns, 0) - gran;
+	return ns_of(m) <= limit && ns_of(c) <= limit;
+}
 
 Parsed parse_pool(std::span<const uint8_t> data)
 {
@@ -334,6 +373,92 @@ bool PoolDir::update(int pool, const std::function<bool(std::vector<Record> &)> 
 	if (!fn(cur.records))
 		return true;
 	return replace(p, serialize_pool(cur.records), err);
+}
+
+PoolCache::PoolCache(PoolDir dir) : dir_(std::move(dir))
+{
+	struct timespec res {};
+	// Without it, a tick of 10 ms (HZ=100) is the coarsest there is.
+	clock_res_ns_ = ::clock_getres(CLOCK_REALTIME_COARSE, &res) == 0 ? ns_of(res) : 10'000'000;
+}
+
+bool PoolCache::do_stat(const char *path, struct stat &st) const
+{
+	// lstat: a symbolic link put where the pool was is another file (and
+	// refused when opened, O_NOFOLLOW), even if it points to the pool.
+	if (::lstat(path, &st) < 0)
+		return false;
+	if (filter_)
+		filter_(st);
+	return true;
+}
+
+const Parsed *PoolCache::load(Entry &e, const std::string &path, std::string &err)
+{
+	// Under the lock: a write in place waits for it, so any write after
+	// this read stamps the file at this time or later.
+	struct timespec now {};
+	::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	struct stat st {};
+	Parsed p;
+	if (!read_fd(e.fd.get(), path, p, err, &st)) {
+		e.fd.reset();
+		return nullptr;
+	}
+	if (filter_)
+		filter_(st);
+	reads_++;
+	e.st = st;
+	e.settled = stat_settled(st, now, clock_res_ns_);
+	e.data = std::move(p);
+	return &e.data;
+}
+
+const Parsed *PoolCache::get(int pool, std::string &err, bool *fresh)
+{
+	if (fresh)
+		*fresh = false;
+	if (pool < 0 || pool >= kPoolCount) {
+		err = "there is no pool " + std::to_string(pool) + " (pools are 0 to 4)";
+		return nullptr;
+	}
+	Entry &e = pools_[pool];
+	std::string path = dir_.path(pool);
+	// Releases the read lock on the way out; a lock that cannot be
+	// released goes with its descriptor.
+	struct Unlocker {
+		Entry &e;
+		~Unlocker()
+		{
+			if (e.fd && !unlock(e.fd.get()))
+				e.fd.reset();
+		}
+	};
+	if (e.fd && lock(e.fd.get(), F_RDLCK)) {
+		Unlocker u{e};
+		struct stat now {};
+		if (do_stat(path.c_str(), now) && now.st_dev == e.st.st_dev &&
+		    now.st_ino == e.st.st_ino) {
+			if (e.settled && same_state(now, e.st))
+				return &e.data;
+			if (fresh)
+				*fresh = true;
+			return load(e, path, err);
+		}
+	}
+	// Not open yet, or the path is another inode now (or none).
+	e.fd = open_locked(path, false, F_RDLCK, err);
+	if (!e.fd) {
+		if (!err.empty())
+			return nullptr;
+		if (fresh)
+			*fresh = true;
+		return &empty_;
+	}
+	Unlocker u{e};
+	if (fresh)
+		*fresh = true;
+	return load(e, path, err);
 }
 
 } // namespace hvkit::kvp

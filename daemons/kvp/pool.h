@@ -27,8 +27,14 @@
 // the next writer of that pool, under the lock (only a lock holder makes
 // one, so any it finds is stale). docs/daemons.md says why this and not an
 // in-place scheme.
+//
+// hypervkvpd keeps each pool parsed in memory (PoolCache below) and reads
+// the file again only when it may have changed.
 #pragma once
 
+#include "daemon.h"
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +42,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sys/stat.h>
+#include <time.h>
 
 namespace hvkit::kvp {
 
@@ -101,5 +110,63 @@ private:
 
 // One sentence on what was odd in @p, or "" when nothing was.
 std::string describe_oddities(const Parsed &p);
+
+// Whether a file whose stat(2) was @st when it was read, at @read_at by
+// CLOCK_REALTIME_COARSE (whose resolution is @clock_res_ns), can be known
+// unchanged later by its stat alone: its mtime and ctime are older than
+// @read_at by more than the clock's resolution and the file system's
+// timestamp granularity. Otherwise a write after the read could leave
+// them, and the size, as they were (git's "racy" rule). The granularity
+// is taken from the timestamps: the largest power of ten that divides both
+// nanosecond parts, and 2 s when both are whole seconds (1 s file systems,
+// FAT's 2 s mtime).
+bool stat_settled(const struct stat &st, const struct timespec &read_at, int64_t clock_res_ns);
+
+// hypervkvpd's pools, each kept parsed in memory between requests and read
+// again only when it may have changed. Each request still locks the pool
+// as upstream's daemon does (a whole-file read lock, here on a descriptor
+// kept open for the purpose, released before the answer), and under it
+// stat(2)s the path: the cached records are used when the path is the
+// inode they were read from, with the same st_dev, st_ino, st_size,
+// st_mtim and st_ctim, and they were settled (stat_settled()) when read.
+// Anything else, a write in place under upstream's lock (cloud-init,
+// WALinuxAgent, hv_kvp_daemon), a rename over the pool (hvkit's writers),
+// a racy timestamp, reads the file again under that lock. The descriptor
+// kept on the inode also keeps its number from being reused while the
+// records read from it are cached.
+//
+// Not thread-safe: one per thread (hypervkvpd has one thread).
+class PoolCache {
+public:
+	explicit PoolCache(PoolDir dir);
+	const PoolDir &dir() const { return dir_; }
+	// The records of @pool as its file holds them now (a missing file is
+	// an empty pool), valid until the next call. nullptr on error, with
+	// @err one sentence. @fresh, when given, tells whether the file was
+	// read (a new Parsed, whose oddities are worth a log line).
+	const Parsed *get(int pool, std::string &err, bool *fresh = nullptr);
+	// Tests: how many times a pool file's contents were read.
+	uint64_t reads() const { return reads_; }
+	// Tests: applied to every stat the cache takes, to play a file system
+	// with coarser timestamps than the test's.
+	void set_stat_filter(std::function<void(struct stat &)> f) { filter_ = std::move(f); }
+
+private:
+	struct Entry {
+		daemon::Fd fd;	   // the inode read, kept open; unlocked between calls
+		struct stat st {}; // its stat when read
+		bool settled = false;
+		Parsed data;
+	};
+	const Parsed *load(Entry &e, const std::string &path, std::string &err);
+	bool do_stat(const char *path, struct stat &st) const;
+
+	PoolDir dir_;
+	std::array<Entry, kPoolCount> pools_;
+	Parsed empty_;
+	int64_t clock_res_ns_ = 0;
+	uint64_t reads_ = 0;
+	std::function<void(struct stat &)> filter_;
+};
 
 } // namespace hvkit::kvp

@@ -12,7 +12,7 @@ modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 case $0 in */daemons/*) : "${KVP_DAEMON:=hypervkvpd}" ;; esac
 KVP_DAEMON=${KVP_DAEMON:-hv_kvp_daemon}
 command -v "$KVP_DAEMON" >/dev/null || tap_skip_all "no $KVP_DAEMON (hv_kvp_daemon: deb hyperv-daemons; hypervkvpd: hvkit's userspace)"
-tap_plan 26
+tap_plan 27
 
 pools=/var/lib/hyperv
 # From empty pools: an earlier run in this boot (util/kvp or daemons/kvp)
@@ -128,6 +128,20 @@ done
 	tap_ok "a key the guest writes into pool 1 is seen by the host's GET and ENUMERATE" ||
 	tap_fail "a key the guest writes into pool 1 is seen by the host's GET and ENUMERATE" \
 		"$(kvp get --pool 1 FromGuest 2>&1)"
+
+# Changed in place, the same size, right after each read (hypervkvpd keeps
+# the pool in memory and must see it, even when its stat says little).
+off=$(($(wc -c <$pools/.kvp_pool_1) - 2048))
+all=ok
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	v="value in place no. $i" # as long as "written in the guest"
+	printf '%s' "$v" | dd of=$pools/.kvp_pool_1 bs=1 seek=$off conv=notrunc 2>/dev/null
+	[ "$(kvp get --pool 1 FromGuest)" = "$v" ] &&
+		kvp enumerate --pool 1 | grep -qx "FromGuest=$v" || { all="round $i: $(kvp get --pool 1 FromGuest 2>&1)"; break; }
+done
+[ "$all" = ok ] &&
+	tap_ok "a value another writer changes in place, keeping the file's size, is what the next GET and ENUMERATE read" ||
+	tap_fail "a value another writer changes in place, keeping the file's size, is what the next GET and ENUMERATE read" "$all"
 
 kvp delete --pool 0 Hello >/dev/null
 out=$(kvp get --pool 0 Hello 2>&1)
