@@ -10,9 +10,8 @@
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 6
-trap 'srv_stop; nic_cleanup' EXIT
+trap 'nic_srv_stop; nic_cleanup' EXIT
 
-srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
 # rxq N: the guest's rx_queue_N_packets.
 rxq() { nic_stat rx_queue_$1_packets; }
 # busy_after: iperf3 -R with 8 streams; prints the queues whose receive
@@ -39,9 +38,7 @@ nic_add --queues 4 && nic_netns 10.19.0.1 10.19.0.2 && ethtool -L "$ifc" combine
 	tap_ok "ethtool -x: a 128-entry table over 4 queues, a 40-byte key, Toeplitz" ||
 	tap_fail "ethtool -x: a 128-entry table over 4 queues, a 40-byte key, Toeplitz" "$(cat /tmp/x; dmesg | tail)"
 
-rm -f /tmp/iperf3.pid
-in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 && wait_for 10 test -s /tmp/iperf3.pid &&
-	wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
+nic_srv_start
 
 ethtool -X "$ifc" equal 2 && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
 	ethtool -x "$ifc" >/tmp/x && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | tr ' ' '\n' | grep -c '[23]')" = 0 ] &&
@@ -69,6 +66,6 @@ ethtool -X "$ifc" default && ethtool -L "$ifc" combined 2 && ethtool -x "$ifc" |
 [ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = 0 ] &&
 	tap_ok "the host refused none of it" ||
 	tap_fail "the host refused none of it" "$(hvctl sim nic show; dmesg | grep refused | tail)"
-srv_stop
+nic_srv_stop
 nic_finish
 tap_done

@@ -13,21 +13,8 @@
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 12
-srv=
-iperf_stop() {
-	[ -z "$srv" ] || kill "$srv" 2>/dev/null
-	srv=
-}
-trap 'iperf_stop; nic_cleanup' EXIT
+trap 'nic_srv_stop; nic_cleanup' EXIT
 oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
-
-# The server in the peer's namespace (one, re-used by every client run).
-iperf_start() {
-	rm -f /tmp/iperf3.pid
-	in_ns iperf3 -s -D -I /tmp/iperf3.pid >/dev/null 2>&1 &&
-		wait_for 10 test -s /tmp/iperf3.pid && srv=$(cat /tmp/iperf3.pid) &&
-		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
-}
 
 # iperf ARGS...: one client run to the peer (nic_iperf).
 iperf() { nic_iperf 10.14.0.2 "$@"; }
@@ -58,7 +45,7 @@ nic_add --queues 4 && nic_netns 10.14.0.1 10.14.0.2 &&
 	tap_fail "a 4-queue host: ethtool -l shows 4 at most and a queue per CPU ($want) in use" \
 		"$(cat /tmp/l; dmesg | tail -n 20)"
 
-iperf_start &&
+nic_srv_start &&
 	tap_ok "iperf3 serves in the peer's namespace" ||
 	tap_fail "iperf3 serves in the peer's namespace" "$(ip addr; in_ns ip addr)"
 
@@ -133,7 +120,7 @@ hvctl sim remove "$g" &&
 		"rx before: $rx0; $(ls /sys/class/net; oops; dmesg | tail -n 20)"
 kill $cl 2>/dev/null
 wait $cl 2>/dev/null
-iperf_stop
+nic_srv_stop
 nic_cleanup
 
 nic_add --queues 4 && nic_netns 10.14.0.1 10.14.0.2 && ethtool -L "$ifc" combined 4 &&
