@@ -14,6 +14,11 @@ kroot=$(kernel_root "$krel")
 ensure_kernel_image "$krel"
 conf=$top/selftests/config
 userbin=$top/build/user/bin
+# Two runs at once (make check-debug's two guests) build the image once:
+# the second waits here, then finds it up to date.
+mkdir -p "$(dirname "$out")"
+exec 8>"$out.lock"
+flock 8
 
 # Stock modules: resolve with depmod on the unpacked image (once).
 kmods=$kroot/lib/modules/$krel

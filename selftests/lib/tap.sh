@@ -46,13 +46,16 @@ wait_for() {
 	return 1
 }
 
+# hvk_debug: true on the debug kernel (make check-debug: kmemleak is there).
+hvk_debug() { [ -e /sys/kernel/debug/kmemleak ]; }
+
 # hvk_scale N: how many rounds a loop makes, or how many MiB a transfer
 # moves: N on an ordinary kernel, a quarter of it (at least 2) on a debug
 # kernel (kmemleak is there). Each round costs 3 to 10 times as much
 # there, and its detectors (KASAN, kmemleak, lockdep) report on the first
 # round what the rounds look for by repetition on an ordinary kernel.
 hvk_scale() {
-	if [ -e /sys/kernel/debug/kmemleak ]; then
+	if hvk_debug; then
 		[ $(($1 / 4)) -ge 2 ] && echo $(($1 / 4)) || echo 2
 	else
 		echo "$1"

@@ -32,7 +32,7 @@ pktgen_run() {
 	pg pgctrl start
 }
 
-count=20000
+count=$(hvk_scale 20000)
 b0=$(nic_stat tx_batched)
 r0=$(peer_rx)
 ref0=$(hvctl sim nic show | grep "$g" | awk '{print $NF}')

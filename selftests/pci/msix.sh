@@ -81,14 +81,15 @@ cpu_irqs() {
 }
 delivered() { awk '/ delivered / { s += $NF } END { print s + 0 }' $dbg; }
 c0=$(cpu_irqs 0); c1=$(cpu_irqs 1); h=$(delivered)
+mb=$(hvk_scale 4)	# MiB each CPU writes and verifies
 fio --name=msix --filename=/dev/$vd --direct=1 --ioengine=psync --rw=randwrite --bs=4k \
-	--size=8M --numjobs=2 --offset=1M --offset_increment=8M --cpus_allowed=0,1 \
+	--size=${mb}M --numjobs=2 --offset=1M --offset_increment=${mb}M --cpus_allowed=0,1 \
 	--cpus_allowed_policy=split --group_reporting --verify=crc32c --verify_fatal=1 \
 	--do_verify=1 >/tmp/fio.out 2>&1
 if [ $? = 0 ] && grep -q "err= 0" /tmp/fio.out && ! grep -q "verify: bad" /tmp/fio.out; then
-	tap_ok "fio writes and verifies 16 MiB from both CPUs through the view"
+	tap_ok "fio writes and verifies $((2 * mb)) MiB from both CPUs through the view"
 else
-	tap_fail "fio writes and verifies 16 MiB from both CPUs through the view" "$(tail -15 /tmp/fio.out; dmesg | tail -5)"
+	tap_fail "fio writes and verifies $((2 * mb)) MiB from both CPUs through the view" "$(tail -15 /tmp/fio.out; dmesg | tail -5)"
 fi
 d0=$(($(cpu_irqs 0) - c0)); d1=$(($(cpu_irqs 1) - c1)); dh=$(($(delivered) - h))
 if [ "$d0" -gt 0 ] && [ "$d1" -gt 0 ] && [ "$dh" -ge $((d0 + d1)) ]; then
