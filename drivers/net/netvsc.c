@@ -1856,9 +1856,11 @@ static void nv_cfg_set(struct netvsc *nv, const struct nv_cfg *c)
 
 /*
  * The MTU (in NDIS config), the channel count (sub-channels) and the
- * buffers are set at attach: a change closes the device and attaches
- * again, as upstream. If that fails, the old values are attached again.
- * Under rtnl.
+ * buffers are set at attach: a change detaches the device from the host
+ * and attaches it again, as upstream. The interface stays up meanwhile
+ * (its queues stopped, netif_device_detach()), so that it keeps what an
+ * interface going down would lose: IPv6 addresses, routes, neighbours.
+ * If the attach fails, the old values are attached again. Under rtnl.
  */
 static int nv_reopen(struct netvsc *nv, const struct nv_cfg *cfg)
 {
@@ -1868,8 +1870,13 @@ static int nv_reopen(struct netvsc *nv, const struct nv_cfg *cfg)
 	u8 mac[ETH_ALEN];
 	int ret;
 
-	if (running)
-		dev_close(ndev);
+	if (running) {
+		nv_vf_close(&nv->vf);
+		/* No transmit in progress or to come until the attach. */
+		netif_tx_disable(ndev);
+		netif_device_detach(ndev);
+		cancel_work_sync(&nv->rx_mode_work);
+	}
 	nv_detach(nv);
 	nv_cfg_set(nv, cfg);
 	ret = nv_attach(nv, mac);
@@ -1881,8 +1888,16 @@ static int nv_reopen(struct netvsc *nv, const struct nv_cfg *cfg)
 		ret = nv_attach(nv, mac) ? : -EIO;
 	}
 	nv_set_queues(nv);
-	if (running)
-		dev_open(ndev, NULL);
+	/* Not attached at all: it stays detached, with no carrier. */
+	if (running && !nv->attached)
+		netif_carrier_off(ndev);
+	if (running && nv->attached) {
+		netif_device_attach(ndev);
+		/* The new RNDIS device starts with no packet filter. */
+		if (nv_set_filter(nv, nv_filter(ndev)))
+			netdev_err(ndev, "the host refused the packet filter after a reopen\n");
+		nv_vf_open(&nv->vf);
+	}
 	return ret;
 }
 

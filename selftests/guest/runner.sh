@@ -9,6 +9,10 @@ n=$#
 echo "TAP version 13"
 echo "1..$n"
 i=0
+# busy: the CPU time all CPUs spent busy since boot, in USER_HZ ticks. Under
+# TCG it is about the host CPU time the guest costs: the time of a test
+# and the CPUs it kept busy tell where make check's time goes.
+busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 for t in "$@"; do
 	i=$((i + 1))
 	name=${t#/hvkit/tests/}
@@ -16,9 +20,11 @@ for t in "$@"; do
 	echo "# selftest: $name"
 	echo "hvkit-selftest: begin $name" >/dev/kmsg
 	start=$(cut -d' ' -f1 /proc/uptime)
+	busy0=$(busy)
 	timeout -s KILL "$HVKIT_TIMEOUT" "$t" >/tmp/test.out 2>&1 </dev/null
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
+	busy1=$(busy)
 	echo "hvkit-selftest: end $name rc=$rc" >/dev/kmsg
 	# Each test starts with no hvkit module loaded: unload what this one
 	# left (dependents first, so a few passes), and say so.
@@ -49,9 +55,10 @@ for t in "$@"; do
 			if (res != plan) { print "ran " res " of " plan; exit }
 			print "ok"
 		}' /tmp/test.out)
-	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	secs=$(awk -v a="$start" -v b="$end" -v c="$((busy1 - busy0))" \
+		'BEGIN { printf "%.1fs, %.1f CPUs busy", b - a, (b > a) ? c / 100 / (b - a) : 0 }')
 	case "$verdict" in
-	ok) echo "ok $i $name # ${secs}s" ;;
+	ok) echo "ok $i $name # ${secs}" ;;
 	skip) echo "ok $i $name # SKIP $(sed -n 's/^# SKIP //p' /tmp/test.out | head -n1)" ;;
 	timeout) echo "not ok $i $name # TIMEOUT after ${HVKIT_TIMEOUT}s" ;;
 	*) echo "not ok $i $name # $verdict" ;;
