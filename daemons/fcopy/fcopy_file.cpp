@@ -62,6 +62,7 @@ uint32_t FileCopy::fail_errno(const std::string &what)
 
 void FileCopy::discard()
 {
+	std::vector<uint8_t>().swap(pending_);
 	if (tmp_) {
 		tmp_.reset();
 		::unlinkat(dir_.get(), tmp_name_.c_str(), 0);
@@ -173,6 +174,35 @@ uint32_t FileCopy::write(uint64_t offset, std::span<const uint8_t> data)
 {
 	if (!tmp_)
 		return fail(HVK_E_FAIL, "WRITE_TO_FILE with no copy started");
+	// Gathered when it follows what is gathered and fits.
+	if (!pending_.empty() && (offset != pending_at_ + pending_.size() ||
+				  pending_.size() + data.size() > kWriteChunk)) {
+		if (uint32_t s = flush(); s != HVK_S_OK)
+			return s;
+	}
+	if (data.size() > kWriteChunk)
+		return write_now(offset, data);
+	if (pending_.empty()) {
+		pending_.reserve(kWriteChunk);
+		pending_at_ = offset;
+	}
+	pending_.insert(pending_.end(), data.begin(), data.end());
+	if (pending_.size() == kWriteChunk)
+		return flush();
+	return HVK_S_OK;
+}
+
+uint32_t FileCopy::flush()
+{
+	if (pending_.empty())
+		return HVK_S_OK;
+	uint32_t s = write_now(pending_at_, pending_);
+	pending_.clear();
+	return s;
+}
+
+uint32_t FileCopy::write_now(uint64_t offset, std::span<const uint8_t> data)
+{
 	const uint8_t *p = data.data();
 	size_t left = data.size();
 	while (left) {
@@ -224,6 +254,11 @@ uint32_t FileCopy::complete()
 	if (!tmp_)
 		return fail(HVK_E_FAIL, "COMPLETE_FCOPY with no copy started");
 	std::string where = dir_name_ + (dir_name_ == "/" ? "" : "/") + name_;
+	if (uint32_t s = flush(); s != HVK_S_OK) {
+		discard();
+		return s;
+	}
+	std::vector<uint8_t>().swap(pending_);
 	if (::fsync(tmp_.get()) < 0) {
 		uint32_t s = fail_errno("cannot write " + where + " to disk");
 		discard();

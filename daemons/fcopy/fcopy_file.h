@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon.h"
 
@@ -48,12 +49,17 @@ public:
 	// A copy still open is cancelled first.
 	uint32_t start(std::string_view dir, std::string_view name, uint32_t flags,
 		       uint64_t file_size);
-	// WRITE_TO_FILE: @data at @offset of the temporary file.
+	// WRITE_TO_FILE: @data at @offset of the temporary file. Fragments
+	// that follow each other are gathered and written kWriteChunk bytes at
+	// a time (the host sends 6 KiB ones): a failed write (a full disk) is
+	// answered to the fragment that completes the chunk, or to COMPLETE.
 	uint32_t write(uint64_t offset, std::span<const uint8_t> data);
-	// COMPLETE_FCOPY: flush the temporary file to disk and rename it to
-	// the destination (without OVER_WRITE, only if that still does not
-	// exist). Any failure removes the temporary file.
+	// COMPLETE_FCOPY: write what is gathered, flush the temporary file to
+	// disk and rename it to the destination (without OVER_WRITE, only if
+	// that still does not exist). Any failure removes the temporary file.
 	uint32_t complete();
+	// How many bytes write() gathers before it writes them.
+	static constexpr size_t kWriteChunk = size_t{64} * 1024;
 	// CANCEL_FCOPY: remove the temporary file. S_OK also with no copy open.
 	uint32_t cancel();
 
@@ -68,6 +74,10 @@ private:
 	uint32_t fail_errno(const std::string &what);
 	void discard();
 	bool rename_into_place();
+	// Writes the gathered bytes to the temporary file.
+	uint32_t flush();
+	// Writes @data at @offset of the temporary file, all of it.
+	uint32_t write_now(uint64_t offset, std::span<const uint8_t> data);
 
 	std::string root_;
 	daemon::Fd dir_;
@@ -77,6 +87,10 @@ private:
 	std::string tmp_name_;
 	uint32_t flags_ = 0;
 	uint64_t written_ = 0;
+	// Bytes from the host not written yet, for offset pending_at_ on;
+	// its room is taken at a copy's first write and given back at its end.
+	std::vector<uint8_t> pending_;
+	uint64_t pending_at_ = 0;
 	std::string error_;
 };
 
