@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,27 @@ const char *status_name(uint32_t status)
 	}
 }
 
+bool Chunk::append(std::span<const uint8_t> d)
+{
+	if (!base_) {
+		void *p = ::mmap(nullptr, cap_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return false;
+		base_ = static_cast<uint8_t *>(p);
+	}
+	std::memcpy(base_ + len_, d.data(), d.size());
+	len_ += d.size();
+	return true;
+}
+
+void Chunk::release()
+{
+	if (base_)
+		::munmap(base_, cap_);
+	base_ = nullptr;
+	len_ = 0;
+}
+
 uint32_t FileCopy::fail(uint32_t status, std::string why)
 {
 	error_ = std::move(why);
@@ -62,7 +84,7 @@ uint32_t FileCopy::fail_errno(const std::string &what)
 
 void FileCopy::discard()
 {
-	std::vector<uint8_t>().swap(pending_);
+	pending_.release();
 	if (tmp_) {
 		tmp_.reset();
 		::unlinkat(dir_.get(), tmp_name_.c_str(), 0);
@@ -182,11 +204,10 @@ uint32_t FileCopy::write(uint64_t offset, std::span<const uint8_t> data)
 	}
 	if (data.size() > kWriteChunk)
 		return write_now(offset, data);
-	if (pending_.empty()) {
-		pending_.reserve(kWriteChunk);
+	if (pending_.empty())
 		pending_at_ = offset;
-	}
-	pending_.insert(pending_.end(), data.begin(), data.end());
+	if (!pending_.append(data))
+		return fail_errno("cannot take memory for the copy of " + name_);
 	if (pending_.size() == kWriteChunk)
 		return flush();
 	return HVK_S_OK;
@@ -196,7 +217,7 @@ uint32_t FileCopy::flush()
 {
 	if (pending_.empty())
 		return HVK_S_OK;
-	uint32_t s = write_now(pending_at_, pending_);
+	uint32_t s = write_now(pending_at_, pending_.bytes());
 	pending_.clear();
 	return s;
 }
@@ -258,7 +279,7 @@ uint32_t FileCopy::complete()
 		discard();
 		return s;
 	}
-	std::vector<uint8_t>().swap(pending_);
+	pending_.release();
 	if (::fsync(tmp_.get()) < 0) {
 		uint32_t s = fail_errno("cannot write " + where + " to disk");
 		discard();

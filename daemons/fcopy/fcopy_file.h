@@ -13,7 +13,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "daemon.h"
 
@@ -28,6 +27,31 @@ inline constexpr uint32_t E_ACCESSDENIED = 0x80070005u;
 uint32_t status_for_errno(int err);
 // "S_OK", "E_FAIL", ... for log lines.
 const char *status_name(uint32_t status);
+
+// Room for the bytes FileCopy gathers: a mapping of its own, taken at a
+// copy's first write and unmapped at its end, so its pages go back to the
+// system (a freed heap block of this size would stay resident).
+class Chunk {
+public:
+	explicit Chunk(size_t capacity) : cap_(capacity) {}
+	Chunk(const Chunk &) = delete;
+	Chunk &operator=(const Chunk &) = delete;
+	~Chunk() { release(); }
+	bool empty() const { return len_ == 0; }
+	size_t size() const { return len_; }
+	std::span<const uint8_t> bytes() const { return { base_, len_ }; }
+	// Appends @d, which must fit; false (errno set) when no room can be
+	// mapped.
+	bool append(std::span<const uint8_t> d);
+	void clear() { len_ = 0; }
+	// Empties it and gives its pages back.
+	void release();
+
+private:
+	size_t cap_;
+	uint8_t *base_ = nullptr;
+	size_t len_ = 0;
+};
 
 class FileCopy {
 public:
@@ -89,7 +113,7 @@ private:
 	uint64_t written_ = 0;
 	// Bytes from the host not written yet, for offset pending_at_ on;
 	// its room is taken at a copy's first write and given back at its end.
-	std::vector<uint8_t> pending_;
+	Chunk pending_ { kWriteChunk };
 	uint64_t pending_at_ = 0;
 	std::string error_;
 };
