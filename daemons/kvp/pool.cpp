@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <ctime>
 
 #include <dirent.h>
@@ -121,10 +122,12 @@ bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
 		      " bytes); not read";
 		return false;
 	}
-	std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
+	// Not zeroed first: only the bytes read are parsed.
+	auto size = static_cast<size_t>(st.st_size);
+	auto buf = std::make_unique_for_overwrite<uint8_t[]>(size);
 	size_t got = 0;
-	while (got < buf.size()) {
-		ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+	while (got < size) {
+		ssize_t n = ::pread(fd, buf.get() + got, size - got, static_cast<off_t>(got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -135,7 +138,7 @@ bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
 			break;
 		got += static_cast<size_t>(n);
 	}
-	out = parse_pool({buf.data(), got});
+	out = parse_pool({buf.get(), got});
 	if (st_out)
 		*st_out = st;
 	return true;
