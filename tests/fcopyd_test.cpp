@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,10 +79,11 @@ TEST(FcopyFile, WritesIntoATempFileBesideTheDestinationAndRenamesOnComplete)
 	EXPECT_EQ(HVK_S_OK, fc.write(0, bytes("hello ")));
 	EXPECT_EQ(HVK_S_OK, fc.write(6, bytes("world")));
 	// Nobody sees the destination while the copy runs; the temp file sits
-	// in the same directory (so the rename is atomic).
+	// in the same directory (so the rename is atomic). (What it holds yet
+	// is gathered in memory: FileCopy::kWriteChunk.)
 	EXPECT_FALSE(fs::exists(d.path + "/out.bin"));
 	ASSERT_FALSE(fc.tmp_name().empty());
-	EXPECT_EQ("hello world", slurp(d.path + "/" + fc.tmp_name()));
+	EXPECT_TRUE(fs::is_regular_file(d.path + "/" + fc.tmp_name()));
 	EXPECT_EQ(HVK_S_OK, fc.complete()) << fc.error();
 	EXPECT_EQ("hello world", slurp(d.path + "/out.bin"));
 	EXPECT_TRUE(others(d.path, "out.bin").empty()) << "a temp file was left behind";
@@ -216,15 +218,66 @@ TEST(FcopyFile, ADiskFullIsErrorDiskFull)
 	rlimit lim = old;
 	lim.rlim_cur = 4096;
 	ASSERT_EQ(0, ::setrlimit(RLIMIT_FSIZE, &lim));
+	// Fragments are gathered into chunks of kWriteChunk: the failure is
+	// the answer to the fragment that fills the first chunk.
 	std::string chunk(6144, 'z');
-	uint32_t s = fc.write(0, bytes(chunk));
+	uint32_t s = HVK_S_OK;
+	size_t i = 0;
+	for (; i < 20 && s == HVK_S_OK; i++)
+		s = fc.write(i * chunk.size(), bytes(chunk));
 	::setrlimit(RLIMIT_FSIZE, &old);
 	std::signal(SIGXFSZ, SIG_DFL);
 	EXPECT_EQ(HVK_ERROR_DISK_FULL, s) << fc.error();
+	EXPECT_EQ(FileCopy::kWriteChunk / chunk.size() + 1, i);
 	EXPECT_EQ(HVK_ERROR_DISK_FULL, status_for_errno(ENOSPC));
 	EXPECT_EQ(HVK_ERROR_DISK_FULL, status_for_errno(EDQUOT));
 	EXPECT_EQ(HVK_S_OK, fc.cancel());
 	EXPECT_TRUE(others(d.path, "").empty());
+}
+
+TEST(FcopyFile, ADiskFullInTheLastChunkIsTheAnswerToComplete)
+{
+	const hvkit::test::TmpDir d("fcopyd-test");
+	FileCopy fc;
+	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", 0, 6144));
+	std::signal(SIGXFSZ, SIG_IGN);
+	rlimit old {};
+	ASSERT_EQ(0, ::getrlimit(RLIMIT_FSIZE, &old));
+	rlimit lim = old;
+	lim.rlim_cur = 4096;
+	ASSERT_EQ(0, ::setrlimit(RLIMIT_FSIZE, &lim));
+	uint32_t w = fc.write(0, bytes(std::string(6144, 'z')));
+	uint32_t c = fc.complete();
+	::setrlimit(RLIMIT_FSIZE, &old);
+	std::signal(SIGXFSZ, SIG_DFL);
+	EXPECT_EQ(HVK_S_OK, w); // gathered, not written yet
+	EXPECT_EQ(HVK_ERROR_DISK_FULL, c) << fc.error();
+	EXPECT_FALSE(fc.open());
+	EXPECT_TRUE(others(d.path, "").empty());
+}
+
+TEST(FcopyFile, GatheredFragmentsInAndOutOfOrderArriveWhole)
+{
+	const hvkit::test::TmpDir d("fcopyd-test");
+	// 300 KiB and a bit, in 6 KiB fragments, with two out of order: the
+	// host's fragments follow each other, but nothing here relies on it.
+	std::string data;
+	for (size_t i = 0; data.size() < 300 * 1024 + 777; i++)
+		data += static_cast<char>('a' + (i * 7919) % 26);
+	FileCopy fc;
+	ASSERT_EQ(HVK_S_OK, fc.start(d.path, "f", 0, data.size()));
+	constexpr size_t kFrag = 6144;
+	std::vector<size_t> order;
+	for (size_t off = 0; off < data.size(); off += kFrag)
+		order.push_back(off);
+	std::swap(order[3], order[20]);
+	for (size_t off : order) {
+		size_t n = std::min(kFrag, data.size() - off);
+		ASSERT_EQ(HVK_S_OK, fc.write(off, bytes(data.substr(off, n)))) << off;
+	}
+	ASSERT_EQ(HVK_S_OK, fc.complete()) << fc.error();
+	EXPECT_EQ(data, slurp(d.path + "/f"));
+	EXPECT_EQ(std::vector<std::string>{}, others(d.path, "f"));
 }
 
 TEST(FcopyFile, APermissionErrorIsAccessDenied)
@@ -344,6 +397,103 @@ TEST(FcopyCharDev, ACopyThroughTheDeviceArrivesWhole)
 	ASSERT_EQ(Served::ok, cd.serve());
 	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
 	EXPECT_EQ("abcdefghi", slurp(d.path + "/f.txt"));
+}
+
+// The daemon serves a copy's messages with blocking reads, no poll before
+// each (serve_copy); it ends at COMPLETE, or on a signal, with the copy
+// open and the signal left for the event loop.
+TEST(FcopyCharDev, ACopyIsServedWithoutTheLoopUntilItIsComplete)
+{
+	const hvkit::test::TmpDir d("fcopyd-test");
+	FakeDev dev;
+	FileCopy fc;
+	CharDev cd(dev.daemon_end.get(), fc);
+	handshake(dev, cd);
+	dev.send(start_msg(d.path, "f.txt", 0, 9));
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	std::thread kernel([&] {
+		dev.send(data_msg(0, "abcd"));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+		dev.send(data_msg(4, "efghi"));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+		dev.send(hdr_msg(HVK_FCOPY_COMPLETE));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	});
+	EXPECT_EQ(Served::ok, cd.serve_copy(std::nullopt));
+	kernel.join();
+	EXPECT_FALSE(fc.open());
+	EXPECT_EQ("abcdefghi", slurp(d.path + "/f.txt"));
+	EXPECT_EQ(std::vector<std::string>{}, others(d.path, "f.txt"));
+}
+
+TEST(FcopyCharDev, ASigtermWhileACopyWaitsForTheHostGoesBackToTheLoop)
+{
+	// As the daemon: the signals blocked, for a signalfd (the thread
+	// playing the kernel inherits the mask).
+	Fd sfd = hvkit::daemon::signal_fd();
+	ASSERT_TRUE(sfd);
+	const hvkit::test::TmpDir d("fcopyd-test");
+	FakeDev dev;
+	FileCopy fc;
+	CharDev cd(dev.daemon_end.get(), fc);
+	handshake(dev, cd);
+	dev.send(start_msg(d.path, "f.txt", 0, 9));
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	std::thread kernel([&] {
+		dev.send(data_msg(0, "abcd"));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+		// The daemon waits for the next fragment, which does not come.
+		::kill(::getpid(), SIGTERM);
+	});
+	EXPECT_EQ(Served::ok, cd.serve_copy(std::nullopt));
+	kernel.join();
+	// The copy is still open, and the signal is the signalfd's to read.
+	EXPECT_TRUE(fc.open());
+	EXPECT_EQ(SIGTERM, hvkit::daemon::read_signal(sfd.get()));
+	// The loop would stop; here the copy goes on through serve().
+	dev.send(data_msg(4, "efghi"));
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	dev.send(hdr_msg(HVK_FCOPY_COMPLETE));
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	EXPECT_EQ("abcdefghi", slurp(d.path + "/f.txt"));
+}
+
+TEST(FcopyCharDev, ACopyThatWaitsForTheHostStillPingsTheWatchdog)
+{
+	const hvkit::test::TmpDir d("fcopyd-test");
+	// systemd's notify socket.
+	Fd notify(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	sockaddr_un sa {};
+	sa.sun_family = AF_UNIX;
+	std::string npath = d.path + "/notify";
+	std::memcpy(sa.sun_path, npath.c_str(), npath.size() + 1);
+	ASSERT_EQ(0, ::bind(notify.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)));
+	::setenv("NOTIFY_SOCKET", npath.c_str(), 1);
+	FakeDev dev;
+	FileCopy fc;
+	CharDev cd(dev.daemon_end.get(), fc);
+	handshake(dev, cd);
+	dev.send(start_msg(d.path, "f.txt", 0, 4));
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	std::thread kernel([&] {
+		// The host sends nothing until the daemon has pinged the watchdog.
+		char buf[64] = {};
+		ssize_t n = ::recv(notify.get(), buf, sizeof(buf) - 1, 0);
+		EXPECT_EQ(std::string("WATCHDOG=1"), std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+		dev.send(data_msg(0, "abcd"));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+		dev.send(hdr_msg(HVK_FCOPY_COMPLETE));
+		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	});
+	EXPECT_EQ(Served::ok, cd.serve_copy(std::chrono::milliseconds(1)));
+	kernel.join();
+	::unsetenv("NOTIFY_SOCKET");
+	EXPECT_EQ("abcd", slurp(d.path + "/f.txt"));
 }
 
 TEST(FcopyCharDev, MalformedTruncatedAndOversizedMessagesGetEFailAndDoNothing)

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -190,6 +191,85 @@ int read_signal(int sfd)
 	return n == sizeof(si) ? static_cast<int>(si.ssi_signo) : 0;
 }
 
+namespace {
+volatile sig_atomic_t g_caught; // the signal number a SignalWindow caught
+volatile sig_atomic_t g_ticks;
+
+void on_window_signal(int sig)
+{
+	if (sig == SIGALRM)
+		g_ticks = 1;
+	else if (!g_caught || sig != SIGHUP) // a stop signal wins over SIGHUP
+		g_caught = sig;
+}
+
+sigset_t window_set()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGALRM);
+	return set;
+}
+} // namespace
+
+SignalWindow::SignalWindow(std::chrono::milliseconds tick)
+{
+	g_caught = 0;
+	g_ticks = 0;
+	struct sigaction sa {};
+	sa.sa_handler = on_window_signal; // no SA_RESTART: a blocking read returns EINTR
+	sigemptyset(&sa.sa_mask);
+	for (int sig : { SIGTERM, SIGINT, SIGHUP, SIGALRM })
+		sigaction(sig, &sa, nullptr);
+	auto us = std::chrono::duration_cast<std::chrono::microseconds>(tick).count();
+	us = std::max<long long>(us, 1000);
+	struct itimerval it {};
+	it.it_interval.tv_sec = static_cast<time_t>(us / 1'000'000);
+	it.it_interval.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+	it.it_value = it.it_interval;
+	setitimer(ITIMER_REAL, &it, nullptr);
+	sigset_t set = window_set();
+	sigprocmask(SIG_UNBLOCK, &set, &old_mask_);
+}
+
+SignalWindow::~SignalWindow()
+{
+	sigset_t set = window_set();
+	sigprocmask(SIG_BLOCK, &set, nullptr);
+	struct itimerval off {};
+	setitimer(ITIMER_REAL, &off, nullptr);
+	// A SIGALRM still pending is the timer's: drop it.
+	sigset_t alrm;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigset_t pending;
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGALRM)) {
+		struct timespec zero {};
+		sigtimedwait(&alrm, nullptr, &zero);
+	}
+	// Pending again, blocked: the event loop's signalfd reads it.
+	if (g_caught)
+		::kill(::getpid(), g_caught);
+	g_caught = 0;
+	sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+bool SignalWindow::signalled() const
+{
+	return g_caught != 0;
+}
+
+bool SignalWindow::ticked()
+{
+	if (!g_ticks)
+		return false;
+	g_ticks = 0;
+	return true;
+}
+
 // ---- the device -------------------------------------------------------
 
 namespace {
@@ -274,12 +354,19 @@ Loop::Loop(int sfd) : sfd_(sfd) {}
 
 void Loop::add(int fd, std::function<bool()> on_readable)
 {
-	entries_.push_back({ fd, std::move(on_readable) });
+	entries_.push_back(std::make_unique<Entry>(Entry{ fd, std::move(on_readable) }));
 }
 
 void Loop::remove(int fd)
 {
-	std::erase_if(entries_, [fd](const Entry &e) { return e.fd == fd; });
+	for (auto it = entries_.begin(); it != entries_.end();) {
+		if ((*it)->fd == fd) {
+			retired_.push_back(std::move(*it));
+			it = entries_.erase(it);
+		} else {
+			++it;
+		}
+	}
 }
 
 void Loop::set_timer(std::chrono::milliseconds after, std::function<bool()> fn)
@@ -301,7 +388,9 @@ int Loop::run()
 	auto next_ping = steady_clock::now();
 	std::vector<pollfd> p;
 	for (;;) {
-		auto now = steady_clock::now();
+		retired_.clear(); // no handler runs now
+		// The clock only when something is timed.
+		auto now = period || deadline_ ? steady_clock::now() : steady_clock::time_point();
 		if (period && now >= next_ping) {
 			notify_watchdog();
 			next_ping = now + *period;
@@ -326,8 +415,8 @@ int Loop::run()
 
 		p.clear();
 		p.push_back({ sfd_, POLLIN, 0 });
-		for (const Entry &e : entries_)
-			p.push_back({ e.fd, POLLIN, 0 });
+		for (const auto &e : entries_)
+			p.push_back({ e->fd, POLLIN, 0 });
 		int n = ::poll(p.data(), p.size(), timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -350,11 +439,11 @@ int Loop::run()
 			if (!p[i].revents)
 				continue;
 			auto it = std::find_if(entries_.begin(), entries_.end(),
-					       [&](const Entry &e) { return e.fd == p[i].fd; });
+					       [&](const auto &e) { return e->fd == p[i].fd; });
 			if (it == entries_.end())
 				continue;
-			auto fn = it->fn;
-			if (!fn())
+			Entry *e = it->get(); // alive until the next turn, removed or not
+			if (!e->fn())
 				return 1;
 		}
 	}

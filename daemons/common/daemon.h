@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <signal.h>
 #include <syslog.h>
 
 namespace hvkit::daemon {
@@ -76,6 +78,31 @@ std::optional<std::chrono::milliseconds> watchdog_period();
 Fd signal_fd();
 int read_signal(int sfd);
 
+// A stretch of blocking calls that signals interrupt, for a loop that
+// reads its device without a poll(2) before each read (hypervfcopyd during
+// a copy). While one is alive, SIGTERM, SIGINT and SIGHUP are unblocked and
+// caught without SA_RESTART, so a blocking read() returns EINTR when one
+// comes, and SIGALRM comes every @tick, so a signal that lands between the
+// caller's check and its read() waits one tick at most. When it ends, the
+// signals are blocked again and the one caught is made pending again, for
+// the signalfd. One at a time, in a single-threaded process (or with the
+// signals blocked in every other thread).
+class SignalWindow {
+public:
+	explicit SignalWindow(std::chrono::milliseconds tick);
+	~SignalWindow();
+	SignalWindow(const SignalWindow &) = delete;
+	SignalWindow &operator=(const SignalWindow &) = delete;
+	// A signal came (SIGTERM, SIGINT or SIGHUP): the caller should return
+	// to its event loop.
+	bool signalled() const;
+	// True once for each tick (or more) that passed since the last call.
+	bool ticked();
+
+private:
+	sigset_t old_mask_ {};
+};
+
 // ---- the device -------------------------------------------------------
 // Opens @path (O_RDWR | O_CLOEXEC | @extra_flags). If it does not exist
 // yet, waits for it with a libudev monitor (udev events when udevd runs,
@@ -106,7 +133,11 @@ private:
 		std::function<bool()> fn;
 	};
 	int sfd_;
-	std::vector<Entry> entries_;
+	// Each entry stays where it is while its handler runs, even when the
+	// handler removes it (it then waits in retired_ until the next turn),
+	// so no handler is copied to be called.
+	std::vector<std::unique_ptr<Entry>> entries_;
+	std::vector<std::unique_ptr<Entry>> retired_;
 	std::optional<std::chrono::steady_clock::time_point> deadline_;
 	std::function<bool()> timer_fn_;
 };

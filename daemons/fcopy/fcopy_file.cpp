@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,27 @@ const char *status_name(uint32_t status)
 	}
 }
 
+bool Chunk::append(std::span<const uint8_t> d)
+{
+	if (!base_) {
+		void *p = ::mmap(nullptr, cap_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return false;
+		base_ = static_cast<uint8_t *>(p);
+	}
+	std::memcpy(base_ + len_, d.data(), d.size());
+	len_ += d.size();
+	return true;
+}
+
+void Chunk::release()
+{
+	if (base_)
+		::munmap(base_, cap_);
+	base_ = nullptr;
+	len_ = 0;
+}
+
 uint32_t FileCopy::fail(uint32_t status, std::string why)
 {
 	error_ = std::move(why);
@@ -62,6 +84,7 @@ uint32_t FileCopy::fail_errno(const std::string &what)
 
 void FileCopy::discard()
 {
+	pending_.release();
 	if (tmp_) {
 		tmp_.reset();
 		::unlinkat(dir_.get(), tmp_name_.c_str(), 0);
@@ -173,6 +196,34 @@ uint32_t FileCopy::write(uint64_t offset, std::span<const uint8_t> data)
 {
 	if (!tmp_)
 		return fail(HVK_E_FAIL, "WRITE_TO_FILE with no copy started");
+	// Gathered when it follows what is gathered and fits.
+	if (!pending_.empty() && (offset != pending_at_ + pending_.size() ||
+				  pending_.size() + data.size() > kWriteChunk)) {
+		if (uint32_t s = flush(); s != HVK_S_OK)
+			return s;
+	}
+	if (data.size() > kWriteChunk)
+		return write_now(offset, data);
+	if (pending_.empty())
+		pending_at_ = offset;
+	if (!pending_.append(data))
+		return fail_errno("cannot take memory for the copy of " + name_);
+	if (pending_.size() == kWriteChunk)
+		return flush();
+	return HVK_S_OK;
+}
+
+uint32_t FileCopy::flush()
+{
+	if (pending_.empty())
+		return HVK_S_OK;
+	uint32_t s = write_now(pending_at_, pending_.bytes());
+	pending_.clear();
+	return s;
+}
+
+uint32_t FileCopy::write_now(uint64_t offset, std::span<const uint8_t> data)
+{
 	const uint8_t *p = data.data();
 	size_t left = data.size();
 	while (left) {
@@ -224,6 +275,11 @@ uint32_t FileCopy::complete()
 	if (!tmp_)
 		return fail(HVK_E_FAIL, "COMPLETE_FCOPY with no copy started");
 	std::string where = dir_name_ + (dir_name_ == "/" ? "" : "/") + name_;
+	if (uint32_t s = flush(); s != HVK_S_OK) {
+		discard();
+		return s;
+	}
+	pending_.release();
 	if (::fsync(tmp_.get()) < 0) {
 		uint32_t s = fail_errno("cannot write " + where + " to disk");
 		discard();

@@ -28,6 +28,31 @@ uint32_t status_for_errno(int err);
 // "S_OK", "E_FAIL", ... for log lines.
 const char *status_name(uint32_t status);
 
+// Room for the bytes FileCopy gathers: a mapping of its own, taken at a
+// copy's first write and unmapped at its end, so its pages go back to the
+// system (a freed heap block of this size would stay resident).
+class Chunk {
+public:
+	explicit Chunk(size_t capacity) : cap_(capacity) {}
+	Chunk(const Chunk &) = delete;
+	Chunk &operator=(const Chunk &) = delete;
+	~Chunk() { release(); }
+	bool empty() const { return len_ == 0; }
+	size_t size() const { return len_; }
+	std::span<const uint8_t> bytes() const { return { base_, len_ }; }
+	// Appends @d, which must fit; false (errno set) when no room can be
+	// mapped.
+	bool append(std::span<const uint8_t> d);
+	void clear() { len_ = 0; }
+	// Empties it and gives its pages back.
+	void release();
+
+private:
+	size_t cap_;
+	uint8_t *base_ = nullptr;
+	size_t len_ = 0;
+};
+
 class FileCopy {
 public:
 	FileCopy() = default;
@@ -48,12 +73,17 @@ public:
 	// A copy still open is cancelled first.
 	uint32_t start(std::string_view dir, std::string_view name, uint32_t flags,
 		       uint64_t file_size);
-	// WRITE_TO_FILE: @data at @offset of the temporary file.
+	// WRITE_TO_FILE: @data at @offset of the temporary file. Fragments
+	// that follow each other are gathered and written kWriteChunk bytes at
+	// a time (the host sends 6 KiB ones): a failed write (a full disk) is
+	// answered to the fragment that completes the chunk, or to COMPLETE.
 	uint32_t write(uint64_t offset, std::span<const uint8_t> data);
-	// COMPLETE_FCOPY: flush the temporary file to disk and rename it to
-	// the destination (without OVER_WRITE, only if that still does not
-	// exist). Any failure removes the temporary file.
+	// COMPLETE_FCOPY: write what is gathered, flush the temporary file to
+	// disk and rename it to the destination (without OVER_WRITE, only if
+	// that still does not exist). Any failure removes the temporary file.
 	uint32_t complete();
+	// How many bytes write() gathers before it writes them.
+	static constexpr size_t kWriteChunk = size_t{64} * 1024;
 	// CANCEL_FCOPY: remove the temporary file. S_OK also with no copy open.
 	uint32_t cancel();
 
@@ -68,6 +98,10 @@ private:
 	uint32_t fail_errno(const std::string &what);
 	void discard();
 	bool rename_into_place();
+	// Writes the gathered bytes to the temporary file.
+	uint32_t flush();
+	// Writes @data at @offset of the temporary file, all of it.
+	uint32_t write_now(uint64_t offset, std::span<const uint8_t> data);
 
 	std::string root_;
 	daemon::Fd dir_;
@@ -77,6 +111,10 @@ private:
 	std::string tmp_name_;
 	uint32_t flags_ = 0;
 	uint64_t written_ = 0;
+	// Bytes from the host not written yet, for offset pending_at_ on;
+	// its room is taken at a copy's first write and given back at its end.
+	Chunk pending_ { kWriteChunk };
+	uint64_t pending_at_ = 0;
 	std::string error_;
 };
 

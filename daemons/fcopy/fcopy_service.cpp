@@ -175,6 +175,26 @@ Served CharDev::serve()
 	return Served::ok;
 }
 
+Served CharDev::serve_copy(std::optional<std::chrono::milliseconds> watchdog)
+{
+	using namespace std::chrono_literals;
+	// The host sends the next fragment when it has our answer: a copy is
+	// a stream of read, write to the file, answer. A poll() before each
+	// read was a quarter of the system calls of a copy. Signals interrupt
+	// the blocking read instead, and a tick (1 s, or the watchdog's
+	// period if shorter) bounds how long one that lands just before the
+	// read waits, and pings the watchdog.
+	daemon::SignalWindow window(std::min<std::chrono::milliseconds>(watchdog.value_or(1s), 1s));
+	while (fc_.open() && !window.signalled()) {
+		Served s = serve();
+		if (s != Served::ok)
+			return s;
+		if (window.ticked() && watchdog)
+			daemon::notify_watchdog();
+	}
+	return Served::ok;
+}
+
 // ---- uio ------------------------------------------------------------------
 
 bool Uio::init(std::string &err)

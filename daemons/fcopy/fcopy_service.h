@@ -15,7 +15,9 @@
 // memfd.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +50,13 @@ public:
 	bool register_daemon();
 	// Read one message from the device and answer it.
 	Served serve();
+	// While a copy is open, serve its messages one after the other with
+	// blocking reads, no poll(2) before each (as upstream's daemon reads),
+	// until it is complete or cancelled, or a signal comes (SIGTERM,
+	// SIGINT, SIGHUP: left pending for the event loop's signalfd; the
+	// copy stays open). Pings the systemd watchdog every @watchdog, if
+	// given. Served::ok when the caller's loop should go on.
+	Served serve_copy(std::optional<std::chrono::milliseconds> watchdog);
 
 private:
 	int fd_;

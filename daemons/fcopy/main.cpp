@@ -131,8 +131,12 @@ int run_chardev(const std::string &path, int sfd)
 		}
 		fcopy::Served why = fcopy::Served::ok;
 		daemon::Loop loop(sfd);
+		auto watchdog = daemon::watchdog_period();
 		loop.add(fd.get(), [&] {
 			why = dev.serve();
+			// A START: serve the copy's messages without the loop.
+			if (why == fcopy::Served::ok && fc.open())
+				why = dev.serve_copy(watchdog);
 			return why == fcopy::Served::ok;
 		});
 		int rc = loop.run();

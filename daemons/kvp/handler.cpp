@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,11 +28,14 @@ std::string field_str(const u8 *f, size_t size, uint32_t len)
 		nul ? static_cast<size_t>(static_cast<const u8 *>(nul) - f) : n};
 }
 
-void put_str(u8 *f, size_t size, const std::string &s)
+// @s, cut to the field, and its NUL. The rest of the field keeps the
+// kernel's bytes of this message, which no reader looks at past the NUL
+// (the kernel and upstream's daemon take the string up to it).
+void put_str(u8 *f, size_t size, std::string_view s)
 {
 	size_t n = std::min(s.size(), size - 1);
-	std::memset(f, 0, size);
-	s.copy(reinterpret_cast<char *>(f), n);
+	std::memcpy(f, s.data(), n);
+	f[n] = 0;
 }
 
 const char *op_name(int op)
@@ -155,16 +159,20 @@ uint32_t Handler::enumerate_auto(hvk_kvp_msg &m)
 {
 	auto &e = m.body.kvp_enum_data;
 	const SystemInfo &s = env_.sys;
-	std::string key, value;
-	auto addresses = [&](int family) {
+	// The system's facts were read at start, as upstream's daemon reads
+	// them; the addresses, which change, are read for each request.
+	std::string addrs;
+	auto addresses = [&](int family) -> std::string_view {
 		NetState net;
 		std::string err;
 		if (!env_.net(net, err)) {
 			log(LOG_ERR, "cannot read the addresses: %s", err.c_str());
-			return std::string();
+			return {};
 		}
-		return all_addresses(net, family);
+		addrs = all_addresses(net, family);
+		return addrs;
 	};
+	std::string_view key, value;
 	switch (e.index) {
 	case 0: key = "FullyQualifiedDomainName"; value = s.fqdn; break;
 	case 1: key = "IntegrationServicesVersion"; value = lic_version_; break;
@@ -258,11 +266,9 @@ bool register_daemon(int fd)
 
 Step serve_one(int fd, Handler &h)
 {
-	// Room for more than one message, so an oversized one shows.
-	union {
-		hvk_kvp_msg m;
-		char raw[sizeof(hvk_kvp_msg) + 512];
-	} buf {};
+	// The handler's buffer, not zeroed: each read fills it with one whole
+	// message, or the message is refused.
+	Handler::IoBuf &buf = h.io_buf();
 	ssize_t n = ::read(fd, buf.raw, sizeof(buf.raw));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return Step::Ok;

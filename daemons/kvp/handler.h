@@ -10,6 +10,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace hvkit::kvp {
@@ -38,6 +39,13 @@ public:
 	Env &env() { return env_; }
 	// The pools as GET and ENUMERATE read them (tests count its reads).
 	PoolCache &cache() { return cache_; }
+	// serve_one()'s message buffer: room for more than one message, so
+	// an oversized one shows. Kept, so no request zeroes 3 kB of stack.
+	union IoBuf {
+		struct hvk_kvp_msg m;
+		char raw[sizeof(struct hvk_kvp_msg) + 512];
+	};
+	IoBuf &io_buf() { return *io_; }
 
 private:
 	uint32_t get(struct hvk_kvp_msg &m);
@@ -52,6 +60,7 @@ private:
 	bool in_handshake_ = false;
 	std::string lic_version_ = "Unknown version"; // upstream's until the kernel says
 	std::array<std::string, kPoolCount> odd_; // what was last logged as odd, per pool
+	std::unique_ptr<IoBuf> io_ = std::make_unique<IoBuf>();
 };
 
 // The device protocol over @fd.

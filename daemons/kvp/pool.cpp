@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <ctime>
 
 #include <dirent.h>
@@ -56,8 +57,10 @@ bool unlock(int fd)
 // Opens @path as a pool file: a regular file, not through a symlink, and
 // locked with @type, the inode at @path when the lock was granted.
 // Returns an invalid Fd with @err set on error, or with @err empty when
-// the file does not exist and @create is false.
-Fd open_locked(const std::string &path, bool create, short type, std::string &err)
+// the file does not exist and @create is false. @st_out, when given, gets
+// the file's stat taken under the lock.
+Fd open_locked(const std::string &path, bool create, short type, std::string &err,
+	       struct stat *st_out = nullptr)
 {
 	err.clear();
 	for (int tries = 0; tries < 10000; tries++) {
@@ -90,8 +93,11 @@ Fd open_locked(const std::string &path, bool create, short type, std::string &er
 		// Replaced while we waited for the lock? Then lock the new one.
 		struct stat now {};
 		if (::stat(path.c_str(), &now) == 0 && now.st_ino == st.st_ino &&
-		    now.st_dev == st.st_dev)
+		    now.st_dev == st.st_dev) {
+			if (st_out)
+				*st_out = now;
 			return fd;
+		}
 		if (errno == ENOENT && !create)
 			return Fd();
 	}
@@ -100,11 +106,14 @@ Fd open_locked(const std::string &path, bool create, short type, std::string &er
 }
 
 // Reads the pool file open at @fd; @st_out, when given, gets its stat.
+// @known: its stat taken under the lock held now, if the caller has one.
 bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
-	     struct stat *st_out = nullptr)
+	     struct stat *st_out = nullptr, const struct stat *known = nullptr)
 {
 	struct stat st {};
-	if (::fstat(fd, &st) < 0) {
+	if (known) {
+		st = *known;
+	} else if (::fstat(fd, &st) < 0) {
 		err = errno_text("cannot stat " + path);
 		return false;
 	}
@@ -113,10 +122,12 @@ bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
 		      " bytes); not read";
 		return false;
 	}
-	std::vector<uint8_t> buf(static_cast<size_t>(st.st_size));
+	// Not zeroed first: only the bytes read are parsed.
+	auto size = static_cast<size_t>(st.st_size);
+	auto buf = std::make_unique_for_overwrite<uint8_t[]>(size);
 	size_t got = 0;
-	while (got < buf.size()) {
-		ssize_t n = ::pread(fd, buf.data() + got, buf.size() - got, static_cast<off_t>(got));
+	while (got < size) {
+		ssize_t n = ::pread(fd, buf.get() + got, size - got, static_cast<off_t>(got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -127,7 +138,7 @@ bool read_fd(int fd, const std::string &path, Parsed &out, std::string &err,
 			break;
 		got += static_cast<size_t>(n);
 	}
-	out = parse_pool({buf.data(), got});
+	out = parse_pool({buf.get(), got});
 	if (st_out)
 		*st_out = st;
 	return true;
@@ -169,11 +180,12 @@ void remove_stale_temps(const std::string &dir, const std::string &name)
 	::closedir(d);
 }
 
-bool replace(const std::string &path, const std::string &data, std::string &err)
+// Replaces @path (in directory @dir, open at @dir_fd) with @data: a temp
+// file, written, fsync'd, renamed over @path; then the directory fsync'd.
+bool replace(const std::string &path, const std::string &data, int dir_fd, std::string &err)
 {
 	std::string dir = dir_of(path);
 	std::string name = path.substr(path.rfind('/') + 1);
-	remove_stale_temps(dir, name);
 	std::string tmp = dir + "/" + name + ".tmp.XXXXXX";
 	std::vector<char> tmpl(tmp.begin(), tmp.end());
 	tmpl.push_back('\0');
@@ -196,8 +208,7 @@ bool replace(const std::string &path, const std::string &data, std::string &err)
 		return fail("cannot sync");
 	if (::rename(tmp.c_str(), path.c_str()) < 0)
 		return fail(("cannot rename to " + path + ":").c_str());
-	Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (!d || ::fsync(d.get()) < 0) {
+	if (::fsync(dir_fd) < 0) {
 		err = errno_text("cannot sync " + dir);
 		return false;
 	}
@@ -364,15 +375,21 @@ bool PoolDir::update(int pool, const std::function<bool(std::vector<Record> &)> 
 	}
 	// Held until the new file is in place: a writer that waits on the old
 	// inode finds it replaced and locks the new one.
-	Fd fd = open_locked(p, true, F_WRLCK, err);
+	struct stat st {};
+	Fd fd = open_locked(p, true, F_WRLCK, err, &st);
 	if (!fd)
 		return false;
+	// Temp files a killed writer left: looked for by this PoolDir's first
+	// writer of the pool (under the lock: only a lock holder makes one, so
+	// any found is stale), not on every write.
+	if (!(*swept_)[static_cast<size_t>(pool)].exchange(true))
+		remove_stale_temps(dir_, p.substr(p.rfind('/') + 1));
 	Parsed cur;
-	if (!read_fd(fd.get(), p, cur, err))
+	if (!read_fd(fd.get(), p, cur, err, nullptr, &st))
 		return false;
 	if (!fn(cur.records))
 		return true;
-	return replace(p, serialize_pool(cur.records), err);
+	return replace(p, serialize_pool(cur.records), dir.get(), err);
 }
 
 PoolCache::PoolCache(PoolDir dir) : dir_(std::move(dir))

@@ -23,10 +23,12 @@
 // still holds it open, reads the complete old pool, never a mix. Every
 // hvkit reader and writer checks after locking that the inode it locked is
 // still the one at the path, and starts again if not, so it never acts on
-// a stale pool. Temp files left by a writer that was killed are removed by
-// the next writer of that pool, under the lock (only a lock holder makes
-// one, so any it finds is stale). docs/daemons.md says why this and not an
-// in-place scheme.
+// a stale pool. Temp files left by a writer that was killed are removed
+// by the first write to that pool through a PoolDir (a daemon's first
+// after it starts, each `hvctl kvp set`), under the lock (only a lock
+// holder makes one, so any it finds is stale); later writes through the
+// same PoolDir do not look again. docs/daemons.md says why this and not
+// an in-place scheme.
 //
 // hypervkvpd keeps each pool parsed in memory (PoolCache below) and reads
 // the file again only when it may have changed.
@@ -35,9 +37,11 @@
 #include "daemon.h"
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -106,6 +110,10 @@ public:
 
 private:
 	std::string dir_;
+	// Per pool: whether this PoolDir (and its copies) looked for stale
+	// temp files yet. Set under the pool's write lock.
+	std::shared_ptr<std::array<std::atomic<bool>, kPoolCount>> swept_ =
+		std::make_shared<std::array<std::atomic<bool>, kPoolCount>>();
 };
 
 // One sentence on what was odd in @p, or "" when nothing was.
