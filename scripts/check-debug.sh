@@ -37,9 +37,8 @@ t0=$(date +%s)
 run_half() {
 	selftests/run.sh --krel "$krel" --mem 2048 --timeout 1500 ${T:+--tests "$T"} "$@" 2>&1
 }
-halves=2
+net_pid=
 if [ -n "${T:-}" ]; then
-	halves=1
 	run_half --except daemons --results "$logs/guest.counts" >"$logs/guest.log"
 else
 	run_half --dir net --dir util --results "$logs/guest-net.counts" >"$logs/guest-net.log" &
@@ -100,7 +99,7 @@ if [ -z "${T:-}" ]; then
 		graft.log graft_run
 fi
 # The steps above ran beside the net and util half.
-if [ "$halves" = 2 ]; then
+if [ -n "$net_pid" ]; then
 	wait "$net_pid"
 	half guest-net
 	echo "   ($(( $(date +%s) - t0 ))s)"

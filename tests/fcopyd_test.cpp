@@ -363,6 +363,14 @@ hvk_fcopy_hdr hdr_msg(uint32_t op)
 	return m;
 }
 
+// The kernel sends MSG; the daemon serves it and answers S_OK.
+template <typename M> void served_ok(const FakeDev &dev, CharDev &cd, const M &msg)
+{
+	dev.send(msg);
+	ASSERT_EQ(Served::ok, cd.serve());
+	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+}
+
 // Register and take the kernel's version answer.
 void handshake(FakeDev &dev, CharDev &cd)
 {
@@ -384,18 +392,10 @@ TEST(FcopyCharDev, ACopyThroughTheDeviceArrivesWhole)
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
 	handshake(dev, cd);
-	dev.send(start_msg(d.path, "f.txt", 0, 9));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
-	dev.send(data_msg(0, "abcd"));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
-	dev.send(data_msg(4, "efghi"));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
-	dev.send(hdr_msg(HVK_FCOPY_COMPLETE));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, start_msg(d.path, "f.txt", 0, 9)));
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, data_msg(0, "abcd")));
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, data_msg(4, "efghi")));
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, hdr_msg(HVK_FCOPY_COMPLETE)));
 	EXPECT_EQ("abcdefghi", slurp(d.path + "/f.txt"));
 }
 
@@ -409,9 +409,7 @@ TEST(FcopyCharDev, ACopyIsServedWithoutTheLoopUntilItIsComplete)
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
 	handshake(dev, cd);
-	dev.send(start_msg(d.path, "f.txt", 0, 9));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, start_msg(d.path, "f.txt", 0, 9)));
 	std::thread kernel([&] {
 		dev.send(data_msg(0, "abcd"));
 		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
@@ -438,9 +436,7 @@ TEST(FcopyCharDev, ASigtermWhileACopyWaitsForTheHostGoesBackToTheLoop)
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
 	handshake(dev, cd);
-	dev.send(start_msg(d.path, "f.txt", 0, 9));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, start_msg(d.path, "f.txt", 0, 9)));
 	std::thread kernel([&] {
 		dev.send(data_msg(0, "abcd"));
 		EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
@@ -453,12 +449,8 @@ TEST(FcopyCharDev, ASigtermWhileACopyWaitsForTheHostGoesBackToTheLoop)
 	EXPECT_TRUE(fc.open());
 	EXPECT_EQ(SIGTERM, hvkit::daemon::read_signal(sfd.get()));
 	// The loop would stop; here the copy goes on through serve().
-	dev.send(data_msg(4, "efghi"));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
-	dev.send(hdr_msg(HVK_FCOPY_COMPLETE));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, data_msg(4, "efghi")));
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, hdr_msg(HVK_FCOPY_COMPLETE)));
 	EXPECT_EQ("abcdefghi", slurp(d.path + "/f.txt"));
 }
 
@@ -477,9 +469,7 @@ TEST(FcopyCharDev, ACopyThatWaitsForTheHostStillPingsTheWatchdog)
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
 	handshake(dev, cd);
-	dev.send(start_msg(d.path, "f.txt", 0, 4));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, start_msg(d.path, "f.txt", 0, 4)));
 	std::thread kernel([&] {
 		// The host sends nothing until the daemon has pinged the watchdog.
 		char buf[64] = {};
@@ -522,9 +512,7 @@ TEST(FcopyCharDev, MalformedTruncatedAndOversizedMessagesGetEFailAndDoNothing)
 	EXPECT_TRUE(others(d.path, "").empty());
 
 	// Now a copy is open: a WRITE past its message changes nothing.
-	dev.send(s);
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, s));
 	auto w = data_msg(0, "x");
 	refused(&w, HVK_FCOPY_DATA_HDR - 1);	// WRITE cut in its header
 	w.size = 100;
@@ -536,9 +524,7 @@ TEST(FcopyCharDev, MalformedTruncatedAndOversizedMessagesGetEFailAndDoNothing)
 	refused(&w, sizeof(w));			// offset past the largest
 	std::string tmp = d.path + "/" + fc.tmp_name();
 	EXPECT_EQ(0, fs::file_size(tmp));
-	dev.send(hdr_msg(HVK_FCOPY_CANCEL));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, hdr_msg(HVK_FCOPY_CANCEL)));
 	EXPECT_TRUE(others(d.path, "").empty());
 }
 
@@ -564,9 +550,7 @@ TEST(FcopyCharDev, ADeviceThatGoesAwayEndsTheLoopAndTheCopy)
 	FileCopy fc;
 	CharDev cd(dev.daemon_end.get(), fc);
 	handshake(dev, cd);
-	dev.send(start_msg(d.path, "f", 0, 1));
-	ASSERT_EQ(Served::ok, cd.serve());
-	EXPECT_EQ(static_cast<int32_t>(HVK_S_OK), dev.answer());
+	ASSERT_NO_FATAL_FAILURE(served_ok(dev, cd, start_msg(d.path, "f", 0, 1)));
 	dev.kernel.reset();
 	EXPECT_EQ(Served::gone, cd.serve());
 	EXPECT_TRUE(others(d.path, "").empty());

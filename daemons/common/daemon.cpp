@@ -166,13 +166,22 @@ std::optional<std::chrono::milliseconds> watchdog_period()
 
 // ---- signals ----------------------------------------------------------
 
-Fd signal_fd()
+namespace {
+// The signals that stop a daemon (TERM, INT) or reload it (HUP).
+sigset_t stop_set()
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	return set;
+}
+} // namespace
+
+Fd signal_fd()
+{
+	sigset_t set = stop_set();
 	if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) {
 		log(LOG_ERR, "cannot block signals: %s", std::strerror(errno));
 		return Fd();
@@ -205,11 +214,7 @@ void on_window_signal(int sig)
 
 sigset_t window_set()
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	sigset_t set = stop_set();
 	sigaddset(&set, SIGALRM);
 	return set;
 }
