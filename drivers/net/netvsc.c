@@ -1718,6 +1718,12 @@ static void nv_detach(struct netvsc *nv)
 	mutex_unlock(&nv->ctl_lock);
 	/* Sub-channels first, as upstream closes them before the primary. */
 	nv_sc_unhook(nv);
+	/*
+	 * The primary's NAPI stops before the revokes: a receive completion
+	 * sent behind REVOKE_RECV_BUF names a transfer the host has already
+	 * forgotten. What the host sent meanwhile stays in the ring, unread.
+	 */
+	nv_chan_quiesce(nv->chans[0]);
 	/* The host stops using the buffers, then lets go of their GPADLs. */
 	if (nv->recv_buf && !hvk_channel_rescinded(nv->ch)) {
 		m.type = HVK_NVSP1_REVOKE_RECV_BUF;
@@ -1729,7 +1735,6 @@ static void nv_detach(struct netvsc *nv)
 		m.revoke.id = HVK_NVSP_SEND_BUF_ID;
 		nv_nvsp_post(nv, &m);
 	}
-	nv_chan_quiesce(nv->chans[0]);
 	nv_buf_free(nv, &nv->recv_buf, nv->recv_size, &nv->recv_gpadl, "receive buffer");
 	nv_buf_free(nv, &nv->send_buf, nv->send_size, &nv->send_gpadl, "send buffer");
 	hvk_channel_close(nv->ch);

@@ -27,8 +27,18 @@ static enum hrtimer_restart sim_monitor_poll(struct hrtimer *t)
 	unsigned long bits;
 	unsigned int g, b;
 
-	if (!mp || !atomic_read(&sim.monitor_open))
-		return HRTIMER_NORESTART;
+	if (!mp || !atomic_read(&sim.monitor_open)) {
+		/*
+		 * Give up the timer; a channel that opened since the check
+		 * above found it still ours and did not start it: take it
+		 * back and go on (paired with sim_monitor_opened()).
+		 */
+		clear_bit(0, &sim.monitor_armed);
+		smp_mb__after_atomic();
+		if (!mp || !atomic_read(&sim.monitor_open) ||
+		    test_and_set_bit(0, &sim.monitor_armed))
+			return HRTIMER_NORESTART;
+	}
 	for (g = 0; g < ARRAY_SIZE(mp->trigger_group); g++) {
 		/* Take the group's bits; what the guest sets now is next time's. */
 		bits = xchg(&mp->trigger_group[g].pending, 0);
@@ -55,6 +65,7 @@ int sim_monitor_init(void)
 	}
 	xa_init_flags(&sim.monitored, XA_FLAGS_ALLOC);
 	atomic_set(&sim.monitor_open, 0);
+	sim.monitor_armed = 0;
 	hrtimer_setup(&sim.monitor_poll, sim_monitor_poll, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	return 0;
 }
@@ -111,6 +122,7 @@ void sim_monitor_unmap(void)
 	WRITE_ONCE(sim.monitor[0], NULL);
 	WRITE_ONCE(sim.monitor[1], NULL);
 	hrtimer_cancel(&sim.monitor_poll);
+	clear_bit(0, &sim.monitor_armed);
 	if (p1)
 		vunmap(p1);
 	if (p2)
@@ -158,15 +170,19 @@ void sim_monitor_publish(const struct sim_chan *c, struct hvk_msg_offer *o)
 }
 
 /*
- * (Re)start the poll with every monitored open: a poll that just saw no
- * open channel may be returning without rearming.
+ * Start the poll if it is not running. A poll that is about to stop
+ * clears monitor_armed and then looks at monitor_open again, so either it
+ * sees this channel or this start wins the bit.
  */
 void sim_monitor_opened(struct sim_chan *c)
 {
 	if (c->monitor_id == SIM_NOT_MONITORED)
 		return;
 	atomic_inc(&sim.monitor_open);
-	hrtimer_start(&sim.monitor_poll, ns_to_ktime(monitor_latency_us * NSEC_PER_USEC), HRTIMER_MODE_REL);
+	smp_mb__after_atomic();
+	if (!test_and_set_bit(0, &sim.monitor_armed))
+		hrtimer_start(&sim.monitor_poll, ns_to_ktime(monitor_latency_us * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
 }
 
 /* The poll stops by itself when the last monitored channel closed. */

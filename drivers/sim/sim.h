@@ -192,11 +192,14 @@ struct sim {
 	 * cleared before the poll is cancelled and the pages unmapped.
 	 * monitored maps a monitor id to its channel (RCU-read by the poll);
 	 * the poll runs while monitor_open, the count of open monitored
-	 * channels, is not zero.
+	 * channels, is not zero. Only the owner of bit 0 of monitor_armed
+	 * starts or forwards the timer: a start from an opening channel
+	 * while the callback forwards it is a race hrtimer warns about.
 	 */
 	struct hvk_monitor_page *monitor[2];
 	struct xarray monitored;
 	atomic_t monitor_open;
+	unsigned long monitor_armed;
 	struct hrtimer monitor_poll;
 };
 
