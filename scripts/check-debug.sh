@@ -35,7 +35,7 @@ t0=$(date +%s)
 # a guest suite under TCG keeps about 1.2 of the 2 cores busy, so the pair
 # ends sooner than one guest would on a machine with nothing else to do.
 run_half() {
-	selftests/run.sh --krel "$krel" --mem 2048 --timeout 1500 ${T:+--tests "$T"} "$@" 2>&1
+	selftests/run.sh --krel "$krel" --mem 2048 --timeout 900 ${T:+--tests "$T"} "$@" 2>&1
 }
 net_pid=
 if [ -n "${T:-}" ]; then

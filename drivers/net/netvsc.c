@@ -1724,7 +1724,13 @@ static void nv_detach(struct netvsc *nv)
 	 * forgotten. What the host sent meanwhile stays in the ring, unread.
 	 */
 	nv_chan_quiesce(nv->chans[0]);
-	/* The host stops using the buffers, then lets go of their GPADLs. */
+	/*
+	 * The host stops using the buffers; their GPADLs go after the close,
+	 * as upstream does on hosts from Windows Server 2016 on: the host
+	 * handles the revokes on the channel's ring, a teardown on the message
+	 * connection, and a teardown that overtakes its revoke finds the
+	 * buffer still in use.
+	 */
 	if (nv->recv_buf && !hvk_channel_rescinded(nv->ch)) {
 		m.type = HVK_NVSP1_REVOKE_RECV_BUF;
 		m.revoke.id = HVK_NVSP_RECV_BUF_ID;
@@ -1735,9 +1741,9 @@ static void nv_detach(struct netvsc *nv)
 		m.revoke.id = HVK_NVSP_SEND_BUF_ID;
 		nv_nvsp_post(nv, &m);
 	}
+	hvk_channel_close(nv->ch);
 	nv_buf_free(nv, &nv->recv_buf, nv->recv_size, &nv->recv_gpadl, "receive buffer");
 	nv_buf_free(nv, &nv->send_buf, nv->send_size, &nv->send_gpadl, "send buffer");
-	hvk_channel_close(nv->ch);
 	/* The host completes nothing more: what it held is ours again. */
 	skb_queue_purge(&nv->tx_inflight);
 	bitmap_free(nv->send_map);

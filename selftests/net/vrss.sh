@@ -54,7 +54,14 @@ for q in 1 2 4; do
 	ethtool -L "$ifc" combined $q || bad="ethtool -L combined $q failed"
 	[ -n "$bad" ] || [ "$(ethtool -S "$ifc" | grep -c 'rx_queue_[0-9]*_packets')" = $q ] ||
 		bad="ethtool -S does not show $q queues"
-	for mtu in 1500 9000; do
+	# The debug kernel runs each queue count at one MTU, in turns (its
+	# detectors see the paths on their first pass; each run costs four
+	# times as much there): 1 queue at 1500, 2 at 9000, 4 at 1500.
+	mtus="1500 9000"
+	if hvk_debug; then
+		[ $q = 2 ] && mtus=9000 || mtus=1500
+	fi
+	for mtu in $mtus; do
 		[ -n "$bad" ] && break
 		ip link set "$ifc" mtu $mtu && in_ns ip link set "$peer" mtu $mtu &&
 			wait_for 20 ping -c 1 -W 1 10.14.0.2 >/dev/null || { bad="MTU $mtu: no ping"; break; }
