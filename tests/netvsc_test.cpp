@@ -355,6 +355,59 @@ TEST(Nvsp, SubChannelMessagesHaveTheirLength)
 	EXPECT_EQ(hvk_nvsp_min_len(HVK_NVSP5_SEND_INDIRECTION_TABLE), 12u);
 }
 
+// The send indirection table as Hyper-V sends it: 16 entries after the
+// 12-byte message (offset 12), or, on hosts agreeing NVSP 6.0 or older,
+// after a whole 40-byte NVSP message whatever the offset says.
+static std::vector<u8> send_table_msg(u32 count, u32 offset, u32 at, u32 len)
+{
+	std::vector<u8> m(len);
+	const u32 hdr[3] = {HVK_NVSP5_SEND_INDIRECTION_TABLE, count, offset};
+	std::memcpy(m.data(), hdr, sizeof(hdr));
+	for (u32 i = 0; i < HVK_SEND_TAB_LEN && at + 4 * (i + 1) <= len; i++) {
+		const u32 e = 3 - i % 4;
+		std::memcpy(m.data() + at + 4 * i, &e, 4);
+	}
+	return m;
+}
+
+TEST(Nvsp, SendTableIsReadWhereTheOffsetSays)
+{
+	u32 tab[HVK_SEND_TAB_LEN] = {};
+	auto m = send_table_msg(16, 12, 12, 12 + 64);
+	ASSERT_EQ(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	for (u32 i = 0; i < HVK_SEND_TAB_LEN; i++)
+		EXPECT_EQ(tab[i], 3 - i % 4) << i;
+}
+
+TEST(Nvsp, SendTableOfAnOldHostIsReadAfterAWholeMessage)
+{
+	u32 tab[HVK_SEND_TAB_LEN] = {};
+	// The host bug: offset 12 named, the table at 40.
+	auto m = send_table_msg(16, 12, HVK_NVSP_MSG_SIZE, HVK_NVSP_MSG_SIZE + 64);
+	ASSERT_EQ(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V6, tab), nullptr);
+	for (u32 i = 0; i < HVK_SEND_TAB_LEN; i++)
+		EXPECT_EQ(tab[i], 3 - i % 4) << i;
+	// A 6.1 host is taken at its word.
+	ASSERT_EQ(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	EXPECT_EQ(tab[0], 0u);
+}
+
+TEST(Nvsp, BadSendTablesAreRefused)
+{
+	u32 tab[HVK_SEND_TAB_LEN] = {7, 7};
+	auto m = send_table_msg(15, 12, 12, 12 + 64);
+	EXPECT_NE(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	m = send_table_msg(16, 16, 12, 12 + 64);
+	EXPECT_NE(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	m = send_table_msg(16, 0xfffffff0u, 12, 12 + 64);
+	EXPECT_NE(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	m = send_table_msg(16, 4, 12, 12 + 64);
+	EXPECT_NE(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	m = send_table_msg(16, 12, 12, 12 + 63);
+	EXPECT_NE(hvk_send_table_parse(m.data(), m.size(), HVK_NVSP_V61, tab), nullptr);
+	EXPECT_EQ(tab[0], 7u) << "a refused table leaves the old one";
+}
+
 // ---- offloads ----
 
 TEST(Offload, CapabilitiesRoundTripAsTheGuestReadsThem)

@@ -60,6 +60,8 @@ MODULE_PARM_DESC(send_buf_kb, "send buffer at probe in KiB (default 1024; at mos
 #define NV_MAX_PFNS		32		/* GPA-direct: pages of the largest frame, and more */
 #define NV_PENDING_COMPS	1024		/* receive completions waiting for ring space */
 #define NV_CTL_REPLY		256
+/* The multicast addresses given to the host; with more, all multicast. */
+#define NV_MC_MAX		32
 #define NV_MAX_CHANS		64		/* upstream's VRSS_CHANNEL_MAX */
 /*
  * ethtool -G counts the buffers in sections (as upstream): at least
@@ -182,6 +184,12 @@ struct netvsc {
 	u32 ofl_granted, ofl_on;
 	u32 lso_max;			/* the host's largest LSO frame */
 	u32 host_mtu;			/* the host's largest frame payload */
+	/*
+	 * The multicast list the host keeps (OID_802_3_MAXIMUM_LIST_SIZE, at
+	 * most NV_MC_MAX; 0: none, all multicast then). Written at attach,
+	 * read by the receive filter (READ_ONCE).
+	 */
+	u32 mc_max;
 	u32 speed;			/* Mbit/s (WRITE_ONCE: attach, NAPI's indications) */
 
 	void *recv_buf;
@@ -1288,7 +1296,7 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 		struct hvk_rndis_hdr h;
 		struct hvk_rndis_init_req q;
 	} m = {};
-	u32 link, frame, speed;
+	u32 link, frame, speed, mcl;
 	int ret;
 
 	m.h.type = HVK_RNDIS_INIT;
@@ -1315,6 +1323,10 @@ static int nv_rndis_init(struct netvsc *nv, u8 *mac)
 		return ret;
 	WRITE_ONCE(nv->speed, speed / 10000);
 	nv->host_mtu = clamp_t(u32, frame, ETH_MIN_MTU, NV_MTU_MAX);
+	/* A host without a multicast list: all multicast, as upstream always asks. */
+	if (nv_query(nv, HVK_OID_802_3_MAXIMUM_LIST_SIZE, &mcl, 4))
+		mcl = 0;
+	WRITE_ONCE(nv->mc_max, min_t(u32, mcl, NV_MC_MAX));
 	if (link == 0)
 		netif_carrier_on(nv->ndev);
 	else
@@ -1759,16 +1771,50 @@ static void nv_detach(struct netvsc *nv)
 
 /* ---- net_device ---- */
 
-static u32 nv_filter(struct net_device *ndev)
+/*
+ * The receive filter, set on open and on every ndo_set_rx_mode: frames to
+ * our MAC, broadcasts with IFF_BROADCAST, everything with IFF_PROMISC, and
+ * the multicast groups joined: by their list when the host keeps one that
+ * long, else all multicast (IFF_ALLMULTI too), which is what upstream's
+ * netvsc always asks. A host that refuses the list gets the latter.
+ */
+static int nv_set_rx_filter(struct netvsc *nv)
 {
-	u32 f = HVK_RNDIS_FILTER_DIRECTED | HVK_RNDIS_FILTER_BROADCAST |
-		HVK_RNDIS_FILTER_MULTICAST;
+	struct net_device *ndev = nv->ndev;
+	u8 list[NV_MC_MAX][ETH_ALEN];
+	struct netdev_hw_addr *ha;
+	u32 f = HVK_RNDIS_FILTER_DIRECTED, n = 0;
+	int ret = 0;
 
+	netif_addr_lock_bh(ndev);
+	if (ndev->flags & IFF_BROADCAST)
+		f |= HVK_RNDIS_FILTER_BROADCAST;
 	if (ndev->flags & IFF_PROMISC)
 		f |= HVK_RNDIS_FILTER_PROMISCUOUS;
-	if (ndev->flags & IFF_ALLMULTI)
+	if ((ndev->flags & IFF_ALLMULTI) || netdev_mc_count(ndev) > READ_ONCE(nv->mc_max)) {
 		f |= HVK_RNDIS_FILTER_ALL_MULTICAST;
-	return f;
+	} else if (!netdev_mc_empty(ndev)) {
+		f |= HVK_RNDIS_FILTER_MULTICAST;
+		netdev_for_each_mc_addr(ha, ndev) {
+			if (n == NV_MC_MAX)
+				break;
+			ether_addr_copy(list[n++], ha->addr);
+		}
+	}
+	netif_addr_unlock_bh(ndev);
+
+	mutex_lock(&nv->ctl_lock);
+	if (!nv->attached)
+		goto out;
+	if ((f & HVK_RNDIS_FILTER_MULTICAST) &&
+	    nv_set(nv, HVK_OID_802_3_MULTICAST_LIST, list, n * ETH_ALEN)) {
+		netdev_dbg(ndev, "the host refused a multicast list of %u: all multicast\n", n);
+		f ^= HVK_RNDIS_FILTER_MULTICAST | HVK_RNDIS_FILTER_ALL_MULTICAST;
+	}
+	ret = nv_set(nv, HVK_OID_GEN_CURRENT_PACKET_FILTER, &f, 4);
+out:
+	mutex_unlock(&nv->ctl_lock);
+	return ret;
 }
 
 static void nv_rx_mode_work(struct work_struct *w)
@@ -1776,8 +1822,8 @@ static void nv_rx_mode_work(struct work_struct *w)
 	struct netvsc *nv = container_of(w, struct netvsc, rx_mode_work);
 
 	/* Not under rtnl: nv_stop() waits for this work with it held. */
-	if (netif_running(nv->ndev))
-		nv_set_filter(nv, nv_filter(nv->ndev));
+	if (netif_running(nv->ndev) && nv_set_rx_filter(nv))
+		nv_err(nv, "the host refused the receive filter\n");
 }
 
 /* The answer to the host's KEEPALIVE: KEEPALIVE_C with its id, success. */
@@ -1818,7 +1864,7 @@ static int nv_open(struct net_device *ndev)
 
 	if (!nv->attached)
 		return -ENODEV;
-	ret = nv_set_filter(nv, nv_filter(ndev));
+	ret = nv_set_rx_filter(nv);
 	if (ret) {
 		netdev_err(ndev, "the host refused the packet filter (%d)\n", ret);
 		return ret;
@@ -1905,7 +1951,7 @@ static int nv_reopen(struct netvsc *nv, const struct nv_cfg *cfg)
 	if (running && nv->attached) {
 		netif_device_attach(ndev);
 		/* The new RNDIS device starts with no packet filter. */
-		if (nv_set_filter(nv, nv_filter(ndev)))
+		if (nv_set_rx_filter(nv))
 			netdev_err(ndev, "the host refused the packet filter after a reopen\n");
 		nv_vf_open(&nv->vf);
 	}

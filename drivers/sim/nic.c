@@ -42,6 +42,12 @@
 
 #define NIC_MTU_MAX		65521	/* upstream's largest, with an Ethernet header: 65535 */
 #define NIC_SUB_ALLOC		1728	/* receive sub-allocation (upstream's section size) */
+/*
+ * OID_802_3_MAXIMUM_LIST_SIZE: the multicast addresses a port filters on;
+ * a longer list is refused (NDIS_STATUS_MULTICAST_FULL), and a guest takes
+ * all multicast instead.
+ */
+#define NIC_MCAST_MAX		32
 #define NIC_SPEED		100000	/* default link speed, Mbit/s: 100 Gbit/s, Azure's NIC */
 #define NIC_RX_PKT_LEN		(sizeof(struct hvk_pkt_xfer_pages) + sizeof(struct hvk_xfer_range) + \
 				 HVK_NVSP_MSG_SIZE)
@@ -108,7 +114,9 @@ struct sim_nic {
 	u32 *rx_seq;			/* ... and the transfer's sequence number */
 	u32 rx_next_seq;
 	bool rndis_up;			/* INIT done, not HALTed */
-	u32 filter;			/* the guest's packet filter */
+	u32 filter;			/* the guest's packet filter (HVK_RNDIS_FILTER_*) */
+	u8 mcast[NIC_MCAST_MAX][ETH_ALEN];	/* the guest's multicast list */
+	u32 nmcast;			/* its entries */
 	bool link_up;
 	u32 granted;			/* sub-channels granted since INIT */
 	bool rss_on;			/* the guest's key and table are set */
@@ -130,6 +138,7 @@ struct sim_nic {
 
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
+	atomic64_t filtered;		/* frames the guest's filter held back */
 	atomic64_t lso_frames, csum_frames;
 
 	/*
@@ -495,12 +504,48 @@ static int nic_deliver_rsc_locked(struct sim_nic *n, struct sim_chan *c, const s
 }
 
 /*
- * A frame from the peer has been delivered on channel @c (@ret 0) or
- * dropped (@ret, @c maybe NULL): counted, and freed.
+ * Whether the guest's packet filter takes the frame in @skb (its Ethernet
+ * header first), as a switch port applies it: everything with PROMISCUOUS;
+ * a frame to the guest's MAC with DIRECTED; a broadcast with BROADCAST; a
+ * multicast with ALL_MULTICAST, or with MULTICAST when the guest's list
+ * names it. Under n->lock. -ENOTCONN with no filter set (nothing goes to a
+ * guest that has not asked), -EPERM for a frame it filters out.
+ */
+static int nic_filter_locked(const struct sim_nic *n, const struct sk_buff *skb)
+{
+	const u8 *da = skb->data;
+	u32 f = n->filter, i;
+
+	if (!f)
+		return -ENOTCONN;
+	if (f & HVK_RNDIS_FILTER_PROMISCUOUS)
+		return 0;
+	if (skb_headlen(skb) < ETH_HLEN)
+		return -EPERM;
+	if (is_broadcast_ether_addr(da))
+		return f & HVK_RNDIS_FILTER_BROADCAST ? 0 : -EPERM;
+	if (is_multicast_ether_addr(da)) {
+		if (f & HVK_RNDIS_FILTER_ALL_MULTICAST)
+			return 0;
+		if (f & HVK_RNDIS_FILTER_MULTICAST)
+			for (i = 0; i < n->nmcast; i++)
+				if (ether_addr_equal(da, n->mcast[i]))
+					return 0;
+		return -EPERM;
+	}
+	return f & HVK_RNDIS_FILTER_DIRECTED && ether_addr_equal(da, n->mac) ? 0 : -EPERM;
+}
+
+/*
+ * A frame from the peer has been delivered on channel @c (@ret 0),
+ * filtered out (-EPERM) or dropped (another @ret; @c maybe NULL): counted,
+ * and freed.
  */
 static void nic_peer_done(struct sim_nic *n, struct sim_chan *c, struct sk_buff *skb, int ret)
 {
-	if (ret) {
+	if (ret == -EPERM) {
+		atomic64_inc(&n->filtered);
+	} else if (ret) {
 		atomic64_inc(&n->dropped);
 	} else {
 		atomic64_inc(&n->to_guest);
@@ -550,7 +595,9 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 	if (has_csum)
 		csum = HVK_CSUM_RX_TCP_OK | (v6 ? 0 : HVK_CSUM_RX_IP_OK);
 	spin_lock_bh(&n->lock);
-	if (!n->dp_vf && n->rndis_up && n->link_up && n->filter) {
+	if (!n->dp_vf && n->rndis_up && n->link_up)
+		ret = nic_filter_locked(n, skb);
+	if (!ret) {
 		c = nic_rss_chan(n, skb);
 		ret = nic_deliver_rsc_locked(n, c, skb, csum, has_csum,
 					     thoff + offsetof(struct tcphdr, check), check);
@@ -594,10 +641,13 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	/*
 	 * Frames longer than the guest's MTU are dropped, as a switch port
 	 * does; so is everything while the guest has switched its data path
-	 * to the VF: Hyper-V sends it there, not on the synthetic path.
+	 * to the VF: Hyper-V sends it there, not on the synthetic path. The
+	 * guest's packet filter picks what it gets.
 	 */
-	if (!n->dp_vf && n->rndis_up && n->link_up && n->filter &&
-	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN) {
+	if (!n->dp_vf && n->rndis_up && n->link_up &&
+	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN)
+		ret = nic_filter_locked(n, skb);
+	if (!ret) {
 		c = nic_rss_chan(n, skb);
 		ret = nic_deliver_locked(n, c, &m, hlen, skb, HVK_NVSP_CHAN_DATA);
 	}
@@ -901,6 +951,7 @@ static void nic_closed(struct sim_chan *c)
 	n->c = NULL;
 	n->rndis_up = false;
 	n->filter = 0;
+	n->nmcast = 0;
 	n->rss_on = false;
 	n->granted = 0;
 	n->dp_vf = false;
@@ -1102,6 +1153,10 @@ static void nic_query(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_v
 		val = n->mtu_max + ETH_HLEN;
 		memcpy(r.info, &val, 4);
 		break;
+	case HVK_OID_802_3_MAXIMUM_LIST_SIZE:
+		val = NIC_MCAST_MAX;
+		memcpy(r.info, &val, 4);
+		break;
 	case HVK_OID_GEN_RSS_CAPABILITIES: {
 		struct hvk_rss_caps caps = {
 			.hdr = { HVK_NDIS_OBJ_RSS_CAPABILITIES, 2, HVK_RSS_CAPS_LEN },
@@ -1163,8 +1218,17 @@ static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_vie
 		spin_unlock_bh(&n->lock);
 		break;
 	case HVK_OID_802_3_MULTICAST_LIST:
-		if (v->data_len % ETH_ALEN)
+		/* The list replaces the last one; an empty one clears it. */
+		if (v->data_len % ETH_ALEN) {
 			r.c.status = HVK_RNDIS_STATUS_INVALID_DATA;
+		} else if (v->data_len / ETH_ALEN > NIC_MCAST_MAX) {
+			r.c.status = HVK_RNDIS_STATUS_MULTICAST_FULL;
+		} else {
+			spin_lock_bh(&n->lock);
+			memcpy(n->mcast, msg + v->data_off, v->data_len);
+			n->nmcast = v->data_len / ETH_ALEN;
+			spin_unlock_bh(&n->lock);
+		}
 		break;
 	case HVK_OID_GEN_RSS_PARAMETERS: {
 		u16 itab[HVK_RSS_ITAB_LEN] = {};
@@ -1267,6 +1331,7 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 
 		spin_lock_bh(&n->lock);
 		n->filter = 0;
+		n->nmcast = 0;
 		spin_unlock_bh(&n->lock);
 		r.h.type = HVK_RNDIS_RESET_C;
 		r.h.len = sizeof(r);
@@ -1297,6 +1362,7 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 		spin_lock_bh(&n->lock);
 		n->rndis_up = false;
 		n->filter = 0;
+		n->nmcast = 0;
 		spin_unlock_bh(&n->lock);
 		break;
 	default:
@@ -1826,7 +1892,11 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u32(skb, HVSIM_A_NIC_RECV_SECTIONS, READ_ONCE(n->nsub)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_SEND_BUF, READ_ONCE(n->send_bytes)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_SEND_SECTIONS, READ_ONCE(n->send_sections)) ||
-	    nla_put_u32(skb, HVSIM_A_NIC_SPEED, READ_ONCE(n->speed)))
+	    nla_put_u32(skb, HVSIM_A_NIC_SPEED, READ_ONCE(n->speed)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_FILTER, READ_ONCE(n->filter)) ||
+	    nla_put_u32(skb, HVSIM_A_NIC_MCAST, READ_ONCE(n->nmcast)) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_FILTERED, atomic64_read(&n->filtered),
+			      HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

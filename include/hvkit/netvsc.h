@@ -224,6 +224,39 @@ static inline u32 hvk_nvsp_min_len(u32 type)
 	}
 }
 
+/* The host's send indirection table: a flow's hash (low 4 bits) names its TX queue. */
+#define HVK_SEND_TAB_LEN	16	/* upstream's VRSS_SEND_TAB_SIZE */
+
+/*
+ * The host's send indirection table (NVSP 5, SEND_INDIRECTION_TABLE) in
+ * @msg, @len bytes from the NVSP type on, into @tab. @ver is the NVSP
+ * version agreed: a host that agreed 6.0 or older puts the table after a
+ * whole NVSP message (HVK_NVSP_MSG_SIZE bytes in) but names a smaller
+ * offset (a Hyper-V bug upstream's netvsc_send_table() works around); the
+ * table is read there when the message is that long. The entries are
+ * queue numbers the guest bounds by the queues it has.
+ */
+static inline const char *hvk_send_table_parse(const void *msg, u32 len, u32 ver,
+					       u32 tab[HVK_SEND_TAB_LEN])
+{
+	const u32 bytes = HVK_SEND_TAB_LEN * sizeof(u32);
+	struct hvk_nvsp_send_table t;
+	u32 off;
+
+	if (len < 4 + sizeof(t))
+		return "shorter than a send table message";
+	memcpy(&t, (const u8 *)msg + 4, sizeof(t));
+	if (t.count != HVK_SEND_TAB_LEN)
+		return "a send table without 16 entries";
+	off = t.offset;
+	if (ver <= HVK_NVSP_V6 && len >= HVK_NVSP_MSG_SIZE + bytes)
+		off = HVK_NVSP_MSG_SIZE;
+	if (off < 4 + sizeof(t) || len < bytes || off > len - bytes)
+		return "a send table outside its message";
+	memcpy(tab, (const u8 *)msg + off, bytes);
+	return NULL;
+}
+
 /* Is @v a version a Hyper-V host speaks (and this suite negotiates)? */
 static inline bool hvk_nvsp_version_known(u32 v)
 {
@@ -281,6 +314,7 @@ static inline const char *hvk_nvsp_rxbuf_check(const struct hvk_nvsp_recv_buf_co
 #define HVK_RNDIS_STATUS_FAILURE		0xc0000001u
 #define HVK_RNDIS_STATUS_NOT_SUPPORTED		0xc00000bbu
 #define HVK_RNDIS_STATUS_INVALID_DATA		0xc0010015u
+#define HVK_RNDIS_STATUS_MULTICAST_FULL		0xc0010009u
 
 #define HVK_RNDIS_MEDIUM_802_3			0
 
@@ -292,6 +326,7 @@ static inline const char *hvk_nvsp_rxbuf_check(const struct hvk_nvsp_recv_buf_co
 #define HVK_OID_802_3_PERMANENT_ADDRESS		0x01010101u
 #define HVK_OID_802_3_CURRENT_ADDRESS		0x01010102u
 #define HVK_OID_802_3_MULTICAST_LIST		0x01010103u
+#define HVK_OID_802_3_MAXIMUM_LIST_SIZE		0x01010104u	/* multicast list entries */
 
 /* vRSS (NDIS_RECEIVE_SCALE_*, revision 2). */
 #define HVK_OID_GEN_RSS_CAPABILITIES		0x00010203u

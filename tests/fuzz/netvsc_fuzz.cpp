@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // The synthetic NIC's parsers on what a hostile peer may send: an RNDIS
 // message in a receive range or send section, a transfer-page packet, a
-// receive-buffer completion, the RSS parameters a guest SETs (which the
+// receive-buffer completion, the host's send indirection table, the RSS
+// parameters a guest SETs (which the
 // simulated host parses). Each input is copied to a buffer of its exact
 // size (ASan sees any read past it), and what a check accepts must lie
 // inside the bytes it was given.
@@ -169,6 +170,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		break;
 	}
 	default: {
+		if (in[0] & 0x40) {
+			// The host's send indirection table, for an NVSP 6.0 or 6.1 peer.
+			u32 tab[HVK_SEND_TAB_LEN];
+			hvk_send_table_parse(d.data(), len, (in[0] & 0x20) ? HVK_NVSP_V6 : HVK_NVSP_V61, tab);
+			return 0;
+		}
 		hvk_nvsp_recv_buf_complete c;
 		if (len < sizeof(c) + 4)
 			return 0;

@@ -101,7 +101,7 @@ int nic_show(const std::vector<std::string_view> &args)
 					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
 					      "\"csum_frames\":%llu,\"datapath\":\"%s\",\"recv_buf\":%u,"
 					      "\"recv_sections\":%u,\"send_buf\":%u,\"send_sections\":%u,"
-					      "\"speed\":%u}",
+					      "\"speed\":%u,\"filter\":%u,\"mcast\":%u,\"filtered\":%llu,\"keepalives\":%llu}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
@@ -110,7 +110,9 @@ int nic_show(const std::vector<std::string_view> &args)
 					      u64(HVSIM_A_NIC_LSO_FRAMES), u64(HVSIM_A_NIC_CSUM_FRAMES), dp,
 					      u32(HVSIM_A_NIC_RECV_BUF), u32(HVSIM_A_NIC_RECV_SECTIONS),
 					      u32(HVSIM_A_NIC_SEND_BUF), u32(HVSIM_A_NIC_SEND_SECTIONS),
-					      u32(HVSIM_A_NIC_SPEED));
+					      u32(HVSIM_A_NIC_SPEED), u32(HVSIM_A_NIC_FILTER),
+					      u32(HVSIM_A_NIC_MCAST), u64(HVSIM_A_NIC_FILTERED),
+					      u64(HVSIM_A_NIC_KEEPALIVES));
 			else
 				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %6u %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,

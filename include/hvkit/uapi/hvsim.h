@@ -169,6 +169,10 @@ enum hvsim_attr {
 	HVSIM_A_NIC_SPEED,	/* u32: nic (DEV_ADD, DEV_GET, NIC_SPEED): the link speed in
 				 * Mbit/s, 1..429496 (OID_GEN_LINK_SPEED's u32 of 100 bit/s
 				 * units); default 100000 */
+	HVSIM_A_NIC_FILTER,	/* u32: nic (DEV_GET): the guest's RNDIS packet filter
+				 * (NDIS_PACKET_TYPE_*), 0: none set */
+	HVSIM_A_NIC_MCAST,	/* u32: nic (DEV_GET): entries in the guest's multicast list */
+	HVSIM_A_NIC_FILTERED,	/* u64: nic (DEV_GET): frames for the guest its filter held back */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
