@@ -170,6 +170,13 @@ struct netvsc {
 	u32 sc_want;			/* sub-channels to open as offered (READ_ONCE) */
 	atomic_t sc_open;		/* sub-channels open */
 	u8 rss_key[HVK_RSS_KEY_LEN];
+	/*
+	 * The host's send indirection table (NVSP 5): a flow's hash picks
+	 * its entry, the entry its TX queue (bounded by the queues in use).
+	 * Spread over the channels at attach, then as the host sends it
+	 * (NAPI). Entries WRITE_ONCE/READ_ONCE; ethtool -d shows it.
+	 */
+	u32 tx_table[HVK_SEND_TAB_LEN];
 	/* The indirection table (ethtool -X); rss_user: not the default one. */
 	u32 rss_itab[HVK_RSS_ITAB_LEN];
 	bool rss_user;
@@ -815,6 +822,58 @@ static void nv_rx_comp(struct nv_chan *q, const u8 *pkt, u32 len)
 	}
 }
 
+/*
+ * An NVSP message the host sent of its own accord. The send indirection
+ * table is taken; the rest (a VF's association: the VF is found by its
+ * MAC) needs no answer.
+ */
+static void nv_rx_inband(struct nv_chan *q, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	u32 off = d->offset8 * 8, type, tab[HVK_SEND_TAB_LEN], i;
+	struct netvsc *nv = q->nv;
+	const char *why;
+
+	if (off > len || len - off < 4) {
+		nv_count(nv, NV_BAD_NVSP);
+		nv_err(nv, "an NVSP message from the host without its type\n");
+		return;
+	}
+	memcpy(&type, pkt + off, 4);
+	if (type != HVK_NVSP5_SEND_INDIRECTION_TABLE)
+		return;
+	why = hvk_send_table_parse(pkt + off, len - off, READ_ONCE(nv->nvsp_ver), tab);
+	if (why) {
+		nv_count(nv, NV_BAD_NVSP);
+		nv_err(nv, "the host's send table refused: %s\n", why);
+		return;
+	}
+	for (i = 0; i < HVK_SEND_TAB_LEN; i++)
+		WRITE_ONCE(nv->tx_table[i], tab[i]);
+}
+
+/*
+ * ndo_select_queue: a socket keeps the queue it was given (unless the
+ * stack says a reorder is harmless now, ooo_okay); a new flow takes the
+ * host's send table's entry for its hash, as upstream's netvsc does. An
+ * entry past the queues in use wraps.
+ */
+static u16 nv_select_queue(struct net_device *ndev, struct sk_buff *skb,
+			   struct net_device *sb_dev)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	u32 n = ndev->real_num_tx_queues;
+	struct sock *sk = skb->sk;
+	int qi = sk_tx_queue_get(sk);
+
+	if (qi >= 0 && (u32)qi < n && !skb->ooo_okay)
+		return qi;
+	qi = READ_ONCE(nv->tx_table[skb_get_hash(skb) & (HVK_SEND_TAB_LEN - 1)]) % n;
+	if (sk && sk_fullsock(sk) && rcu_access_pointer(sk->sk_dst_cache))
+		sk_tx_queue_set(sk, qi);
+	return qi;
+}
+
 static void nv_tx_wake(struct nv_chan *q)
 {
 	u32 need = READ_ONCE(q->tx_need);
@@ -848,8 +907,10 @@ static int nv_poll(struct napi_struct *napi, int budget)
 		case HVK_PKT_COMP:
 			nv_rx_comp(q, q->rxpkt, len);
 			break;
+		case HVK_PKT_DATA_INBAND:
+			nv_rx_inband(q, q->rxpkt, len);
+			break;
 		default:
-			/* Unsolicited NVSP (indirection table, VF association): not used yet. */
 			break;
 		}
 	}
@@ -1611,6 +1672,15 @@ static int nv_set_rss(struct netvsc *nv, u32 n)
 	return ret;
 }
 
+/* The send table spreading flows over @n channels, as upstream starts it. */
+static void nv_tx_table_spread(struct netvsc *nv, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < HVK_SEND_TAB_LEN; i++)
+		WRITE_ONCE(nv->tx_table[i], i % n);
+}
+
 /*
  * vRSS (NVSP 5 on): as many channels as wanted, up to the host's RSS
  * queues. Sub-channels are asked for and opened as offered; if that fails,
@@ -1630,6 +1700,7 @@ static void nv_vrss(struct netvsc *nv)
 
 	nv->num_chn = 1;
 	nv->max_chn = 1;
+	nv_tx_table_spread(nv, 1);
 	if (nv->nvsp_ver < HVK_NVSP_V5)
 		return;
 	qm.h.type = HVK_RNDIS_QUERY;
@@ -1667,6 +1738,8 @@ static void nv_vrss(struct netvsc *nv)
 		goto single;
 	}
 	WRITE_ONCE(nv->sc_want, got);
+	/* The host sends its table once they are open; till then, this one. */
+	nv_tx_table_spread(nv, got + 1);
 	/* Each is offered, then opened by nv_sc_added(). */
 	if (!wait_event_timeout(nv->wq, atomic_read(&nv->sc_open) >= got ||
 				hvk_channel_rescinded(nv->ch), NV_TIMEOUT))
@@ -2015,12 +2088,29 @@ static const struct net_device_ops nv_ops = {
 	.ndo_open = nv_open,
 	.ndo_stop = nv_stop,
 	.ndo_start_xmit = nv_xmit,
+	.ndo_select_queue = nv_select_queue,
 	.ndo_set_rx_mode = nv_set_rx_mode,
 	.ndo_change_mtu = nv_change_mtu,
 	.ndo_get_stats64 = nv_get_stats64,
 	.ndo_set_features = nv_set_features,
 	.ndo_validate_addr = eth_validate_addr,
 };
+
+/* ethtool -d: the host's send indirection table, as upstream shows it. */
+static int nv_get_regs_len(struct net_device *ndev)
+{
+	return HVK_SEND_TAB_LEN * sizeof(u32);
+}
+
+static void nv_get_regs(struct net_device *ndev, struct ethtool_regs *regs, void *p)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	u32 *tab = p, i;
+
+	regs->version = 1;
+	for (i = 0; i < HVK_SEND_TAB_LEN; i++)
+		tab[i] = READ_ONCE(nv->tx_table[i]);
+}
 
 static void nv_get_drvinfo(struct net_device *ndev, struct ethtool_drvinfo *info)
 {
@@ -2250,6 +2340,8 @@ static int nv_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ks
 
 static const struct ethtool_ops nv_ethtool_ops = {
 	.get_drvinfo = nv_get_drvinfo,
+	.get_regs_len = nv_get_regs_len,
+	.get_regs = nv_get_regs,
 	.get_link = ethtool_op_get_link,
 	.get_sset_count = nv_get_sset_count,
 	.get_strings = nv_get_strings,

@@ -77,6 +77,7 @@ static const struct nla_policy hvsim_policy[HVSIM_A_MAX + 1] = {
 	[HVSIM_A_VPCI_OP] = NLA_POLICY_MAX(NLA_U32, HVSIM_VPCI_DETACH),
 	[HVSIM_A_NIC_OFFLOADS] = NLA_POLICY_MAX(NLA_U32, HVSIM_NIC_OFL_ALL),
 	[HVSIM_A_NIC_SPEED] = NLA_POLICY_FULL_RANGE(NLA_U32, &hvsim_nic_speed),
+	[HVSIM_A_NIC_SEND_TABLE] = NLA_POLICY_EXACT_LEN(16 * sizeof(u32)),
 };
 
 static struct genl_family hvsim_family;
@@ -365,6 +366,7 @@ static const struct genl_small_ops hvsim_ops[] = {
 	HVSIM_TYPE_CMD(HVSIM_CMD_VPCI),
 	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_KEEPALIVE),
 	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_SPEED),
+	HVSIM_TYPE_CMD(HVSIM_CMD_NIC_SEND_TABLE),
 };
 
 static struct genl_family hvsim_family = {

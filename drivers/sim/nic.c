@@ -123,6 +123,9 @@ struct sim_nic {
 	u8 rss_key[HVK_RSS_KEY_LEN];
 	u16 rss_itab[HVK_RSS_ITAB_LEN];
 	bool dp_vf;			/* SWITCH_DATA_PATH: the VM's traffic goes to its VF */
+	/* The send indirection table NIC_SEND_TABLE set (send_tab_set), else the channels in turn. */
+	u32 send_tab[HVK_SEND_TAB_LEN];
+	bool send_tab_set;
 	u16 rsc_id;			/* the next coalesced packet's id */
 	u8 rsc_pkt[NIC_RSC_PKT_LEN] __aligned(8);	/* its transfer-page packet */
 	struct nic_queue *q;		/* nq of them */
@@ -139,6 +142,7 @@ struct sim_nic {
 	atomic64_t refused;		/* guest messages refused */
 	atomic64_t to_guest, from_guest, dropped;
 	atomic64_t filtered;		/* frames the guest's filter held back */
+	atomic64_t tabs_sent;		/* send indirection tables sent */
 	atomic64_t lso_frames, csum_frames;
 
 	/*
@@ -221,6 +225,46 @@ static void nic_control(struct sim_nic *n, const void *msg, u32 len)
 	if (ret)
 		pr_err_ratelimited("hvkit_sim: nic %pUl: an RNDIS control message to the guest was lost (%d)\n",
 				   &n->d->instance, ret);
+}
+
+/*
+ * NVSP 5 SEND_INDIRECTION_TABLE, on the primary: the sub-channel the guest
+ * sends each flow on, by its hash's low 4 bits. Sent as Hyper-V (and
+ * openvmm's netvsp) sends it: once the guest has opened every sub-channel
+ * it was granted, spreading over them all (entry i: i modulo the
+ * channels), or the table NIC_SEND_TABLE set. A host that agreed NVSP 6.0
+ * or older puts the table after a whole 40-byte NVSP message, naming
+ * offset 12 all the same (the Hyper-V bug upstream's netvsc_send_table()
+ * works around); from 6.1 it is at 12. The fault sends 15 entries. Under
+ * n->lock.
+ */
+static int nic_send_table_locked(struct sim_nic *n)
+{
+	struct {
+		struct hvk_pkt_desc desc;
+		u8 m[HVK_NVSP_MSG_SIZE + HVK_SEND_TAB_LEN * sizeof(u32)];
+	} p = {};
+	struct hvk_nvsp_send_table t = { HVK_SEND_TAB_LEN, 4 + sizeof(t) };
+	u32 type = HVK_NVSP5_SEND_INDIRECTION_TABLE, tab[HVK_SEND_TAB_LEN], at, i;
+	int ret;
+
+	if (!n->c || READ_ONCE(n->nvsp_ver) < HVK_NVSP_V5)
+		return -ENOTCONN;
+	for (i = 0; i < HVK_SEND_TAB_LEN; i++)
+		tab[i] = n->send_tab_set ? n->send_tab[i] : i % (n->granted + 1);
+	at = READ_ONCE(n->nvsp_ver) <= HVK_NVSP_V6 ? HVK_NVSP_MSG_SIZE : t.offset;
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_SEND_TABLE))
+		t.count = HVK_SEND_TAB_LEN - 1;
+	memcpy(p.m, &type, 4);
+	memcpy(p.m + 4, &t, sizeof(t));
+	memcpy(p.m + at, tab, sizeof(tab));
+	p.desc.type = HVK_PKT_DATA_INBAND;
+	p.desc.offset8 = sizeof(p.desc) / 8;
+	p.desc.len8 = DIV_ROUND_UP(sizeof(p.desc) + at + sizeof(tab), 8);
+	ret = sim_chan_reply(n->c, &p, p.desc.len8 * 8);
+	if (!ret)
+		atomic64_inc(&n->tabs_sent);
+	return ret;
 }
 
 static void nic_indicate_link(struct sim_nic *n, bool up)
@@ -932,9 +976,21 @@ static void nic_opened(struct sim_chan *c)
 	struct sim_nic *n = c->dev->priv;
 	struct nic_queue *q = &n->q[c->subidx];
 
+	u32 i;
+
 	if (!q->gather)
 		q->gather = kvmalloc(NIC_GATHER_MAX, GFP_KERNEL);
 	nic_take_chan(n, c);
+	if (!c->subidx)
+		return;
+	/* The last sub-channel granted is open: the guest gets the send table. */
+	spin_lock_bh(&n->lock);
+	for (i = 1; i <= n->granted && i < n->nq && n->q[i].c; i++)
+		;
+	if (n->granted && i > n->granted && nic_send_table_locked(n))
+		pr_err_ratelimited("hvkit_sim: nic %pUl: the send table to the guest was lost\n",
+				   &n->d->instance);
+	spin_unlock_bh(&n->lock);
 }
 
 static void nic_closed(struct sim_chan *c)
@@ -1809,6 +1865,27 @@ static int nic_keepalive(struct sim_nic *n, struct genl_info *info)
 	return genlmsg_reply(r, info);
 }
 
+/* NIC_SEND_TABLE: the send indirection table, kept and sent to the guest now. */
+static int nic_send_table(struct sim_nic *n, struct genl_info *info)
+{
+	int ret;
+
+	if (!info->attrs[HVSIM_A_NIC_SEND_TABLE]) {
+		NL_SET_ERR_MSG(info->extack, "NIC_SEND_TABLE takes 16 queue numbers");
+		return -EINVAL;
+	}
+	spin_lock_bh(&n->lock);
+	memcpy(n->send_tab, nla_data(info->attrs[HVSIM_A_NIC_SEND_TABLE]), sizeof(n->send_tab));
+	n->send_tab_set = true;
+	ret = nic_send_table_locked(n);
+	spin_unlock_bh(&n->lock);
+	if (ret == -ENOTCONN)
+		NL_SET_ERR_MSG(info->extack, "kept; the guest has no NVSP 5 channel to send it on");
+	else if (ret)
+		NL_SET_ERR_MSG(info->extack, "kept; the guest's ring had no room for it");
+	return ret;
+}
+
 /* NIC_SPEED: the speed the host reports; the guest is told of a change. */
 static int nic_speed(struct sim_nic *n, struct genl_info *info)
 {
@@ -1840,6 +1917,8 @@ static int nic_cmd(struct sim_dev *d, struct genl_info *info)
 		return nic_keepalive(n, info);
 	if (info->genlhdr->cmd == HVSIM_CMD_NIC_SPEED)
 		return nic_speed(n, info);
+	if (info->genlhdr->cmd == HVSIM_CMD_NIC_SEND_TABLE)
+		return nic_send_table(n, info);
 	if (info->genlhdr->cmd != HVSIM_CMD_NIC_LINK || !info->attrs[HVSIM_A_NIC_LINK]) {
 		NL_SET_ERR_MSG(info->extack, "the nic takes NIC_LINK with a link state");
 		return -EINVAL;
@@ -1896,6 +1975,8 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u32(skb, HVSIM_A_NIC_FILTER, READ_ONCE(n->filter)) ||
 	    nla_put_u32(skb, HVSIM_A_NIC_MCAST, READ_ONCE(n->nmcast)) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_FILTERED, atomic64_read(&n->filtered),
+			      HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_SEND_TABLES, atomic64_read(&n->tabs_sent),
 			      HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;

@@ -2,6 +2,7 @@
 // hvctl sim nic: the simulated host's synthetic NIC. "link up|down" flips the
 // link the host reports (the guest sees an RNDIS status indication, hvsim<N>
 // its carrier); "speed" sets the link speed it reports (an indication too);
+// "send-table" sets the send indirection table the host gives the guest;
 // "show" prints the host's view of each NIC.
 #include "hvctl.h"
 
@@ -64,6 +65,32 @@ int nic_speed(const std::vector<std::string_view> &args)
 		[](nlattr **) {});
 }
 
+// "send-table Q0 .. Q15": the TX queue for each of the 16 flow-hash buckets.
+int nic_send_table(const std::vector<std::string_view> &args)
+{
+	SimTarget t{"nic", {}};
+	std::vector<uint32_t> tab;
+	int r = walk_args(args, 0, "sim nic send-table", &t, [&](ArgWalk &w) {
+		uint32_t v = 0;
+		if (tab.size() == 16 || !parse_u32(w.arg(), v))
+			return kArgUnknown;
+		tab.push_back(v);
+		return 0;
+	});
+	if (r)
+		return r;
+	if (tab.size() != 16)
+		return usage_error("sim nic send-table needs 16 queue numbers, one per flow-hash bucket");
+	return sim_request(
+		"sim nic send-table", HVSIM_CMD_NIC_SEND_TABLE, 0,
+		[&](nl_msg *m) {
+			return put_target(m, t) && nla_put(m, HVSIM_A_NIC_SEND_TABLE,
+							   static_cast<int>(tab.size() * sizeof(tab[0])),
+							   tab.data()) == 0;
+		},
+		[](nlattr **) {});
+}
+
 int nic_show(const std::vector<std::string_view> &args)
 {
 	bool json = false;
@@ -101,7 +128,8 @@ int nic_show(const std::vector<std::string_view> &args)
 					      "\"offloads\":\"%s\",\"offloads_on\":%u,\"lso_frames\":%llu,"
 					      "\"csum_frames\":%llu,\"datapath\":\"%s\",\"recv_buf\":%u,"
 					      "\"recv_sections\":%u,\"send_buf\":%u,\"send_sections\":%u,"
-					      "\"speed\":%u,\"filter\":%u,\"mcast\":%u,\"filtered\":%llu,\"keepalives\":%llu}",
+					      "\"speed\":%u,\"filter\":%u,\"mcast\":%u,\"filtered\":%llu,\"keepalives\":%llu,"
+					      "\"send_tables\":%llu}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
@@ -112,7 +140,7 @@ int nic_show(const std::vector<std::string_view> &args)
 					      u32(HVSIM_A_NIC_SEND_BUF), u32(HVSIM_A_NIC_SEND_SECTIONS),
 					      u32(HVSIM_A_NIC_SPEED), u32(HVSIM_A_NIC_FILTER),
 					      u32(HVSIM_A_NIC_MCAST), u64(HVSIM_A_NIC_FILTERED),
-					      u64(HVSIM_A_NIC_KEEPALIVES));
+					      u64(HVSIM_A_NIC_KEEPALIVES), u64(HVSIM_A_NIC_SEND_TABLES));
 			else
 				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %6u %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
@@ -166,9 +194,11 @@ int run_sim_nic(const std::vector<std::string_view> &args)
 		return nic_keepalive({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "speed")
 		return nic_speed({args.begin() + 1, args.end()});
+	if (!args.empty() && args[0] == "send-table")
+		return nic_send_table({args.begin() + 1, args.end()});
 	if (!args.empty() && args[0] == "show")
 		return nic_show({args.begin() + 1, args.end()});
-	return usage_error("sim nic needs link up|down, speed, keepalive or show");
+	return usage_error("sim nic needs link up|down, speed, keepalive, send-table or show");
 }
 
 } // namespace hvctl

@@ -48,6 +48,9 @@ enum hvsim_cmd {
 				  * for its answer -> NIC_KEEPALIVES; -ETIMEDOUT without */
 	HVSIM_CMD_NIC_SPEED,	/* nic: NIC_SPEED: the link speed the host reports; a change
 				 * is indicated to the guest (RNDIS LINK_SPEED_CHANGE) */
+	HVSIM_CMD_NIC_SEND_TABLE, /* nic: NIC_SEND_TABLE: the send indirection table, sent to the
+				   * guest now and after each sub-channel setup (default: the
+				   * channels in turn); -ENOTCONN before NVSP 5 */
 	__HVSIM_CMD_MAX,
 };
 #define HVSIM_CMD_MAX (__HVSIM_CMD_MAX - 1)
@@ -173,6 +176,8 @@ enum hvsim_attr {
 				 * (NDIS_PACKET_TYPE_*), 0: none set */
 	HVSIM_A_NIC_MCAST,	/* u32: nic (DEV_GET): entries in the guest's multicast list */
 	HVSIM_A_NIC_FILTERED,	/* u64: nic (DEV_GET): frames for the guest its filter held back */
+	HVSIM_A_NIC_SEND_TABLE,	/* 16 x u32: nic (NIC_SEND_TABLE): the send indirection table */
+	HVSIM_A_NIC_SEND_TABLES, /* u64: nic (DEV_GET): send indirection tables sent to the guest */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
@@ -243,6 +248,7 @@ enum hvsim_fault {
 	HVSIM_FAULT_NIC_BAD_CSUM_PPI,	/* nic: a checksum info's value lies outside its entry */
 	HVSIM_FAULT_NIC_BAD_RSC,	/* nic: a coalesced frame's first fragment is not marked so */
 	HVSIM_FAULT_NIC_SHORT_SPEED,	/* nic: a link speed indication's status buffer is 2 bytes */
+	HVSIM_FAULT_NIC_BAD_SEND_TABLE,	/* nic: a send indirection table of 15 entries */
 	HVSIM_FAULT_COUNT,
 };
 
