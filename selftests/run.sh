@@ -223,14 +223,34 @@ if [ -z "$done_line" ]; then
 		problems+=("guest stopped without reporting (QEMU exit $qrc: a panic, or a crash)")
 	fi
 fi
+# A WARNING from exc_debug_kernel is a single-step #DB the kernel took
+# with no kprobe or debugger to own it: the kernel's own comment there
+# names QEMU leaking #DB into the guest, and hvkit code sets neither TF
+# nor debug registers. Seen once under QEMU 7.2's multi-threaded TCG, in
+# a user's sendto() while net/lifecycle loaded and unloaded modules. Such
+# a block (WARNING to its end-of-trace line) is reported, not failed;
+# every other line of the log is judged (hvk_klog_bad in the guest's
+# lib/tap.sh drops the same block). Dropped lines stay as empty lines, so
+# that line numbers still point into console.log.
+drop_db_leak() {
+	awk '/WARNING: .* at arch\/x86\/kernel\/traps\.c:[0-9]+ exc_debug_kernel\+/ { skip = 1 }
+		skip { if ($0 ~ /---\[ end trace/) skip = 0; print ""; next }
+		{ print }' "$@"
+}
+db_leaks=$(grep -acE 'WARNING: .* at arch/x86/kernel/traps\.c:[0-9]+ exc_debug_kernel\+' "$work/console.log" || true)
 # Bits other than O (out-of-tree, 4096), E (unsigned, 8192) and N (an
-# in-kernel test ran, 262144: KUnit sets it).
+# in-kernel test ran, 262144: KUnit sets it); W (512) too when the only
+# WARNINGs were such #DB leaks.
 allowed_taint=$((4096 | 8192 | 262144))
+if [ "${db_leaks:-0}" -gt 0 ] && ! drop_db_leak "$work/console.log" | grep -aq 'WARNING:'; then
+	allowed_taint=$((allowed_taint | 512))
+	echo "hvkit: note: the guest kernel took $db_leaks single-step #DB with no owner (exc_debug_kernel WARNING): QEMU's multi-threaded TCG, not judged (docs/testing.md)" >&2
+fi
 if [ -n "$tainted" ] && [ $((tainted & ~allowed_taint)) -ne 0 ]; then
 	problems+=("kernel tainted=$tainted (only out-of-tree, unsigned-module and test taints are allowed)")
 fi
 bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:'
-kbad=$(grep -naE "$bad_re" "$work/console.log" || true)
+kbad=$(drop_db_leak "$work/console.log" | grep -naE "$bad_re" || true)
 [ -z "$kbad" ] || problems+=("kernel log reports a problem")
 
 if [ "$mode" = script ]; then
@@ -238,7 +258,8 @@ if [ "$mode" = script ]; then
 	for p in "${problems[@]:-}"; do [ -z "$p" ] || echo "hvkit: $p" >&2; done
 	if [ -n "$kbad" ]; then
 		echo "hvkit: kernel log:" >&2
-		grep -naE -B5 -A25 "$bad_re" "$work/console.log" | head -n 80 >&2
+		first=$(head -n1 <<<"$kbad" | cut -d: -f1)
+		sed -n "$((first > 5 ? first - 5 : 1)),$((first + 25))p" "$work/console.log" >&2
 	fi
 	[ ${#problems[@]} -eq 0 ] || exit 1
 	[ "${guest_rc:-1}" = 0 ] || echo "hvkit: script exited with status ${guest_rc:-1}" >&2

@@ -116,6 +116,12 @@ static const char * const nv_qstat_names[NV_QSTATS_TX + NV_QSTATS_RX] = {
 
 struct netvsc;
 
+/* What the host's per-packet info says of a received frame (has: present). */
+struct nv_rxinfo {
+	u32 csum, vlan, id, hash;
+	bool has_csum, has_vlan, has_id, has_hash;
+};
+
 /*
  * One channel, the primary (0) or a sub-channel, with its NAPI and TX
  * queue. Allocated when first needed, kept until the device goes.
@@ -139,8 +145,7 @@ struct nv_chan {
 	 * one said about the whole.
 	 */
 	struct hvk_rsc rsc;
-	u32 rsc_csum, rsc_vlan;
-	bool rsc_has_csum, rsc_has_vlan;
+	struct nv_rxinfo rsc_info;
 	const u8 *rsc_data[HVK_RSC_MAX];
 	u32 rsc_len[HVK_RSC_MAX];
 	/* Receive completions the ring had no room for (NAPI only). */
@@ -539,24 +544,24 @@ static void nv_indicate(struct netvsc *nv, const u8 *msg, const struct hvk_rndis
 
 /*
  * What the host says about a received frame (@msg, checked, view @v):
- * its checksum result, its 802.1Q tag and its RSC fragment flags.
- * False when the per-packet info is malformed (the frame is dropped).
+ * its checksum result, its 802.1Q tag, its RSC fragment flags and its RSS
+ * hash. False when the per-packet info is malformed (the frame is dropped).
  */
 static bool nv_rx_ppi(struct netvsc *nv, const u8 *msg, const struct hvk_rndis_view *v,
-		      u32 *csum, bool *has_csum, u32 *vlan, bool *has_vlan, u32 *id, bool *has_id)
+		      struct nv_rxinfo *ri)
 {
 	const char *why;
 
-	*has_csum = false;
-	*has_vlan = false;
-	*has_id = false;
+	*ri = (struct nv_rxinfo){};
 	if (!v->ppi_len)
 		return true;
-	why = hvk_ppi_find(msg, v, HVK_PPI_CSUM, csum, has_csum);
+	why = hvk_ppi_find(msg, v, HVK_PPI_CSUM, &ri->csum, &ri->has_csum);
 	if (!why)
-		why = hvk_ppi_find(msg, v, HVK_PPI_VLAN, vlan, has_vlan);
+		why = hvk_ppi_find(msg, v, HVK_PPI_VLAN, &ri->vlan, &ri->has_vlan);
 	if (!why)
-		why = hvk_ppi_find(msg, v, HVK_PPI_PKT_ID, id, has_id);
+		why = hvk_ppi_find(msg, v, HVK_PPI_PKT_ID, &ri->id, &ri->has_id);
+	if (!why)
+		why = hvk_ppi_find(msg, v, HVK_PPI_HASH, &ri->hash, &ri->has_hash);
 	if (why) {
 		nv_count(nv, NV_BAD_PPI);
 		nv_err(nv, "received packet dropped: %s\n", why);
@@ -596,9 +601,10 @@ static void nv_rsc_dropped(struct netvsc *nv, const char *why)
  */
 static void nv_rx_deliver(struct nv_chan *q, u32 len, bool rsc)
 {
+	const struct nv_rxinfo *ri = &q->rsc_info;
 	struct netvsc *nv = q->nv;
-	u32 csum = q->rsc_csum, vlan = q->rsc_vlan, i;
 	struct sk_buff *skb;
+	u32 i;
 
 	skb = napi_alloc_skb(&q->napi, len);
 	if (!skb) {
@@ -627,19 +633,26 @@ static void nv_rx_deliver(struct nv_chan *q, u32 len, bool rsc)
 	 * A coalesced IPv4 header may keep its old checksum (the host says
 	 * so); Linux always checks it, so it is redone here, as upstream.
 	 */
-	if (q->rsc_has_csum && (csum & HVK_CSUM_RX_IP_INVALID) && (csum & HVK_CSUM_RX_IP_OK) &&
+	if (ri->has_csum && (ri->csum & HVK_CSUM_RX_IP_INVALID) && (ri->csum & HVK_CSUM_RX_IP_OK) &&
 	    skb->protocol == htons(ETH_P_IP) && skb_headlen(skb) >= sizeof(struct iphdr)) {
 		struct iphdr *iph = (struct iphdr *)skb->data;
 
 		if (iph->ihl >= 5 && skb_headlen(skb) >= iph->ihl * 4u)
 			ip_send_check(iph);
 	}
-	if (q->rsc_has_csum)
-		nv_rx_csum(nv, skb, csum);
-	if (q->rsc_has_vlan)
+	if (ri->has_csum)
+		nv_rx_csum(nv, skb, ri->csum);
+	if (ri->has_vlan)
 		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
-				       HVK_VLAN_ID(vlan) | HVK_VLAN_CFI(vlan) << 12 |
-				       HVK_VLAN_PRI(vlan) << VLAN_PRIO_SHIFT);
+				       HVK_VLAN_ID(ri->vlan) | HVK_VLAN_CFI(ri->vlan) << 12 |
+				       HVK_VLAN_PRI(ri->vlan) << VLAN_PRIO_SHIFT);
+	/*
+	 * The host's RSS hash (Toeplitz, over addresses and TCP ports), as
+	 * upstream takes it: RPS, RFS and the stack's flow hash then agree
+	 * with the queue the host chose.
+	 */
+	if (ri->has_hash && (nv->ndev->features & NETIF_F_RXHASH))
+		skb_set_hash(skb, ri->hash, PKT_HASH_TYPE_L4);
 	skb_record_rx_queue(skb, q->idx);
 	if (q->rsc.cnt > 1)
 		nv_count(nv, NV_RX_RSC);
@@ -657,9 +670,9 @@ static void nv_rx_deliver(struct nv_chan *q, u32 len, bool rsc)
 static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis_view *v,
 			bool last)
 {
-	u32 len = v->data_len, csum = 0, vlan = 0, id = 0, total;
-	bool has_csum, has_vlan, has_id;
+	u32 len = v->data_len, total;
 	struct netvsc *nv = q->nv;
+	struct nv_rxinfo ri;
 	enum hvk_rsc_act act;
 	const char *why;
 
@@ -669,12 +682,12 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis
 		nv_rx_drop(q);
 		return;
 	}
-	if (!nv_rx_ppi(nv, msg, v, &csum, &has_csum, &vlan, &has_vlan, &id, &has_id)) {
+	if (!nv_rx_ppi(nv, msg, v, &ri)) {
 		if (hvk_rsc_abort(&q->rsc))
 			nv_rsc_dropped(nv, "a fragment's per-packet info was malformed");
 		return;
 	}
-	act = hvk_rsc_step(&q->rsc, has_id, id, len, last, &why);
+	act = hvk_rsc_step(&q->rsc, ri.has_id, ri.id, len, last, &why);
 	if (why)
 		nv_rsc_dropped(nv, why);
 	if (act == HVK_RSC_DROP)
@@ -682,10 +695,7 @@ static void nv_rx_frame(struct nv_chan *q, const u8 *msg, const struct hvk_rndis
 	total = q->rsc.len;
 	if (q->rsc.cnt == 1) {
 		/* The first piece speaks for the whole packet, as upstream. */
-		q->rsc_csum = csum;
-		q->rsc_has_csum = has_csum;
-		q->rsc_vlan = vlan;
-		q->rsc_has_vlan = has_vlan;
+		q->rsc_info = ri;
 	}
 	q->rsc_data[q->rsc.cnt - 1] = msg + v->data_off;
 	q->rsc_len[q->rsc.cnt - 1] = len;
@@ -2429,10 +2439,13 @@ static int nv_probe(struct hvk_device *hdev, const struct hv_vmbus_device_id *id
 	ndev->min_mtu = ETH_MIN_MTU;
 	ndev->max_mtu = NV_MTU_MAX;
 	ndev->needed_headroom = NV_TX_HDR_MAX;
-	/* 802.1Q tags go as per-packet info both ways; SG: frames are copied. */
-	ndev->hw_features = NETIF_F_SG;
+	/*
+	 * 802.1Q tags go as per-packet info both ways; SG: frames are copied;
+	 * RXHASH: the host's RSS hash taken (ethtool -K rxhash off leaves it).
+	 */
+	ndev->hw_features = NETIF_F_SG | NETIF_F_RXHASH;
 	ndev->features = NETIF_F_SG | NETIF_F_HIGHDMA | NETIF_F_HW_VLAN_CTAG_TX |
-			 NETIF_F_HW_VLAN_CTAG_RX;
+			 NETIF_F_HW_VLAN_CTAG_RX | NETIF_F_RXHASH;
 	ndev->vlan_features = NETIF_F_SG | NETIF_F_HIGHDMA | NV_OFL_FEATURES;
 	/*
 	 * Our TX queue locks get classes of their own: a joined VF's are taken

@@ -61,7 +61,7 @@
  * sub-allocation, each behind its RNDIS header and three per-packet info
  * entries (packet id, checksum, 802.1Q), all in one transfer.
  */
-#define NIC_RSC_HDR		(HVK_RNDIS_PKT_HDR + 3 * HVK_PPI_SIZE)
+#define NIC_RSC_HDR		(HVK_RNDIS_PKT_HDR + 4 * HVK_PPI_SIZE)
 #define NIC_RSC_CHUNK		(NIC_SUB_ALLOC - NIC_RSC_HDR)
 #define NIC_RSC_FRAGS		DIV_ROUND_UP(HVK_RSC_MAX_LEN, NIC_RSC_CHUNK)
 #define NIC_RSC_RANGES_END	(sizeof(struct hvk_pkt_xfer_pages) + \
@@ -311,15 +311,19 @@ static int nic_indicate_speed_locked(struct sim_nic *n, u32 mbps)
 /*
  * The channel a frame to the guest goes on (under n->lock): the one the
  * guest's indirection table names for its Toeplitz hash, when that one is
- * open; else the primary.
+ * open; else the primary. With RSS on, an IPv4 or IPv6 frame's hash is in
+ * *@hash (*@hashed true): Hyper-V sends it as NBL_HASH_VALUE per-packet
+ * info, which upstream's guest takes as the skb's L4 hash.
  */
-static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *skb)
+static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *skb, u32 *hash,
+				     bool *hashed)
 {
-	u8 in[36];
-	u32 len = 0, hash;
 	struct sim_chan *c;
 	int nh = ETH_HLEN;
+	u32 len = 0;
+	u8 in[36];
 
+	*hashed = false;
 	if (!n->rss_on || skb->len < ETH_HLEN)
 		return n->c;
 	if (skb->protocol == htons(ETH_P_IP)) {
@@ -347,8 +351,9 @@ static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *sk
 	} else {
 		return n->c;
 	}
-	hash = hvk_toeplitz(n->rss_key, sizeof(n->rss_key), in, len);
-	c = n->q[n->rss_itab[hash % HVK_RSS_ITAB_LEN]].c;
+	*hash = hvk_toeplitz(n->rss_key, sizeof(n->rss_key), in, len);
+	*hashed = true;
+	c = n->q[n->rss_itab[*hash % HVK_RSS_ITAB_LEN]].c;
 	return c ? c : n->c;
 }
 
@@ -356,7 +361,7 @@ static struct sim_chan *nic_rss_chan(struct sim_nic *n, const struct sk_buff *sk
 struct nic_rxhdr {
 	struct hvk_rndis_hdr h;
 	struct hvk_rndis_packet p;
-	u8 ppi[3 * HVK_PPI_SIZE];
+	u8 ppi[4 * HVK_PPI_SIZE];	/* a fault's, checksum, 802.1Q, hash */
 };
 
 static void nic_ppi_add(struct nic_rxhdr *m, u32 type, u32 val)
@@ -404,9 +409,27 @@ static bool nic_rx_ppi(struct sim_nic *n, struct sk_buff *skb, struct nic_rxhdr 
 		nic_ppi_add(m, HVK_PPI_VLAN, (tci & VLAN_VID_MASK) << 4 |
 			    (!!(tci & VLAN_CFI_MASK)) << 3 | tci >> VLAN_PRIO_SHIFT);
 	}
-	if (!m->p.ppi_len)
-		m->p.ppi_off = 0;
 	return true;
+}
+
+/*
+ * The RNDIS header of a frame of @len bytes, its per-packet info added;
+ * the malformed-header faults. The header's length.
+ */
+static u32 nic_rx_hdr_finish(struct nic_rxhdr *m, u32 len)
+{
+	u32 hlen = HVK_RNDIS_PKT_HDR + m->p.ppi_len;
+
+	m->p.ppi_off = m->p.ppi_len ? sizeof(m->p) : 0;
+	m->h.type = HVK_RNDIS_PACKET;
+	m->h.len = hlen + len;
+	m->p.data_off = sizeof(m->p) + m->p.ppi_len;
+	m->p.data_len = len;
+	if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_LEN))
+		m->h.len += 4096 * 1024;
+	else if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET))
+		m->p.data_off = m->h.len;
+	return hlen;
 }
 
 static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev);
@@ -477,7 +500,8 @@ static netdev_features_t nic_peer_features_check(struct sk_buff *skb, struct net
  * 0, or -ENOSPC, -EAGAIN, -ENOTCONN as nic_deliver_locked.
  */
 static int nic_deliver_rsc_locked(struct sim_nic *n, struct sim_chan *c, const struct sk_buff *skb,
-				  u32 csum, bool has_csum, u32 check_off, __sum16 check)
+				  u32 csum, bool has_csum, u32 hash, bool hashed, u32 check_off,
+				  __sum16 check)
 {
 	struct hvk_pkt_xfer_pages *x = (void *)n->rsc_pkt;
 	struct hvk_xfer_range *r = (void *)(x + 1);
@@ -508,6 +532,8 @@ static int nic_deliver_rsc_locked(struct sim_nic *n, struct sim_chan *c, const s
 		nic_ppi_add(&h, HVK_PPI_PKT_ID, HVK_PKTINFO(fl, n->rsc_id));
 		if (has_csum)
 			nic_ppi_add(&h, HVK_PPI_CSUM, csum);
+		if (hashed)
+			nic_ppi_add(&h, HVK_PPI_HASH, hash);
 		if (skb_vlan_tag_present(skb)) {
 			tci = skb_vlan_tag_get(skb);
 			nic_ppi_add(&h, HVK_PPI_VLAN, (tci & VLAN_VID_MASK) << 4 |
@@ -625,9 +651,9 @@ static netdev_tx_t nic_peer_xmit_segs(struct sim_nic *n, struct sk_buff *skb)
  */
 static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 {
-	u32 thoff, csum = 0, on = READ_ONCE(n->ofl_on);
+	u32 thoff, csum = 0, on = READ_ONCE(n->ofl_on), hash = 0;
 	struct sim_chan *c = NULL;
-	bool v6, has_csum;
+	bool v6, has_csum, hashed;
 	__sum16 check;
 	int ret = -ENOTCONN;
 
@@ -642,8 +668,8 @@ static netdev_tx_t nic_peer_xmit_gso(struct sim_nic *n, struct sk_buff *skb)
 	if (!n->dp_vf && n->rndis_up && n->link_up)
 		ret = nic_filter_locked(n, skb);
 	if (!ret) {
-		c = nic_rss_chan(n, skb);
-		ret = nic_deliver_rsc_locked(n, c, skb, csum, has_csum,
+		c = nic_rss_chan(n, skb, &hash, &hashed);
+		ret = nic_deliver_rsc_locked(n, c, skb, csum, has_csum, hash, hashed,
 					     thoff + offsetof(struct tcphdr, check), check);
 	}
 	spin_unlock_bh(&n->lock);
@@ -659,8 +685,9 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct sim_nic *n = *(struct sim_nic **)netdev_priv(dev);
 	struct nic_rxhdr m = {};
 	struct sim_chan *c = NULL;
-	u32 hlen;
+	u32 hlen, hash = 0;
 	int ret = -ENOTCONN;
+	bool hashed;
 
 	/* eth_type_trans() is not run on a transmit: the type is in the frame. */
 	if (skb->len >= ETH_HLEN)
@@ -672,15 +699,6 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	hlen = HVK_RNDIS_PKT_HDR + m.p.ppi_len;
-	m.h.type = HVK_RNDIS_PACKET;
-	m.h.len = hlen + skb->len;
-	m.p.data_off = sizeof(m.p) + m.p.ppi_len;
-	m.p.data_len = skb->len;
-	if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_LEN))
-		m.h.len += 4096 * 1024;
-	else if (sim_fault(HVSIM_FAULT_NIC_BAD_RNDIS_OFFSET))
-		m.p.data_off = m.h.len;
 	spin_lock_bh(&n->lock);
 	/*
 	 * Frames longer than the guest's MTU are dropped, as a switch port
@@ -692,7 +710,10 @@ static netdev_tx_t nic_peer_xmit(struct sk_buff *skb, struct net_device *dev)
 	    skb->len <= READ_ONCE(n->guest_frame) + VLAN_HLEN)
 		ret = nic_filter_locked(n, skb);
 	if (!ret) {
-		c = nic_rss_chan(n, skb);
+		c = nic_rss_chan(n, skb, &hash, &hashed);
+		if (hashed)
+			nic_ppi_add(&m, HVK_PPI_HASH, hash);
+		hlen = nic_rx_hdr_finish(&m, skb->len);
 		ret = nic_deliver_locked(n, c, &m, hlen, skb, HVK_NVSP_CHAN_DATA);
 	}
 	spin_unlock_bh(&n->lock);

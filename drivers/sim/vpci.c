@@ -25,13 +25,19 @@
  * MSI-X: the table is in a BAR, which the guest's view maps directly; like
  * Hyper-V, the host does not trap it (upstream's pci-hyperv.c says so at
  * hv_pci_restore_msi_state()), and does what interrupt remapping does:
- * when the guest enables MSI-X (its view of the control word), the host
- * allocates real MSI-X vectors on the function, and answers each
- * CREATE_INTERRUPT with the message of a real vector of its own, bound to
- * the guest's vector and CPU. Whatever table entry the guest writes that
- * message into, the device raises a host vector, whose handler sends the
- * guest's vector to the guest's CPU. Per-entry masks are the real ones;
- * the function mask is forwarded (vpci_msi_work).
+ * the host holds real MSI-X vectors on the function from the time it takes
+ * it (as Hyper-V holds its remapping entries, whatever the guest does), and
+ * answers each CREATE_INTERRUPT with the message of a real vector of its
+ * own, bound to the guest's vector and CPU. Whatever table entry the guest
+ * writes that message into, the device raises a host vector, whose handler
+ * sends the guest's vector to the guest's CPU. Per-entry masks are the real
+ * ones; the guest's enable bit and function mask become the real function
+ * mask (vpci_msi_work). Held from the start because the guest asks with
+ * interrupts off on its CPU, polling: allocating them then (pci_alloc_irq_
+ * vectors() may flush TLBs with IPIs to every CPU, as a vmap purge does)
+ * could wait for that very CPU, and the guest gave up after 10 s. Only a
+ * guest that moves from MSI to MSI-X (MSI took them), or a function that
+ * lost its MSI-X state (a reset), waits for them to be allocated again.
  *
  * Facts: upstream's pci-hyperv.c (the guest the host talks to), openvmm's
  * vm/devices/pci/vpci (what a host refuses).
@@ -110,13 +116,14 @@ struct sim_vpci {
 	bool msi_have;			/* ... allocated and its handler in (msi_work) */
 	u16 msix_ctrl;			/* the guest's MSI-X enable and function mask */
 	u32 msix_have;			/* real MSI-X vectors allocated (msi_work) */
+	bool held;			/* taken from the host's driver: vectors may be held */
 	struct vpci_xvec xvec[VPCI_MAX_INTS];
 	u64 msix_stray;			/* real MSI-X interrupts with no guest target */
 	/* Power, as the host saw the guest move it (debugfs). */
 	u64 d0_entries, d0_exits, released;
 	u8 dstate;			/* the function's D state the guest last wrote */
 	u64 dstate_changes;
-	struct work_struct msi_work;	/* on system_unbound_wq: CREATE_INTERRUPT waits for it */
+	struct work_struct msi_work;	/* on system_unbound_wq; see vpci_msi_work() */
 	struct sim_chan *c;		/* the open channel: under sim.lock */
 	bool windows;			/* the BARs lent: under vpci_win_lock */
 	struct completion ejected;
@@ -385,24 +392,32 @@ static void vpci_msix_on(struct sim_vpci *v)
 		pci_free_irq_vectors(v->pdev);
 }
 
-/* The real MSI-X control's function mask, as the guest set it in its view. */
-static void vpci_msix_mask(struct sim_vpci *v, bool mask)
+/*
+ * The real MSI-X control's function mask, as the guest set it in its view.
+ * False if the function's MSI-X is off: its state was lost (a reset).
+ */
+static bool vpci_msix_mask(struct sim_vpci *v, bool mask)
 {
 	u16 ctrl;
 
-	if (pci_read_config_word(v->pdev, v->msix_pos + PCI_MSIX_FLAGS, &ctrl))
-		return;
+	if (pci_read_config_word(v->pdev, v->msix_pos + PCI_MSIX_FLAGS, &ctrl) ||
+	    !(ctrl & PCI_MSIX_FLAGS_ENABLE))
+		return false;
 	if (!!(ctrl & PCI_MSIX_FLAGS_MASKALL) != mask)
 		pci_write_config_word(v->pdev, v->msix_pos + PCI_MSIX_FLAGS,
 				      mask ? ctrl | PCI_MSIX_FLAGS_MASKALL :
 					     ctrl & ~PCI_MSIX_FLAGS_MASKALL);
+	return true;
 }
 
 /*
  * The guest enabled or disabled MSI or MSI-X, or changed the function
- * mask: real vectors on the function, or none, and the mask forwarded.
- * Runs on system_unbound_wq: the guest may wait for it with interrupts
- * off on its CPU (CREATE_INTERRUPT flushes it).
+ * mask; or the host took or gives back the function (held). MSI-X's real
+ * vectors are held while the function is and the guest does not use MSI
+ * (a function cannot have both); the real function mask is set unless the
+ * guest enabled MSI-X and left its function mask clear. Runs on
+ * system_unbound_wq (a CREATE_INTERRUPT of a guest just moved from MSI to
+ * MSI-X flushes it).
  */
 static void vpci_msi_work(struct work_struct *w)
 {
@@ -411,15 +426,18 @@ static void vpci_msi_work(struct work_struct *w)
 	unsigned long flags;
 	int ret;
 
+	bool held;
+
 	spin_lock_irqsave(&vpci_lock, flags);
-	want = v->msi_want;
+	held = v->held;
+	want = held && v->msi_want;
 	want_x = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
 	mask_x = v->msix_ctrl & PCI_MSIX_FLAGS_MASKALL;
 	spin_unlock_irqrestore(&vpci_lock, flags);
 
 	if (!want && v->msi_have)
 		vpci_msi_off(v);
-	if (!want_x && v->msix_have)
+	if ((want || !held) && v->msix_have)
 		vpci_msix_off(v);
 	if (want && !v->msi_have && !v->msix_have) {
 		ret = pci_alloc_irq_vectors(v->pdev, 1, 1, PCI_IRQ_MSI);
@@ -435,10 +453,16 @@ static void vpci_msi_work(struct work_struct *w)
 		}
 		v->msi_have = true;
 	}
-	if (want_x && !v->msix_have && !v->msi_have)
+	if (held && !want && v->msix_pos && !v->msix_have && !v->msi_have)
 		vpci_msix_on(v);
-	if (v->msix_have)
-		vpci_msix_mask(v, mask_x);
+	if (v->msix_have && !vpci_msix_mask(v, !want_x || mask_x)) {
+		pr_info("hvkit_sim: vpci %s: the function lost its MSI-X state; its vectors again\n",
+			v->name);
+		vpci_msix_off(v);
+		vpci_msix_on(v);
+		if (v->msix_have)
+			vpci_msix_mask(v, !want_x || mask_x);
+	}
 }
 
 static void vpci_cfg_write(struct sim_vpci *v, u32 where, u8 size, u32 val)
@@ -734,7 +758,7 @@ static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, con
 		msix = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
 		spin_unlock_irqrestore(&vpci_lock, flags);
 		if (msix)
-			flush_work(&v->msi_work);
+			flush_work(&v->msi_work);	/* mask only, unless the guest came from MSI */
 		spin_lock_irqsave(&vpci_lock, flags);
 		for (i = 0; i < VPCI_MAX_INTS && v->ints[i].used; i++)
 			;
@@ -1169,6 +1193,8 @@ static int vpci_init(struct sim_dev *d, struct genl_info *info)
 		return ret;
 	}
 	d->priv = v;
+	v->held = true;
+	vpci_msi_work(&v->msi_work);	/* MSI-X's vectors, held from now */
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_add_tail(&v->node, &vpci_list);
 	spin_unlock_irqrestore(&vpci_lock, flags);
@@ -1184,11 +1210,12 @@ static void vpci_destroy(struct sim_dev *d)
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_del(&v->node);
+	v->held = false;
 	v->msi_want = false;
 	v->msix_ctrl = 0;
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	flush_work(&v->msi_work);
-	vpci_msi_work(&v->msi_work);	/* the real vector let go, if still held */
+	vpci_msi_work(&v->msi_work);	/* the real vectors let go */
 	mutex_lock(&vpci_win_lock);
 	vpci_windows(v, false);
 	mutex_unlock(&vpci_win_lock);

@@ -82,3 +82,20 @@ nic_srv_start() {
 		wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '"
 }
 nic_srv_stop() { [ ! -s /tmp/iperf3.pid ] || kill "$(cat /tmp/iperf3.pid)" 2>/dev/null; rm -f /tmp/iperf3.pid; }
+
+# nic_busy_queues rx|tx ADDR: iperf3 to ADDR with 8 streams for 2 s (the
+# host sending for rx, the guest for tx); prints the queues (0 to 3) whose
+# packet counters in that direction grew by more than a few frames, e.g.
+# "0 1 ". Eight flows may all land in one part of a table, so callers
+# check that only the queues a table names are busy, and at least one.
+nic_busy_queues() {
+	local dir=$1 to=$2 q a0 a1 a2 a3 r=
+	[ "$dir" = rx ] && r=-R
+	a0=$(nic_stat ${dir}_queue_0_packets); a1=$(nic_stat ${dir}_queue_1_packets)
+	a2=$(nic_stat ${dir}_queue_2_packets); a3=$(nic_stat ${dir}_queue_3_packets)
+	iperf3 -c "$to" -t 2 $r -P 8 >/tmp/ip.log 2>&1 || { echo "iperf3 failed"; return; }
+	for q in 0 1 2 3; do
+		eval "[ \"\$(nic_stat ${dir}_queue_${q}_packets)\" -gt \$((a$q + 20)) ]" && printf '%s ' $q
+	done
+	echo
+}

@@ -9,7 +9,7 @@
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 tap_plan 7
 trap nic_cleanup EXIT
-oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
+oops() { hvk_klog_bad; }
 
 nic_add && nic_netns 10.13.0.1 10.13.0.2 && ping -c 2 -W 5 10.13.0.2 >/dev/null &&
 	tap_ok "a nic with its peer in a namespace carries ping" ||

@@ -12,23 +12,8 @@ command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 6
 trap 'nic_srv_stop; nic_cleanup' EXIT
 
-# rxq N: the guest's rx_queue_N_packets.
-rxq() { nic_stat rx_queue_$1_packets; }
-# busy_after: iperf3 -R with 8 streams; prints the queues whose receive
-# counters grew, e.g. "0 1 ". Eight flows may all hash to one half of a
-# table (about 1 in 128), so the checks are that only the queues the
-# table names are busy, and at least one.
-busy_after() {
-	local a0 a1 a2 a3
-	a0=$(rxq 0); a1=$(rxq 1); a2=$(rxq 2); a3=$(rxq 3)
-	iperf3 -c 10.19.0.2 -t 2 -R -P 8 >/tmp/ip.log 2>&1 || { echo "iperf3 failed"; return; }
-	[ "$(rxq 0)" -gt $((a0 + 20)) ] && printf '0 '
-	[ "$(rxq 1)" -gt $((a1 + 20)) ] && printf '1 '
-	[ "$(rxq 2)" -gt $((a2 + 20)) ] && printf '2 '
-	[ "$(rxq 3)" -gt $((a3 + 20)) ] && printf '3 '
-	echo
-}
-
+# Eight flows may all hash to one half of a table (about 1 in 128), so the
+# checks are that only the queues the table names are busy, and at least one.
 nic_add --queues 4 && nic_netns 10.19.0.1 10.19.0.2 && ethtool -L "$ifc" combined 4 &&
 	wait_for 10 ping -c 1 -W 1 10.19.0.2 >/dev/null &&
 	ethtool -x "$ifc" >/tmp/x && grep -q "RX flow hash indirection table for $ifc with 4 RX ring(s)" /tmp/x &&
@@ -42,17 +27,17 @@ nic_srv_start
 
 ethtool -X "$ifc" equal 2 && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | wc -w)" = 128 ] &&
 	ethtool -x "$ifc" >/tmp/x && [ "$(sed -n 's/^ \{1,\}[0-9]\{1,\}: *//p' /tmp/x | tr ' ' '\n' | grep -c '[23]')" = 0 ] &&
-	b=$(busy_after) && case "$b" in "0 " | "1 " | "0 1 ") true ;; *) false ;; esac &&
+	b=$(nic_busy_queues rx 10.19.0.2) && case "$b" in "0 " | "1 " | "0 1 ") true ;; *) false ;; esac &&
 	tap_ok "ethtool -X equal 2: the host sends on queues 0 and 1 only ($b)" ||
 	tap_fail "ethtool -X equal 2: the host sends on queues 0 and 1 only" "busy: ${b:-}; $(cat /tmp/x /tmp/ip.log | tail -20)"
 
-ethtool -X "$ifc" weight 0 0 1 1 && b=$(busy_after) &&
+ethtool -X "$ifc" weight 0 0 1 1 && b=$(nic_busy_queues rx 10.19.0.2) &&
 	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
 	tap_ok "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3 ($b)" ||
 	tap_fail "ethtool -X weight 0 0 1 1: the load moves to queues 2 and 3" "busy: ${b:-}; $(ethtool -x $ifc)"
 
 key=$(i=0; while [ $i -lt 40 ]; do printf '%02x' $((i * 7 % 256)); [ $i -lt 39 ] && printf ':'; i=$((i + 1)); done)
-ethtool -X "$ifc" hkey "$key" && ethtool -x "$ifc" | grep -q "$key" && b=$(busy_after) &&
+ethtool -X "$ifc" hkey "$key" && ethtool -x "$ifc" | grep -q "$key" && b=$(nic_busy_queues rx 10.19.0.2) &&
 	case "$b" in "2 " | "3 " | "2 3 ") true ;; *) false ;; esac &&
 	tap_ok "ethtool -X hkey: the new key shows, the table stays ($b)" ||
 	tap_fail "ethtool -X hkey: the new key shows, the table stays" "busy: ${b:-}; $(ethtool -x $ifc)"

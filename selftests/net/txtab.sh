@@ -20,19 +20,6 @@ txtab() {
 		awk 'NR % 4 == 1' | while read -r b; do printf '%d ' "0x$b"; done
 }
 txtab_is() { [ "$(txtab)" = "$1" ]; }
-txq() { nic_stat tx_queue_$1_packets; }
-# busy_tx: iperf3 from the guest with 8 streams; prints the queues whose
-# send counters grew by more than a few frames, e.g. "3 ".
-busy_tx() {
-	local a0 a1 a2 a3
-	a0=$(txq 0); a1=$(txq 1); a2=$(txq 2); a3=$(txq 3)
-	iperf3 -c 10.22.0.2 -t 2 -P 8 >/tmp/ip.log 2>&1 || { echo "iperf3 failed"; return; }
-	[ "$(txq 0)" -gt $((a0 + 20)) ] && printf '0 '
-	[ "$(txq 1)" -gt $((a1 + 20)) ] && printf '1 '
-	[ "$(txq 2)" -gt $((a2 + 20)) ] && printf '2 '
-	[ "$(txq 3)" -gt $((a3 + 20)) ] && printf '3 '
-	echo
-}
 # settab Q: a table naming queue Q in every bucket, from the host.
 settab() { hvctl sim nic send-table $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 $1 --instance "$g"; }
 SPREAD4="0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 "
@@ -45,17 +32,17 @@ nic_add --queues 4 && nic_netns 10.22.0.1 10.22.0.2 && ethtool -L "$ifc" combine
 		"table: $(txtab); host sent $(nic_host send_tables); $(dmesg | tail -5)"
 
 nic_srv_start
-settab 3 && wait_for 10 txtab_is "3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 " && b=$(busy_tx) && [ "$b" = "3 " ] &&
+settab 3 && wait_for 10 txtab_is "3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 " && b=$(nic_busy_queues tx 10.22.0.2) && [ "$b" = "3 " ] &&
 	tap_ok "a table naming queue 3 only: every new flow sends on queue 3" ||
 	tap_fail "a table naming queue 3 only: every new flow sends on queue 3" "busy: ${b:-}; table: $(txtab); $(tail -3 /tmp/ip.log)"
 
 hvctl sim nic send-table 0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 --instance "$g" &&
-	wait_for 10 txtab_is "0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 " && b=$(busy_tx) &&
+	wait_for 10 txtab_is "0 1 0 1 0 1 0 1 0 1 0 1 0 1 0 1 " && b=$(nic_busy_queues tx 10.22.0.2) &&
 	case "$b" in "0 " | "1 " | "0 1 ") true ;; *) false ;; esac &&
 	tap_ok "a table over queues 0 and 1: the flows send there only ($b)" ||
 	tap_fail "a table over queues 0 and 1: the flows send there only" "busy: ${b:-}; table: $(txtab)"
 
-settab 7 && wait_for 10 txtab_is "7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 " && b=$(busy_tx) && [ "$b" = "3 " ] &&
+settab 7 && wait_for 10 txtab_is "7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 " && b=$(nic_busy_queues tx 10.22.0.2) && [ "$b" = "3 " ] &&
 	tap_ok "an entry past the 4 queues wraps: queue 7 is queue 3" ||
 	tap_fail "an entry past the 4 queues wraps: queue 7 is queue 3" "busy: ${b:-}; table: $(txtab)"
 nic_srv_stop

@@ -186,7 +186,7 @@ fi
 unplug_ok=
 hvk_qmp_device_del "$vfid" >/dev/null && vfid= && wait_for 30 sh -c "! test -e /sys/class/net/$vf" && unplug_ok=1
 [ -n "$unplug_ok" ] && tap_ok "the VF unplugs after the NIC went" || tap_fail "the VF unplugs after the NIC went" "$(ip link)"
-dmesg | grep -qE 'Oops|BUG:|WARNING:|refcount_t' &&
-	tap_fail "no Oops, BUG or WARNING" "$(dmesg | grep -E -A5 'Oops|BUG:|WARNING:|refcount_t' | head -30)" ||
+hvk_klog_bad >/dev/null &&
+	tap_fail "no Oops, BUG or WARNING" "$(hvk_klog_bad | head -30)" ||
 	tap_ok "no Oops, BUG or WARNING"
 tap_done

@@ -14,7 +14,7 @@ modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
 tap_plan 12
 trap 'nic_srv_stop; nic_cleanup' EXIT
-oops() { dmesg | grep -E 'Oops|BUG:|WARNING:|general protection|refcount_t' ; }
+oops() { hvk_klog_bad; }
 
 # iperf ARGS...: one client run to the peer (nic_iperf).
 iperf() { nic_iperf 10.14.0.2 "$@"; }

@@ -102,7 +102,7 @@ wait_for 60 sh -c "! kill -0 $io"
 gone=$?
 wait $io
 wait_for 30 sh -c "! test -e /sys/bus/vmbus/devices/$g"
-k=$(dmesg | grep -E "Oops|BUG:|WARNING:|Call Trace|general protection" | head -5)
+k=$(hvk_klog_bad "Oops|BUG:|WARNING:|Call Trace|general protection" | head -5)
 [ $gone = 0 ] && [ ! -e /sys/block/$d0 ] && [ -z "$k" ] &&
 	tap_ok "a rescind while fio runs on every CPU ends its I/O and takes the disk away, with no Oops" ||
 	tap_fail "a rescind while fio runs on every CPU ends its I/O and takes the disk away, with no Oops" \
