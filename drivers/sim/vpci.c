@@ -33,11 +33,16 @@
  * sends the guest's vector to the guest's CPU. Per-entry masks are the real
  * ones; the guest's enable bit and function mask become the real function
  * mask (vpci_msi_work). Held from the start because the guest asks with
- * interrupts off on its CPU, polling: allocating them then (pci_alloc_irq_
- * vectors() may flush TLBs with IPIs to every CPU, as a vmap purge does)
- * could wait for that very CPU, and the guest gave up after 10 s. Only a
- * guest that moves from MSI to MSI-X (MSI took them), or a function that
- * lost its MSI-X state (a reset), waits for them to be allocated again.
+ * interrupts off on its CPU, polling: allocating them then could wait for
+ * that very CPU (an IPI every CPU must answer). Only a guest that moves
+ * from MSI to MSI-X (MSI took them), or a function that lost its MSI-X
+ * state (a reset), waits for them to be allocated again.
+ *
+ * Still open: this host serves the channel on a work item, which needs a
+ * CPU other than the polling guest's; a CPU that meanwhile waits in
+ * smp_call_function_many_cond() for the polling one (seen in pci/nvme,
+ * about 1 round in 20) runs nothing, and the guest gives up after 10 s
+ * (docs/pci.md). Hyper-V's host does not share the guest's CPUs.
  *
  * Facts: upstream's pci-hyperv.c (the guest the host talks to), openvmm's
  * vm/devices/pci/vpci (what a host refuses).
