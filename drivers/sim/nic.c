@@ -58,8 +58,8 @@
 
 /*
  * RSC: a coalesced frame goes as fragments of NIC_RSC_CHUNK bytes, one a
- * sub-allocation, each behind its RNDIS header and three per-packet info
- * entries (packet id, checksum, 802.1Q), all in one transfer.
+ * sub-allocation, each behind its RNDIS header and up to four per-packet
+ * info entries (packet id, checksum, RSS hash, 802.1Q), all in one transfer.
  */
 #define NIC_RSC_HDR		(HVK_RNDIS_PKT_HDR + 4 * HVK_PPI_SIZE)
 #define NIC_RSC_CHUNK		(NIC_SUB_ALLOC - NIC_RSC_HDR)

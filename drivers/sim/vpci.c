@@ -427,11 +427,9 @@ static bool vpci_msix_mask(struct sim_vpci *v, bool mask)
 static void vpci_msi_work(struct work_struct *w)
 {
 	struct sim_vpci *v = container_of(w, struct sim_vpci, msi_work);
-	bool want, want_x, mask_x;
+	bool want, want_x, mask_x, held;
 	unsigned long flags;
 	int ret;
-
-	bool held;
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	held = v->held;
