@@ -22,13 +22,15 @@ MODULE_PARM_DESC(serve_delay_us,
 		 "a slow host: pause this long after answering each guest packet, before the next (default 0)");
 
 /*
- * Send one packet to the guest: a channel's serve work, under nothing but
- * tx_lock. -EAGAIN: no room; the caller stashes it and asks for a signal.
+ * Send one packet to the guest: a channel's serve work or its fast path
+ * (hard interrupt context), under nothing but tx_lock. -EAGAIN: no room;
+ * the caller stashes it and asks for a signal.
  */
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 {
 	struct hvk_pkt_desc bad;
 	struct hvk_kvec v[2] = { { pkt, len } };
+	unsigned long flags;
 	unsigned int n = 1;
 	bool signal;
 	int ret;
@@ -48,10 +50,10 @@ int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 			n = 2;
 		}
 	}
-	spin_lock_bh(&c->tx_lock);
+	spin_lock_irqsave(&c->tx_lock, flags);
 	if (c->tx_corrupted) {
 		/* A host that broke the ring leaves it broken. */
-		spin_unlock_bh(&c->tx_lock);
+		spin_unlock_irqrestore(&c->tx_lock, flags);
 		return 0;
 	}
 	ret = hvk_ring_write(&c->tx, v, n, &signal);
@@ -61,9 +63,10 @@ int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)
 		c->tx_corrupted = true;
 		signal = true;
 	}
-	spin_unlock_bh(&c->tx_lock);
-	if (!ret) {
+	if (!ret)
 		c->pkts_out++;
+	spin_unlock_irqrestore(&c->tx_lock, flags);
+	if (!ret) {
 		if (signal)
 			sim_signal_guest(c);
 	} else if (ret == -EBADMSG) {
@@ -106,6 +109,44 @@ static bool sim_chan_flush_stash(struct sim_chan *c)
 }
 
 /*
+ * The serve_stall fault: the work stalls longer than a guest polls for an
+ * interrupt (hvkit_pci: 10 s), as a host worker that finds no CPU would;
+ * only the fast path can answer meanwhile. A close ends the stall.
+ */
+#define SIM_STALL_MS	11000
+
+static void sim_chan_stall(struct sim_chan *c)
+{
+	unsigned int ms;
+
+	for (ms = 0; ms < SIM_STALL_MS && READ_ONCE(c->open); ms += 100)
+		msleep(100);
+}
+
+/*
+ * One packet in the work. A type with a fast path: its serve_atomic with
+ * preemption off (the work's), and serve with it on for what that leaves.
+ */
+static void sim_chan_work_serve(struct sim_chan *c, u32 len, bool fast)
+{
+	const struct sim_dev_type *t = c->dev->type;
+	bool done;
+
+	if (!fast) {
+		t->serve(c, c->buf, len);
+		return;
+	}
+	c->serving_atomic = true;
+	done = t->serve_atomic(c, c->buf, len);
+	c->serving_atomic = false;
+	if (done)
+		return;
+	preempt_enable();
+	t->serve(c, c->buf, len);
+	preempt_disable();
+}
+
+/*
  * Serve the guest's packets: woken by the guest's signal. The space of
  * what it read goes back to the guest (commit) once per batch, after the
  * answers: nothing in the protocol orders a reply after the space of its
@@ -116,11 +157,33 @@ static bool sim_chan_flush_stash(struct sim_chan *c)
 void sim_chan_work(struct work_struct *work)
 {
 	struct sim_chan *c = container_of(work, struct sim_chan, work);
+	bool fast = c->dev->type->serve_atomic;
 	u32 len, delay;
 	int ret;
 
 	if (!READ_ONCE(c->open))
 		return;
+	if (fast && sim_fault(HVSIM_FAULT_SERVE_STALL)) {
+		sim_chan_stall(c);
+		if (!READ_ONCE(c->open))
+			return;
+	}
+	/* The fast path never sleeps while it holds this: wait it out. */
+	while (test_and_set_bit_lock(SIM_CHAN_SERVING, &c->serving))
+		cpu_relax();
+	if (c->deferred_len) {
+		len = c->deferred_len;
+		c->deferred_len = 0;
+		c->dev->type->serve(c, c->buf, len);
+	}
+	/*
+	 * A type with a fast path is served with preemption off but for
+	 * its sleeping packets: a work preempted while it holds the bit
+	 * would shut the fast path out, and whatever preempted it may be
+	 * waiting for the polling guest CPU.
+	 */
+	if (fast)
+		preempt_disable();
 	hvk_ring_mask(&c->rx);
 	do {
 		while (sim_chan_flush_stash(c)) {
@@ -131,10 +194,14 @@ void sim_chan_work(struct work_struct *work)
 			if (ret)
 				break;
 			c->pkts_in++;
-			c->dev->type->serve(c, c->buf, len);
+			sim_chan_work_serve(c, len, fast);
 			delay = READ_ONCE(serve_delay_us);
 			if (delay) {
+				if (fast)
+					preempt_enable();
 				fsleep(delay);
+				if (fast)
+					preempt_disable();
 				if (!READ_ONCE(c->open))
 					break;	/* a close waits for us */
 			}
@@ -148,6 +215,124 @@ void sim_chan_work(struct work_struct *work)
 	} while (hvk_ring_unmask(&c->rx));
 	if (c->stash_len)
 		hvk_ring_unmask(&c->rx);
+	clear_bit_unlock(SIM_CHAN_SERVING, &c->serving);
+	if (fast)
+		preempt_enable();
+}
+
+/*
+ * The fast path's pass, with interrupts off (a function call on another
+ * CPU, run from its interrupt or its idle loop): serve what the type can
+ * serve without sleeping, in order, up to the first packet it cannot
+ * (left in buf for the work), a reply that does not fit (the stash: the
+ * work's) or the budget. The ring is not masked: after the commit it is
+ * looked at again, as a guest whose packet landed before the commit saw
+ * the ring non-empty and sent no signal. True: the work has the rest.
+ */
+#define SIM_FAST_BUDGET	64
+
+static bool sim_chan_fast_pass(struct sim_chan *c, unsigned int *budget)
+{
+	bool left;
+	u32 len;
+	int ret;
+
+	do {
+		while (!c->stash_len && !c->deferred_len && *budget) {
+			ret = hvk_ring_read(&c->rx, c->buf, HVK_PKT_MAX_LEN, &len);
+			if (ret == -EBADMSG)
+				pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its outbound ring: %s\n",
+						   c->relid, c->rx.broken);
+			if (ret)
+				break;
+			c->pkts_in++;
+			(*budget)--;
+			c->serving_atomic = true;
+			if (!c->dev->type->serve_atomic(c, c->buf, len))
+				c->deferred_len = len;
+			c->serving_atomic = false;
+		}
+		left = c->stash_len || c->deferred_len || !*budget;
+		if (hvk_ring_commit(&c->rx)) {
+			atomic_long_inc(&c->space_signals);
+			sim_signal_guest(c);
+		}
+		smp_mb();	/* the read index out before the write index is read */
+	} while (!left && hvk_ring_avail_read(&c->rx));
+	return left;
+}
+
+/*
+ * The fast path's function call. fast_busy counts the kicks: each pass
+ * starts from the count it saw, and the call ends only when no kick came
+ * meanwhile (its packet may have landed after the pass's last look).
+ * Passes stop once the budget is spent: the work has the rest. A slow
+ * host (serve_delay_us) has no fast path.
+ */
+static void sim_chan_fast(void *info)
+{
+	struct sim_chan *c = info;
+	unsigned int budget = SIM_FAST_BUDGET;
+	int seen = atomic_read_acquire(&c->fast_busy), now;
+
+	for (;;) {
+		if (READ_ONCE(c->open) && !READ_ONCE(serve_delay_us) && budget &&
+		    !test_and_set_bit_lock(SIM_CHAN_SERVING, &c->serving)) {
+			bool left = sim_chan_fast_pass(c, &budget);
+
+			clear_bit_unlock(SIM_CHAN_SERVING, &c->serving);
+			if (left)
+				queue_work(sim.chan_wq, &c->work);
+		}
+		/* else: closed, slow, spent, or the work is serving (it masked rx) */
+		if (!budget) {
+			/* Each kick came with the work queued: it serves. */
+			atomic_set_release(&c->fast_busy, 0);
+			return;
+		}
+		now = atomic_cmpxchg(&c->fast_busy, seen, 0);	/* ordered either way */
+		if (now == seen)
+			return;	/* that was the last touch of c */
+		seen = now;
+	}
+}
+
+/*
+ * HvSignalEvent on an open channel whose type has a fast path: serve it
+ * from another CPU's interrupt as well as from the work, whichever comes
+ * first. The signalling CPU may be about to poll for the answer with
+ * interrupts or preemption off. A kick while a call is in flight only
+ * counts: that call goes round again. Any context.
+ */
+static void sim_chan_fast_kick(struct sim_chan *c)
+{
+	unsigned int cpu;
+
+	if (!c->dev->type->serve_atomic || atomic_fetch_inc(&c->fast_busy))
+		return;
+	cpu = cpumask_any_but(cpu_online_mask, get_cpu());
+	if (cpu >= nr_cpu_ids || smp_call_function_single_async(cpu, &c->fast_csd))
+		atomic_set_release(&c->fast_busy, 0);	/* one CPU: the work's alone */
+	put_cpu();
+}
+
+/*
+ * The guest signalled an open channel (HvSignalEvent, its interrupt page
+ * or its monitor page): the work, and the fast path if the type has one.
+ * Any context, under rcu_read_lock().
+ */
+void sim_chan_signalled(struct sim_chan *c)
+{
+	queue_work(sim.chan_wq, &c->work);
+	sim_chan_fast_kick(c);
+}
+
+/* Wait for a fast path call in flight (after open went false, or after RCU). */
+static void sim_chan_fast_sync(struct sim_chan *c)
+{
+	smp_mb();	/* open's store before the read; pairs with the kick's fetch_inc */
+	while (atomic_read_acquire(&c->fast_busy))
+		cpu_relax();
 }
 
 #define SIM_HV_PER_PAGE		(PAGE_SIZE / HVK_HV_PAGE_SIZE)
@@ -329,6 +514,7 @@ void sim_chan_close(struct sim_chan *c)
 		return;
 	WRITE_ONCE(c->open, false);
 	sim_monitor_closed(c);
+	sim_chan_fast_sync(c);
 	cancel_work_sync(&c->work);
 	if (c->dev->type->closed)
 		c->dev->type->closed(c);
@@ -341,6 +527,7 @@ void sim_chan_close(struct sim_chan *c)
 	c->buf = NULL;
 	c->stash = NULL;
 	c->stash_len = 0;
+	c->deferred_len = 0;
 	c->tx_corrupted = false;
 }
 
@@ -358,6 +545,7 @@ bool sim_chan_free(struct sim_chan *c)
 	xa_erase(&sim.chans, c->relid);
 	sim_monitor_release(c);
 	synchronize_rcu();	/* signal_event and poll lookups are done with it */
+	sim_chan_fast_sync(c);	/* and so is a fast path call one sent */
 	cancel_work_sync(&c->work);	/* and so is the work a late one queued */
 	for (i = 0; i < d->nchans; i++) {
 		if (d->chans[i] == c)
@@ -425,6 +613,7 @@ struct sim_dev *sim_dev_add(const struct sim_dev_type *type, const guid_t *insta
 		c->monitor_id = SIM_NOT_MONITORED;
 		spin_lock_init(&c->tx_lock);
 		INIT_WORK(&c->work, sim_chan_work);
+		INIT_CSD(&c->fast_csd, sim_chan_fast, c);
 		if (xa_alloc(&sim.chans, &c->relid, c, XA_LIMIT(1, HVK_MAX_RELID), GFP_KERNEL)) {
 			kfree(c);
 			*err = "no relid left";

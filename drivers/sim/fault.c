@@ -45,6 +45,7 @@ static const char *const sim_fault_names[HVSIM_FAULT_COUNT] = {
 	[HVSIM_FAULT_NIC_BAD_RSC] = "nic_bad_rsc",
 	[HVSIM_FAULT_NIC_SHORT_SPEED] = "nic_short_speed",
 	[HVSIM_FAULT_NIC_BAD_SEND_TABLE] = "nic_bad_send_table",
+	[HVSIM_FAULT_SERVE_STALL] = "serve_stall",
 };
 
 static atomic_t sim_fault_left[HVSIM_FAULT_COUNT];

@@ -278,7 +278,7 @@ static void sim_scan_int_page(void)
 			continue;
 		atomic_long_inc(&c->int_page_signals);
 		if (READ_ONCE(c->open))
-			queue_work(sim.chan_wq, &c->work);
+			sim_chan_signalled(c);
 	}
 }
 
@@ -300,7 +300,7 @@ static void sim_signal_event(u32 conn_id, u32 relid)
 		pr_err_ratelimited("hvkit_sim: guest signalled connection %#x for relid %u, which does not match an offer\n",
 				   conn_id, relid);
 	else if (READ_ONCE(c->open))
-		queue_work(sim.chan_wq, &c->work);
+		sim_chan_signalled(c);
 	/* else: closed or rescinded meanwhile; a late signal is harmless. */
 	rcu_read_unlock();
 }

@@ -47,7 +47,7 @@ static enum hrtimer_restart sim_monitor_poll(struct hrtimer *t)
 			c = xa_load(&sim.monitored, g * 32 + b);
 			if (c && READ_ONCE(c->open)) {
 				atomic_long_inc(&c->monitor_signals);
-				queue_work(sim.chan_wq, &c->work);
+				sim_chan_signalled(c);
 			}
 		}
 		rcu_read_unlock();

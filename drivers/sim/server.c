@@ -474,8 +474,9 @@ static void __sim_open(const struct hvk_msg_open *m)
 	c->ring = g;
 	g->in_use = true;
 	c->stash_len = 0;
+	c->deferred_len = 0;
 	c->target_cpu = cpu;
-	WRITE_ONCE(c->open, true);
+	smp_store_release(&c->open, true);	/* the rings first, for the fast path */
 	sim_monitor_opened(c);
 	if (sim_fault(HVSIM_FAULT_RESCIND_ON_OPEN)) {
 		/* The host takes the device away instead of answering. */

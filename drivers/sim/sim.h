@@ -65,13 +65,38 @@ struct sim_chan {
 	struct sim_gpadl *ring;
 	struct hvk_ring rx;	/* guest to host: we consume */
 	struct hvk_ring tx;	/* host to guest: we produce; tx_lock */
-	spinlock_t tx_lock;
+	spinlock_t tx_lock;	/* taken in hard interrupt context too */
 	struct work_struct work;	/* serves rx */
+	/*
+	 * The fast path (types with serve_atomic): a function call on
+	 * another CPU serves rx with interrupts off (from that CPU's
+	 * interrupt, or its idle loop), for a guest that polls for the
+	 * answer with interrupts off (vPCI's CREATE_INTERRUPT) while the
+	 * work may have no CPU to run on: the other CPU can sit in an IPI
+	 * wait for the polling one with preemption off, and only an
+	 * interrupt still runs there. Hyper-V's host has CPUs of its own.
+	 * fast_busy: the kicks since the call in flight was sent, 0 when
+	 * none is (the sender sets it, the call's end clears it; close and
+	 * free wait for 0).
+	 */
+	call_single_data_t fast_csd;
+	atomic_t fast_busy;
+	/*
+	 * SIM_CHAN_SERVING: who reads rx and owns buf, stash and
+	 * deferred_len: the work or the fast path, never both. The work
+	 * waits for the fast path (it never sleeps); the fast path leaves
+	 * the packets to a work that holds it, which holds it with
+	 * preemption off but while serve sleeps.
+	 */
+	unsigned long serving;
+#define SIM_CHAN_SERVING	0
+	u32 deferred_len;	/* a packet in buf the fast path left to the work */
+	bool serving_atomic;	/* in serve_atomic: the type must not sleep; the bit's */
 	u8 *buf;		/* one packet */
 	u32 stash_len;		/* a reply waiting for tx space */
 	bool tx_corrupted;	/* bad_ring_index fired: we write no more */
 	u8 *stash;
-	u64 pkts_in, pkts_out;
+	u64 pkts_in, pkts_out;	/* the bit's holder; tx_lock */
 	atomic_long_t signals;		/* by HvSignalEvent */
 	atomic_long_t monitor_signals;	/* found in the monitor page */
 	atomic_long_t int_page_signals;	/* found in the interrupt page */
@@ -99,6 +124,11 @@ struct sim_ic_service;
  *            stopped. Wake whoever waits for the guest.
  *   serve    a packet from the guest, in the channel's serve work; reply
  *            with sim_chan_reply().
+ *   serve_atomic  the fast path (struct sim_chan): a packet from the
+ *            guest, atomic (interrupts off, on another CPU's function
+ *            call; or preemption off, in the work; c->serving_atomic set
+ *            either way). Serve it (true) if it can be served without
+ *            sleeping; false leaves it to serve, in the work, in order.
  *   cmd      a type's netlink command (HVSIM_CMD_HEARTBEAT_GET and later):
  *            no lock held, the device referenced; may sleep and wait for
  *            the guest. Reply with genlmsg_reply() on @info, or return an
@@ -113,6 +143,7 @@ struct sim_dev_type {
 	void (*opened)(struct sim_chan *c);
 	void (*closed)(struct sim_chan *c);
 	int (*serve)(struct sim_chan *c, const u8 *pkt, u32 len);
+	bool (*serve_atomic)(struct sim_chan *c, const u8 *pkt, u32 len);
 	int (*cmd)(struct sim_dev *d, struct genl_info *info);
 	int (*fill)(const struct sim_dev *d, struct sk_buff *skb);
 	const struct sim_ic_service *ic;	/* IC types (ic.c): the service */
@@ -339,6 +370,7 @@ void sim_dev_remove_all(void);
 void sim_chan_close(struct sim_chan *c);
 bool sim_chan_free(struct sim_chan *c);
 void sim_chan_work(struct work_struct *work);
+void sim_chan_signalled(struct sim_chan *c);
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len);
 /* The same; a reply that finds the ring full is kept and sent on its signal. */
 int sim_chan_reply_or_stash(struct sim_chan *c, const void *pkt, u32 len);

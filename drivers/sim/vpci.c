@@ -38,11 +38,12 @@
  * from MSI to MSI-X (MSI took them), or a function that lost its MSI-X
  * state (a reset), waits for them to be allocated again.
  *
- * Still open: this host serves the channel on a work item, which needs a
- * CPU other than the polling guest's; a CPU that meanwhile waits in
+ * Nor does it wait for the serve work: that needs a CPU other than the
+ * polling guest's, and one that meanwhile waits in
  * smp_call_function_many_cond() for the polling one (seen in pci/nvme,
- * about 1 round in 20) runs nothing, and the guest gives up after 10 s
- * (docs/pci.md). Hyper-V's host does not share the guest's CPUs.
+ * about 1 round in 20) runs nothing but interrupts. CREATE_INTERRUPT is
+ * served on the channel's fast path (vpci_serve_atomic(), docs/sim.md),
+ * a function call on another CPU. Hyper-V's host has CPUs of its own.
  *
  * Facts: upstream's pci-hyperv.c (the guest the host talks to), openvmm's
  * vm/devices/pci/vpci (what a host refuses).
@@ -625,26 +626,24 @@ int sim_vpci_retarget(const struct hvk_msi_target *t)
  * From the serve work a packet that finds the ring full waits for room;
  * from a command it fails (-EAGAIN).
  */
+#define VPCI_SEND_MAX	128	/* descriptor and the longest message (relations) */
+
 static int vpci_send(struct sim_chan *c, u16 type, u64 tid, const void *p, u32 len,
 		     bool serving)
 {
+	u8 buf[VPCI_SEND_MAX] __aligned(8) = {};
 	struct hvk_pkt_desc *d;
 	u32 total = sizeof(*d) + ALIGN(len, 8);
-	u8 *buf;
-	int ret;
 
-	buf = kzalloc(total, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
+	if (WARN_ON_ONCE(total > sizeof(buf)))
+		return -EMSGSIZE;
 	d = (struct hvk_pkt_desc *)buf;
 	d->type = type;
 	d->offset8 = sizeof(*d) / 8;
 	d->len8 = total / 8;
 	d->trans_id = tid;
 	memcpy(buf + sizeof(*d), p, len);
-	ret = serving ? sim_chan_reply_or_stash(c, buf, total) : sim_chan_reply(c, buf, total);
-	kfree(buf);
-	return ret;
+	return serving ? sim_chan_reply_or_stash(c, buf, total) : sim_chan_reply(c, buf, total);
 }
 
 static int vpci_complete(struct sim_chan *c, u64 tid, s32 status)
@@ -724,7 +723,8 @@ static void vpci_res_reqs(struct sim_vpci *v, struct sim_chan *c, u64 tid)
  * knows. For MSI the answer is the data the device must write
  * (VPCI_INT_DATA and the entry) at the x86 MSI address; with MSI-X
  * enabled, the message of a real MSI-X vector not yet bound (allocated
- * when the guest enabled MSI-X: waited for here).
+ * when the guest enabled MSI-X: waited for here, but not when served
+ * atomic, which happens only when it needs nothing of msi_work).
  */
 static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, const u8 *m,
 			    u32 type)
@@ -760,7 +760,7 @@ static void vpci_create_int(struct sim_vpci *v, struct sim_chan *c, u64 tid, con
 		spin_lock_irqsave(&vpci_lock, flags);
 		msix = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
 		spin_unlock_irqrestore(&vpci_lock, flags);
-		if (msix)
+		if (msix && !c->serving_atomic)
 			flush_work(&v->msi_work);	/* mask only, unless the guest came from MSI */
 		spin_lock_irqsave(&vpci_lock, flags);
 		for (i = 0; i < VPCI_MAX_INTS && v->ints[i].used; i++)
@@ -944,6 +944,68 @@ static int vpci_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	if (d->flags & HVK_PKT_FLAG_COMPLETION_REQUESTED)
 		vpci_complete(c, d->trans_id, status);
 	return 0;
+}
+
+/*
+ * Whether CREATE_INTERRUPT can be answered without msi_work: MSI needs no
+ * real vector, and MSI-X the function's held ones, still enabled on it (a
+ * function that lost its MSI-X state gets new ones, new messages, from
+ * msi_work; one that reads all ones is in reset or gone). msi_work
+ * changes the answer only when it allocates: none held, or lost; else it
+ * only moves the function mask. Any context.
+ */
+static bool vpci_int_ready(struct sim_vpci *v)
+{
+	unsigned long flags;
+	u32 have, ctrl;
+	bool msix;
+
+	spin_lock_irqsave(&vpci_lock, flags);
+	msix = v->msix_ctrl & PCI_MSIX_FLAGS_ENABLE;
+	have = v->msix_have;
+	spin_unlock_irqrestore(&vpci_lock, flags);
+	if (!msix)
+		return true;
+	if (!have)
+		return false;
+	ctrl = vpci_real_read(v->pdev, v->msix_pos + PCI_MSIX_FLAGS, 2);
+	return ctrl != 0xffff && (ctrl & PCI_MSIX_FLAGS_ENABLE);
+}
+
+/*
+ * Served atomic (the fast path, or the work with preemption off): every
+ * packet but the three whose answers take a mutex or build bus relations,
+ * and CREATE_INTERRUPT when it needs msi_work first. CREATE_INTERRUPT is why there is one: the guest
+ * asks for it with interrupts off and polls for the answer (its irq chip's
+ * compose). The rest come along so that a DELETE_INTERRUPT (no answer
+ * asked) or a completion, left to a work that has no CPU, does not hold
+ * up the CREATE_INTERRUPT behind it.
+ */
+static bool vpci_serve_atomic(struct sim_chan *c, const u8 *pkt, u32 len)
+{
+	const struct hvk_pkt_desc *d = (const void *)pkt;
+	struct sim_vpci *v = c->dev->priv;
+	u32 off = d->offset8 * 8, type = 0;
+
+	if (d->type == HVK_PKT_DATA_INBAND &&
+	    !hvk_vpci_guest_check(pkt + off, len - off, READ_ONCE(v->version), &type)) {
+		switch (type) {
+		case HVK_VPCI_QUERY_PROTOCOL_VERSION:
+		case HVK_VPCI_QUERY_BUS_RELATIONS:
+		case HVK_VPCI_QUERY_RESOURCE_REQS:
+			return false;
+		case HVK_VPCI_CREATE_INTERRUPT:
+		case HVK_VPCI_CREATE_INTERRUPT2:
+		case HVK_VPCI_CREATE_INTERRUPT3:
+			if (!vpci_int_ready(v))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	vpci_serve(c, pkt, len);
+	return true;
 }
 
 static void vpci_opened(struct sim_chan *c)
@@ -1301,6 +1363,7 @@ const struct sim_dev_type sim_vpci_type = {
 	.opened = vpci_opened,
 	.closed = vpci_closed,
 	.serve = vpci_serve,
+	.serve_atomic = vpci_serve_atomic,
 	.cmd = vpci_cmd,
 	.fill = vpci_fill,
 };

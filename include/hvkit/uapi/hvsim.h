@@ -249,6 +249,8 @@ enum hvsim_fault {
 	HVSIM_FAULT_NIC_BAD_RSC,	/* nic: a coalesced frame's first fragment is not marked so */
 	HVSIM_FAULT_NIC_SHORT_SPEED,	/* nic: a link speed indication's status buffer is 2 bytes */
 	HVSIM_FAULT_NIC_BAD_SEND_TABLE,	/* nic: a send indirection table of 15 entries */
+	HVSIM_FAULT_SERVE_STALL,	/* a channel with a fast path (vpci): its serve work
+					 * stalls 11 s first, a host worker with no CPU */
 	HVSIM_FAULT_COUNT,
 };
 
