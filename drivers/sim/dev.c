@@ -123,6 +123,28 @@ static void sim_chan_stall(struct sim_chan *c)
 		msleep(100);
 }
 
+/* The next guest packet into buf (the holder of SIM_CHAN_SERVING). */
+static int sim_chan_read(struct sim_chan *c, u32 *len)
+{
+	int ret = hvk_ring_read(&c->rx, c->buf, HVK_PKT_MAX_LEN, len);
+
+	if (ret == -EBADMSG)
+		pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its outbound ring: %s\n",
+				   c->relid, c->rx.broken);
+	if (!ret)
+		c->pkts_in++;
+	return ret;
+}
+
+/* The space of what was read back to the guest; signal it if it waits for space. */
+static void sim_chan_commit(struct sim_chan *c)
+{
+	if (hvk_ring_commit(&c->rx)) {
+		atomic_long_inc(&c->space_signals);
+		sim_signal_guest(c);
+	}
+}
+
 /*
  * One packet in the work. A type with a fast path: its serve_atomic with
  * preemption off (the work's), and serve with it on for what that leaves.
@@ -159,7 +181,6 @@ void sim_chan_work(struct work_struct *work)
 	struct sim_chan *c = container_of(work, struct sim_chan, work);
 	bool fast = c->dev->type->serve_atomic;
 	u32 len, delay;
-	int ret;
 
 	if (!READ_ONCE(c->open))
 		return;
@@ -187,13 +208,8 @@ void sim_chan_work(struct work_struct *work)
 	hvk_ring_mask(&c->rx);
 	do {
 		while (sim_chan_flush_stash(c)) {
-			ret = hvk_ring_read(&c->rx, c->buf, HVK_PKT_MAX_LEN, &len);
-			if (ret == -EBADMSG)
-				pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its outbound ring: %s\n",
-						   c->relid, c->rx.broken);
-			if (ret)
+			if (sim_chan_read(c, &len))
 				break;
-			c->pkts_in++;
 			sim_chan_work_serve(c, len, fast);
 			delay = READ_ONCE(serve_delay_us);
 			if (delay) {
@@ -206,10 +222,7 @@ void sim_chan_work(struct work_struct *work)
 					break;	/* a close waits for us */
 			}
 		}
-		if (hvk_ring_commit(&c->rx)) {
-			atomic_long_inc(&c->space_signals);
-			sim_signal_guest(c);
-		}
+		sim_chan_commit(c);
 		if (c->stash_len)
 			break;	/* the guest's signal on space brings us back */
 	} while (hvk_ring_unmask(&c->rx));
@@ -235,17 +248,11 @@ static bool sim_chan_fast_pass(struct sim_chan *c, unsigned int *budget)
 {
 	bool left;
 	u32 len;
-	int ret;
 
 	do {
 		while (!c->stash_len && !c->deferred_len && *budget) {
-			ret = hvk_ring_read(&c->rx, c->buf, HVK_PKT_MAX_LEN, &len);
-			if (ret == -EBADMSG)
-				pr_err_ratelimited("hvkit_sim: relid %u: guest corrupted its outbound ring: %s\n",
-						   c->relid, c->rx.broken);
-			if (ret)
+			if (sim_chan_read(c, &len))
 				break;
-			c->pkts_in++;
 			(*budget)--;
 			c->serving_atomic = true;
 			if (!c->dev->type->serve_atomic(c, c->buf, len))
@@ -253,10 +260,7 @@ static bool sim_chan_fast_pass(struct sim_chan *c, unsigned int *budget)
 			c->serving_atomic = false;
 		}
 		left = c->stash_len || c->deferred_len || !*budget;
-		if (hvk_ring_commit(&c->rx)) {
-			atomic_long_inc(&c->space_signals);
-			sim_signal_guest(c);
-		}
+		sim_chan_commit(c);
 		smp_mb();	/* the read index out before the write index is read */
 	} while (!left && hvk_ring_avail_read(&c->rx));
 	return left;
