@@ -1380,8 +1380,8 @@ static int vpci_debugfs_show(struct seq_file *m, void *unused)
 
 	spin_lock_irqsave(&vpci_lock, flags);
 	list_for_each_entry(v, &vpci_list, node) {
-		seq_printf(m, "%pUl %s msix_vectors %u msix_stray %llu\n", &v->d->instance, v->name,
-			   v->msix_have, v->msix_stray);
+		seq_printf(m, "%pUl %s msix_vectors %u msix_stray %llu msi %d\n", &v->d->instance,
+			   v->name, v->msix_have, v->msix_stray, READ_ONCE(v->msi_have));
 		seq_printf(m, "d0 %d d0_entries %llu d0_exits %llu released %llu\n", !!v->cfg_base,
 			   v->d0_entries, v->d0_exits, v->released);
 		if (v->pm_pos)
