@@ -23,7 +23,7 @@ MODULE_PARM_DESC(serve_delay_us,
 
 /*
  * Send one packet to the guest: a channel's serve work or its fast path
- * (hard interrupt context), under nothing but tx_lock. -EAGAIN: no room;
+ * (interrupts off), under nothing but tx_lock. -EAGAIN: no room;
  * the caller stashes it and asks for a signal.
  */
 int sim_chan_reply(struct sim_chan *c, const void *pkt, u32 len)

@@ -65,7 +65,7 @@ struct sim_chan {
 	struct sim_gpadl *ring;
 	struct hvk_ring rx;	/* guest to host: we consume */
 	struct hvk_ring tx;	/* host to guest: we produce; tx_lock */
-	spinlock_t tx_lock;	/* taken in hard interrupt context too */
+	spinlock_t tx_lock;	/* taken with interrupts off too (the fast path) */
 	struct work_struct work;	/* serves rx */
 	/*
 	 * The fast path (types with serve_atomic): a function call on

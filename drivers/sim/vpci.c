@@ -975,11 +975,11 @@ static bool vpci_int_ready(struct sim_vpci *v)
 /*
  * Served atomic (the fast path, or the work with preemption off): every
  * packet but the three whose answers take a mutex or build bus relations,
- * and CREATE_INTERRUPT when it needs msi_work first. CREATE_INTERRUPT is why there is one: the guest
- * asks for it with interrupts off and polls for the answer (its irq chip's
- * compose). The rest come along so that a DELETE_INTERRUPT (no answer
- * asked) or a completion, left to a work that has no CPU, does not hold
- * up the CREATE_INTERRUPT behind it.
+ * and CREATE_INTERRUPT when it needs msi_work first. CREATE_INTERRUPT is
+ * why there is one: the guest asks for it with interrupts off and polls
+ * for the answer (its irq chip's compose). The rest come along so that a
+ * DELETE_INTERRUPT (no answer asked) or a completion, left to a work that
+ * has no CPU, does not hold up the CREATE_INTERRUPT behind it.
  */
 static bool vpci_serve_atomic(struct sim_chan *c, const u8 *pkt, u32 len)
 {
