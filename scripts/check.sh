@@ -74,15 +74,18 @@ if [ -x build/user/tests/hvkit_unit_tests ]; then
 	bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
 	if [ -z "$line" ]; then
 		echo "not ok - ctest did not report (log: build/check/ctest.log)"
-		failed=$((failed + 1))
+		note_failure "ctest did not report"
 	else
 		echo "ok - host unit tests: $((total - bad)) of $total passed"
 		passed=$((passed + total - bad)) failed=$((failed + bad))
-		[ "$bad" -eq 0 ] || grep -E '^\s+[0-9]+ - .*\(Failed\)' "$logs/ctest.log" | sed 's/^/    /'
+		while IFS= read -r t; do
+			echo "    $t (Failed)"
+			fails+=("host test $t")
+		done < <(sed -nE 's/^\s+[0-9]+ - (.*) \(Failed\).*/\1/p' "$logs/ctest.log")
 	fi
 else
 	echo "not ok - host unit tests were not built"
-	failed=$((failed + 1))
+	note_failure "host unit tests were not built"
 fi
 step "fuzz smoke: every target runs ${FUZZ_SECONDS:-5}s without a crash" fuzz.log \
 	scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
@@ -98,20 +101,53 @@ step "DKMS builds and installs hvkit from make install-src's tree for $primary; 
 	dkms.log scripts/dkms-test.sh "$primary"
 step "make rpm: source and binary RPMs, each holding what it should (rpm -qp)" rpm.log scripts/rpm-test.sh
 
+# The debug-kernel run's early lane (check-debug.sh --lane early) starts
+# here, beside the guests on the stock kernel below: one guest suite keeps
+# about 1.2 of the 2 cores busy, and the lane fills the rest. It waits for
+# the debug kernel if the build that started above has not finished. The
+# late lane follows the stock guests (at the end).
+# CI cuts a run at 90 minutes and keeps nothing of it: each lane gets what
+# is left of CHECK_BUDGET (80 minutes from the start) and is stopped,
+# guests and all (timeout signals its process group), rather than take
+# the whole run down with it.
+debug_lane() {
+	local left=$(( ${CHECK_BUDGET:-4800} - ($(date +%s) - started) ))
+	[ "$left" -ge 300 ] || left=300
+	timeout -k 30 "$left" scripts/check-debug.sh --lane "$1" >"$logs/check-debug-$1.log" 2>&1
+	[ $? != 124 ] || echo "not ok - the debug-kernel run's $1 lane was stopped after ${left}s, at the end of the run's budget (CHECK_BUDGET=${CHECK_BUDGET:-4800}s)" \
+		>>"$logs/check-debug-$1.log"
+}
+early_pid=
+# timeout puts the lane in a process group of its own, out of the
+# terminal's reach: a make check that is stopped (^C, a signal) stops the
+# lane, its guests and all, rather than leave it running to its budget.
+stop_lanes() {
+	local t
+	[ -n "$early_pid" ] || return 0
+	for t in $(pgrep -P "$early_pid" -x timeout); do kill -TERM -- "-$t" 2>/dev/null; done
+}
+if [ -z "${T:-}" ] && [ "$debug_run" = 1 ]; then
+	trap stop_lanes EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	debug_lane early &
+	early_pid=$!
+fi
+
 section "guest selftests"
 krel=${krel_of_series[$primary]}
 if [ -d "build/kmod/$krel" ]; then
 	selftests/run.sh --krel "$krel" ${T:+--tests "$T"} --results "$logs/guest.counts" \
 		2>&1 | tee "$logs/guest.log" | grep -vE '^  (ok|not ok) ' || true
 	if [ -s "$logs/guest.counts" ]; then
-		add_counts "$logs/guest.counts"
+		add_counts "$logs/guest.counts" "$logs/guest.log" "$krel"
 	else
 		echo "not ok - guest selftests on $krel did not run"
-		failed=$((failed + 1))
+		note_failure "guest selftests on $krel did not run"
 	fi
 else
 	echo "not ok - guest selftests: no modules for $krel"
-	failed=$((failed + 1))
+	note_failure "guest selftests: no modules for $krel"
 fi
 
 if [ -z "${T:-}" ]; then
@@ -120,15 +156,15 @@ if [ -z "${T:-}" ]; then
 	selftests/run.sh --krel "$krel" --numa --tests vmbus/numa --results "$logs/guest-numa.counts" \
 		>"$logs/guest-numa.log" 2>&1
 	tail -n 2 "$logs/guest-numa.log"
-	[ -s "$logs/guest-numa.counts" ] && add_counts "$logs/guest-numa.counts" ||
-		{ echo "not ok - the two-node guest did not report"; failed=$((failed + 1)); }
+	[ -s "$logs/guest-numa.counts" ] && add_counts "$logs/guest-numa.counts" "$logs/guest-numa.log" two-node ||
+		{ echo "not ok - the two-node guest did not report"; note_failure "the two-node guest did not report"; }
 	# DMA-mapped buffers through swiotlb bounce buffers, as in an isolated guest.
 	section "swiotlb=force guest (vmbus/dma)"
 	HVKIT_APPEND=swiotlb=force selftests/run.sh --krel "$krel" --tests vmbus/dma \
 		--results "$logs/guest-swiotlb.counts" >"$logs/guest-swiotlb.log" 2>&1
 	tail -n 2 "$logs/guest-swiotlb.log"
-	[ -s "$logs/guest-swiotlb.counts" ] && add_counts "$logs/guest-swiotlb.counts" ||
-		{ echo "not ok - the swiotlb=force guest did not report"; failed=$((failed + 1)); }
+	[ -s "$logs/guest-swiotlb.counts" ] && add_counts "$logs/guest-swiotlb.counts" "$logs/guest-swiotlb.log" swiotlb ||
+		{ echo "not ok - the swiotlb=force guest did not report"; note_failure "the swiotlb=force guest did not report"; }
 	# The VF stand-in is hot-plugged into q35's root port: on the pc
 	# machine QEMU 7.2's TCG loses a vCPU's timer interrupt after a few
 	# ACPI hot-plugs (docs/testing.md), so net/vf skips there.
@@ -136,8 +172,8 @@ if [ -z "${T:-}" ]; then
 	HVKIT_MACHINE=q35 selftests/run.sh --krel "$krel" --tests net/vf \
 		--results "$logs/guest-q35.counts" >"$logs/guest-q35.log" 2>&1
 	tail -n 2 "$logs/guest-q35.log"
-	[ -s "$logs/guest-q35.counts" ] && add_counts "$logs/guest-q35.counts" ||
-		{ echo "not ok - the q35 guest did not report"; failed=$((failed + 1)); }
+	[ -s "$logs/guest-q35.counts" ] && add_counts "$logs/guest-q35.counts" "$logs/guest-q35.log" q35 ||
+		{ echo "not ok - the q35 guest did not report"; note_failure "the q35 guest did not report"; }
 	step "vmbus: at power off drivers reach the host, then UNLOAD; the host drops its open channel" unload.log \
 		selftests/host/unload-at-poweroff.sh "$krel"
 	step "util: the host's power-off and restart requests take the guest down the orderly way" shutdown.log \
@@ -146,8 +182,10 @@ if [ -z "${T:-}" ]; then
 		dracut-boot.log selftests/host/dracut-boot.sh "$krel" --keep "$logs/dracut-boot"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.
+	# harness/stalls goes silent: the stall watch stops it twice, and
+	# harness/warns runs in the third boot.
 	harness_check() {
-		if selftests/run.sh --krel "$krel" --dir harness; then
+		if HVKIT_STALL_LIMIT=15 selftests/run.sh --krel "$krel" --dir harness; then
 			echo "harness passed a run that must fail"
 			return 1
 		fi
@@ -156,9 +194,11 @@ if [ -z "${T:-}" ]; then
 		harness_check
 		grep -q 'FAILED: not ok 1 harness/fails' "$logs/harness.out" &&
 			grep -q 'kernel log reports a problem' "$logs/harness.out" &&
-			grep -q 'WARNING:.*harness_test' "$logs/harness.out"
+			grep -q 'WARNING:.*harness_test' "$logs/harness.out" &&
+			grep -q 'FAILED: not ok 2 harness/stalls # the guest stalled twice' "$logs/harness.out" &&
+			grep -q 'guest 6.*: 2 passed, 3 failed, 0 skipped' "$logs/harness.out"
 	}
-	step "harness fails a run with a failing test and a kernel WARNING" harness.log harness_ok ||
+	step "harness fails a run with a failing test, a kernel WARNING and a guest that stalls (stopped, run again, failed; the tests after it run)" harness.log harness_ok ||
 		cat "$logs/harness.out" | tail -n 20
 fi
 
@@ -170,8 +210,8 @@ for s in $kvers; do
 		selftests/run.sh --krel "$k" --tests core/modules --results "$logs/guest-$s.counts" \
 			>"$logs/guest-$s.log" 2>&1
 		tail -n 3 "$logs/guest-$s.log"
-		[ -s "$logs/guest-$s.counts" ] && add_counts "$logs/guest-$s.counts" ||
-			{ echo "not ok - boot on $k did not report"; failed=$((failed + 1)); }
+		[ -s "$logs/guest-$s.counts" ] && add_counts "$logs/guest-$s.counts" "$logs/guest-$s.log" "$k" ||
+			{ echo "not ok - boot on $k did not report"; note_failure "boot on $k did not report"; }
 	fi
 done
 
@@ -185,26 +225,27 @@ if [ -z "${T:-}" ] && [ "${CHECK_DEBUG:-1}" != 0 ]; then
 		echo "ok - the debug-kernel run # SKIP it needs 7 GB free in $(hvkit_cache), there are $((free_kb / 1024)) MB"
 		skipped=$((skipped + 1))
 	else
-		# CI cuts a run at 90 minutes and keeps nothing of it: the
-		# debug run gets what is left of CHECK_BUDGET (80 minutes from
-		# the start) and is stopped, guests and all (timeout signals its
-		# process group), rather than take the whole run down with it.
-		left=$(( ${CHECK_BUDGET:-4800} - ($(date +%s) - started) ))
-		[ "$left" -ge 300 ] || left=300
-		timeout -k 30 "$left" scripts/check-debug.sh 2>&1 | tee "$logs/check-debug.log" |
-			grep --line-buffered -E '^(ok|not ok) - |^guest |^== [0-9]+s|^== debug kernel |^   \([0-9]+s\)'
-		[ "${PIPESTATUS[0]}" != 124 ] ||
-			echo "not ok - the debug-kernel run was stopped after ${left}s, at the end of the run's budget (CHECK_BUDGET=${CHECK_BUDGET:-4800}s)"
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/check-debug.log" | tail -n1)
-		if [ -n "$line" ]; then
-			read -r p _ f _ s _ <<<"${line//,/}"
-			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-			[ "$f" = 0 ] || grep -B2 -A30 'FAILED' "$logs/check-debug.log" | head -n 60
-		else
-			echo "not ok - the debug-kernel run did not finish (log: build/check/check-debug.log)"
-			tail -n 30 "$logs/check-debug.log"
-			failed=$((failed + 1))
-		fi
+		debug_lane late
+		wait "$early_pid"
+		# Each lane's steps and guest results, then its counts.
+		for l in early late; do
+			log=$logs/check-debug-$l.log
+			grep -E '^(ok|not ok) - |^guest |^== debug kernel |^== [0-9]+s|^   \([0-9]+s\)' "$log" | sed "s/^== debug kernel /== debug kernel ($l lane) /"
+			line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+			if [ -n "$line" ]; then
+				read -r p _ f _ sk _ <<<"${line//,/}"
+				passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + sk))
+				[ "$f" = 0 ] || grep -B2 -A30 'FAILED' "$log" | head -n 60
+				# The lane's own list of what failed (check-lib.sh's finish).
+				while IFS= read -r t; do
+					fails+=("debug ($l lane): $t")
+				done < <(sed -n '/^== what failed$/,/^== [0-9]/s/^  //p' "$log")
+			else
+				echo "not ok - the debug-kernel run's $l lane did not finish (log: build/check/check-debug-$l.log)"
+				tail -n 30 "$log"
+				note_failure "the debug-kernel run's $l lane did not finish"
+			fi
+		done
 	fi
 fi
 

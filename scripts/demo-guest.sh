@@ -150,7 +150,16 @@ if wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$ng/net 2>/dev/null | grep -q ."
 		ip addr show "$ifc" | grep -E 'link/ether|inet '
 		out=$(ping -c 20 -i 0.2 -s 1400 10.99.0.2 | tail -n 2)
 		echo "$out"
-		report "NIC: $ifc ($(cat /sys/class/net/$ifc/address), $(ethtool -i "$ifc" | sed -n 's/^firmware-version: //p')) at 10.99.0.1/24; ping to the host's $peer: $(echo "$out" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')/20 of 1400 bytes, $(echo "$out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p') ms average"
+		# TCP through it: iperf3 from the guest to a server at the peer.
+		tcp=
+		if nsenter -t $ns -n iperf3 -s -D -1 >/dev/null 2>&1 &&
+			wait_for 10 sh -c "nsenter -t $ns -n cat /proc/net/tcp /proc/net/tcp6 | grep -q ':1451 '" &&
+			perf=$(iperf3 -c 10.99.0.2 -t 3 -f m 2>&1); then
+			echo "$perf" | grep -E 'sender|receiver'
+			tcp="iperf3 TCP $(echo "$perf" | awk '/receiver/ { print $(NF - 2), $(NF - 1) }') over 3 s"
+		fi
+		[ -n "$tcp" ] || bad "NIC" "iperf3 from $ifc to $peer: $(echo "${perf:-no server}" | tail -n 2)"
+		report "NIC: $ifc ($(cat /sys/class/net/$ifc/address), $(ethtool -i "$ifc" | sed -n 's/^firmware-version: //p')) at 10.99.0.1/24; ping to the host's $peer: $(echo "$out" | sed -n 's/.*, \([0-9]*\) packets received.*/\1/p')/20 of 1400 bytes, $(echo "$out" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p') ms average; $tcp"
 	else
 		bad "NIC" "no ping across $ifc and $peer: $(dmesg | tail -n 3)"
 	fi

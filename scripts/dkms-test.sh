@@ -56,8 +56,13 @@ for s in "$@"; do
 	krel=$(krel_of "$s") || die "no headers for kernel series $s; run 'make deps'"
 	kdir=$(headers_kdir "$krel")
 	mkdir -p "$tmp/inst/lib/modules/$krel"
-	check "dkms build of hvkit/$version for $krel against its headers (--kernelsourcedir, never installed)" \
-		"${dk[@]}" -k "$krel" --kernelsourcedir "$kdir" build
+	build_ok() {
+		"${dk[@]}" -k "$krel" --kernelsourcedir "$kdir" build && return
+		# dkms names its make.log but removes it with the test's scratch tree.
+		tail -n 30 "$tmp/dkms/hvkit/$version/build/make.log" 2>/dev/null
+		return 1
+	}
+	check "dkms build of hvkit/$version for $krel against its headers (--kernelsourcedir, never installed)" build_ok
 	mdir=$tmp/dkms/hvkit/$version/$krel/x86_64
 	built_ok() {
 		local want have k v

@@ -35,7 +35,7 @@ if [ -d "$dest" ]; then
 	keep=$(mktemp -d)
 	cp -p "$dest"/Kconfig "$dest"/Makefile "$keep/" 2>/dev/null || true
 	[ -f "$dest/drivers/compat/generated/probed.h" ] &&
-		cp -p "$dest/drivers/compat/generated/probed.h" "$keep/probed.h"
+		cp -p "$dest/drivers/compat/generated/probed.h"* "$keep/"
 fi
 rm -rf "$dest"
 mkdir -p "$dest/drivers" "$dest/include"
@@ -60,10 +60,10 @@ for k in "$dest"/drivers/*/Kbuild; do
 	sed -i "s/^obj-m[[:space:]]*+=/obj-\$($opt) +=/" "$k"
 done
 # The kernel's answers to the compat probes (compat-probe.sh rewrites the
-# header only when its content changes).
+# header only when its content changes, and runs only when its key does).
 if [ -n "$keep" ] && [ -f "$keep/probed.h" ]; then
 	mkdir -p "$dest/drivers/compat/generated"
-	cp -p "$keep/probed.h" "$dest/drivers/compat/generated/probed.h"
+	cp -p "$keep/probed.h"* "$dest/drivers/compat/generated/"
 fi
 "$top/scripts/compat-probe.sh" "$pkdir" "$top/drivers/compat/probes" \
 	"$dest/drivers/compat/generated/probed.h" || die "the compat probes failed against $pkdir"

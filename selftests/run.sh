@@ -63,6 +63,7 @@ relay=
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
+	[ -z "${watch:-}" ] || kill "$watch" 2>/dev/null || true
 	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
 	rm -rf "$work" "${shm_dirs[@]}"
 }
@@ -157,45 +158,113 @@ for f in qmp relay; do mkfifo "$work/$f.in" "$work/$f.out"; done
 qemu+=(-chardev "pipe,id=hvkqmp,path=$work/qmp" -mon chardev=hvkqmp,mode=control
 	-chardev "pipe,id=hvkrelay,path=$work/relay" -device isa-serial,chardev=hvkrelay,index=2)
 
+# stall_watch LIMIT: a guest that stops (its clock with it, so its own
+# per-test timeout never fires) would hold the run for the whole QEMU
+# timeout, tests x --timeout. Seen once on stock 6.12 under TCG: both vCPUs
+# silent, CPU 0 on an exception stack with interrupts off. When tap.log has
+# not grown for LIMIT seconds (longer than any test may run, since the
+# guest's timeout writes a line), the watcher saves QEMU's registers through
+# QMP (qemu-stallN.log, N the boot) and kills that QEMU: the one whose command line
+# names this run's tap.log.
+stall_watch() {
+	local limit=$1 size last=-1 since now line
+	since=$(date +%s)
+	while sleep 5; do
+		size=$(stat -c %s "$work/tap.log" 2>/dev/null) || size=0
+		now=$(date +%s)
+		if [ "$size" != "$last" ]; then last=$size since=$now; continue; fi
+		# Before the guest's first line, its boot counts as well.
+		[ $((now - since)) -ge $((limit + (size == 0 ? 120 : 0))) ] || continue
+		echo "$limit" >"$work/stalled"
+		# QMP is the relay's: stop it, then ask QEMU on its FIFOs.
+		[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
+		{
+			exec 7<>"$work/qmp.out" 8<>"$work/qmp.in"
+			printf '%s\n' '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' >&8
+			while IFS= read -r -t 10 line <&7; do
+				case "$line" in *'"return"'*|*'"error"'*) printf '%b\n' "$line"; break ;; esac
+			done
+		} >"$work/qemu-stall$boots.log" 2>&1 || true
+		pkill -KILL -f "^qemu-system-x86_64 .*file:$work/tap\.log" || true
+		return 0
+	done
+}
+# HVKIT_STALL_LIMIT: a shorter limit, for the harness's own test of it.
+stall_limit=${HVKIT_STALL_LIMIT:-$((timeout + 300))}
+case "$stall_limit" in *[!0-9]*|'') die "HVKIT_STALL_LIMIT takes a whole number of seconds" ;; esac
+
 started=$(date +%s)
 # One more boot if the kernel crashed before /init (scripts/lib.sh).
-# QEMU itself crashing (SIGSEGV, exit 139) while the guest's kernel is fine
-# is QEMU 7.2's multi-threaded TCG: a vCPU's MMIO access racing another's
-# memory-map change (docs/testing.md). The tests then resume once, in a new
-# boot, from the one that was running; a second crash fails the run.
-resumed=
+# Then up to two more boots, each resuming the tests, when the guest's
+# kernel is fine but the run stopped:
+# - QEMU itself crashed (SIGSEGV, exit 139): QEMU 7.2's multi-threaded TCG,
+#   a vCPU's MMIO access racing another's memory-map change
+#   (docs/testing.md). The boot resumes from the test that was running.
+# - The guest stalled (stall_watch). The test that was running runs once
+#   more in the new boot; if it stalls again it fails, and the boot after
+#   resumes from the next test. A stall is never silent: tap.log says so.
+boots=1 stalled_at=
 while :; do
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
 	qmp_relay "$work/qmp" "$work/relay" 2>/dev/null &
 	relay=$!
+	rm -f "$work/stalled"
+	watch=
+	if [ "$mode" = tests ]; then stall_watch "$stall_limit" & watch=$!; fi
 	qemu_boot "$qtimeout" "$work/console.log" "$work/qemu.log" "${qemu[@]}" \
 		-serial file:"$work/console.log" -serial file:"$work/tap.log"
+	[ -z "$watch" ] || { kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null; } || true
 	touch "$work/console.log" "$work/tap.log"
-	if [ -n "$resumed" ]; then
-		# One TAP stream: the first boot's finished tests, then this boot's,
-		# numbered on; one kernel log.
-		{ grep -avE '^(TAP version|1\.\.)' "$work/tap.log" || true; } |
+	if [ "$boots" -gt 1 ]; then
+		# One TAP stream: the earlier boots' finished tests, then this
+		# boot's, numbered on; one kernel log.
+		# (A boot that stopped before its plan left no plan to keep.)
+		strip='^(TAP version|1\.\.)'
+		grep -aq '^1\.\.' "$work/tap.before" || strip='^$'
+		{ grep -avE "$strip" "$work/tap.log" || true; } |
 			awk -v off="$ndone" '/^(ok|not ok) [0-9]+ / { i = ($1 == "ok") ? 2 : 3; $i += off } { print }' \
 			>>"$work/tap.before"
 		mv "$work/tap.before" "$work/tap.log"
-		{ cat "$work/console.before"; echo "hvkit: ---- a new boot, after QEMU crashed ----"; cat "$work/console.log"; } \
+		{ cat "$work/console.before"; echo "hvkit: ---- a new boot ($why) ----"; cat "$work/console.log"; } \
 			>"$work/console.merged"
 		mv "$work/console.merged" "$work/console.log"
 		rm -f "$work/console.before"
-		break
 	fi
-	[ "$mode" = tests ] && [ "$qrc" = 139 ] && ! grep -aq '^HVKIT-DONE' "$work/tap.log" &&
-		! grep -aqE 'Kernel panic|Oops|BUG:' "$work/console.log" || break
-	resumed=1
+	why=
+	if [ "$mode" = tests ] && ! grep -aq '^HVKIT-DONE' "$work/tap.log"; then
+		if [ -f "$work/stalled" ]; then
+			why="the guest stalled"
+		elif [ "$qrc" = 139 ] && ! grep -aqE 'Kernel panic|Oops|BUG:' "$work/console.log"; then
+			why="QEMU crashed"
+		fi
+	fi
+	[ -n "$why" ] && [ "$boots" -lt 3 ] || break
+	boots=$((boots + 1))
 	ndone=$(grep -acE '^(ok|not ok) ' "$work/tap.log" || true)
-	last=$(grep -anE '^(ok|not ok) ' "$work/tap.log" | tail -n1 | cut -d: -f1)
-	at=${tests[$ndone]:-the end}; at=${at#/hvkit/tests/}
-	echo "hvkit: QEMU itself crashed (exit 139, no guest kernel crash) during ${at%.sh}:" \
-		"QEMU 7.2's multi-threaded TCG (docs/testing.md); resuming from ${at%.sh} in a new boot" >&2
+	last=$(grep -anE '^(ok|not ok) |^# hvkit: ' "$work/tap.log" | tail -n1 | cut -d: -f1)
+	at=${tests[$ndone]:-}; at=${at#/hvkit/tests/}; at=${at%.sh}
+	# The running test's output so far is kept aside, not judged.
+	sed -n "$(( ${last:-2} + 1 )),\$p" "$work/tap.log" >"$work/tap.boot$((boots - 1))-rest.log"
 	head -n "${last:-2}" "$work/tap.log" >"$work/tap.before"
+	if [ "$why" = "the guest stalled" ]; then
+		if [ "$stalled_at" = "$ndone" ]; then
+			echo "hvkit: the guest stalled again during $at (tap.log silent for ${stall_limit}s): it fails; resuming from the next test in a new boot" >&2
+			echo "not ok $((ndone + 1)) $at # the guest stalled twice, tap.log silent for ${stall_limit}s (QEMU's registers: qemu-stall*.log)" \
+				>>"$work/tap.before"
+			ndone=$((ndone + 1))
+		else
+			echo "hvkit: the guest stalled during $at (tap.log silent for ${stall_limit}s, QEMU killed, its registers in qemu-stall$((boots - 1)).log): running $at again in a new boot" >&2
+			echo "# hvkit: the guest stalled during $at; QEMU was killed and $at runs again in a new boot" >>"$work/tap.before"
+		fi
+		stalled_at=$ndone
+	else
+		echo "hvkit: QEMU itself crashed (exit 139, no guest kernel crash) during $at:" \
+			"QEMU 7.2's multi-threaded TCG (docs/testing.md); resuming from $at in a new boot" >&2
+		cp "$work/console.log" "$work/console.qemu-crash.log"
+	fi
 	mv "$work/console.log" "$work/console.before"
-	cp "$work/console.before" "$work/console.qemu-crash.log"
 	rm -f "$work/tap.log"
+	[ "$ndone" -lt ${#tests[@]} ] || { mv "$work/tap.before" "$work/tap.log"; mv "$work/console.before" "$work/console.log"; break; }
 	make_initrd "${tests[@]:ndone}"
 	qtimeout=$(( (${#tests[@]} - ndone) * timeout + 120 ))
 done
@@ -216,11 +285,21 @@ guest_rc=$(sed -n 's/.*rc=\([0-9]*\).*/\1/p' <<<"$done_line")
 tainted=$(sed -n 's/.*tainted=\([0-9]*\).*/\1/p' <<<"$done_line")
 
 problems=()
+# The test that was running when a guest stopped short.
+if [ -z "$done_line" ] && [ "$mode" = tests ]; then
+	at=${tests[$(grep -acE '^(ok|not ok) ' "$work/tap.log" || true)]:-}
+	at=${at#/hvkit/tests/}; at=${at%.sh}
+	[ -z "$at" ] || at=" during $at"
+else
+	at=
+fi
 if [ -z "$done_line" ]; then
-	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-		problems+=("guest did not finish within ${qtimeout}s")
+	if [ -f "$work/stalled" ] || [ "$why" = "the guest stalled" ]; then
+		problems+=("the guest stalled$at (tap.log silent for ${stall_limit}s) and was stopped; QEMU's registers are in qemu-stall*.log")
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		problems+=("guest did not finish within ${qtimeout}s$at")
 	else
-		problems+=("guest stopped without reporting (QEMU exit $qrc: a panic, or a crash)")
+		problems+=("guest stopped without reporting$at (QEMU exit $qrc: a panic, or a crash)")
 	fi
 fi
 # A WARNING from exc_debug_kernel is a single-step #DB the kernel took
@@ -251,7 +330,9 @@ if [ -n "$tainted" ] && [ $((tainted & ~allowed_taint)) -ne 0 ]; then
 fi
 bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:'
 kbad=$(drop_db_leak "$work/console.log" | grep -naE "$bad_re" || true)
-[ -z "$kbad" ] || problems+=("kernel log reports a problem")
+# The first problem's line names it in the failure (make check's list).
+[ -z "$kbad" ] ||
+	problems+=("kernel log reports a problem: $(head -n1 <<<"$kbad" | cut -d: -f2- | sed -E 's/^\[ *[0-9.]+\] //' | cut -c1-120)")
 
 if [ "$mode" = script ]; then
 	grep -av '^HVKIT-DONE' "$work/tap.log" || true

@@ -96,6 +96,8 @@ enum nv_stat {
 	NV_RX_CSUM,		/* frames the host said had good checksums */
 	NV_RX_RSC,		/* packets assembled from more than one RSC fragment */
 	NV_BAD_RSC,		/* partial RSC packets dropped (order, count, length) */
+	NV_TX_LINEAR,		/* GPA-direct frames made linear: too many pages */
+	NV_RESETS,		/* RNDIS resets the host completed (ethtool --reset) */
 	NV_NSTATS
 };
 
@@ -103,7 +105,8 @@ static const char nv_stat_names[NV_NSTATS][ETH_GSTRING_LEN] = {
 	"bad_nvsp_msg", "bad_xfer_range", "bad_rndis_msg", "bad_completion_id",
 	"bad_nvsp_version", "rx_dropped", "tx_busy", "tx_gpa_direct", "tx_dropped",
 	"rx_completion_deferred", "tx_batched", "bad_ppi", "tx_lso", "tx_csum_offload",
-	"rx_csum_good", "rx_rsc", "bad_rsc",
+	"rx_csum_good", "rx_rsc", "bad_rsc", "tx_linearized",
+	"rndis_resets",
 };
 
 /* Per-queue counters (ethtool -S), kept where they are counted. */
@@ -351,7 +354,8 @@ static int nv_rndis_request(struct netvsc *nv, const void *msg, u32 len, u32 rep
 	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 + 4] = {};
 	struct hvk_pkt_gpa_direct *h = (void *)d;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
-	u32 req_id = ++nv->rndis_req_id;
+	/* RESET has no request id (its word is reserved): its answer neither. */
+	u32 req_id = reply_type == HVK_RNDIS_RESET_C ? 0 : ++nv->rndis_req_id;
 	u8 *buf;
 	u64 id;
 	int n, ret;
@@ -359,7 +363,7 @@ static int nv_rndis_request(struct netvsc *nv, const void *msg, u32 len, u32 rep
 	buf = kmemdup(msg, len, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	if (reply_type)
+	if (reply_type && req_id)
 		memcpy(buf + sizeof(struct hvk_rndis_hdr), &req_id, 4);
 	n = hvk_gpa_range_fill((void *)(h + 1), 4, buf, len);
 	if (n < 0) {
@@ -397,12 +401,37 @@ static int nv_rndis_request(struct netvsc *nv, const void *msg, u32 len, u32 rep
 		return ret;
 	if (!ret) {
 		struct hvk_rndis_cmplt c;	/* req_id, status: every completion starts so */
+		u32 status;
 
 		memcpy(&c, nv->ctl_reply + sizeof(struct hvk_rndis_hdr), sizeof(c));
-		if (c.status != HVK_RNDIS_STATUS_SUCCESS)
+		status = req_id ? c.status : c.req_id;	/* RESET_C: status first */
+		if (status != HVK_RNDIS_STATUS_SUCCESS)
 			ret = -EREMOTEIO;
 	}
 	return ret;
+}
+
+/*
+ * RNDIS RESET: the host resets the adapter and says in RESET_C whether
+ * its addressing (packet filter, multicast list) went with it; true in
+ * *@addressing then, for the caller to set it again. Under ctl_lock.
+ */
+static int nv_rndis_reset(struct netvsc *nv, bool *addressing)
+{
+	struct {
+		struct hvk_rndis_hdr h;
+		u32 reserved;
+	} m = { .h = { .type = HVK_RNDIS_RESET, .len = sizeof(m) } };
+	struct hvk_rndis_reset_cmplt c;
+	int ret;
+
+	ret = nv_rndis_request(nv, &m, sizeof(m), HVK_RNDIS_RESET_C);
+	if (ret)
+		return ret;
+	memcpy(&c, nv->ctl_reply + sizeof(struct hvk_rndis_hdr), sizeof(c));
+	*addressing = c.addressing_reset;
+	nv_count(nv, NV_RESETS);
+	return 0;
 }
 
 /* QUERY @oid into @out (exactly @len bytes). Under ctl_lock. */
@@ -985,17 +1014,56 @@ static int nv_xmit_section(struct nv_chan *q, struct sk_buff *skb, const void *h
 }
 
 /*
+ * The GPA ranges of @skb's bytes after @h: its head, then a range per
+ * page fragment, NV_MAX_PFNS page numbers in all (upstream's page buffer
+ * limit). Returns their bytes, or -E2BIG (too many pages, or a fragment
+ * with no kernel address).
+ */
+static int nv_gpa_ranges(struct sk_buff *skb, struct hvk_pkt_gpa_direct *h)
+{
+	u8 *p = (u8 *)(h + 1);
+	u32 left = NV_MAX_PFNS, i;
+	int n;
+
+	if (skb_has_frag_list(skb))
+		return -E2BIG;
+	n = hvk_gpa_range_fill((void *)p, left, skb->data, skb_headlen(skb));
+	if (n < 0)
+		return n;
+	h->range_cnt = 1;
+	p += n;
+	left -= (n - sizeof(struct hvk_gpa_range)) / sizeof(u64);
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+
+		if (!skb_frag_size(f))
+			continue;
+		if (PageHighMem(skb_frag_page(f)))
+			return -E2BIG;
+		n = hvk_gpa_range_fill((void *)p, left, skb_frag_address(f), skb_frag_size(f));
+		if (n < 0)
+			return n;
+		h->range_cnt++;
+		p += n;
+		left -= (n - sizeof(struct hvk_gpa_range)) / sizeof(u64);
+	}
+	return p - (u8 *)(h + 1);
+}
+
+/*
  * A frame larger than a section (or with every section in use): the
- * skb's own pages, RNDIS header pushed in front. A shared skb (pktgen
- * sends one skb several times) is not ours to push into or to queue: a
- * private copy goes instead, and the original is let go once it went out.
+ * skb's own pages, RNDIS header pushed in front, a GPA range for the head
+ * and one per page fragment; only a frame that needs more pages than that
+ * (or has a frag list) is made linear first. A shared skb (pktgen sends
+ * one skb several times) is not ours to push into or to queue: a private
+ * copy goes instead, and the original is let go once it went out.
  */
 static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr, u32 hlen,
 		       bool more)
 {
 	struct netvsc *nv = q->nv;
-	u64 d[(sizeof(struct hvk_pkt_gpa_direct) + sizeof(struct hvk_gpa_range)) / 8 +
-	      NV_MAX_PFNS] = {};
+	u64 d[(sizeof(struct hvk_pkt_gpa_direct) +
+	       (MAX_SKB_FRAGS + 1) * sizeof(struct hvk_gpa_range)) / 8 + NV_MAX_PFNS] = {};
 	struct hvk_pkt_gpa_direct *h = (void *)d;
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT };
 	struct sk_buff *skb = orig;
@@ -1008,16 +1076,19 @@ static int nv_xmit_gpa(struct nv_chan *q, struct sk_buff *orig, const void *hdr,
 			return -ENOMEM;
 	}
 	ret = -ENOMEM;
-	if (skb_cow_head(skb, hlen) || skb_linearize(skb))
+	if (skb_cow_head(skb, hlen))
 		goto fail;
 	memcpy(skb_push(skb, hlen), hdr, hlen);
-	n = hvk_gpa_range_fill((void *)(h + 1), NV_MAX_PFNS, skb->data, skb->len);
+	n = nv_gpa_ranges(skb, h);
+	if (n == -E2BIG) {
+		nv_count(nv, NV_TX_LINEAR);
+		n = skb_linearize(skb) ? -ENOMEM : nv_gpa_ranges(skb, h);
+	}
 	if (n < 0) {
 		skb_pull(skb, hlen);
 		ret = n;
 		goto fail;
 	}
-	h->range_cnt = 1;
 	m.rndis_pkt.channel_type = HVK_NVSP_CHAN_DATA;
 	m.rndis_pkt.section_index = HVK_NVSP_NO_SECTION;
 	skb_queue_tail(&nv->tx_inflight, skb);
@@ -1900,6 +1971,37 @@ out:
 	return ret;
 }
 
+/*
+ * ethtool --reset ... mac (or all): an RNDIS reset of the adapter, the
+ * receive filter set again if the host's addressing went with it. The
+ * data path stays up meanwhile, as an NDIS miniport's reset.
+ */
+static int nv_ethtool_reset(struct net_device *ndev, u32 *flags)
+{
+	struct netvsc *nv = netdev_priv(ndev);
+	bool addressing = false;
+	int ret;
+
+	if (!(*flags & ETH_RESET_MAC))
+		return -EOPNOTSUPP;
+	mutex_lock(&nv->ctl_lock);
+	ret = nv->attached ? nv_rndis_reset(nv, &addressing) : -ENODEV;
+	mutex_unlock(&nv->ctl_lock);
+	if (ret) {
+		netdev_err(ndev, "the host did not complete an RNDIS reset (%d)\n", ret);
+		return ret;
+	}
+	if (addressing && netif_running(ndev)) {
+		ret = nv_set_rx_filter(nv);
+		if (ret) {
+			netdev_err(ndev, "the host refused the packet filter after a reset (%d)\n", ret);
+			return ret;
+		}
+	}
+	*flags &= ~ETH_RESET_MAC;
+	return 0;
+}
+
 static void nv_rx_mode_work(struct work_struct *w)
 {
 	struct netvsc *nv = container_of(w, struct netvsc, rx_mode_work);
@@ -2366,6 +2468,7 @@ static const struct ethtool_ops nv_ethtool_ops = {
 	.get_rxfh_indir_size = nv_get_rxfh_indir_size,
 	.get_rxfh = nv_rxfh_get_op,
 	.set_rxfh = nv_rxfh_set_op,
+	.reset = nv_ethtool_reset,
 };
 
 /*

@@ -143,6 +143,7 @@ struct sim_nic {
 	atomic64_t to_guest, from_guest, dropped;
 	atomic64_t filtered;		/* frames the guest's filter held back */
 	atomic64_t tabs_sent;		/* send indirection tables sent */
+	atomic64_t resets;		/* RNDIS resets done for the guest */
 	atomic64_t lso_frames, csum_frames;
 
 	/*
@@ -1406,12 +1407,21 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 			struct hvk_rndis_reset_cmplt c;
 		} r = {};
 
+		/*
+		 * The adapter's addressing goes back to none: no frame
+		 * reaches the guest until it sets its packet filter (and
+		 * multicast list) again, which AddressingReset asks of it,
+		 * as the RNDIS specification has it.
+		 */
 		spin_lock_bh(&n->lock);
 		n->filter = 0;
 		n->nmcast = 0;
 		spin_unlock_bh(&n->lock);
+		atomic64_inc(&n->resets);
 		r.h.type = HVK_RNDIS_RESET_C;
 		r.h.len = sizeof(r);
+		r.c.status = HVK_RNDIS_STATUS_SUCCESS;
+		r.c.addressing_reset = 1;
 		nic_control(n, &r, sizeof(r));
 		break;
 	}
@@ -1547,34 +1557,58 @@ static const char *nic_tx_ppi(struct sim_nic *n, struct sk_buff *skb, const u8 *
 	return why;
 }
 
-/* A frame from the guest: out of hvsim<N>. */
-static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
+/*
+ * Whether a frame from the guest would leave hvsim<N> now: nic_rndis_data()
+ * drops it otherwise.
+ */
+static bool nic_can_send(struct sim_nic *n)
 {
 	struct net_device *peer = n->peer;
-	struct sk_buff *skb;
-	const char *why;
 
-	if (v->type != HVK_RNDIS_PACKET) {
-		nic_refuse(n, "RNDIS control message on the data channel");
+	return READ_ONCE(n->rndis_up) && peer && (READ_ONCE(peer->flags) & IFF_UP) &&
+	       READ_ONCE(n->link_up);
+}
+
+/*
+ * A frame from the guest: out of hvsim<N>. @skb, when not NULL, holds the
+ * whole RNDIS message (@msg is its data): a GPA-direct send gathered
+ * straight into it, which saves copying the frame once more. It is
+ * consumed either way.
+ */
+static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v,
+			   struct sk_buff *skb)
+{
+	struct net_device *peer = n->peer;
+	const char *why = NULL;
+
+	if (v->type != HVK_RNDIS_PACKET)
+		why = "RNDIS control message on the data channel";
+	else if (v->data_len < ETH_HLEN ||
+		 v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN)
+		why = "frame shorter than an Ethernet header or longer than the MTU";
+	if (why) {
+		nic_refuse(n, why);
+		kfree_skb(skb);
 		return;
 	}
-	if (v->data_len < ETH_HLEN ||
-	    v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN) {
-		nic_refuse(n, "frame shorter than an Ethernet header or longer than the MTU");
-		return;
-	}
-	if (!READ_ONCE(n->rndis_up) || !peer || !(READ_ONCE(peer->flags) & IFF_UP) ||
-	    !READ_ONCE(n->link_up)) {
+	if (!nic_can_send(n)) {
 		atomic64_inc(&n->dropped);
+		kfree_skb(skb);
 		return;
 	}
-	skb = netdev_alloc_skb(peer, v->data_len + NET_IP_ALIGN);
-	if (!skb) {
-		atomic64_inc(&n->dropped);
-		return;
+	if (skb) {
+		/* hvk_rndis_check() put the frame inside the message. */
+		skb_pull(skb, v->data_off);
+		skb_trim(skb, v->data_len);
+	} else {
+		skb = netdev_alloc_skb(peer, v->data_len + NET_IP_ALIGN);
+		if (!skb) {
+			atomic64_inc(&n->dropped);
+			return;
+		}
+		skb_reserve(skb, NET_IP_ALIGN);
+		skb_put_data(skb, msg + v->data_off, v->data_len);
 	}
-	skb_reserve(skb, NET_IP_ALIGN);
-	skb_put_data(skb, msg + v->data_off, v->data_len);
 	why = nic_tx_ppi(n, skb, msg, v);
 	if (why) {
 		nic_refuse(n, why);
@@ -1589,9 +1623,30 @@ static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rn
 }
 
 /*
- * Gather a GPA-direct send's bytes (its ranges, checked) into n->gather.
- * Returns the bytes, or 0 when a page is not the guest's RAM or it is too
- * long.
+ * The bytes of a GPA-direct send (its ranges checked), or 0 when they are
+ * more than NIC_GATHER_MAX.
+ */
+static u32 nic_gpa_len(const u8 *desc)
+{
+	const struct hvk_pkt_gpa_direct *h = (const void *)desc;
+	u32 off = sizeof(*h), got = 0, i;
+
+	for (i = 0; i < h->range_cnt; i++) {
+		struct hvk_gpa_range r;
+
+		memcpy(&r, desc + off, sizeof(r));
+		off += sizeof(r) + hvk_hv_pages(r.byte_offset, r.byte_count) * sizeof(u64);
+		if (r.byte_count > NIC_GATHER_MAX - got)
+			return 0;
+		got += r.byte_count;
+	}
+	return got;
+}
+
+/*
+ * Gather a GPA-direct send's bytes (its ranges checked, nic_gpa_len() of
+ * them fit) into @gather. Returns the bytes, or 0 when a page is not the
+ * guest's RAM.
  */
 static u32 nic_gather(u8 *gather, const u8 *desc)
 {
@@ -1604,8 +1659,6 @@ static u32 nic_gather(u8 *gather, const u8 *desc)
 
 		memcpy(&r, desc + off, sizeof(r));
 		off += sizeof(r);
-		if (r.byte_count > NIC_GATHER_MAX - got)
-			return 0;
 		npfns = hvk_hv_pages(r.byte_offset, r.byte_count);
 		start = r.byte_offset;
 		left = r.byte_count;
@@ -1635,6 +1688,7 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 	struct hvk_nvsp_msg m = { .type = HVK_NVSP1_SEND_RNDIS_PKT_COMPLETE };
 	u32 idx = in->rndis_pkt.section_index, size = in->rndis_pkt.section_size, ctrl;
 	struct hvk_rndis_view v;
+	struct sk_buff *skb = NULL;
 	const char *why = NULL;
 	const u8 *msg = NULL;
 
@@ -1656,16 +1710,27 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 			msg = (const u8 *)n->send_g->va + idx * n->send_section;
 	} else if (d->type != HVK_PKT_DATA_USING_GPA_DIRECT) {
 		why = "no send section and no GPA-direct ranges";
-	} else if (!n->q[c->subidx].gather) {
-		why = "no memory to gather a GPA-direct send";
 	} else {
 		why = hvk_gpa_desc_check(pkt, d->offset8 * 8);
-		if (!why) {
-			size = nic_gather(n->q[c->subidx].gather, pkt);
-			if (!size)
-				why = "GPA-direct ranges not guest RAM, or too long";
+		size = why ? 0 : nic_gpa_len(pkt);
+		if (!why && !size)
+			why = "GPA-direct ranges longer than a frame may be";
+		/*
+		 * A frame goes out in an skb: gathered into it, the one copy.
+		 * The rest (control, a NIC that drops) in the channel's buffer.
+		 */
+		if (!why && ctrl == HVK_NVSP_CHAN_DATA && nic_can_send(n))
+			skb = netdev_alloc_skb(n->peer, size + NET_IP_ALIGN);
+		if (skb) {
+			skb_reserve(skb, NET_IP_ALIGN);
+			msg = skb_put(skb, size);
+		} else if (!why) {
 			msg = n->q[c->subidx].gather;
+			if (!msg)
+				why = "no memory to gather a GPA-direct send";
 		}
+		if (!why && !nic_gather((u8 *)msg, pkt))
+			why = "GPA-direct ranges not guest RAM";
 	}
 	if (!why)
 		why = hvk_rndis_check(msg, size, &v);
@@ -1673,10 +1738,11 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 		why = "RNDIS control message on a sub-channel";
 	if (why) {
 		nic_refuse(n, why);
+		kfree_skb(skb);
 		m.complete.status = HVK_NVSP_STAT_INVALID_RNDIS;
 	} else {
 		if (ctrl == HVK_NVSP_CHAN_DATA)
-			nic_rndis_data(n, msg, &v);
+			nic_rndis_data(n, msg, &v, skb);
 		else
 			nic_rndis_control(n, msg, &v);
 		m.complete.status = HVK_NVSP_STAT_SUCCESS;
@@ -1998,7 +2064,8 @@ static int nic_fill(const struct sim_dev *d, struct sk_buff *skb)
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_FILTERED, atomic64_read(&n->filtered),
 			      HVSIM_A_PAD) ||
 	    nla_put_u64_64bit(skb, HVSIM_A_NIC_SEND_TABLES, atomic64_read(&n->tabs_sent),
-			      HVSIM_A_PAD))
+			      HVSIM_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVSIM_A_NIC_RESETS, atomic64_read(&n->resets), HVSIM_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -13,6 +13,10 @@ i=0
 # TCG it is about the host CPU time the guest costs: the time of a test
 # and the CPUs it kept busy tell where make check's time goes.
 busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# forks: processes started since boot. A fork and exec costs about 6 ms
+# under TCG, and ten times that on the debug kernel (kmemleak, KASAN,
+# lockdep): a test's count tells how much of its time its shell spends.
+forks() { awk '$1 == "processes" { print $2; exit }' /proc/stat; }
 for t in "$@"; do
 	i=$((i + 1))
 	name=${t#/hvkit/tests/}
@@ -21,10 +25,12 @@ for t in "$@"; do
 	echo "hvkit-selftest: begin $name" >/dev/kmsg
 	start=$(cut -d' ' -f1 /proc/uptime)
 	busy0=$(busy)
+	forks0=$(forks)
 	timeout -s KILL "$HVKIT_TIMEOUT" "$t" >/tmp/test.out 2>&1 </dev/null
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
 	busy1=$(busy)
+	forks1=$(forks)
 	echo "hvkit-selftest: end $name rc=$rc" >/dev/kmsg
 	# Each test starts with no hvkit module loaded: unload what this one
 	# left (dependents first, so a few passes), and say so.
@@ -55,8 +61,11 @@ for t in "$@"; do
 			if (res != plan) { print "ran " res " of " plan; exit }
 			print "ok"
 		}' /tmp/test.out)
-	secs=$(awk -v a="$start" -v b="$end" -v c="$((busy1 - busy0))" \
-		'BEGIN { printf "%.1fs, %.1f CPUs busy", b - a, (b > a) ? c / 100 / (b - a) : 0 }')
+	# And the memory left after it: a guest that runs short over the
+	# suite shows it here, before the OOM killer does.
+	secs=$(awk -v a="$start" -v b="$end" -v c="$((busy1 - busy0))" -v f="$((forks1 - forks0))" \
+		-v m="$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)" \
+		'BEGIN { printf "%.1fs, %.1f CPUs busy, %d forks, %d MiB available", b - a, (b > a) ? c / 100 / (b - a) : 0, f, m }')
 	case "$verdict" in
 	ok) echo "ok $i $name # ${secs}" ;;
 	skip) echo "ok $i $name # SKIP $(sed -n 's/^# SKIP //p' /tmp/test.out | head -n1)" ;;

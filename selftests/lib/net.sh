@@ -7,7 +7,7 @@
 # peer (the host's hvsim<N>).
 nic_add() {
 	g=$(hvctl sim add nic "$@") || return 1
-	wait_for 20 sh -c "ls /sys/bus/vmbus/devices/$g/net 2>/dev/null | grep -q ." || return 1
+	wait_for 20 hvk_exists "/sys/bus/vmbus/devices/$g/net/*" || return 1
 	ifc=$(ls /sys/bus/vmbus/devices/$g/net)
 	peer=$(hvctl sim nic show --json | sed -n "s/.*\"instance\":\"$g\",\"netdev\":\"\([^\"]*\)\".*/\1/p")
 	[ -n "$ifc" ] && [ -n "$peer" ]
@@ -39,16 +39,26 @@ nic_cleanup() {
 }
 
 # nic_iperf ADDR ARGS...: one iperf3 client run (1 s) to ADDR; its output
-# in $out; the receiver's summary line must be there. A server listens
+# in $out; the receiver's summary line must be there, and with UDP (-u)
+# it must have received datagrams, at least half of those sent (iperf3
+# prints the line even when every datagram was lost). A server listens
 # anew after each run; on a slow kernel (the debug one) a client can come
 # before that: a refused connection is tried again.
 nic_iperf() {
 	local to=$1 try
 	shift
 	for try in 1 2 3 4 5; do
-		out=$(iperf3 -c "$to" -t 1 "$@" 2>&1) && echo "$out" | grep -q receiver && return 0
+		if out=$(iperf3 -c "$to" -t 1 "$@" 2>&1) && echo "$out" | grep -q receiver; then
+			case " $* " in *" -u "*) ;; *) return 0 ;; esac
+			echo "$out" | awk '/receiver/ && match($0, /[0-9]+\/[0-9]+ \(/) {
+				split(substr($0, RSTART, RLENGTH - 2), n, "/"); ok = n[2] > 0 && 2 * n[1] < n[2] }
+				END { exit !ok }' && return 0
+			out="$out
+UDP: too few datagrams received"
+			return 1
+		fi
 		echo "$out" | grep -q 'Connection refused' || return 1
-		sleep 1
+		hvk_sleep 1
 	done
 	return 1
 }
@@ -58,7 +68,7 @@ nic_iperf() {
 nic_finish() {
 	nic_cleanup
 	hvctl sim remove "$g"
-	wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+	wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 	rmmod hvkit_netvsc
 	rmmod hvkit_sim 2>/dev/null
 }

@@ -4,21 +4,25 @@
 
 # The real edu function on the emulated bus (domain 0): DDDD:BB:DD.F, or nothing.
 hvk_edu_real() {
-	local d
-	for d in /sys/bus/pci/devices/0000:*; do
-		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
-			{ basename "$d"; return 0; }
-	done
-	return 1
+	hvk_pci_real 0x1234 0x11e8
+}
+
+# hvk_pci_is DIR VENDOR DEVICE: the function in sysfs DIR has those ids.
+# Builtins only (read, not cat): the helpers below run in polling loops,
+# where a process per device and poll is most of a test's time on the
+# debug kernel.
+hvk_pci_is() {
+	local v= i=
+	read -r v <"$1/vendor" 2>/dev/null && read -r i <"$1/device" 2>/dev/null &&
+		[ "$v" = "$2" ] && [ "$i" = "$3" ]
 }
 
 # The view of a function through vPCI (a domain other than 0): its address.
 hvk_vpci_view() {
 	local d
 	for d in /sys/bus/pci/devices/*; do
-		case "$(basename "$d")" in 0000:*) continue ;; esac
-		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] &&
-			{ basename "$d"; return 0; }
+		case "${d##*/}" in 0000:*) continue ;; esac
+		hvk_pci_is "$d" "$1" "$2" && { echo "${d##*/}"; return 0; }
 	done
 	return 1
 }
@@ -26,7 +30,8 @@ hvk_vpci_view() {
 # The PCI domain a vPCI instance GUID names: instance bytes 5 and 4, which
 # are the GUID's second group as written.
 hvk_vpci_domain() {
-	echo "$1" | cut -d- -f2
+	local r=${1#*-}
+	echo "${r%%-*}"
 }
 
 # A function on the emulated bus (domain 0) by vendor and device id: its
@@ -34,8 +39,7 @@ hvk_vpci_domain() {
 hvk_pci_real() {
 	local d
 	for d in /sys/bus/pci/devices/0000:*; do
-		[ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ] &&
-			{ basename "$d"; return 0; }
+		hvk_pci_is "$d" "$1" "$2" && { echo "${d##*/}"; return 0; }
 	done
 	return 1
 }

@@ -7,7 +7,7 @@
 scsi_add() {
 	local g
 	g=$(hvctl sim add scsi "$@") || return 1
-	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd* >/dev/null" ||
+	wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd*" ||
 		return 1
 	wait_for 30 test -e "/sys/bus/vmbus/devices/$g/stor_stats" || return 1
 	echo "$g"

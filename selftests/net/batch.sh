@@ -41,7 +41,7 @@ b1=$(nic_stat tx_batched)
 # The host's end counts what it took from the ring: every frame, at once.
 t=0
 while [ "$(peer_rx)" -lt $((r0 + count)) ] && [ $t -lt 100 ]; do
-	sleep 0.1
+	hvk_sleep 0.1
 	t=$((t + 1))
 done
 r1=$(peer_rx)

@@ -3,12 +3,12 @@
 # The synthetic NIC: its device brings hvkit_netvsc in by its modalias, the
 # interface has the MAC the host gave, NVSP 6.1 and NDIS 6.30 are agreed,
 # ping crosses it both ways at MTU 1500 and 9000 (a 9000-byte frame goes
-# as one frame, through the GPA-direct path), and the host's link state
-# reaches userspace.
+# as one frame, through the GPA-direct path), the host's link state
+# reaches userspace, and its MTU ceiling bounds the guest's.
 . /hvkit/lib/tap.sh
 . /hvkit/lib/net.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
-tap_plan 12
+tap_plan 13
 trap nic_cleanup EXIT
 
 mac=00:15:5d:0a:0b:0c
@@ -87,6 +87,16 @@ nic_add --link-down && ip link set "$ifc" up &&
 	tap_fail "a second NIC added with its link down starts without carrier, and gets it at link up" \
 		"$(ip link)"
 hvctl sim remove "$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
+
+# The host's MTU ceiling (--mtu): the guest's largest MTU is the host's.
+nic_add --mtu 4000 && [ "$(nic_host mtu_max)" = 4000 ] &&
+	ip link set "$ifc" mtu 4000 && [ "$(cat /sys/class/net/$ifc/mtu)" = 4000 ] &&
+	! ip link set "$ifc" mtu 4001 2>/dev/null && [ "$(cat /sys/class/net/$ifc/mtu)" = 4000 ] &&
+	tap_ok "a host with an MTU ceiling of 4000: the guest takes 4000 and refuses 4001" ||
+	tap_fail "a host with an MTU ceiling of 4000: the guest takes 4000 and refuses 4001" \
+		"$(ip link show "$ifc"; hvctl sim nic show)"
+hvctl sim remove "$g"
 
 # An older host: the guest steps down from 6.1 to the newest it accepts, with
 # NDIS 6.30 from NVSP 5 and 6.1 below, and the device works at each.
@@ -110,7 +120,7 @@ err=$(hvctl sim add nic --nvsp-max 7.0 2>&1)
 nic_cleanup
 g=$g1
 hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 rmmod hvkit_netvsc
 rmmod hvkit_sim 2>/dev/null
 tap_done

@@ -9,12 +9,13 @@
 # sees GPADLs of the new sizes, and ping and iperf3 (both ways) work after
 # each; -G under an iperf3 stream, which completes; an MTU change keeps
 # the sections; values out of range are refused with a reason and change
-# nothing; the host refuses nothing.
+# nothing; the host refuses nothing. With the smallest rings and a slow
+# host, UDP fills the send ring: the queue stops and wakes (flow control).
 . /hvkit/lib/tap.sh
 . /hvkit/lib/net.sh
 modprobe hvkit_sim || tap_skip_all "hvkit_sim does not load"
 command -v iperf3 >/dev/null || tap_skip_all "no iperf3 in the guest image"
-tap_plan 10
+tap_plan 11
 trap 'nic_srv_stop; nic_cleanup' EXIT
 
 # ring: ethtool -g into max_rx, max_tx, rx, tx.
@@ -67,12 +68,12 @@ out=$(ethtool -G "$ifc" rx 18811 tx 2560 2>&1) && ring && [ "$rx" = 18811 ] && [
 
 # Under a TCP stream: each change reopens the device; the stream survives.
 iperf3 -c 10.19.0.2 -t 12 >/tmp/ring-iperf.out 2>&1 & ip=$!
-sleep 2
+hvk_sleep 2
 bad=
 for v in "1000 100" "10 10" "2427 170"; do
 	set -- $v
 	ethtool -G "$ifc" rx $1 tx $2 || { bad="-G rx $1 tx $2 failed"; break; }
-	sleep 1
+	hvk_sleep 1
 done
 wait $ip; rc=$?
 out=$(cat /tmp/ring-iperf.out)
@@ -104,7 +105,7 @@ refused "maximum" rx 18812 && refused "maximum" tx 2561 && refused "maximum" rx-
 nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 
 # Up to NVSP 2 the receive buffer is 15 MiB at most (upstream's legacy limit).
 nic_add --nvsp-max 3.2 --mac 00:15:5d:19:00:01 && nic_netns 10.19.0.1 10.19.0.2 && nic_srv_start &&
@@ -118,6 +119,42 @@ nic_add --nvsp-max 3.2 --mac 00:15:5d:19:00:01 && nic_netns 10.19.0.1 10.19.0.2 
 [ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = 0 ] &&
 	tap_ok "the NVSP 3.2 host refused nothing" ||
 	tap_fail "the NVSP 3.2 host refused nothing" "$(hvctl sim nic show; dmesg | grep refused | tail)"
+nic_srv_stop
+nic_finish
+
+# Send-queue flow control with the smallest rings (ring_kb=16), against a
+# slow host (serve_delay_us=300: it pauses after each packet, a few
+# thousand packets a second): a stream of 64-byte UDP datagrams, which no
+# acknowledgement holds back, fills the send ring, so the queue stops
+# (tx_queue_0_stops, tx_busy), and it wakes on the host's space signal:
+# bytes keep going and the stream completes. The driver drops nothing.
+# With the host at full speed again, TCP flows. (TCP alone fills a 16 KiB
+# ring only when the host falls behind: it did here, not on a faster
+# machine, so the slow host makes it certain.)
+qs() { echo "stops $(nic_stat tx_queue_0_stops) bytes $(nic_stat tx_queue_0_bytes) drops $(nic_stat tx_queue_0_drops) busy $(nic_stat tx_busy)"; }
+delay=/sys/module/hvkit_sim/parameters/serve_delay_us
+what="16 KiB rings and a slow host: 64-byte UDP fills the send ring, the queue stops and wakes, the stream completes, TCP flows after"
+out=
+if modprobe hvkit_netvsc ring_kb=16 && modprobe hvkit_sim &&
+	nic_add --queues 1 --mac 00:15:5d:19:00:02 && nic_netns 10.19.0.1 10.19.0.2 && nic_srv_start; then
+	b0=$(nic_stat tx_queue_0_bytes)
+	echo 300 >$delay
+	out=$(iperf3 -c 10.19.0.2 -u -b 100M -l 64 -t 2 2>&1); urc=$?
+	echo 0 >$delay
+	sent=$(( $(nic_stat tx_queue_0_bytes) - b0 ))
+	if [ $urc = 0 ] && echo "$out" | grep -q receiver &&
+		[ "$(nic_stat tx_queue_0_stops)" -gt 0 ] && [ "$(nic_stat tx_busy)" -gt 0 ] &&
+		[ "$sent" -gt 100000 ] && [ "$(nic_stat tx_queue_0_drops)" = 0 ] &&
+		wait_for 10 ping -c 1 -W 1 10.19.0.2 >/dev/null && nic_iperf 10.19.0.2 -t 1 &&
+		[ "$(nic_stat tx_queue_0_drops)" = 0 ]; then
+		tap_ok "$what ($(qs), $sent bytes under the slow host)"
+	else
+		tap_fail "$what" "$(qs), $sent bytes under the slow host; $(echo "$out" | tail -n 3)"
+	fi
+else
+	tap_fail "$what" "the NIC did not come up: $(dmesg | tail -n 3)"
+fi
+echo 0 >$delay 2>/dev/null
 nic_srv_stop
 nic_finish
 tap_done

@@ -95,7 +95,7 @@ hvctl sim fault nic_bad_rsc 1 && nic_iperf 10.18.0.2 -R &&
 nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 
 # A host granting no RSC: off and fixed; TCP flows uncoalesced.
 nic_add --offloads csum,tso && nic_netns 10.18.0.1 10.18.0.2 &&
@@ -109,7 +109,7 @@ nic_add --offloads csum,tso && nic_netns 10.18.0.1 10.18.0.2 &&
 nic_srv_stop
 nic_cleanup
 hvctl sim remove "$g"
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 
 # An NVSP 6.0 host grants RSC but the guest announces it only at 6.1.
 nic_add --nvsp-max 6.0 && nic_netns 10.18.0.1 10.18.0.2 &&

@@ -93,7 +93,7 @@ plug() {
 unplug() {
 	hvk_qmp_device_del "$vfid" >/dev/null || return 1
 	vfid=
-	wait_for 30 sh -c "! test -e /sys/class/net/$vf" || return 1
+	wait_for 30 hvk_gone "/sys/class/net/$vf" || return 1
 	[ "$(datapath)" = synthetic ]
 }
 
@@ -184,7 +184,7 @@ else
 	tap_fail "hvkit_netvsc unloads with a VF joined; the VF stays, unjoined" "not joined"
 fi
 unplug_ok=
-hvk_qmp_device_del "$vfid" >/dev/null && vfid= && wait_for 30 sh -c "! test -e /sys/class/net/$vf" && unplug_ok=1
+hvk_qmp_device_del "$vfid" >/dev/null && vfid= && wait_for 30 hvk_gone "/sys/class/net/$vf" && unplug_ok=1
 [ -n "$unplug_ok" ] && tap_ok "the VF unplugs after the NIC went" || tap_fail "the VF unplugs after the NIC went" "$(ip link)"
 hvk_klog_bad >/dev/null &&
 	tap_fail "no Oops, BUG or WARNING" "$(hvk_klog_bad | head -30)" ||

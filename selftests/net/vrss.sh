@@ -104,11 +104,11 @@ ethtool -L "$ifc" combined 5 2>/dev/null &&
 # ethtool -L while a TCP stream runs: the device reopens, the stream lives on.
 ethtool -L "$ifc" combined 2
 iperf3 -c 10.14.0.2 -t 12 -P 4 >/tmp/long 2>&1 & cl=$!
-sleep 2
+hvk_sleep 2
 bad=
 for q in 4 1 3 2; do
 	ethtool -L "$ifc" combined $q || bad="ethtool -L combined $q failed"
-	sleep 1
+	hvk_sleep 1
 done
 wait $cl || bad="$bad; iperf3 failed: $(cat /tmp/long)"
 ethtool -l "$ifc" >/tmp/l 2>&1
@@ -126,11 +126,11 @@ iperf -P 4 && [ "$(hvctl sim nic show | grep "$g" | awk '{print $NF}')" = "$befo
 
 # A rescind under load.
 iperf3 -c 10.14.0.2 -t 30 -P 4 --bidir >/dev/null 2>&1 & cl=$!
-sleep 3
+hvk_sleep 3
 rx0=$(cat /sys/class/net/$ifc/statistics/rx_packets)
 hvctl sim remove "$g" &&
-	wait_for 20 sh -c "! test -e /sys/bus/vmbus/devices/$g" &&
-	wait_for 10 sh -c "! test -e /sys/class/net/$ifc" &&
+	wait_for 20 hvk_gone "/sys/bus/vmbus/devices/$g" &&
+	wait_for 10 hvk_gone "/sys/class/net/$ifc" &&
 	wait_for 10 sh -c "! nsenter -t $ns -n ip link show $peer >/dev/null 2>&1" &&
 	[ "$rx0" -gt 10 ] && [ -z "$(oops)" ] &&
 	tap_ok "a rescind under iperf3 load on four queues takes the device and the host's peer away, no Oops" ||

@@ -71,7 +71,7 @@ hvctl sim remove "$g"
 wait_for 30 sh -c "! test -e $v && ! grep -q $g /proc/iomem"
 rmmod hvkit_edu_test hvkit_pci
 echo 3 >/proc/sys/vm/drop_caches
-sleep 1
+hvk_sleep 1
 s1=$(slab) m1=$(free_kb)
 n=$(grep -c "$g" /proc/iomem)
 # A leak of the per-cycle allocations (a bus, a work item per message, 20 times

@@ -54,6 +54,6 @@ else
 	tap_fail "and back to CPU 0: the next 10 arrive on CPU 0" "$(grep "^ *$irq:" /proc/interrupts; cat $v/edu_irq_test)"
 fi
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e $v"
+wait_for 30 hvk_gone "$v"
 rmmod hvkit_edu_test hvkit_pci hvkit_sim
 tap_done

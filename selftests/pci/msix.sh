@@ -17,9 +17,11 @@ dbg=/sys/kernel/debug/hvkit_sim/vpci
 
 # The block device whose serial is $1: vdX, or nothing.
 disk_of() {
-	local b
+	local b s
 	for b in /sys/block/vd*; do
-		[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && { basename "$b"; return 0; }
+		s=
+		read -r s <"$b/serial" 2>/dev/null	# no newline: read fails, s is set
+		[ "$s" = "$1" ] && { echo "${b##*/}"; return 0; }
 	done
 	return 1
 }
@@ -102,7 +104,7 @@ fi
 # hvkit_pci unbound: its bus leaves D0, the function's resources released
 # (the host counts both); bound again: D0 again, MSI-X again, the disk works.
 echo "$g" >/sys/bus/vmbus/drivers/hvkit_pci/unbind
-wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
+wait_for 30 hvk_gone "/sys/bus/pci/devices/$view"
 off=$(grep "^d0 " $dbg)
 echo "$g" >/sys/bus/vmbus/drivers/hvkit_pci/bind
 wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/virtio*/block/vd* >/dev/null 2>&1"
@@ -117,8 +119,9 @@ else
 		"unbound: '$off'; bound: '$on'; disk '$vd'; $(dmesg | tail -8)"
 fi
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
-wait_for 30 sh -c "cat /sys/block/vd*/serial 2>/dev/null | grep -qx vmsix0"
+wait_for 30 hvk_gone "/sys/bus/pci/devices/$view"
+# (virtio_blk's serial has no newline: cat would run the serials together.)
+wait_for 30 sh -c "grep -qx vmsix0 /sys/block/vd*/serial"
 d=$(disk_of vmsix0)
 if [ -n "$d" ] && [ "$(pci_of "$d")" = "$real" ] && ! grep -q "$real" $dbg 2>/dev/null &&
 	dd if=/dev/$d bs=64k count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/pat; then

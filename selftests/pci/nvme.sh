@@ -117,7 +117,7 @@ fi
 # Ejected first, as Hyper-V takes a function away: nvme's removal still
 # has its interrupts and shuts the controller down in order.
 hvctl sim vpci detach --instance "$g"
-wait_for 30 sh -c "! test -e /sys/bus/pci/devices/$view"
+wait_for 30 hvk_gone "/sys/bus/pci/devices/$view"
 hvctl sim remove "$g"
 wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$real/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
 if [ "$(basename "$(readlink /sys/bus/pci/devices/$real/driver)")" = nvme ] && reads "$(ns_of "$real")"; then
@@ -137,7 +137,7 @@ view=$(hvk_vpci_domain "$g"):00:00.0
 wait_for 60 sh -c "ls -d /sys/bus/pci/devices/$view/nvme/nvme*/nvme*n1 >/dev/null 2>&1"
 t0=$(cut -d. -f1 /proc/uptime)
 hvctl sim remove "$g"
-wait_for 90 sh -c "! test -e /sys/bus/pci/devices/$view"
+wait_for 90 hvk_gone "/sys/bus/pci/devices/$view"
 took=$(($(cut -d. -f1 /proc/uptime) - t0))
 if [ ! -e "/sys/bus/pci/devices/$view" ] && [ "$took" -lt 40 ] && wait_for 60 sh -c \
 	"ls -d /sys/bus/pci/devices/$real/nvme/nvme*/nvme*n1 >/dev/null 2>&1"; then

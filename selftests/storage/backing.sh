@@ -60,7 +60,7 @@ if [ $ok = 1 ]; then
 	umount $mnt || ok=0
 fi
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/block/$d"
+wait_for 30 hvk_gone "/sys/block/$d"
 g=$(scsi_add --backing $dir/lun0)
 d=$(scsi_disk "$g")
 fsck.ext4 -fn /dev/$d >/tmp/fsck.out 2>&1 || ok=0
@@ -74,7 +74,7 @@ umount $mnt
 # Another LUN, on its own file, with 4096-byte sectors.
 truncate -s 8M $dir/lun1
 hvctl sim scsi add-lun 1 --backing $dir/lun1 --sector-size 4096 --instance "$g" &&
-	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd* >/dev/null"
+	wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd*"
 d1=$(lun_disk "$g" 1)
 dd if=/tmp/pattern of=/dev/$d1 bs=64K seek=3 oflag=direct 2>/dev/null
 got=$(dd if=$dir/lun1 bs=64K skip=3 count=16 2>/dev/null | sha256sum | cut -d' ' -f1)
@@ -84,7 +84,7 @@ got=$(dd if=$dir/lun1 bs=64K skip=3 count=16 2>/dev/null | sha256sum | cut -d' '
 	tap_fail "a file-backed LUN added later, with 4096-byte sectors, writes into its own file" \
 		"disk=$d1 size=$(cat /sys/block/$d1/size 2>&1) file: $got"
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/block/$d"
+wait_for 30 hvk_gone "/sys/block/$d"
 
 # Bad backings: each refused with a sentence that says why, nothing added.
 n0=$(hvctl sim list | grep -c scsi)
@@ -146,6 +146,6 @@ z=$(dd if=/dev/$v bs=64K skip=200 count=16 iflag=direct 2>/dev/null | tr -d '\00
 	tap_fail "a discard through the disk zeroes the block device's range" \
 		"blkdiscard $rc $(cat /tmp/discard.out), $z non-zero bytes; zeroes max $(cat /sys/block/$v/queue/write_zeroes_max_bytes)"
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/block/$d"
+wait_for 30 hvk_gone "/sys/block/$d"
 umount $dir
 tap_done

@@ -52,7 +52,7 @@ for sector in 512 4096; do
 			tap_fail "fio writes at queue depth 32 and verifies every block: $sector-byte sectors, one channel" \
 				"$(tail -20 /tmp/fio.out)"
 		hvctl sim remove "$g"
-		wait_for 30 sh -c "! test -e /sys/block/$d"
+		wait_for 30 hvk_gone "/sys/block/$d"
 	fi
 
 	if hvk_debug && [ $sector = 512 ]; then
@@ -70,20 +70,26 @@ for sector in 512 4096; do
 		tap_fail "fio from every CPU verifies every block: $sector-byte sectors, a channel per CPU, each carrying I/O" \
 			"$(tail -20 /tmp/fio.out); $(cat /sys/bus/vmbus/devices/$g/stor_stats); irqs $before -> $(chan_irqs $g)"
 	hvctl sim remove "$g"
-	wait_for 30 sh -c "! test -e /sys/block/$d"
+	wait_for 30 hvk_gone "/sys/block/$d"
 done
 
 # LUN 2 comes and LUN 1 goes while fio verifies LUN 0.
 g=$(scsi_add --size 128M --channels 4)
 d0=$(scsi_disk "$g")
 hvctl sim scsi add-lun 1 --size 8M --instance "$g"
-wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd* >/dev/null"
+wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd*"
 d1=$(lun_disk "$g" 1)
 fio_verify $d0 512 & io=$!
-sleep 1
+hvk_sleep 1
 hvctl sim scsi add-lun 2 --size 8M --instance "$g"
 hvctl sim scsi remove-lun 1 --instance "$g"
-wait_for 60 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:2/block/sd* >/dev/null && ! test -e /sys/block/$d1"
+# LUN 1's SCSI device goes, not its disk's name: LUN 2's disk may take
+# the name LUN 1's left (sd gives out the lowest free index).
+luns_changed() {
+	hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:2/block/sd*" &&
+		! hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1"
+}
+wait_for 60 luns_changed
 seen=$?
 wait $io; rc=$?
 [ -n "$d1" ] && [ $seen = 0 ] && [ $rc = 0 ] &&
@@ -96,12 +102,12 @@ dmesg -c >/dev/null
 fio --name=rescind --filename=/dev/$d0 --direct=1 --ioengine=$eng --iodepth=32 --rw=randrw \
 	--bs=4k --size=100M --time_based --runtime=60 --numjobs=$ncpu >/tmp/fio-rescind.out 2>&1 &
 io=$!
-sleep 2
+hvk_sleep 2
 hvctl sim remove "$g"
 wait_for 60 sh -c "! kill -0 $io"
 gone=$?
 wait $io
-wait_for 30 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 30 hvk_gone "/sys/bus/vmbus/devices/$g"
 k=$(hvk_klog_bad "Oops|BUG:|WARNING:|Call Trace|general protection" | head -5)
 [ $gone = 0 ] && [ ! -e /sys/block/$d0 ] && [ -z "$k" ] &&
 	tap_ok "a rescind while fio runs on every CPU ends its I/O and takes the disk away, with no Oops" ||
@@ -119,29 +125,26 @@ t1=$(cut -d' ' -f1 /proc/uptime | tr -d .)
 	tap_fail "with --latency-us 50000 the host shows it and a read takes at least 50 ms" \
 		"$(hvctl sim scsi --instance $g); dd $rc in $((t1 - t0)) cs"
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/block/$d"
+wait_for 30 hvk_gone "/sys/block/$d"
 
 # 20 unload and load cycles: unreclaimable slab ends where it started.
 g=$(scsi_add --size 16M --channels 4)
+# The disk's node appears before sd's asynchronous probe has finished,
+# and until then that probe holds the driver's module (rmmod: EAGAIN):
+# rmmod is tried again for a while, and must succeed.
 cycle() {
-	rmmod hvkit_storvsc && modprobe hvkit_storvsc &&
-		wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd* >/dev/null" &&
+	wait_for 10 rmmod hvkit_storvsc && modprobe hvkit_storvsc &&
+		wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd*" &&
 		wait_for 30 test -e /sys/bus/vmbus/devices/$g/stor_stats
 }
-slab() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; sed -n 's/^SUnreclaim: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 cycle && cycle
-s0=$(slab)
+s0=$(hvk_slab_kb)
 ok=0 n=20	# the issue's count, on every kernel
 for i in $(seq $n); do cycle || break; ok=$i; done
-s1=$(slab)
-# The debug kernel (kmemleak, and KASAN's quarantine holding freed slab)
-# is judged by kmemleak; another by its unreclaimable slab.
-leak=""
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan >/sys/kernel/debug/kmemleak
-	leak=$(grep -A12 unreferenced /sys/kernel/debug/kmemleak | grep -i hvk | head -5)
-	s1=$s0
-fi
+s1=$(hvk_slab_kb)
+# The debug kernel is judged by kmemleak; another by its unreclaimable slab.
+leak=$(hvk_leaks)
+! hvk_debug || s1=$s0
 echo "# SUnreclaim $s0 -> $s1 kB over $n cycles"
 [ $ok = $n ] && [ $((s1 - s0)) -lt 128 ] && [ -z "$leak" ] &&
 	tap_ok "$n unload and load cycles: the disk comes back each time and no memory is left behind" ||

@@ -45,13 +45,13 @@ done
 # The writer goes over the disk again and again, until a write fails.
 (while dd if=/dev/zero of=/dev/$d bs=64K count=512 oflag=direct 2>/dev/null; do :; done) &
 w=$!
-sleep 1
+hvk_sleep 1
 w0=$(host_of "$g" writes)
 hvctl sim remove "$g"
 wait_for 60 sh -c "! kill -0 $w"
 gone=$?
 wait $w
-wait_for 30 sh -c "! test -e /sys/block/$d && ! test -e /sys/bus/vmbus/devices/$g"
+wait_for 30 hvk_gone "/sys/block/$d" "/sys/bus/vmbus/devices/$g"
 [ $gone = 0 ] && [ "${w0:-0}" -gt 0 ] && ! test -e /sys/block/$d && ! test -e /sys/bus/vmbus/devices/$g &&
 	tap_ok "a rescind under I/O fails the writer and takes the disk and the device away" ||
 	tap_fail "a rescind under I/O fails the writer and takes the disk and the device away" \
@@ -66,7 +66,7 @@ for i in $(seq $n); do
 	rmmod hvkit_storvsc || { why="rmmod failed in cycle $i"; break; }
 	test -e /sys/block/$d && { why="the disk outlived rmmod in cycle $i"; break; }
 	modprobe hvkit_storvsc || { why="modprobe failed in cycle $i"; break; }
-	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd* >/dev/null" ||
+	wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:0/block/sd*" ||
 		{ why="no disk after cycle $i"; break; }
 	d=$(scsi_disk "$g")
 	[ "$(read_back)" = "$want" ] || { why="other bytes after cycle $i"; break; }
@@ -76,7 +76,7 @@ done
 	tap_fail "$n unload and load cycles bring the same disk back with its bytes" "$why"
 
 hvctl sim remove "$g"
-wait_for 20 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 20 hvk_gone "/sys/bus/vmbus/devices/$g"
 rmmod hvkit_storvsc && tap_ok "hvkit_storvsc unloads after its devices went" ||
 	tap_fail "hvkit_storvsc unloads after its devices went" "$(lsmod | grep hvkit)"
 tap_done

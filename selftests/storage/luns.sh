@@ -13,7 +13,7 @@ tap_plan 6
 g=$(scsi_add --size 32M)
 d0=$(scsi_disk "$g")
 hvctl sim scsi add-lun 1 --size 8M --instance "$g" &&
-	wait_for 30 sh -c "ls /sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd* >/dev/null" &&
+	wait_for 30 hvk_exists "/sys/bus/vmbus/devices/$g/host*/target*/*:0:0:1/block/sd*" &&
 	tap_ok "a LUN the host adds appears as a disk" ||
 	tap_fail "a LUN the host adds appears as a disk" "$(ls /sys/bus/vmbus/devices/$g/host*/target*/ 2>&1; dmesg | tail)"
 d1=$(lun_disk "$g" 1)
@@ -65,7 +65,7 @@ dropped=$(host_of "$g" dropped)
 	tap_fail "after the reset the disk is online and serves reads" "state $(cat /sys/block/$d0/device/state)"
 
 hvctl sim remove "$g"
-wait_for 30 sh -c "! test -e /sys/bus/vmbus/devices/$g" &&
+wait_for 30 hvk_gone "/sys/bus/vmbus/devices/$g" &&
 	tap_ok "the controller goes with all its LUNs" ||
 	tap_fail "the controller goes with all its LUNs" "$(ls /sys/block)"
 tap_done

@@ -63,7 +63,7 @@ umount $mnt
 rmmod hvkit_storvsc
 modprobe hvkit_storvsc sub_channels=3
 wait_for 30 test -e $dev/stor_stats
-wait_for 30 sh -c "ls $dev/host*/target*/*:0:0:0/block/sd* >/dev/null"
+wait_for 30 hvk_exists "$dev/host*/target*/*:0:0:0/block/sd*"
 d=$(scsi_disk "$g")
 [ "$(stat_of "$g" sub_channels_open)" = 3 ] && [ "$(stat_of "$g" queues)" = 4 ] &&
 	mount -t ext4 /dev/$d $mnt && (cd $mnt && sha256sum -c /tmp/multi.sums >/dev/null 2>&1) &&
@@ -77,9 +77,9 @@ while [ $i -lt $n ]; do
 	(while taskset -c $i dd if=/dev/zero of=/dev/$d bs=64K count=256 seek=$((i * 256)) oflag=direct 2>/dev/null; do :; done) &
 	i=$((i + 1))
 done
-sleep 1
+hvk_sleep 1
 hvctl sim remove "$g"
-wait_for 60 sh -c "! test -e $dev && ! test -e /sys/block/$d"
+wait_for 60 hvk_gone "$dev" "/sys/block/$d"
 gone=$?
 wait
 [ $gone = 0 ] && tap_ok "a rescind while every CPU writes takes the disk and every channel away" ||

@@ -219,7 +219,7 @@ wait_for 20 sh -c "[ \$(dmesg | grep -c 'fcopy: daemon registered') -gt $n ]" &&
 	tap_fail "continued, that daemon's late answer is refused; it drops the file, registers again and serves" \
 		"$(ls -l $dst; dmesg | tail -n 5)"
 
-hvctl sim remove $g && wait_for 10 sh -c "! test -e $d" && wait_for 10 sh -c "! kill -0 $dpid" &&
+hvctl sim remove $g && wait_for 10 hvk_gone "$d" && wait_for 10 sh -c "! kill -0 $dpid" &&
 	! test -e /dev/vmbus/hv_fcopy && rmmod hvkit_utils &&
 	tap_ok "removing the device ends the daemon, and hvkit_utils unloads" ||
 	tap_fail "removing the device ends the daemon, and hvkit_utils unloads" "$(ps; lsmod)"

@@ -21,9 +21,9 @@ wait_for 20 sh -c "grep -q 'version=3.0' $d/ic_stats" &&
 	tap_fail "the guest chose framework 3.0 and heartbeat 3.0, the newest of Hyper-V's lists" "$(cat $d/ic_stats)"
 
 i=0
-while [ "$(hb | field answered)" -lt 2 ] 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+while [ "$(hb | field answered)" -lt 2 ] 2>/dev/null && [ $i -lt 100 ]; do hvk_sleep 0.2; i=$((i + 1)); done
 a=$(hb); s1=$(echo "$a" | field sequence); n1=$(echo "$a" | field answered)
-sleep 1
+hvk_sleep 1
 b=$(hb); s2=$(echo "$b" | field sequence); n2=$(echo "$b" | field answered)
 [ -n "$s1" ] && [ "$s2" -gt "$s1" ] && [ "$n2" -gt "$n1" ] &&
 	tap_ok "the heartbeat sequence advances: every answer is the number sent plus one" ||
@@ -47,7 +47,7 @@ g3=$(hvctl sim add heartbeat --versions 9.9) &&
 		"$(dmesg | tail -n 5)"
 hvctl sim remove $g3
 
-hvctl sim remove $g && wait_for 10 sh -c "! test -e $d" && rmmod hvkit_utils &&
+hvctl sim remove $g && wait_for 10 hvk_gone "$d" && rmmod hvkit_utils &&
 	tap_ok "removing the device and unloading hvkit_utils leave nothing behind" ||
 	tap_fail "removing the device and unloading hvkit_utils leave nothing behind" "$(lsmod)"
 rmmod hvkit_sim 2>/dev/null

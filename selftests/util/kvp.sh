@@ -217,7 +217,7 @@ kill -STOP $dpid
 t0=$(date +%s)
 kvp get --pool 0 Count >/tmp/out 2>&1 &
 hp=$!
-sleep 1
+hvk_sleep 1
 kill -KILL $dpid
 wait $hp
 rc=$?
@@ -314,7 +314,7 @@ out=$(hvctl sim remove $g 2>&1)
 rc=$?
 # The bus forgets the device (its /sys/bus/vmbus/devices link) before the
 # driver's remove runs: wait for both.
-[ $rc -eq 0 ] && wait_for 10 sh -c "! test -e $d && ! test -e /dev/vmbus/hv_kvp" &&
+[ $rc -eq 0 ] && wait_for 10 hvk_gone "$d" "/dev/vmbus/hv_kvp" &&
 	tap_ok "removing the device removes /dev/vmbus/hv_kvp" ||
 	tap_fail "removing the device removes /dev/vmbus/hv_kvp" \
 		"rc $rc: $out; $(ls -l /dev/vmbus $d 2>&1)"

@@ -80,11 +80,11 @@ out=$(hvctl sim timesync sample --offset 1000 2>&1) && p=$(phc $ptp) && n=$(date
 	tap_fail "a SAMPLE 1000 s ahead sets the PTP clock to the host's time and leaves CLOCK_REALTIME alone" \
 		"$out: PTP ${p:-?}, clock ${n:-?} (was $t0)"
 
-c1=$(cs); p1=$(phc $ptp); sleep 3; p2=$(phc $ptp); c2=$(cs)
+c1=$(cs); p1=$(phc $ptp); hvk_sleep 3; p2=$(phc $ptp); c2=$(cs)
 ptp_ran "$p1" "$p2" 2 $((c2 - c1)) &&
 	tap_ok "the PTP clock runs on from the sample with the reference counter" ||
 	tap_fail "the PTP clock runs on from the sample with the reference counter" \
-		"${p1:-?} then ${p2:-?} after sleep 3, $(((c2 - c1) * 10)) ms apart"
+		"${p1:-?} then ${p2:-?} after 3 s, $(((c2 - c1) * 10)) ms apart"
 
 out=$(hvctl sim timesync sample --time 2000000000.5 2>&1) && p=$(phc $ptp) &&
 	near $p 2000000000 3 &&
@@ -166,7 +166,7 @@ printf '%s\n' "$o1" "$o2" | grep -c '^status 0x80004005' | grep -qx 2 && [ "$(ba
 	tap_fail "a sample stamped after now, or a time before 1970, is refused, counted and not used" \
 		"$o1 / $o2 / PTP ${p0:-?} then ${p1:-?}, $(((c1 - c0) * 10)) ms apart / $(stats $g)"
 
-hvctl sim remove $g && wait_for 10 sh -c "! test -e $ptp" && rmmod hvkit_utils &&
+hvctl sim remove $g && wait_for 10 hvk_gone "$ptp" && rmmod hvkit_utils &&
 	tap_ok "removing the device takes its PTP clock away, and hvkit_utils unloads" ||
 	tap_fail "removing the device takes its PTP clock away, and hvkit_utils unloads" "$(ls /dev/ptp*; lsmod)"
 echo 5000 >/sys/module/hvkit_sim/parameters/ts_interval_ms

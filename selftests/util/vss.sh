@@ -38,7 +38,7 @@ start_write() {
 	(dd if=/dev/zero of=$mnt/w$1 bs=4k count=1 conv=fsync 2>/dev/null && touch /tmp/vss-w$1.done) &
 	wpid=$!
 }
-blocked() { sleep 2; [ ! -e /tmp/vss-w$1.done ] && kill -0 $wpid 2>/dev/null; }
+blocked() { hvk_sleep 2; [ ! -e /tmp/vss-w$1.done ] && kill -0 $wpid 2>/dev/null; }
 # The shell as the daemon: read one message (hex), write bytes given in octal escapes.
 dev_read() { { timeout "$1" dd bs=8192 count=1 <&3; } 2>/dev/null | od -An -v -tx1 | tr -d ' \n'; }
 dev_write() { printf "$1" | dd bs=8192 count=1 >&3 2>/dev/null; }
@@ -154,7 +154,7 @@ fi
 kill -STOP $dpid
 vss freeze >/tmp/vss-o 2>&1 &
 h=$!
-sleep 1
+hvk_sleep 1
 t0=$(cs); kill -9 $dpid; wait $h; rc=$?; t1=$(cs)
 start_write 3
 [ $rc -eq 1 ] && grep -q E_FAIL /tmp/vss-o && [ $((t1 - t0)) -lt 300 ] && wait_for 10 test -e /tmp/vss-w3.done &&
@@ -176,7 +176,7 @@ t0=$(cs); out=$(vss freeze 2>&1); rc=$?; t1=$(cs)
 # Continued, it carries out the stale FREEZE; its answer is refused, so
 # it reopens the device, thawing first, and registers again.
 kill -CONT $dpid
-sleep 1
+hvk_sleep 1
 start_write 4
 wait_for 20 vss_ready && wait_for 10 test -e /tmp/vss-w4.done && vss freeze >/dev/null && vss thaw >/dev/null &&
 	tap_ok "continued, that daemon's late answer is refused; it thaws, registers again and serves" ||
@@ -194,7 +194,7 @@ kill -CONT $dpid
 echo 30 >$par/vss_timeout
 wait_for 20 vss_ready
 
-hvctl sim remove $g && wait_for 10 sh -c "! test -e $d" && wait_for 10 sh -c "! kill -0 $dpid" &&
+hvctl sim remove $g && wait_for 10 hvk_gone "$d" && wait_for 10 sh -c "! kill -0 $dpid" &&
 	! test -e /dev/vmbus/hv_vss && umount $mnt && rmmod hvkit_utils &&
 	tap_ok "removing the device ends the daemon, and hvkit_utils unloads" ||
 	tap_fail "removing the device ends the daemon, and hvkit_utils unloads" "$(ps; lsmod)"

@@ -31,6 +31,6 @@ for size in 1 4096 70000; do
 		tap_fail "a $size-byte DMA-mapped buffer ($want) is read and written by the host intact" "$r"
 done
 hvctl sim remove $g
-wait_for 10 sh -c "! test -e $d"
+wait_for 10 hvk_gone "$d"
 rmmod hvkit_echo hvkit_sim
 tap_done

@@ -65,7 +65,7 @@ fi
 mark rescindopen
 arm rescind_on_open 1
 s=$(hvctl sim add echo)
-sleep 1
+hvk_sleep 1
 if ! test -e /sys/bus/vmbus/devices/$s && logged "cannot open the echo channel (-19)" &&
 	wait_for 10 sh -c "! hvctl sim list | grep -q $s"; then
 	tap_ok "rescind_on_open: the open fails, the device goes, the relid is released"
@@ -114,7 +114,7 @@ mark failedopen
 arm drop_msg 1
 echo $s >$drv/bind 2>/dev/null
 hvctl sim remove $s
-if wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$s"; then
+if wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$s"; then
 	tap_ok "a device whose open failed is rescinded cleanly"
 else
 	tap_fail "a device whose open failed is rescinded cleanly" "$(dmesg | tail -n 5)"
@@ -140,7 +140,7 @@ arm post_invalid 1
 s=$(hvctl sim add echo)
 if appears "$s" 10 && wait_for 10 logged "cannot open the echo channel (-22)" &&
 	logged "refused message type 8 .*status 5" && ! logged "kept, not freed" &&
-	hvctl sim remove $s && wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$s" &&
+	hvctl sim remove $s && wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$s" &&
 	s2=$(hvk_echo_add) && echo "5 100" >/sys/bus/vmbus/devices/$s2/echo_test; then
 	tap_ok "post_invalid: a refused post fails the open cleanly, the device goes, the next one works"
 else

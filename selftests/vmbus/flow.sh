@@ -71,6 +71,6 @@ else
 	tap_fail "at full speed again, half-ring echoes come back" "$(cat $d/echo_test)"
 fi
 
-hvctl sim remove "$g" && wait_for 10 sh -c "! test -e $d" &&
+hvctl sim remove "$g" && wait_for 10 hvk_gone "$d" &&
 	tap_ok "the device goes away cleanly" || tap_fail "the device goes away cleanly" "$(ls $d 2>&1)"
 tap_done

@@ -64,7 +64,7 @@ echo 0 >$on1 2>/dev/null
 	tap_fail "CPU 1 cannot go offline while an offered, closed channel targets it" \
 		"state $st, cpu $(cat $c2/cpu), online=$(cat $on1)"
 hvctl sim remove $g2
-wait_for 10 sh -c "! test -e $d2"
+wait_for 10 hvk_gone "$d2"
 
 # Now no channel targets CPU 1: it may go.
 echo 0 >$on1 && [ "$(cat $on1)" = 0 ] &&
@@ -106,7 +106,7 @@ else
 fi
 hvctl sim remove $g
 hvctl sim remove $g3
-wait_for 10 sh -c "! test -e $d && ! test -e $d3" && echo 0 >$on1 && echo 1 >$on1 &&
+wait_for 10 hvk_gone "$d" "$d3" && echo 0 >$on1 && echo 1 >$on1 &&
 	tap_ok "with the devices gone, CPU 1 goes offline and comes back" ||
 	tap_fail "with the devices gone, CPU 1 goes offline and comes back" \
 		"online=$(cat $on1); $(hvctl sim list)"

@@ -44,7 +44,7 @@ hvctl sim add echo --monitored --no-dedicated-interrupt >/dev/null 2>&1 &&
 	tap_fail "a monitored device cannot also be without a dedicated interrupt" "hvctl sim add succeeded" ||
 	tap_ok "a monitored device cannot also be without a dedicated interrupt"
 hvctl sim remove $g
-wait_for 10 sh -c "! test -e $d"
+wait_for 10 hvk_gone "$d"
 rmmod hvkit_sim
 
 # From 5.0 there is no interrupt page: the same device gets a dedicated one.

@@ -39,7 +39,7 @@ done
 # Rescind during traffic.
 g=$2
 (echo "200000 4096" >/sys/bus/vmbus/devices/$g/echo_test; echo $? >/tmp/traffic.rc) &
-sleep 0.3
+hvk_sleep 0.3
 t0=$(cut -d. -f1 /proc/uptime)
 hvctl sim remove $g
 wait
@@ -51,7 +51,7 @@ else
 	tap_fail "traffic on a rescinded channel stops at once with an error" \
 		"exit $(cat /tmp/traffic.rc) after $((t1 - t0)) s"
 fi
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g" &&
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g" &&
 	tap_ok "the rescinded device leaves the bus" || tap_fail "the rescinded device leaves the bus"
 wait_for 10 sh -c "! hvctl sim list | grep -q $g" &&
 	tap_ok "the host got the relid back (RELID_RELEASED)" ||
@@ -81,7 +81,7 @@ err=
 n=$(hvk_scale 50)
 for i in $(seq $n); do cycle || { err="cycle $i failed"; break; }; done
 echo 3 >/proc/sys/vm/drop_caches
-sleep 1
+hvk_sleep 1
 s1=$(slab) m1=$(free_kb)
 [ -z "$err" ] && tap_ok "$n load, offer, echo, unload cycles succeed" ||
 	tap_fail "$n load, offer, echo, unload cycles succeed" "$err"

@@ -42,7 +42,7 @@ echo free >$t
 	tap_ok "freed pieces go back, and the space is there again" ||
 	tap_fail "freed pieces go back, and the space is there again" "$(grep -A3 'hvkit_sim MMIO' /proc/iomem)"
 hvctl sim remove $g
-wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"
+wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"
 rmmod hvkit_sim
 [ "$(grep -c "$g\|hvkit_sim MMIO" /proc/iomem)" = 0 ] &&
 	tap_ok "a removed device's pieces and the host's window are let go" ||

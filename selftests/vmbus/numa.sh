@@ -35,6 +35,6 @@ for g in $devs; do echo "20 1000" >/sys/bus/vmbus/devices/$g/echo_test || ok=0; 
 [ $ok = 1 ] && tap_ok "traffic on every one of them, each on its own node's CPU" ||
 	tap_fail "traffic on every one of them, each on its own node's CPU"
 for g in $devs; do hvctl sim remove $g; done
-for g in $devs; do wait_for 10 sh -c "! test -e /sys/bus/vmbus/devices/$g"; done
+for g in $devs; do wait_for 10 hvk_gone "/sys/bus/vmbus/devices/$g"; done
 rmmod hvkit_echo hvkit_sim
 tap_done

@@ -38,7 +38,7 @@ bad=
 for i in 1 2 3 4 5; do
 	hvctl sim fault rescind_after_gpadl 1
 	s=$(hvctl sim add echo)
-	if ! wait_for 20 sh -c "! test -e /sys/bus/vmbus/devices/$s"; then
+	if ! wait_for 20 hvk_gone "/sys/bus/vmbus/devices/$s"; then
 		bad="round $i: device $s still there"
 		break
 	fi

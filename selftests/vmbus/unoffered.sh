@@ -43,6 +43,6 @@ done
 echo "5 100" >$d/echo_test && tap_ok "the device that was offered still works" ||
 	tap_fail "the device that was offered still works" "$(cat $d/echo_test)"
 hvctl sim remove $g
-wait_for 10 sh -c "! test -e $d"
+wait_for 10 hvk_gone "$d"
 rmmod hvkit_echo hvkit_sim
 tap_done

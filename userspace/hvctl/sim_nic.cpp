@@ -129,7 +129,7 @@ int nic_show(const std::vector<std::string_view> &args)
 					      "\"csum_frames\":%llu,\"datapath\":\"%s\",\"recv_buf\":%u,"
 					      "\"recv_sections\":%u,\"send_buf\":%u,\"send_sections\":%u,"
 					      "\"speed\":%u,\"filter\":%u,\"mcast\":%u,\"filtered\":%llu,\"keepalives\":%llu,"
-					      "\"send_tables\":%llu}",
+					      "\"send_tables\":%llu,\"resets\":%llu}",
 					      guid.c_str(),
 					      json_str(nla_get_string(a[HVSIM_A_NIC_NETDEV])).c_str(), m,
 					      u32(HVSIM_A_NIC_MTU), u32(HVSIM_A_NIC_LINK) ? "true" : "false",
@@ -140,7 +140,8 @@ int nic_show(const std::vector<std::string_view> &args)
 					      u32(HVSIM_A_NIC_SEND_BUF), u32(HVSIM_A_NIC_SEND_SECTIONS),
 					      u32(HVSIM_A_NIC_SPEED), u32(HVSIM_A_NIC_FILTER),
 					      u32(HVSIM_A_NIC_MCAST), u64(HVSIM_A_NIC_FILTERED),
-					      u64(HVSIM_A_NIC_KEEPALIVES), u64(HVSIM_A_NIC_SEND_TABLES));
+					      u64(HVSIM_A_NIC_KEEPALIVES), u64(HVSIM_A_NIC_SEND_TABLES),
+					      u64(HVSIM_A_NIC_RESETS));
 			else
 				std::snprintf(line, sizeof(line), "%-36s %-8s %s %5u %-4s %6u %u.%-3u %-9s %llu",
 					      guid.c_str(), nla_get_string(a[HVSIM_A_NIC_NETDEV]), m,
