@@ -1069,9 +1069,12 @@ static void nic_nvsp_init(struct sim_nic *n, struct sim_chan *c, u64 tid,
 	if (n->nvsp_ver) {
 		nic_refuse(n, "NVSP INIT twice");
 		m.init_complete.status = HVK_NVSP_STAT_FAIL;
-	} else if (in->init.min_ver != v || !hvk_nvsp_version_known(v) || v == HVK_NVSP_V1 ||
-		   v > n->nvsp_max) {
+	} else if (!hvk_nvsp_version_known(v) || v == HVK_NVSP_V1) {
 		/* Today's Hyper-V refuses NVSP 1 (Windows Server 2008) too. */
+		nic_refuse(n, "an NVSP version Hyper-V does not speak");
+		m.init_complete.status = HVK_NVSP_STAT_UNSUPPORTED;
+	} else if (in->init.min_ver != v || v > n->nvsp_max) {
+		/* A newer version than this host's: the guest tries an older one. */
 		m.init_complete.status = HVK_NVSP_STAT_UNSUPPORTED;
 	} else {
 		m.init_complete.status = HVK_NVSP_STAT_SUCCESS;
@@ -1348,6 +1351,23 @@ static void nic_set(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_vie
 	nic_control(n, &r, sizeof(r));
 }
 
+/* The RNDIS messages a guest sends on the control channel, which nic_rndis_control() takes. */
+static bool nic_rndis_control_type(u32 type)
+{
+	switch (type) {
+	case HVK_RNDIS_INIT:
+	case HVK_RNDIS_QUERY:
+	case HVK_RNDIS_SET:
+	case HVK_RNDIS_KEEPALIVE:
+	case HVK_RNDIS_RESET:
+	case HVK_RNDIS_KEEPALIVE_C:
+	case HVK_RNDIS_HALT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk_rndis_view *v)
 {
 	u32 req_id;
@@ -1453,7 +1473,7 @@ static void nic_rndis_control(struct sim_nic *n, const u8 *msg, const struct hvk
 		spin_unlock_bh(&n->lock);
 		break;
 	default:
-		nic_refuse(n, "RNDIS message type not for the control channel");
+		break;	/* nic_rndis_control_type() let it through: none other */
 	}
 }
 
@@ -1581,10 +1601,8 @@ static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rn
 	struct net_device *peer = n->peer;
 	const char *why = NULL;
 
-	if (v->type != HVK_RNDIS_PACKET)
-		why = "RNDIS control message on the data channel";
-	else if (v->data_len < ETH_HLEN ||
-		 v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN)
+	if (v->data_len < ETH_HLEN ||
+	    v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN)
 		why = "frame shorter than an Ethernet header or longer than the MTU";
 	if (why) {
 		nic_refuse(n, why);
@@ -1736,6 +1754,11 @@ static void nic_rndis_pkt(struct sim_nic *n, struct sim_chan *c, const u8 *pkt, 
 		why = hvk_rndis_check(msg, size, &v);
 	if (!why && c->subidx && ctrl != HVK_NVSP_CHAN_DATA)
 		why = "RNDIS control message on a sub-channel";
+	/* A message on the wrong one of the two is completed as invalid, as Hyper-V does. */
+	if (!why && ctrl == HVK_NVSP_CHAN_DATA && v.type != HVK_RNDIS_PACKET)
+		why = "RNDIS control message on the data channel";
+	if (!why && ctrl == HVK_NVSP_CHAN_CONTROL && !nic_rndis_control_type(v.type))
+		why = "RNDIS message type not for the control channel";
 	if (why) {
 		nic_refuse(n, why);
 		kfree_skb(skb);
