@@ -4,7 +4,11 @@
 # (hvkit_storvsc, its LUN in the simulated host's RAM) against three
 # references in the same boot: brd (the RAM block device, the ceiling),
 # scsi_debug (a RAM SCSI disk) and virtio-blk on QEMU's RAM-backed vblk0
-# (what a user would pick instead). 4 KiB random reads and writes at
+# (what a user would pick instead), and hvkit_scsi_floor, a SCSI disk
+# that does no work (every command completes inside queuecommand), the
+# floor of the SCSI midlayer, sd and blk-mq on this kernel and machine:
+# what is left above it is the driver's, the ring's and the host's. 4 KiB
+# random reads and writes at
 # queue depth 32 (IOPS) and 1 MiB sequential reads and writes (MB/s),
 # then the synthetic disk's ratio to each. Under TCG absolute numbers mean
 # little; the ratios are what to compare between changes.
@@ -30,6 +34,11 @@ if modprobe scsi_debug dev_size_mb=$size delay=0 2>/dev/null; then
 		sdbg=$(basename "$(dirname "$(dirname "$(grep -l scsi_debug /sys/block/sd*/device/model | head -1)")")")
 fi
 vblk=$(vblk_disk vblk0)
+floor=""
+if modprobe hvkit_scsi_floor size_mb=$size 2>/dev/null; then
+	wait_for 20 sh -c "grep -l scsi_floor /sys/block/sd*/device/model >/dev/null" &&
+		floor=$(basename "$(dirname "$(dirname "$(grep -l scsi_floor /sys/block/sd*/device/model | head -1)")")")
+fi
 
 # run DEV TEST: prints the number (IOPS, or MB/s for seq*).
 run() {
@@ -50,7 +59,7 @@ run() {
 }
 
 tests="randread randwrite seqread seqwrite"
-devs="hvkit_storvsc:$hv brd:ram0 scsi_debug:$sdbg virtio-blk:$vblk"
+devs="hvkit_storvsc:$hv brd:ram0 scsi_debug:$sdbg virtio-blk:$vblk scsi-floor:$floor"
 echo "fio, ${secs} s each, $eng; 4 KiB random at QD32 in IOPS, 1 MiB sequential at QD8 in MB/s;"
 echo "each the best of $rounds rounds, the devices taking turns within a round"
 # Rounds, the devices in turn: a machine that gets busier midway costs
