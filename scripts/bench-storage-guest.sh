@@ -4,7 +4,7 @@
 # (hvkit_storvsc, its LUN in the simulated host's RAM) against three
 # references in the same boot: brd (the RAM block device, the ceiling),
 # scsi_debug (a RAM SCSI disk) and virtio-blk on QEMU's RAM-backed vblk0
-# (what a user would pick instead), and hvkit_scsi_floor, a SCSI disk
+# (what a user would pick instead), and hvkit_scsi_floor_test, a SCSI disk
 # that does no work (every command completes inside queuecommand), the
 # floor of the SCSI midlayer, sd and blk-mq on this kernel and machine:
 # what is left above it is the driver's, the ring's and the host's. 4 KiB
@@ -35,7 +35,7 @@ if modprobe scsi_debug dev_size_mb=$size delay=0 2>/dev/null; then
 fi
 vblk=$(vblk_disk vblk0)
 floor=""
-if modprobe hvkit_scsi_floor size_mb=$size 2>/dev/null; then
+if modprobe hvkit_scsi_floor_test size_mb=$size 2>/dev/null; then
 	wait_for 20 sh -c "grep -l scsi_floor /sys/block/sd*/device/model >/dev/null" &&
 		floor=$(basename "$(dirname "$(dirname "$(grep -l scsi_floor /sys/block/sd*/device/model | head -1)")")")
 fi

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvkit_scsi_floor: a SCSI host whose one disk does no work. Every READ
+ * hvkit_scsi_floor_test: a SCSI host whose one disk does no work. Every READ
  * and WRITE completes inside queuecommand, moving no data; the commands
  * the disk driver sends at probe get the least answer it accepts. It is
  * the floor of what a 4 KiB request costs through the SCSI midlayer, sd
@@ -137,8 +137,8 @@ static int floor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *cmd)
 
 static struct scsi_host_template floor_sht = {
 	.module = THIS_MODULE,
-	.name = "hvkit_scsi_floor",
-	.proc_name = "hvkit_scsi_floor",
+	.name = "hvkit_scsi_floor_test",
+	.proc_name = "hvkit_scsi_floor_test",
 	.queuecommand = floor_queuecommand,
 	.can_queue = 128,
 	.cmd_per_lun = 128,
@@ -153,7 +153,7 @@ static int __init floor_init(void)
 
 	if (!size_mb)
 		return -EINVAL;
-	floor_root = root_device_register("hvkit_scsi_floor");
+	floor_root = root_device_register("hvkit_scsi_floor_test");
 	if (IS_ERR(floor_root))
 		return PTR_ERR(floor_root);
 	floor_host = scsi_host_alloc(&floor_sht, 0);
