@@ -34,7 +34,11 @@ key=$(printf '%s bookworm 1\n' "$pkgs" | sha256sum | cut -c1-12)
 croot=$(hvkit_cache)/dracut-root/$key
 if [ ! -d "$croot" ]; then
 	log "building dracut's userland (mmdebstrap, Debian 12: $pkgs)"
-	rm -rf "$croot.tmp"
+	# A run killed inside mmdebstrap leaves its /proc, /sys and /dev
+	# mounts in the tree: undo them first, and never delete across one.
+	awk -v p="$croot.tmp/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+		xargs -r -n 1 umount -l
+	rm -rf --one-file-system "$croot.tmp"
 	mkdir -p "$(dirname "$croot")"
 	mmdebstrap --variant=essential --include="$pkgs" \
 		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
