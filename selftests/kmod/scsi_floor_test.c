@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hvkit_scsi_floor_test: a SCSI host whose one disk does no work. Every READ
- * and WRITE completes inside queuecommand, moving no data; the commands
- * the disk driver sends at probe get the least answer it accepts. It is
- * the floor of what a 4 KiB request costs through the SCSI midlayer, sd
- * and blk-mq on this kernel and machine, with no device behind them:
- * make bench runs fio on it beside hvkit_storvsc and brd, so the bench
- * shows how much of a SCSI disk's cost is the midlayer's. Bench only:
- * never loaded by users, never holds data (reads return whatever the
- * buffer held).
+ * and WRITE completes inside queuecommand (a READ gives zeros, a WRITE is
+ * dropped); the commands the disk driver sends at probe get the least
+ * answer it accepts. It is the floor of what a 4 KiB request costs
+ * through the SCSI midlayer, sd and blk-mq on this kernel and machine,
+ * with no device behind them: make bench runs fio on it beside
+ * hvkit_storvsc and brd, so the bench shows how much of a SCSI disk's
+ * cost is the midlayer's. Bench only: never loaded by users, never
+ * holds data.
  *
  * size_mb: the disk's size (default 256).
  */
-#include <linux/module.h>
 #include <linux/device.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_common.h>
@@ -95,6 +96,10 @@ static int floor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *cmd)
 	case READ_6:
 	case READ_10:
 	case READ_16:
+		/* Zeros: stale memory must not reach a reader (or the partition scan). */
+		sg_zero_buffer(scsi_sglist(cmd), scsi_sg_count(cmd), scsi_bufflen(cmd), 0);
+		scsi_set_resid(cmd, 0);
+		break;
 	case WRITE_6:
 	case WRITE_10:
 	case WRITE_16:
