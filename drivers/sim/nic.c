@@ -1599,13 +1599,11 @@ static void nic_rndis_data(struct sim_nic *n, const u8 *msg, const struct hvk_rn
 			   struct sk_buff *skb)
 {
 	struct net_device *peer = n->peer;
-	const char *why = NULL;
+	const char *why;
 
 	if (v->data_len < ETH_HLEN ||
-	    v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN)
-		why = "frame shorter than an Ethernet header or longer than the MTU";
-	if (why) {
-		nic_refuse(n, why);
+	    v->data_len > max_t(u32, n->mtu_max, NIC_LSO_MAX) + VLAN_ETH_HLEN) {
+		nic_refuse(n, "frame shorter than an Ethernet header or longer than the MTU");
 		kfree_skb(skb);
 		return;
 	}
