@@ -127,7 +127,11 @@ nic_finish
 # thousand packets a second): a stream of 64-byte UDP datagrams, which no
 # acknowledgement holds back, fills the send ring, so the queue stops
 # (tx_queue_0_stops, tx_busy), and it wakes on the host's space signal:
-# bytes keep going and the stream completes. The driver drops nothing.
+# a queue stops only while running, so two stops or more prove a wake in
+# mid-stream, and the stream completes. The driver drops nothing. (No
+# byte count is asserted: how much a slow host takes in 2 s is a speed,
+# and a debug kernel on a loaded machine sent 90 kB where an idle stock
+# one sends 190 kB.)
 # With the host at full speed again, TCP flows. (TCP alone fills a 16 KiB
 # ring only when the host falls behind: it did here, not on a faster
 # machine, so the slow host makes it certain.)
@@ -143,8 +147,8 @@ if modprobe hvkit_netvsc ring_kb=16 && modprobe hvkit_sim &&
 	echo 0 >$delay
 	sent=$(( $(nic_stat tx_queue_0_bytes) - b0 ))
 	if [ $urc = 0 ] && echo "$out" | grep -q receiver &&
-		[ "$(nic_stat tx_queue_0_stops)" -gt 0 ] && [ "$(nic_stat tx_busy)" -gt 0 ] &&
-		[ "$sent" -gt 100000 ] && [ "$(nic_stat tx_queue_0_drops)" = 0 ] &&
+		[ "$(nic_stat tx_queue_0_stops)" -ge 2 ] && [ "$(nic_stat tx_busy)" -gt 0 ] &&
+		[ "$(nic_stat tx_queue_0_drops)" = 0 ] &&
 		wait_for 10 ping -c 1 -W 1 10.19.0.2 >/dev/null && nic_iperf 10.19.0.2 -t 1 &&
 		[ "$(nic_stat tx_queue_0_drops)" = 0 ]; then
 		tap_ok "$what ($(qs), $sent bytes under the slow host)"
