@@ -3,13 +3,19 @@
  * The synthetic SCSI controller's host side (Hyper-V's storvsp): a
  * controller with LUNs backed by RAM, or by a file or block device of the
  * guest's (opened by the host, read and written through the VFS from the
- * channel's serve work, never in atomic context). The guest initialises the channel
+ * io works, never in atomic context). The guest initialises the channel
  * (BEGIN_INITIALIZATION, QUERY_PROTOCOL_VERSION, QUERY_PROPERTIES,
  * END_INITIALIZATION), may ask for sub-channels, then sends SCSI request
  * blocks (EXECUTE_SRB), their data as GPA-direct ranges that the host
  * checks with the shared validator and reaches by mapping each guest page
  * the ranges name. Every request is answered with a completion packet
  * (COMPLETE_IO) carrying the request's transaction id.
+ *
+ * As Hyper-V's storvsp (openvmm's keeps many I/Os in flight per queue),
+ * a channel's SCSI requests are served in parallel: the serve work checks
+ * each and hands it to the device's io workqueue, and each is answered
+ * when it is done, in whatever order they finish. Control operations
+ * stay in order in the serve work.
  *
  * LUNs live at path 0, target 0, as Hyper-V's do. A LUN that is not there
  * answers INQUIRY with "no device here" (peripheral qualifier 3) and
@@ -40,6 +46,7 @@
 /* A backed LUN's I/O: the guest pages of one request (storvsc sends 257 at most). */
 #define SIM_SCSI_BVECS		(SIM_SCSI_MAX_XFER / HVK_HV_PAGE_SIZE + 64)
 #define SIM_SCSI_RETRY_NS	(50 * NSEC_PER_USEC)	/* a delayed reply met a full ring */
+#define SIM_SCSI_INFLIGHT	128	/* a channel's requests in flight at most */
 
 /* SCSI opcodes, sense keys and codes the host uses. */
 #define SC_TEST_UNIT_READY	0x00
@@ -86,29 +93,53 @@ struct sim_scsi_lun {
 };
 
 /*
- * A channel's host-side state. bv: the guest pages of the request being
- * served (the serve work, one at a time). pending: answers held back by
- * the latency knob, oldest first, under lock; the timer (softirq) sends
- * those due. Both stop at the channel's close.
+ * A channel's host-side state. pending: requests whose answers wait, for
+ * the latency knob or for room in the guest's full ring, oldest first,
+ * under lock; the timer (softirq) sends those due. inflight: the
+ * channel's requests in io works or on pending; at SIM_SCSI_INFLIGHT the
+ * serve work serves the next itself, and stops reading while its answer
+ * does not fit (a guest that sends and never reads holds no more host
+ * memory). bv: the guest pages of a request the serve work serves
+ * itself. The io works and pending all end at the channel's close.
  */
 struct sim_scsi_chan {
 	struct sim_chan *c;
 	spinlock_t lock;
 	struct list_head pending;
 	struct hrtimer timer;
+	atomic_t inflight;
 	struct bio_vec bv[SIM_SCSI_BVECS];
 };
 
-struct sim_scsi_pend {
-	struct list_head node;
-	ktime_t due;
-	u32 len;
+struct sim_scsi_answer {
+	struct hvk_pkt_desc desc;
+	struct hvk_vstor_packet v;
+};
+
+/*
+ * A request in flight: its packet (copied out of the serve work's
+ * buffer), its answer built in place, and room for the bio_vecs of a
+ * backed LUN's transfer, in one allocation. An io work serves it; then
+ * it waits on pending if its answer must.
+ */
+struct sim_scsi_io {
+	struct list_head node;	/* sc->pending, under sc->lock */
+	ktime_t due;		/* when its answer goes, on pending */
+	struct work_struct work;
+	struct sim_scsi *s;
+	struct sim_scsi_chan *sc;
+	struct sim_scsi_answer a;
+	u32 data;		/* bytes the ranges describe */
+	u32 nbv;		/* bv's room: the ranges' page numbers */
+	bool gpa;		/* pkt is a GPA-direct packet */
+	struct bio_vec *bv;	/* after pkt */
 	u8 pkt[] __aligned(8);
 };
 
 struct sim_scsi {
 	struct sim_dev *d;
 	u32 latency_us;		/* set at DEV_ADD */
+	struct workqueue_struct *wq;	/* the io works; flushed at a channel's close */
 	struct sim_scsi_chan *chans;	/* d->nchans of them */
 	/*
 	 * luns_lock: the serve works read the LUN table (and a LUN's bytes)
@@ -126,6 +157,7 @@ struct sim_scsi {
 	unsigned long stall_until;	/* jiffies: requests go unanswered till then */
 	bool stalled;		/* stall_until is set (a reset clears it) */
 	atomic64_t reads, writes, unmaps, refused, dropped;
+	atomic_t inflight_peak;	/* the most one channel had in io works or pending */
 };
 
 static void sim_scsi_lun_free(struct sim_scsi_lun *l)
@@ -277,6 +309,14 @@ static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
 		INIT_LIST_HEAD(&s->chans[i].pending);
 		hrtimer_setup(&s->chans[i].timer, sim_scsi_latency_fire, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
+		atomic_set(&s->chans[i].inflight, 0);
+	}
+	/* The guest's writeback under memory pressure may wait for these. */
+	s->wq = alloc_workqueue("hvk_sim_scsi", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!s->wq) {
+		kvfree(s->chans);
+		kfree(s);
+		return -ENOMEM;
 	}
 	if (a[HVSIM_A_SCSI_LATENCY_US])
 		s->latency_us = nla_get_u32(a[HVSIM_A_SCSI_LATENCY_US]);
@@ -284,6 +324,7 @@ static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
 			       a[HVSIM_A_SCSI_BACKING] ? nla_data(a[HVSIM_A_SCSI_BACKING]) : NULL,
 			       &err);
 	if (IS_ERR(l)) {
+		destroy_workqueue(s->wq);
 		kvfree(s->chans);
 		kfree(s);
 		if (err && info->extack)
@@ -306,34 +347,43 @@ static void sim_scsi_destroy(struct sim_dev *d)
 		return;
 	for (i = 0; i < s->d->nchans; i++)
 		hrtimer_cancel(&s->chans[i].timer);	/* stopped at the close already */
+	destroy_workqueue(s->wq);	/* empty since the closes */
 	for (i = 0; i < SIM_SCSI_MAX_LUNS; i++)
 		sim_scsi_lun_free(s->luns[i]);
 	kvfree(s->chans);
 	kfree(s);
 }
 
-/* Drop the answers the latency knob holds (the channel closed). */
+static void sim_scsi_io_free(struct sim_scsi_io *io)
+{
+	atomic_dec(&io->sc->inflight);
+	kfree(io);
+}
+
+/* Drop the answers that wait (the channel closed). */
 static void sim_scsi_drop_pending(struct sim_scsi_chan *sc)
 {
-	struct sim_scsi_pend *p, *tmp;
+	struct sim_scsi_io *io, *tmp;
 	LIST_HEAD(gone);
 
 	hrtimer_cancel(&sc->timer);
 	spin_lock_bh(&sc->lock);
 	list_splice_init(&sc->pending, &gone);
 	spin_unlock_bh(&sc->lock);
-	list_for_each_entry_safe(p, tmp, &gone, node)
-		kfree(p);
+	list_for_each_entry_safe(io, tmp, &gone, node)
+		sim_scsi_io_free(io);
 }
 
 /*
- * A channel closed: the answers it held go. The primary: the guest
- * starts over at the next open.
+ * A channel closed (its serve work stopped, so no io work is queued any
+ * more): the io works finish, and the answers that wait go. The
+ * primary: the guest starts over at the next open.
  */
 static void sim_scsi_closed(struct sim_chan *c)
 {
 	struct sim_scsi *s = c->dev->priv;
 
+	flush_workqueue(s->wq);		/* they take no sim.lock */
 	if (c->subidx < c->dev->nchans)
 		sim_scsi_drop_pending(&s->chans[c->subidx]);
 	if (c->subidx)
@@ -352,6 +402,8 @@ struct sim_scsi_req {
 	const u8 *desc;		/* the packet, NULL: no data */
 	u32 data;		/* bytes the ranges describe */
 	struct hvk_vmscsi_request *srb;	/* the answer, built in place */
+	struct bio_vec *bv;	/* room for a backed LUN's pieces */
+	u32 nbv;
 	bool bad_page;		/* a range names a page that is not RAM */
 };
 
@@ -434,14 +486,14 @@ static bool sim_scsi_xfer(struct sim_scsi_req *r, void *buf, u32 n, bool to_gues
 
 struct sim_scsi_bv {
 	struct bio_vec *bv;
-	u32 nr;
+	u32 nr, max;
 };
 
 static int sim_scsi_bv_piece(struct page *pg, u32 off, u32 len, void *ctx)
 {
 	struct sim_scsi_bv *b = ctx;
 
-	if (b->nr == SIM_SCSI_BVECS)
+	if (b->nr == b->max)
 		return -E2BIG;
 	bvec_set_page(&b->bv[b->nr++], pg, len, off);
 	return 0;
@@ -449,12 +501,12 @@ static int sim_scsi_bv_piece(struct page *pg, u32 off, u32 len, void *ctx)
 
 /*
  * The same walk for a backed LUN: the guest pages of the first @n bytes,
- * as a bio_vec array in the channel's r->sc->bv. Returns how many, or
+ * as a bio_vec array in r->bv. Returns how many, or
  * -EFAULT (a page is not RAM) or -E2BIG (more pieces than it holds).
  */
 static int sim_scsi_bvecs(struct sim_scsi_req *r, u32 n)
 {
-	struct sim_scsi_bv b = { .bv = r->sc->bv };
+	struct sim_scsi_bv b = { .bv = r->bv, .max = r->nbv };
 	int err = sim_scsi_walk(r, n, sim_scsi_bv_piece, &b);
 
 	return err ? err : b.nr;
@@ -480,7 +532,7 @@ static ssize_t sim_scsi_file_rw(struct sim_scsi_lun *l, struct sim_scsi_req *r, 
 	nr = sim_scsi_bvecs(r, bytes);
 	if (nr < 0)
 		return nr;
-	iov_iter_bvec(&it, write ? WRITE : READ, r->sc->bv, nr, bytes);
+	iov_iter_bvec(&it, write ? WRITE : READ, r->bv, nr, bytes);
 	init_sync_kiocb(&kiocb, l->file);
 	kiocb.ki_pos = pos;
 	noio = memalloc_noio_save();
@@ -953,67 +1005,116 @@ static void sim_scsi_faults(struct sim_chan *c, struct hvk_vstor_packet *v)
 }
 
 /*
- * The latency knob's timer (softirq): send the answers that are due,
- * oldest first; come back for the next, or soon when the guest's ring is
- * full.
+ * The pending timer (softirq): send the answers that are due, oldest
+ * first; come back for the next, or soon when the guest's ring is full.
  */
 static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t)
 {
 	struct sim_scsi_chan *sc = container_of(t, struct sim_scsi_chan, timer);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
-	struct sim_scsi_pend *p;
+	struct sim_scsi_io *io;
 	ktime_t now = ktime_get();
 
 	spin_lock(&sc->lock);
-	while ((p = list_first_entry_or_null(&sc->pending, struct sim_scsi_pend, node))) {
-		if (ktime_after(p->due, now)) {
-			hrtimer_set_expires(t, p->due);
+	while ((io = list_first_entry_or_null(&sc->pending, struct sim_scsi_io, node))) {
+		if (ktime_after(io->due, now)) {
+			hrtimer_set_expires(t, io->due);
 			ret = HRTIMER_RESTART;
 			break;
 		}
-		if (sim_chan_reply(sc->c, p->pkt, p->len) == -EAGAIN) {
+		if (sim_chan_reply(sc->c, &io->a, sizeof(io->a)) == -EAGAIN) {
 			hrtimer_set_expires(t, ktime_add_ns(now, SIM_SCSI_RETRY_NS));
 			ret = HRTIMER_RESTART;
 			break;
 		}
-		list_del(&p->node);
-		kfree(p);
+		list_del(&io->node);
+		sim_scsi_io_free(io);
 	}
 	spin_unlock(&sc->lock);
 	return ret;
 }
 
-/* A SCSI completion: now, or latency_us from now. */
-static int sim_scsi_complete(struct sim_scsi *s, struct sim_scsi_chan *sc, const void *pkt,
-			     u32 len)
+/* An answer waits on pending until @due. */
+static void sim_scsi_hold(struct sim_scsi_io *io, ktime_t due)
 {
-	struct sim_scsi_pend *p;
+	struct sim_scsi_chan *sc = io->sc;
 
-	if (!s->latency_us)
-		return sim_chan_reply_or_stash(sc->c, pkt, len);
-	p = kmalloc(struct_size(p, pkt, len), GFP_KERNEL);
-	if (!p)
-		return sim_chan_reply_or_stash(sc->c, pkt, len);
-	memcpy(p->pkt, pkt, len);
-	p->len = len;
-	p->due = ktime_add_us(ktime_get(), s->latency_us);
+	io->due = due;
 	spin_lock_bh(&sc->lock);
-	list_add_tail(&p->node, &sc->pending);
+	list_add_tail(&io->node, &sc->pending);
 	if (list_is_singular(&sc->pending))
-		hrtimer_start(&sc->timer, p->due, HRTIMER_MODE_ABS_SOFT);
+		hrtimer_start(&sc->timer, due, HRTIMER_MODE_ABS_SOFT);
 	spin_unlock_bh(&sc->lock);
-	return 0;
+}
+
+/*
+ * An io work: serve the request, then answer it: now, latency_us from
+ * now, or when the guest's full ring has room.
+ */
+static void sim_scsi_io_work(struct work_struct *work)
+{
+	struct sim_scsi_io *io = container_of(work, struct sim_scsi_io, work);
+	struct sim_scsi_req r = {
+		.sc = io->sc, .srb = &io->a.v.srb, .data = io->data,
+		.desc = io->gpa ? io->pkt : NULL, .bv = io->bv, .nbv = io->nbv,
+	};
+	struct sim_chan *c = io->sc->c;
+	u32 lat = io->s->latency_us;
+
+	sim_scsi_execute(io->s, &r);
+	sim_scsi_faults(c, &io->a.v);
+	if (lat)
+		sim_scsi_hold(io, ktime_add_us(ktime_get(), lat));
+	else if (sim_chan_reply(c, &io->a, sizeof(io->a)) == -EAGAIN)
+		sim_scsi_hold(io, ktime_add_ns(ktime_get(), SIM_SCSI_RETRY_NS));
+	else
+		sim_scsi_io_free(io);
+}
+
+/*
+ * Hand a checked request to an io work. false: the channel has
+ * SIM_SCSI_INFLIGHT in flight, or no memory; the caller serves it.
+ */
+static bool sim_scsi_dispatch(struct sim_scsi *s, struct sim_scsi_chan *sc,
+			      const struct sim_scsi_answer *a, const struct sim_scsi_req *r,
+			      const u8 *pkt, u32 len, u32 npfns)
+{
+	struct sim_scsi_io *io;
+	size_t sz = ALIGN(struct_size(io, pkt, len), __alignof__(struct bio_vec));
+	int n, peak;
+
+	n = atomic_inc_return(&sc->inflight);
+	if (n > SIM_SCSI_INFLIGHT)
+		goto busy;
+	peak = atomic_read(&s->inflight_peak);
+	while (n > peak && !atomic_try_cmpxchg(&s->inflight_peak, &peak, n))
+		;
+	/* NOIO: the request may be the guest's writeback under reclaim. */
+	io = kmalloc(size_add(sz, array_size(npfns, sizeof(struct bio_vec))), GFP_NOIO);
+	if (!io)
+		goto busy;
+	io->s = s;
+	io->sc = sc;
+	io->a = *a;
+	io->data = r->data;
+	io->gpa = r->desc != NULL;
+	io->nbv = npfns;
+	io->bv = (void *)io + sz;
+	memcpy(io->pkt, pkt, len);
+	INIT_WORK(&io->work, sim_scsi_io_work);
+	queue_work(s->wq, &io->work);
+	return true;
+busy:
+	atomic_dec(&sc->inflight);
+	return false;
 }
 
 static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 {
 	const struct hvk_pkt_desc *d = (const void *)pkt;
 	struct sim_scsi *s = c->dev->priv;
-	u32 off = d->offset8 * 8;
-	struct {
-		struct hvk_pkt_desc desc;
-		struct hvk_vstor_packet v;
-	} a = {};
+	u32 off = d->offset8 * 8, npfns = 0;
+	struct sim_scsi_answer a = {};
 	struct sim_scsi_req r = { .srb = &a.v.srb, .sc = &s->chans[c->subidx] };
 	const char *why;
 
@@ -1050,28 +1151,35 @@ static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	if (d->type == HVK_PKT_DATA_USING_GPA_DIRECT) {
 		const struct hvk_pkt_gpa_direct *h = (const void *)pkt;
 		struct hvk_gpa_range rg;
-		u32 i, roff = sizeof(*h);
+		u32 i, roff = sizeof(*h), n;
 
 		why = hvk_gpa_desc_check(pkt, off);
 		if (why)
 			goto refuse;
 		for (i = 0; i < h->range_cnt; i++) {
 			memcpy(&rg, pkt + roff, sizeof(rg));
-			roff += sizeof(rg) + hvk_hv_pages(rg.byte_offset, rg.byte_count) * 8;
+			n = hvk_hv_pages(rg.byte_offset, rg.byte_count);
+			roff += sizeof(rg) + n * 8;
 			if (rg.byte_count > SIM_SCSI_MAX_XFER - r.data) {
 				why = "more data than max_transfer_bytes";
 				goto refuse;
 			}
 			r.data += rg.byte_count;
+			npfns += n;
 		}
 		r.desc = pkt;
 	}
 	why = hvk_vstor_srb_check(&a.v.srb, r.data);
 	if (why)
 		goto refuse;
+	if (sim_scsi_dispatch(s, r.sc, &a, &r, pkt, len, npfns))
+		return 0;
+	/* Served here, now (nothing to hold it for the latency knob). */
+	r.bv = r.sc->bv;
+	r.nbv = SIM_SCSI_BVECS;
 	sim_scsi_execute(s, &r);
 	sim_scsi_faults(c, &a.v);
-	return sim_scsi_complete(s, r.sc, &a, sizeof(a));
+	return sim_chan_reply_or_stash(c, &a, sizeof(a));
 
 refuse:
 	atomic64_inc(&s->refused);
@@ -1103,6 +1211,7 @@ static int sim_scsi_fill(const struct sim_dev *d, struct sk_buff *skb)
 	       nla_put_u64_64bit(skb, HVSIM_A_SCSI_DROPPED, atomic64_read(&s->dropped),
 				 HVSIM_A_PAD) ||
 	       nla_put_u32(skb, HVSIM_A_SCSI_LATENCY_US, s->latency_us) ||
+	       nla_put_u32(skb, HVSIM_A_SCSI_INFLIGHT_PEAK, atomic_read(&s->inflight_peak)) ||
 	       (l && l->path && nla_put_string(skb, HVSIM_A_SCSI_BACKING, l->path));
 }
 

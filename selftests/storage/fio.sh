@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The synthetic disk under fio: random writes of mixed sizes at queue
 # depth 32, then every block read back and checked (verify), on 512- and
-# 4096-byte sectors, with one channel and with one per CPU; a LUN added
+# 4096-byte sectors, with one channel (the host serving several of its
+# requests at once) and with one per CPU; a LUN added
 # and another removed while fio verifies a third; a rescind while fio
 # runs fails its I/O with no Oops; the latency knob holds each completion
 # back; 20 unload and load cycles of the driver leave no memory behind.
@@ -47,10 +48,12 @@ for sector in 512 4096; do
 	else
 		g=$(scsi_add --size 128M --sector-size $sector --channels 1)
 		d=$(scsi_disk "$g")
-		fio_verify $d $sector &&
-			tap_ok "fio writes at queue depth 32 and verifies every block: $sector-byte sectors, one channel" ||
-			tap_fail "fio writes at queue depth 32 and verifies every block: $sector-byte sectors, one channel" \
-				"$(tail -20 /tmp/fio.out)"
+		# The host serves a channel's requests in parallel: it took
+		# one before it had answered another (inflight_peak).
+		fio_verify $d $sector && peak=$(host_of "$g" inflight_peak) && [ "$peak" -gt 1 ] &&
+			tap_ok "fio writes at queue depth 32 and verifies every block: $sector-byte sectors, one channel ($peak requests in flight at the host at once)" ||
+			tap_fail "fio writes at queue depth 32 and verifies every block: $sector-byte sectors, one channel, several in flight at the host" \
+				"inflight_peak ${peak:-?}; $(tail -20 /tmp/fio.out)"
 		hvctl sim remove "$g"
 		wait_for 30 hvk_gone "/sys/block/$d"
 	fi

@@ -24,7 +24,7 @@ struct ScsiState {
 	uint32_t luns = 0, version = 0, sector = 0;
 	uint64_t size = 0, reads = 0, writes = 0, unmaps = 0, refused = 0, dropped = 0;
 	bool ro = false;
-	uint32_t channels = 0, latency_us = 0;
+	uint32_t channels = 0, latency_us = 0, inflight_peak = 0;
 	std::string backing;	// LUN 0's; empty: RAM
 };
 
@@ -179,6 +179,7 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 		s.dropped = get64(a[HVSIM_A_SCSI_DROPPED]);
 		s.channels = get32(a[HVSIM_A_CHANNELS]);
 		s.latency_us = get32(a[HVSIM_A_SCSI_LATENCY_US]);
+		s.inflight_peak = get32(a[HVSIM_A_SCSI_INFLIGHT_PEAK]);
 		if (a[HVSIM_A_SCSI_BACKING])
 			s.backing = nla_get_string(a[HVSIM_A_SCSI_BACKING]);
 		found.push_back(s);
@@ -193,18 +194,18 @@ int cmd_sim_scsi(const std::vector<std::string_view> &args)
 		std::printf("{\"instance\":\"%s\",\"luns\":%u,\"version\":\"%u.%u\",\"size\":%" PRIu64
 			    ",\"sector_size\":%u,\"read_only\":%s,\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 			    ",\"unmaps\":%" PRIu64 ",\"refused\":%" PRIu64 ",\"dropped\":%" PRIu64
-			    ",\"channels\":%u,\"latency_us\":%u,\"backing\":%s}\n",
+			    ",\"channels\":%u,\"latency_us\":%u,\"inflight_peak\":%u,\"backing\":%s}\n",
 			    hvkit::format_guid(s.instance).c_str(), s.luns, s.version >> 8, s.version & 0xff,
 			    s.size, s.sector, s.ro ? "true" : "false", s.reads, s.writes, s.unmaps, s.refused,
-			    s.dropped, s.channels, s.latency_us,
+			    s.dropped, s.channels, s.latency_us, s.inflight_peak,
 			    s.backing.empty() ? "null" : json_str(s.backing).c_str());
 	else
 		std::printf("luns=%u version=%u.%u size=%" PRIu64 " sector_size=%u read_only=%d reads=%" PRIu64
 			    " writes=%" PRIu64 " unmaps=%" PRIu64 " refused=%" PRIu64 " dropped=%" PRIu64
-			    " channels=%u latency_us=%u backing=%s\n",
+			    " channels=%u latency_us=%u inflight_peak=%u backing=%s\n",
 			    s.luns, s.version >> 8, s.version & 0xff, s.size, s.sector, s.ro ? 1 : 0, s.reads,
 			    s.writes, s.unmaps, s.refused, s.dropped, s.channels, s.latency_us,
-			    s.backing.empty() ? "-" : s.backing.c_str());
+			    s.inflight_peak, s.backing.empty() ? "-" : s.backing.c_str());
 	return 0;
 }
 

@@ -179,6 +179,8 @@ enum hvsim_attr {
 	HVSIM_A_NIC_SEND_TABLE,	/* 16 x u32: nic (NIC_SEND_TABLE): the send indirection table */
 	HVSIM_A_NIC_SEND_TABLES, /* u64: nic (DEV_GET): send indirection tables sent to the guest */
 	HVSIM_A_NIC_RESETS,	/* u64: nic (DEV_GET): RNDIS resets the guest asked for */
+	HVSIM_A_SCSI_INFLIGHT_PEAK, /* u32: scsi (DEV_GET): the most requests one channel had
+				     * in flight (received, not yet answered) at once */
 	__HVSIM_A_MAX,
 };
 #define HVSIM_A_MAX (__HVSIM_A_MAX - 1)
