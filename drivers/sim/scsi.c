@@ -111,6 +111,20 @@ struct sim_scsi_chan {
 	struct bio_vec bv[SIM_SCSI_BVECS];
 };
 
+/*
+ * A request being served: its GPA-direct ranges (checked), the data they
+ * describe, and the answer being built.
+ */
+struct sim_scsi_req {
+	struct sim_scsi_chan *sc;	/* the channel it came on */
+	const u8 *desc;		/* the packet, NULL: no data */
+	u32 data;		/* bytes the ranges describe */
+	struct hvk_vmscsi_request *srb;	/* the answer, built in place */
+	struct bio_vec *bv;	/* room for a backed LUN's pieces */
+	u32 nbv;
+	bool bad_page;		/* a range names a page that is not RAM */
+};
+
 struct sim_scsi_answer {
 	struct hvk_pkt_desc desc;
 	struct hvk_vstor_packet v;
@@ -123,16 +137,12 @@ struct sim_scsi_answer {
  * it waits on pending if its answer must.
  */
 struct sim_scsi_io {
-	struct list_head node;	/* sc->pending, under sc->lock */
+	struct list_head node;	/* r.sc->pending, under its lock */
 	ktime_t due;		/* when its answer goes, on pending */
 	struct work_struct work;
 	struct sim_scsi *s;
-	struct sim_scsi_chan *sc;
+	struct sim_scsi_req r;	/* desc: pkt, srb: a's, bv: after pkt (the ranges' pages) */
 	struct sim_scsi_answer a;
-	u32 data;		/* bytes the ranges describe */
-	u32 nbv;		/* bv's room: the ranges' page numbers */
-	bool gpa;		/* pkt is a GPA-direct packet */
-	struct bio_vec *bv;	/* after pkt */
 	u8 pkt[] __aligned(8);
 };
 
@@ -275,7 +285,7 @@ static struct sim_scsi_lun *sim_scsi_lun_alloc(u64 size, u32 bs, bool ro, const 
 	return l;
 }
 
-static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t);
+static enum hrtimer_restart sim_scsi_pending_fire(struct hrtimer *t);
 
 static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
 {
@@ -307,7 +317,7 @@ static int sim_scsi_init(struct sim_dev *d, struct genl_info *info)
 		s->chans[i].c = d->chans[i];
 		spin_lock_init(&s->chans[i].lock);
 		INIT_LIST_HEAD(&s->chans[i].pending);
-		hrtimer_setup(&s->chans[i].timer, sim_scsi_latency_fire, CLOCK_MONOTONIC,
+		hrtimer_setup(&s->chans[i].timer, sim_scsi_pending_fire, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
 		atomic_set(&s->chans[i].inflight, 0);
 	}
@@ -356,7 +366,7 @@ static void sim_scsi_destroy(struct sim_dev *d)
 
 static void sim_scsi_io_free(struct sim_scsi_io *io)
 {
-	atomic_dec(&io->sc->inflight);
+	atomic_dec(&io->r.sc->inflight);
 	kfree(io);
 }
 
@@ -392,20 +402,6 @@ static void sim_scsi_closed(struct sim_chan *c)
 	s->begun = false;
 	s->ready = false;
 }
-
-/*
- * A request being served: its GPA-direct ranges (checked), the data they
- * describe, and the answer being built.
- */
-struct sim_scsi_req {
-	struct sim_scsi_chan *sc;	/* the channel it came on */
-	const u8 *desc;		/* the packet, NULL: no data */
-	u32 data;		/* bytes the ranges describe */
-	struct hvk_vmscsi_request *srb;	/* the answer, built in place */
-	struct bio_vec *bv;	/* room for a backed LUN's pieces */
-	u32 nbv;
-	bool bad_page;		/* a range names a page that is not RAM */
-};
 
 /*
  * The host's view of the guest's buffer: walk the pages that the ranges
@@ -1008,7 +1004,7 @@ static void sim_scsi_faults(struct sim_chan *c, struct hvk_vstor_packet *v)
  * The pending timer (softirq): send the answers that are due, oldest
  * first; come back for the next, or soon when the guest's ring is full.
  */
-static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t)
+static enum hrtimer_restart sim_scsi_pending_fire(struct hrtimer *t)
 {
 	struct sim_scsi_chan *sc = container_of(t, struct sim_scsi_chan, timer);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
@@ -1037,7 +1033,7 @@ static enum hrtimer_restart sim_scsi_latency_fire(struct hrtimer *t)
 /* An answer waits on pending until @due. */
 static void sim_scsi_hold(struct sim_scsi_io *io, ktime_t due)
 {
-	struct sim_scsi_chan *sc = io->sc;
+	struct sim_scsi_chan *sc = io->r.sc;
 
 	io->due = due;
 	spin_lock_bh(&sc->lock);
@@ -1054,14 +1050,10 @@ static void sim_scsi_hold(struct sim_scsi_io *io, ktime_t due)
 static void sim_scsi_io_work(struct work_struct *work)
 {
 	struct sim_scsi_io *io = container_of(work, struct sim_scsi_io, work);
-	struct sim_scsi_req r = {
-		.sc = io->sc, .srb = &io->a.v.srb, .data = io->data,
-		.desc = io->gpa ? io->pkt : NULL, .bv = io->bv, .nbv = io->nbv,
-	};
-	struct sim_chan *c = io->sc->c;
+	struct sim_chan *c = io->r.sc->c;
 	u32 lat = io->s->latency_us;
 
-	sim_scsi_execute(io->s, &r);
+	sim_scsi_execute(io->s, &io->r);
 	sim_scsi_faults(c, &io->a.v);
 	if (lat)
 		sim_scsi_hold(io, ktime_add_us(ktime_get(), lat));
@@ -1075,10 +1067,10 @@ static void sim_scsi_io_work(struct work_struct *work)
  * Hand a checked request to an io work. false: the channel has
  * SIM_SCSI_INFLIGHT in flight, or no memory; the caller serves it.
  */
-static bool sim_scsi_dispatch(struct sim_scsi *s, struct sim_scsi_chan *sc,
-			      const struct sim_scsi_answer *a, const struct sim_scsi_req *r,
-			      const u8 *pkt, u32 len, u32 npfns)
+static bool sim_scsi_dispatch(struct sim_scsi *s, const struct sim_scsi_answer *a,
+			      const struct sim_scsi_req *r, const u8 *pkt, u32 len, u32 npfns)
 {
+	struct sim_scsi_chan *sc = r->sc;
 	struct sim_scsi_io *io;
 	size_t sz = ALIGN(struct_size(io, pkt, len), __alignof__(struct bio_vec));
 	int n, peak;
@@ -1094,12 +1086,13 @@ static bool sim_scsi_dispatch(struct sim_scsi *s, struct sim_scsi_chan *sc,
 	if (!io)
 		goto busy;
 	io->s = s;
-	io->sc = sc;
 	io->a = *a;
-	io->data = r->data;
-	io->gpa = r->desc != NULL;
-	io->nbv = npfns;
-	io->bv = (void *)io + sz;
+	io->r = *r;
+	io->r.srb = &io->a.v.srb;
+	if (r->desc)
+		io->r.desc = io->pkt;
+	io->r.bv = (void *)io + sz;
+	io->r.nbv = npfns;
 	memcpy(io->pkt, pkt, len);
 	INIT_WORK(&io->work, sim_scsi_io_work);
 	queue_work(s->wq, &io->work);
@@ -1172,7 +1165,7 @@ static int sim_scsi_serve(struct sim_chan *c, const u8 *pkt, u32 len)
 	why = hvk_vstor_srb_check(&a.v.srb, r.data);
 	if (why)
 		goto refuse;
-	if (sim_scsi_dispatch(s, r.sc, &a, &r, pkt, len, npfns))
+	if (sim_scsi_dispatch(s, &a, &r, pkt, len, npfns))
 		return 0;
 	/* Served here, now (nothing to hold it for the latency knob). */
 	r.bv = r.sc->bv;
