@@ -50,10 +50,6 @@ case "$timeout$mem" in *[!0-9]*) die "--timeout and --mem take whole numbers" ;;
 [ "$mode" != script ] || [ -f "$script" ] || die "script '$script' not found"
 
 kernel=$("$top/selftests/guest/kernel.sh" "$krel")
-gdir=$top/build/guest/$krel
-mkdir -p "$gdir"
-"$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$gdir/base.cpio"
-
 work=$(mktemp -d)
 shm_dirs=()
 qpid=
@@ -70,6 +66,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM HUP
 trap 'exit 130' INT
+
+# The base image (selftests/guest/mkimage.sh). The one of build/kmod/R is
+# cached in build/guest/R; another --kodir's (make check-debug's signed
+# modules) is built in this run's own directory, never over the cached one.
+# Either way the run takes its own copy, under the image's lock: a run
+# that boots again after a stall or a crash must boot the image it started
+# with, even if a run beside it has rebuilt the cached one meanwhile.
+if [ "$kodir" -ef "$top/build/kmod/$krel" ]; then
+	gdir=$top/build/guest/$krel
+	mkdir -p "$gdir"
+	"$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$gdir/base.cpio"
+	flock "$gdir/base.cpio.lock" cp "$gdir/base.cpio" "$work/base.cpio"
+else
+	"$top/selftests/guest/mkimage.sh" "$krel" "$kodir" "$work/base.cpio"
+fi
 
 # The per-run overlay: runner, helpers, tests or script, and run.conf.
 ov=$work/overlay
@@ -108,7 +119,7 @@ make_initrd() {
 		printf 'set --'; printf ' %q' "${script_args[@]}"; echo
 	} >"$ov/hvkit/run.conf"
 	(cd "$ov" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/overlay.cpio"
-	cat "$gdir/base.cpio" "$work/overlay.cpio" >"$work/initrd.cpio"
+	cat "$work/base.cpio" "$work/overlay.cpio" >"$work/initrd.cpio"
 }
 make_initrd "${tests[@]}"
 

@@ -67,5 +67,12 @@ rmmod hvkit_echo 2>/dev/null
 rmmod hvkit_vmbus
 tap_done
 GUEST
+# The guest image of these modules is this run's own: the cached image of
+# build/kmod/KREL, which the debug-kernel lane beside this one boots (again,
+# after a stall), must be the same file after it as before.
+cached=$top/build/guest/$krel/base.cpio
+before=$(stat -c '%i %Y %s' "$cached" 2>/dev/null || echo none)
 HVKIT_APPEND=module.sig_enforce=1 "$top/selftests/run.sh" --krel "$krel" --kodir "$kodir" --mem 2048 \
 	--script "$work/guest.sh"
+after=$(stat -c '%i %Y %s' "$cached" 2>/dev/null || echo none)
+[ "$before" = "$after" ] || die "the signed modules' guest image replaced $cached, the image other runs boot"
