@@ -182,10 +182,11 @@ if [ -z "${T:-}" ]; then
 		dracut-boot.log selftests/host/dracut-boot.sh "$krel" --keep "$logs/dracut-boot"
 	# The harness must fail a run with a failing test and one with a
 	# kernel WARNING; this proves that the passes above mean something.
-	# harness/stalls goes silent: the stall watch stops it twice, and
+	# harness/stalls freezes its guest, then goes silent in the next boot:
+	# the stall watch stops it twice (the heartbeat, then tap.log), and
 	# harness/warns runs in the third boot.
 	harness_check() {
-		if HVKIT_STALL_LIMIT=15 selftests/run.sh --krel "$krel" --dir harness; then
+		if HVKIT_BEAT_LIMIT=15 HVKIT_STALL_LIMIT=40 selftests/run.sh --krel "$krel" --dir harness; then
 			echo "harness passed a run that must fail"
 			return 1
 		fi
@@ -195,10 +196,11 @@ if [ -z "${T:-}" ]; then
 		grep -q 'FAILED: not ok 1 harness/fails' "$logs/harness.out" &&
 			grep -q 'kernel log reports a problem' "$logs/harness.out" &&
 			grep -q 'WARNING:.*harness_test' "$logs/harness.out" &&
-			grep -q 'FAILED: not ok 2 harness/stalls # the guest stalled twice' "$logs/harness.out" &&
+			grep -q 'stalled during harness/stalls (its heartbeat silent for 15s' "$logs/harness.out" &&
+			grep -q 'FAILED: not ok 2 harness/stalls # the guest stalled twice, tap.log silent for 40s' "$logs/harness.out" &&
 			grep -q 'guest 6.*: 2 passed, 3 failed, 0 skipped' "$logs/harness.out"
 	}
-	step "harness fails a run with a failing test, a kernel WARNING and a guest that stalls (stopped, run again, failed; the tests after it run)" harness.log harness_ok ||
+	step "harness fails a run with a failing test, a kernel WARNING and a guest that stalls (frozen, then silent: stopped, run again, failed; the tests after it run)" harness.log harness_ok ||
 		cat "$logs/harness.out" | tail -n 20
 fi
 

@@ -135,8 +135,9 @@ qemu_boot() {
 # pair of FIFOs: PATH.in (QEMU reads it) and PATH.out (QEMU writes it); the
 # monitor is QMP's, the guest's end a serial port. Each line the guest sends
 # is one QMP command; the one line sent back is QEMU's reply (events are
-# skipped), or an error of the relay's own. Only device_add, device_del and
-# query-* are passed: the guest cannot stop QEMU or reach the host's files.
+# skipped), or an error of the relay's own. Only device_add, device_del,
+# stop and query-* are passed: the guest can pause its own vCPUs (the
+# harness's frozen guest), but not quit QEMU or reach the host's files.
 # Runs until the FIFOs go (QEMU's end, in the background).
 qmp_relay() {
 	local q=$1 g=$2 line reply rest
@@ -162,12 +163,12 @@ qmp_relay() {
 		[ -n "$line" ] || continue
 		# The command named first, and only once (nothing else smuggled).
 		rest=${line#*'"execute"'}
-		if [[ "$line" =~ ^\{[[:space:]]*\"execute\"[[:space:]]*:[[:space:]]*\"(device_add|device_del|query-[a-z0-9-]+)\" ]] &&
+		if [[ "$line" =~ ^\{[[:space:]]*\"execute\"[[:space:]]*:[[:space:]]*\"(device_add|device_del|stop|query-[a-z0-9-]+)\" ]] &&
 			[[ "$rest" != *'"execute"'* && "$line" != *exec-oob* ]]; then
 			printf '%s\n' "$line" >&4
 			qmp_reply || true
 		else
-			reply='{"error":{"class":"GenericError","desc":"hvkit relay: only device_add, device_del and query-* are passed"}}'
+			reply='{"error":{"class":"GenericError","desc":"hvkit relay: only device_add, device_del, stop and query-* are passed"}}'
 		fi
 		printf '%s\n' "$reply" >&6
 	done

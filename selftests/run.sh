@@ -115,6 +115,7 @@ make_initrd() {
 	{
 		echo "HVKIT_MODE=$mode"
 		echo "HVKIT_TIMEOUT=$timeout"
+		echo "HVKIT_BOOT=${boots:-1}"
 		echo "HVKIT_TESTS='$*'"
 		printf 'set --'; printf ' %q' "${script_args[@]}"; echo
 	} >"$ov/hvkit/run.conf"
@@ -169,24 +170,40 @@ for f in qmp relay; do mkfifo "$work/$f.in" "$work/$f.out"; done
 qemu+=(-chardev "pipe,id=hvkqmp,path=$work/qmp" -mon chardev=hvkqmp,mode=control
 	-chardev "pipe,id=hvkrelay,path=$work/relay" -device isa-serial,chardev=hvkrelay,index=2)
 
-# stall_watch LIMIT: a guest that stops (its clock with it, so its own
-# per-test timeout never fires) would hold the run for the whole QEMU
-# timeout, tests x --timeout. Seen once on stock 6.12 under TCG: both vCPUs
-# silent, CPU 0 on an exception stack with interrupts off. When tap.log has
+# The guest's heartbeat: a line on its fourth serial port (ttyS3) every 5 s
+# (selftests/guest/init), into beat.log.
+qemu+=(-chardev "file,id=hvkbeat,path=$work/beat.log" -device isa-serial,chardev=hvkbeat,index=3)
+
+# stall_watch LIMIT BEAT_LIMIT: a guest that stops (its clock with it, so
+# its own per-test timeout never fires) would hold the run for the whole
+# QEMU timeout, tests x --timeout. Seen on stock 6.12 and on the debug
+# kernel under TCG, each time in net/rxhash: both vCPUs silent, CPU 0 on an
+# exception stack with interrupts off. The watcher calls a guest stalled
+# when its heartbeat has been silent for BEAT_LIMIT seconds (once it has
+# begun), or, should the heartbeat itself be what stopped, when tap.log has
 # not grown for LIMIT seconds (longer than any test may run, since the
-# guest's timeout writes a line), the watcher saves QEMU's registers through
-# QMP (qemu-stallN.log, N the boot) and kills that QEMU: the one whose command line
-# names this run's tap.log.
+# guest's timeout writes a line). Then it saves QEMU's registers through
+# QMP (qemu-stallN.log, N the boot) and kills that QEMU: the one whose
+# command line names this run's tap.log. $work/stalled says what it saw.
 stall_watch() {
-	local limit=$1 size last=-1 since now line
-	since=$(date +%s)
+	local limit=$1 beat_limit=$2 size last=-1 since now line beat blast=0 bsince
+	since=$(date +%s) bsince=$since
 	while sleep 5; do
 		size=$(stat -c %s "$work/tap.log" 2>/dev/null) || size=0
+		beat=$(stat -c %s "$work/beat.log" 2>/dev/null) || beat=0
 		now=$(date +%s)
-		if [ "$size" != "$last" ]; then last=$size since=$now; continue; fi
-		# Before the guest's first line, its boot counts as well.
-		[ $((now - since)) -ge $((limit + (size == 0 ? 120 : 0))) ] || continue
-		echo "$limit" >"$work/stalled"
+		[ "$beat" = "$blast" ] || blast=$beat bsince=$now
+		if [ "$beat" -gt 0 ] && [ $((now - bsince)) -ge "$beat_limit" ]; then
+			echo "its heartbeat silent for ${beat_limit}s" >"$work/stalled"
+		elif [ "$size" != "$last" ]; then
+			last=$size since=$now
+			continue
+		elif [ $((now - since)) -ge $((limit + (size == 0 ? 120 : 0))) ]; then
+			# Before the guest's first line, its boot counts as well.
+			echo "tap.log silent for ${limit}s" >"$work/stalled"
+		else
+			continue
+		fi
 		# QMP is the relay's: stop it, then ask QEMU on its FIFOs.
 		[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
 		{
@@ -200,9 +217,12 @@ stall_watch() {
 		return 0
 	done
 }
-# HVKIT_STALL_LIMIT: a shorter limit, for the harness's own test of it.
+# HVKIT_STALL_LIMIT, HVKIT_BEAT_LIMIT: other limits (the harness's own
+# test of the watch takes a shorter one).
 stall_limit=${HVKIT_STALL_LIMIT:-$((timeout + 300))}
+beat_limit=${HVKIT_BEAT_LIMIT:-180}
 case "$stall_limit" in *[!0-9]*|'') die "HVKIT_STALL_LIMIT takes a whole number of seconds" ;; esac
+case "$beat_limit" in *[!0-9]*|'') die "HVKIT_BEAT_LIMIT takes a whole number of seconds" ;; esac
 
 started=$(date +%s)
 # One more boot if the kernel crashed before /init (scripts/lib.sh).
@@ -219,9 +239,9 @@ while :; do
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
 	qmp_relay "$work/qmp" "$work/relay" 2>/dev/null &
 	relay=$!
-	rm -f "$work/stalled"
+	rm -f "$work/stalled" "$work/beat.log"
 	watch=
-	if [ "$mode" = tests ]; then stall_watch "$stall_limit" & watch=$!; fi
+	if [ "$mode" = tests ]; then stall_watch "$stall_limit" "$beat_limit" & watch=$!; fi
 	qemu_boot "$qtimeout" "$work/console.log" "$work/qemu.log" "${qemu[@]}" \
 		-serial file:"$work/console.log" -serial file:"$work/tap.log"
 	[ -z "$watch" ] || { kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null; } || true
@@ -258,13 +278,14 @@ while :; do
 	sed -n "$(( ${last:-2} + 1 )),\$p" "$work/tap.log" >"$work/tap.boot$((boots - 1))-rest.log"
 	head -n "${last:-2}" "$work/tap.log" >"$work/tap.before"
 	if [ "$why" = "the guest stalled" ]; then
+		seen=$(cat "$work/stalled")
 		if [ "$stalled_at" = "$ndone" ]; then
-			echo "hvkit: the guest stalled again during $at (tap.log silent for ${stall_limit}s): it fails; resuming from the next test in a new boot" >&2
-			echo "not ok $((ndone + 1)) $at # the guest stalled twice, tap.log silent for ${stall_limit}s (QEMU's registers: qemu-stall*.log)" \
+			echo "hvkit: the guest stalled again during $at ($seen): it fails; resuming from the next test in a new boot" >&2
+			echo "not ok $((ndone + 1)) $at # the guest stalled twice, $seen (QEMU's registers: qemu-stall*.log)" \
 				>>"$work/tap.before"
 			ndone=$((ndone + 1))
 		else
-			echo "hvkit: the guest stalled during $at (tap.log silent for ${stall_limit}s, QEMU killed, its registers in qemu-stall$((boots - 1)).log): running $at again in a new boot" >&2
+			echo "hvkit: the guest stalled during $at ($seen, QEMU killed, its registers in qemu-stall$((boots - 1)).log): running $at again in a new boot" >&2
 			echo "# hvkit: the guest stalled during $at; QEMU was killed and $at runs again in a new boot" >>"$work/tap.before"
 		fi
 		stalled_at=$ndone
@@ -306,7 +327,7 @@ else
 fi
 if [ -z "$done_line" ]; then
 	if [ -f "$work/stalled" ] || [ "$why" = "the guest stalled" ]; then
-		problems+=("the guest stalled$at (tap.log silent for ${stall_limit}s) and was stopped; QEMU's registers are in qemu-stall*.log")
+		problems+=("the guest stalled$at ($(cat "$work/stalled" 2>/dev/null || echo "tap.log silent for ${stall_limit}s")) and was stopped; QEMU's registers are in qemu-stall*.log")
 	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		problems+=("guest did not finish within ${qtimeout}s$at")
 	else

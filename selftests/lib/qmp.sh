@@ -2,7 +2,8 @@
 # QMP from inside the guest: selftests/run.sh relays each line written to
 # the guest's third serial port (ttyS2) to QEMU's QMP monitor and writes
 # back QEMU's one-line reply (scripts/lib.sh qmp_relay; docs/testing.md).
-# Only device_add, device_del and query-* are passed.
+# Only device_add, device_del, stop (the harness's frozen guest) and query-*
+# are passed.
 
 HVK_QMP_TTY=${HVK_QMP_TTY:-/dev/ttyS2}
 

@@ -34,7 +34,7 @@ qv=$(hvk_qmp '{"execute":"query-version"}') && echo "$qv" | grep -q '"qemu"' &&
 	tap_ok "QMP from the guest: query-version answers" ||
 	tap_fail "QMP from the guest: query-version answers" "reply: $qv"
 qq=$(hvk_qmp '{"execute":"quit"}')
-echo "$qq" | grep -q 'only device_add, device_del and query-' && hvk_qmp '{"execute":"query-status"}' >/dev/null &&
+echo "$qq" | grep -q 'only device_add, device_del, stop and query-' && hvk_qmp '{"execute":"query-status"}' >/dev/null &&
 	tap_ok "the relay refuses other QMP commands (quit), QEMU runs on" ||
 	tap_fail "the relay refuses other QMP commands (quit), QEMU runs on" "reply: $qq"
 srv=
