@@ -20,8 +20,8 @@ trap 'nic_srv_stop; nic_cleanup; echo 0 >$ev/enable' EXIT
 # it is gone; between captures its filter passes nothing. Enabling a trace
 # event patches the receive path's code on every CPU, and this test, the
 # only one that did so, and did it around each capture, is where the guest
-# froze twice in many runs under QEMU's multi-threaded TCG (stock and
-# debug, docs/testing.md). Now no code is patched while the NIC carries
+# froze, three times in many runs, under QEMU's multi-threaded TCG (stock
+# and debug, docs/testing.md). Now no code is patched while the NIC carries
 # traffic.
 none='protocol == 0 && protocol == 1'
 echo "$none" >$ev/filter
