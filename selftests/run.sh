@@ -50,8 +50,7 @@ case "$timeout$mem" in *[!0-9]*) die "--timeout and --mem take whole numbers" ;;
 [ "$mode" != script ] || [ -f "$script" ] || die "script '$script' not found"
 
 kernel=$("$top/selftests/guest/kernel.sh" "$krel")
-work=$(mktemp -d)
-shm_dirs=()
+work=$(guest_workdir run)
 qpid=
 relay=
 # A run that is killed takes its QEMU with it (which would otherwise run on,
@@ -61,7 +60,7 @@ cleanup() {
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null || true
 	[ -z "${watch:-}" ] || kill "$watch" 2>/dev/null || true
 	if [ -n "$keep" ]; then mkdir -p "$keep"; cp "$work"/*.log "$keep/" 2>/dev/null || true; fi
-	rm -rf "$work" "${shm_dirs[@]}"
+	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM HUP
@@ -152,10 +151,8 @@ while read -r kw rest; do
 		read -r dname dsize <<<"$rest"
 		case "$dname" in *[!A-Za-z0-9_-]*|'') die "selftests/config: bad line 'disk $rest'" ;; esac
 		case "$dsize" in *[!0-9]*|'') die "selftests/config: bad line 'disk $rest'" ;; esac
-		ddir=$work; [ -d /dev/shm ] && [ -w /dev/shm ] && ddir=$(mktemp -d /dev/shm/hvkit-run.XXXXXX)
-		shm_dirs+=("$ddir")
-		truncate -s "${dsize}M" "$ddir/$dname.img"
-		qemu+=(-drive "file=$ddir/$dname.img,if=none,format=raw,id=$dname,cache=unsafe"
+		truncate -s "${dsize}M" "$work/$dname.img"
+		qemu+=(-drive "file=$work/$dname.img,if=none,format=raw,id=$dname,cache=unsafe"
 			-device "virtio-blk-pci,drive=$dname,serial=$dname") ;;
 	esac
 done < <(sed 's/#.*//' "$top/selftests/config")

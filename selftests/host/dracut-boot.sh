@@ -51,7 +51,7 @@ if [ ! -d "$croot" ]; then
 	find "$(dirname "$croot")" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hvkit-dracut.XXXXXX")
+work=$(guest_workdir dracut)
 qpid=
 cleanup() {
 	[ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true
@@ -162,6 +162,13 @@ qemu_boot 300 "$work/console.log" "$work/qemu.log" qemu-system-x86_64 -accel tcg
 
 c=$work/console.log
 fail() { echo "$1"; grep -aE 'hvkit|dracut|Oops|BUG|panic' "$c" | tail -n 20; exit 1; }
+# A kernel problem is shown first: its report with the 27 lines after it
+# (its stack), which is what make check shows of a failing step (30 lines).
+if first=$(grep -naE 'Oops|BUG:|WARNING:|Kernel panic' "$c" | head -n1 | cut -d: -f1) && [ -n "$first" ]; then
+	echo "the kernel log reports a problem (console line $first):"
+	sed -n "${first},$((first + 27))p" "$c"
+	exit 1
+fi
 grep -aq 'hvkit-simhost: /dev/vd[a-z] offered as synthetic SCSI controller' "$c" ||
 	fail "the simulated host never offered the disk"
 grep -aqE 'hvkit-boot: root 8:0 /dev/sda / ext4' "$c" || fail "/ is not the synthetic disk /dev/sda"
@@ -176,7 +183,6 @@ for m in hvkit_vmbus hvkit_storvsc hvkit_sim hvkit_utils; do
 	grep -qw "$m" <<<"$mods" || fail "$m is not loaded"
 done
 ! grep -qwE 'hv_vmbus|hv_storvsc' <<<"$mods" || fail "an in-tree Hyper-V driver is loaded"
-! grep -aqE 'Oops|BUG:|WARNING:|Kernel panic' "$c" || fail "the kernel log reports a problem"
 mark=$(debugfs -R 'cat /hvkit-booted' "$work/root.img" 2>/dev/null | tr -d '\n')
 [ "$mark" = "$id" ] || fail "init's mark did not reach the disk image (read '$mark', want '$id')"
 echo "booted $krel from a dracut initramfs with / on a synthetic SCSI disk (hvkit_storvsc), systemd started hypervkvpd for the KVP device, mark $id on the backing image"
