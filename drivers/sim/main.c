@@ -415,6 +415,7 @@ static void sim_teardown(void)
 	sim_free_list(&sim.in);
 	sim_free_list(&sim.out);
 	destroy_workqueue(sim.chan_wq);
+	destroy_workqueue(sim.flush_wq);
 	xa_destroy(&sim.chans);
 	xa_destroy(&sim.monitored);
 }
@@ -447,9 +448,14 @@ static int __init sim_init(void)
 		init_irq_work(&sc->iw, sim_irq);
 		INIT_CSD(&sc->csd, sim_kick_local, NULL);
 	}
-	sim.chan_wq = alloc_workqueue("hvk_sim_chan", WQ_UNBOUND, 0);
-	if (!sim.chan_wq)
+	sim.flush_wq = alloc_workqueue("hvk_sim_flush", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!sim.flush_wq)
 		return -ENOMEM;
+	sim.chan_wq = alloc_workqueue("hvk_sim_chan", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!sim.chan_wq) {
+		destroy_workqueue(sim.flush_wq);
+		return -ENOMEM;
+	}
 
 	ret = sim_nl_init();
 	if (ret)

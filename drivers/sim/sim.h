@@ -213,7 +213,14 @@ struct sim {
 	struct list_head out;
 	unsigned int msg_cpu;
 	atomic_t delayed;	/* messages the delay_msg fault holds */
+	/*
+	 * Channels' serve work. WQ_MEM_RECLAIM: a synthetic disk's requests
+	 * are served here, and the guest's writeback waits on them under
+	 * memory pressure. Such work may flush only work of a reclaim queue:
+	 * flush_wq holds what it flushes (vPCI's msi_work).
+	 */
 	struct workqueue_struct *chan_wq;
+	struct workqueue_struct *flush_wq;
 	struct work_struct offer_work;	/* offers sub-channels asked for */
 
 	/*

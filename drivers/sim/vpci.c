@@ -129,7 +129,7 @@ struct sim_vpci {
 	u64 d0_entries, d0_exits, released;
 	u8 dstate;			/* the function's D state the guest last wrote */
 	u64 dstate_changes;
-	struct work_struct msi_work;	/* on system_unbound_wq; see vpci_msi_work() */
+	struct work_struct msi_work;	/* on sim.flush_wq; see vpci_msi_work() */
 	struct sim_chan *c;		/* the open channel: under sim.lock */
 	bool windows;			/* the BARs lent: under vpci_win_lock */
 	struct completion ejected;
@@ -249,7 +249,7 @@ static void vpci_msi_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
 	want = v->msi_regs[2] & PCI_MSI_FLAGS_ENABLE;
 	if (want != v->msi_want) {
 		v->msi_want = want;
-		queue_work(system_unbound_wq, &v->msi_work);
+		queue_work(sim.flush_wq, &v->msi_work);
 	}
 }
 
@@ -269,7 +269,7 @@ static void vpci_msix_write(struct sim_vpci *v, u32 off, u8 size, u32 val)
 			       (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	if (ctrl != v->msix_ctrl) {
 		v->msix_ctrl = ctrl;
-		queue_work(system_unbound_wq, &v->msi_work);
+		queue_work(sim.flush_wq, &v->msi_work);
 	}
 }
 
@@ -422,8 +422,8 @@ static bool vpci_msix_mask(struct sim_vpci *v, bool mask)
  * vectors are held while the function is and the guest does not use MSI
  * (a function cannot have both); the real function mask is set unless the
  * guest enabled MSI-X and left its function mask clear. Runs on
- * system_unbound_wq (a CREATE_INTERRUPT of a guest just moved from MSI to
- * MSI-X flushes it).
+ * sim.flush_wq (a CREATE_INTERRUPT of a guest just moved from MSI to
+ * MSI-X flushes it, from chan_wq).
  */
 static void vpci_msi_work(struct work_struct *w)
 {
@@ -1036,7 +1036,7 @@ static void vpci_closed(struct sim_chan *c)
 	if (v->msi_want || v->msix_ctrl) {
 		v->msi_want = false;
 		v->msix_ctrl = 0;
-		queue_work(system_unbound_wq, &v->msi_work);
+		queue_work(sim.flush_wq, &v->msi_work);
 	}
 	spin_unlock_irqrestore(&vpci_lock, flags);
 	/*
