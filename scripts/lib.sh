@@ -98,27 +98,21 @@ ensure_kernel_image() {
 	touch "$root/.complete"
 }
 
-# guest_tmpdir: the directory a QEMU guest's work directory goes in (its
-# serial logs, initrd and disks): /dev/shm when there is one. QEMU writes a
-# serial port's file from the vCPU's own thread, holding its global lock, so
-# a write to a disk-backed file that blocks (the host's disk busy, a journal
-# commit) stops every vCPU, and the guest's kernel, whose clock ran on,
-# reports a soft lockup or an RCU stall that is not its own. Shown here with
-# fsfreeze under a guest's console log: the guest stood still for the 40 s
-# and then reported an RCU stall. A likely cause of the 26 s "soft lockup"
-# CI saw in dracut-boot's guest (its log on /tmp, on the disk). tmpfs never
-# waits for a disk.
-guest_tmpdir() {
-	if [ -d /dev/shm ] && [ -w /dev/shm ]; then echo /dev/shm; else echo "${TMPDIR:-/tmp}"; fi
-}
-
-# guest_workdir NAME: makes and prints a work directory for a guest in
-# guest_tmpdir, hvkit-NAME.PID.XXXXXX. Memory is what a run killed with
+# guest_workdir NAME: makes and prints a work directory for a guest's serial
+# logs, initrd and disks, hvkit-NAME.PID.XXXXXX, in /dev/shm when there is
+# one. QEMU writes a serial port's file from the vCPU's own thread, holding
+# its global lock, so a write to a disk-backed file that blocks (the host's
+# disk busy, a journal commit) stops every vCPU, and the guest's kernel,
+# whose clock ran on, reports a soft lockup or an RCU stall that is not its
+# own. Shown here with fsfreeze under a guest's console log: the guest stood
+# still for the 40 s and then reported an RCU stall. A likely cause of the
+# 26 s "soft lockup" CI saw in dracut-boot's guest (its log on /tmp, on the
+# disk). tmpfs never waits for a disk. Memory is what a run killed with
 # SIGKILL (no trap) would leak there, so the directories of NAME whose
 # process is gone are removed first.
 guest_workdir() {
-	local d t pid
-	t=$(guest_tmpdir)
+	local d t=${TMPDIR:-/tmp} pid
+	[ -d /dev/shm ] && [ -w /dev/shm ] && t=/dev/shm
 	for d in "$t/hvkit-$1".*.*; do
 		[ -d "$d" ] || continue
 		pid=${d#"$t/hvkit-$1".}
