@@ -4,10 +4,12 @@
 # (hvkit_storvsc, its LUN in the simulated host's RAM) against three
 # references in the same boot: brd (the RAM block device, the ceiling),
 # scsi_debug (a RAM SCSI disk) and virtio-blk on QEMU's RAM-backed vblk0
-# (what a user would pick instead), and hvkit_scsi_floor_test, a SCSI disk
-# that does no work (every command completes inside queuecommand), the
-# floor of the SCSI midlayer, sd and blk-mq on this kernel and machine:
-# what is left above it is the driver's, the ring's and the host's. 4 KiB
+# (what a user would pick instead), and hvkit_scsi_floor_test's two SCSI
+# disks that do no work: scsi-floor completes every command inside
+# queuecommand, the floor of the SCSI midlayer, sd and blk-mq on this
+# kernel and machine; irq-floor completes them from an interrupt on the
+# same CPU, the least an interrupt-driven device can cost. What is left
+# above irq-floor is the driver's, the ring's and the host's. 4 KiB
 # random reads and writes at
 # queue depth 32 (IOPS) and 1 MiB sequential reads and writes (MB/s),
 # then the synthetic disk's ratio to each. Under TCG absolute numbers mean
@@ -34,10 +36,15 @@ if modprobe scsi_debug dev_size_mb=$size delay=0 2>/dev/null; then
 		sdbg=$(basename "$(dirname "$(dirname "$(grep -l scsi_debug /sys/block/sd*/device/model | head -1)")")")
 fi
 vblk=$(vblk_disk vblk0)
-floor=""
+# model_disk MODEL: the sdX whose model is MODEL, once it is there.
+model_disk() {
+	wait_for 20 sh -c "grep -l '^$1 *\$' /sys/block/sd*/device/model >/dev/null" &&
+		basename "$(dirname "$(dirname "$(grep -l "^$1 *\$" /sys/block/sd*/device/model | head -1)")")"
+}
+floor="" irqfloor=""
 if modprobe hvkit_scsi_floor_test size_mb=$size 2>/dev/null; then
-	wait_for 20 sh -c "grep -l scsi_floor /sys/block/sd*/device/model >/dev/null" &&
-		floor=$(basename "$(dirname "$(dirname "$(grep -l scsi_floor /sys/block/sd*/device/model | head -1)")")")
+	floor=$(model_disk scsi_floor)
+	irqfloor=$(model_disk irq_floor)
 fi
 
 # run DEV TEST: prints the number (IOPS, or MB/s for seq*).
@@ -59,7 +66,7 @@ run() {
 }
 
 tests="randread randwrite seqread seqwrite"
-devs="hvkit_storvsc:$hv brd:ram0 scsi_debug:$sdbg virtio-blk:$vblk scsi-floor:$floor"
+devs="hvkit_storvsc:$hv brd:ram0 scsi_debug:$sdbg virtio-blk:$vblk scsi-floor:$floor irq-floor:$irqfloor"
 echo "fio, ${secs} s each, $eng; 4 KiB random at QD32 in IOPS, 1 MiB sequential at QD8 in MB/s;"
 echo "each the best of $rounds rounds, the devices taking turns within a round"
 # Rounds, the devices in turn: a machine that gets busier midway costs

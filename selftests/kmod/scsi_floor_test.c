@@ -10,10 +10,21 @@
  * cost is the midlayer's. Bench only: never loaded by users, never
  * holds data.
  *
- * size_mb: the disk's size (default 256).
+ * A second host's disk (model "irq_floor") does the same work but
+ * completes each command from an interrupt: queuecommand puts it on its
+ * CPU's list and raises an irq_work there, a self-IPI, whose handler
+ * completes everything on the list. That is the least an interrupt-driven
+ * device can cost: one interrupt per batch, no ring, no host, no copy. The
+ * difference between the two disks is what asynchronous completion itself
+ * costs on this kernel and machine, whatever the device.
+ *
+ * size_mb: each disk's size (default 256).
  */
 #include <linux/device.h>
+#include <linux/irq_work.h>
+#include <linux/llist.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/scatterlist.h>
 #include <scsi/scsi.h>
 #include <scsi/scsi_cmnd.h>
@@ -29,7 +40,35 @@ MODULE_PARM_DESC(size_mb, "the disk's size in MiB (default 256)");
 #define FLOOR_BLOCK	512
 
 static struct device *floor_root;
-static struct Scsi_Host *floor_host;
+static struct Scsi_Host *floor_host, *floor_irq_host;
+
+/*
+ * The irq disk's commands waiting for their interrupt, per CPU: added by
+ * queuecommand on that CPU, taken by the irq_work's handler there.
+ */
+struct floor_pending {
+	struct llist_head cmds;
+	struct irq_work iw;
+};
+
+static DEFINE_PER_CPU(struct floor_pending, floor_pending);
+
+/* A command's private part (the irq disk's only). */
+struct floor_cmd {
+	struct llist_node node;
+	struct scsi_cmnd *cmd;
+};
+
+/* Hard interrupt context, on the CPU that queued the commands. */
+static void floor_irq(struct irq_work *iw)
+{
+	struct floor_pending *p = container_of(iw, struct floor_pending, iw);
+	struct llist_node *n = llist_del_all(&p->cmds);
+	struct floor_cmd *fc, *t;
+
+	llist_for_each_entry_safe(fc, t, llist_reverse_order(n), node)
+		scsi_done(fc->cmd);
+}
 
 static void floor_reply(struct scsi_cmnd *cmd, const void *buf, u32 len)
 {
@@ -58,7 +97,8 @@ static void floor_inquiry(struct scsi_cmnd *cmd)
 	b[4] = sizeof(b) - 5;
 	b[7] = 0x02;		/* CmdQue */
 	memcpy(b + 8, "hvkit   ", 8);
-	memcpy(b + 16, "scsi_floor      ", 16);
+	memcpy(b + 16, cmd->device->host == floor_irq_host ? "irq_floor       " :
+	       "scsi_floor      ", 16);
 	memcpy(b + 32, "1   ", 4);
 	floor_reply(cmd, b, sizeof(b));
 }
@@ -136,6 +176,16 @@ static int floor_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *cmd)
 		scsi_build_sense(cmd, 0, ILLEGAL_REQUEST, 0x20, 0);
 		break;
 	}
+	if (shost == floor_irq_host) {
+		struct floor_cmd *fc = scsi_cmd_priv(cmd);
+		struct floor_pending *p = get_cpu_ptr(&floor_pending);
+
+		fc->cmd = cmd;
+		llist_add(&fc->node, &p->cmds);
+		irq_work_queue(&p->iw);
+		put_cpu_ptr(&floor_pending);
+		return 0;
+	}
 	scsi_done(cmd);
 	return 0;
 }
@@ -150,34 +200,65 @@ static struct scsi_host_template floor_sht = {
 	.this_id = -1,
 	.sg_tablesize = SG_ALL,
 	.max_sectors = 2048,
+	.cmd_size = sizeof(struct floor_cmd),
 };
+
+static struct Scsi_Host *floor_add(void)
+{
+	struct Scsi_Host *h = scsi_host_alloc(&floor_sht, 0);
+	int ret;
+
+	if (!h)
+		return ERR_PTR(-ENOMEM);
+	h->max_id = 1;
+	h->max_lun = 1;
+	h->max_channel = 0;
+	h->nr_hw_queues = num_online_cpus();
+	ret = scsi_add_host(h, floor_root);
+	if (ret) {
+		scsi_host_put(h);
+		return ERR_PTR(ret);
+	}
+	return h;
+}
+
+static void floor_remove(struct Scsi_Host *h)
+{
+	scsi_remove_host(h);
+	scsi_host_put(h);
+}
 
 static int __init floor_init(void)
 {
-	int ret;
+	int cpu, ret;
 
 	if (!size_mb)
 		return -EINVAL;
+	for_each_possible_cpu(cpu) {
+		struct floor_pending *p = per_cpu_ptr(&floor_pending, cpu);
+
+		init_llist_head(&p->cmds);
+		p->iw = IRQ_WORK_INIT_HARD(floor_irq);
+	}
 	floor_root = root_device_register("hvkit_scsi_floor_test");
 	if (IS_ERR(floor_root))
 		return PTR_ERR(floor_root);
-	floor_host = scsi_host_alloc(&floor_sht, 0);
-	if (!floor_host) {
-		ret = -ENOMEM;
+	floor_host = floor_add();
+	if (IS_ERR(floor_host)) {
+		ret = PTR_ERR(floor_host);
 		goto fail_root;
 	}
-	floor_host->max_id = 1;
-	floor_host->max_lun = 1;
-	floor_host->max_channel = 0;
-	floor_host->nr_hw_queues = num_online_cpus();
-	ret = scsi_add_host(floor_host, floor_root);
-	if (ret)
+	floor_irq_host = floor_add();
+	if (IS_ERR(floor_irq_host)) {
+		ret = PTR_ERR(floor_irq_host);
 		goto fail_host;
+	}
 	scsi_scan_host(floor_host);
+	scsi_scan_host(floor_irq_host);
 	return 0;
 
 fail_host:
-	scsi_host_put(floor_host);
+	floor_remove(floor_host);
 fail_root:
 	root_device_unregister(floor_root);
 	return ret;
@@ -185,12 +266,17 @@ fail_root:
 
 static void __exit floor_exit(void)
 {
-	scsi_remove_host(floor_host);
-	scsi_host_put(floor_host);
+	int cpu;
+
+	floor_remove(floor_irq_host);
+	floor_remove(floor_host);
+	/* Every command completed, so no handler has work; none is left running. */
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&per_cpu_ptr(&floor_pending, cpu)->iw);
 	root_device_unregister(floor_root);
 }
 
 module_init(floor_init);
 module_exit(floor_exit);
-MODULE_DESCRIPTION("hvkit bench: a SCSI disk that does no work, the midlayer's floor");
+MODULE_DESCRIPTION("hvkit bench: SCSI disks that do no work, the midlayer's floor, inline and from an interrupt");
 MODULE_LICENSE("GPL");
