@@ -130,16 +130,30 @@ static void sim_deliver(void)
 }
 
 /*
- * Interrupt @cpu. Only the local irq_work is exported to modules, so a
- * function call on @cpu queues it there; its handler then runs in hard
- * interrupt context on that CPU. A call still in flight (-EBUSY) has not
- * run yet, and will see what the caller set up.
+ * The function call on the interrupted CPU. Arriving in its interrupt, it
+ * is the SynIC's interrupt: the guest's handler runs from it, one
+ * interrupt per signal as on Hyper-V. A call run from elsewhere (the idle
+ * loop runs the calls queued for a polling CPU without an interrupt)
+ * raises the irq_work instead, so that the handler always runs in hard
+ * interrupt context. The self-IPI of that irq_work is an xAPIC write
+ * under TCG, dear enough to count: in a same-boot A/B of 4 KiB random I/O
+ * on a synthetic disk, 6 rounds, the direct call was faster in 9 of the
+ * 12 pairs, by 1.10x in the geometric mean.
  */
 static void sim_kick_local(void *unused)
 {
-	irq_work_queue(this_cpu_ptr(&sim_cpu.iw));
+	if (in_hardirq())
+		hvk_vmbus_isr();
+	else
+		irq_work_queue(this_cpu_ptr(&sim_cpu.iw));
 }
 
+/*
+ * Interrupt @cpu: the guest's handler runs in hard interrupt context on
+ * that CPU, from the local irq_work, or from a function call on another
+ * CPU (sim_kick_local()). A call still in flight (-EBUSY) has not run
+ * yet, and will see what the caller set up.
+ */
 static void sim_kick(unsigned int cpu)
 {
 	if (cpu == get_cpu())
