@@ -357,7 +357,7 @@ fi
 if [ -n "$tainted" ] && [ $((tainted & ~allowed_taint)) -ne 0 ]; then
 	problems+=("kernel tainted=$tainted (only out-of-tree, unsigned-module and test taints are allowed)")
 fi
-bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:'
+bad_re='Oops|BUG:|WARNING:|Call Trace:|general protection fault|Kernel panic|blocked for more than|UBSAN:|KASAN:|KFENCE:|kmemleak: [0-9]+ new suspected|unreferenced object|list_(add|del) corruption|refcount_t:|circular locking|sleeping function called|ODEBUG:|rcu: INFO: .*detected stall'
 kbad=$(drop_db_leak "$work/console.log" | grep -naE "$bad_re" || true)
 # The first problem's line names it in the failure (make check's list).
 [ -z "$kbad" ] ||

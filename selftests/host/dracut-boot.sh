@@ -164,7 +164,7 @@ c=$work/console.log
 fail() { echo "$1"; grep -aE 'hvkit|dracut|Oops|BUG|panic' "$c" | tail -n 20; exit 1; }
 # A kernel problem is shown first: its report with the 27 lines after it
 # (its stack), which is what make check shows of a failing step (30 lines).
-if first=$(grep -naE 'Oops|BUG:|WARNING:|Kernel panic' "$c" | head -n1 | cut -d: -f1) && [ -n "$first" ]; then
+if first=$(grep -naE 'Oops|BUG:|WARNING:|Kernel panic|rcu: INFO: .*detected stall' "$c" | head -n1 | cut -d: -f1) && [ -n "$first" ]; then
 	echo "the kernel log reports a problem (console line $first):"
 	sed -n "${first},$((first + 27))p" "$c"
 	exit 1
