@@ -15,11 +15,11 @@
 # then the synthetic disk's ratio to each. Under TCG absolute numbers mean
 # little; the ratios are what to compare between changes.
 # bench-storage-guest.sh [SECONDS [ROUNDS]]: each run's length (default 5 s)
-# and how many rounds (default 2).
+# and how many rounds (default 3).
 . /hvkit/lib/tap.sh
 . /hvkit/lib/storage.sh
 secs=${1:-5}
-rounds=${2:-2}
+rounds=${2:-3}
 size=256
 command -v fio >/dev/null || { echo "no fio in the guest"; exit 1; }
 eng=libaio
@@ -70,13 +70,16 @@ devs="hvkit_storvsc:$hv brd:ram0 scsi_debug:$sdbg virtio-blk:$vblk scsi-floor:$f
 echo "fio, ${secs} s each, $eng; 4 KiB random at QD32 in IOPS, 1 MiB sequential at QD8 in MB/s;"
 echo "each the best of $rounds rounds, the devices taking turns within a round"
 # Rounds, the devices in turn: a machine that gets busier midway costs
-# every device alike. Each device's best of the rounds counts.
+# every device alike. Each device's best of the rounds is its figure; a
+# ratio is the median of the rounds' own ratios, each between two runs
+# made back to back, which cancels most of this machine's drift (brd
+# alone moves by 2x between rounds of one boot).
 rm -f /tmp/bench.raw
 r=0
 while [ $r -lt $rounds ]; do
 	for t in $tests; do
 		for dev in $devs; do
-			[ -n "${dev#*:}" ] && echo "${dev%%:*} $t $(run ${dev#*:} $t)" >>/tmp/bench.raw
+			[ -n "${dev#*:}" ] && echo "${dev%%:*} $t $(run ${dev#*:} $t) $r" >>/tmp/bench.raw
 		done
 	done
 	r=$((r + 1))
@@ -93,10 +96,26 @@ for dev in $devs; do
 	printf '%-22s %10s %10s %10s %10s\n' "$name (/dev/$d)" $line
 done
 echo
-echo "hvkit_storvsc against each (above 1: faster):"
-awk '$1 == "hvkit_storvsc" { for (i = 2; i <= 5; i++) hv[i] = $i; next }
-     { printf "%-22s", "/ " $1; for (i = 2; i <= 5; i++) printf(" %10.2f", $i > 0 ? hv[i] / $i : 0); printf "\n" }' \
-	/tmp/bench.table
+echo "hvkit_storvsc against each, the median of the rounds' ratios (above 1: faster):"
+awk -v tests="$tests" -v rounds=$rounds '
+	FNR == NR { v[$1, $2, $4] = $3; next }
+	$1 == "hvkit_storvsc" { next }
+	{
+		nt = split(tests, t, " ")
+		printf "%-22s", "/ " $1
+		for (i = 1; i <= nt; i++) {
+			n = 0
+			for (r = 0; r < rounds; r++) {
+				a = v["hvkit_storvsc", t[i], r]; b = v[$1, t[i], r]
+				if (a > 0 && b > 0) q[++n] = a / b
+			}
+			for (j = 2; j <= n; j++)	# insertion sort
+				for (k = j; k > 1 && q[k - 1] > q[k]; k--) { x = q[k]; q[k] = q[k - 1]; q[k - 1] = x }
+			m = n == 0 ? 0 : n % 2 ? q[(n + 1) / 2] : (q[n / 2] + q[n / 2 + 1]) / 2
+			printf " %10.2f", m
+		}
+		printf "\n"
+	}' /tmp/bench.raw /tmp/bench.table
 echo
 h=$(hvctl sim scsi --instance $g)
 echo "host: $h"
