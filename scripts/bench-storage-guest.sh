@@ -29,18 +29,17 @@ modprobe hvkit_sim || exit 1
 g=$(scsi_add --size ${size}M --channels "$(nproc)") || { echo "no synthetic disk"; exit 1; }
 hv=$(scsi_disk "$g")
 modprobe brd rd_nr=1 rd_size=$((size * 1024)) || exit 1
-sdbg=""
-# delay=0: it answers at once, its fastest (its default waits a jiffy).
-if modprobe scsi_debug dev_size_mb=$size delay=0 2>/dev/null; then
-	wait_for 20 sh -c "grep -l scsi_debug /sys/block/sd*/device/model >/dev/null" &&
-		sdbg=$(basename "$(dirname "$(dirname "$(grep -l scsi_debug /sys/block/sd*/device/model | head -1)")")")
-fi
-vblk=$(vblk_disk vblk0)
 # model_disk MODEL: the sdX whose model is MODEL, once it is there.
 model_disk() {
 	wait_for 20 sh -c "grep -l '^$1 *\$' /sys/block/sd*/device/model >/dev/null" &&
 		basename "$(dirname "$(dirname "$(grep -l "^$1 *\$" /sys/block/sd*/device/model | head -1)")")"
 }
+sdbg=""
+# delay=0: it answers at once, its fastest (its default waits a jiffy).
+if modprobe scsi_debug dev_size_mb=$size delay=0 2>/dev/null; then
+	sdbg=$(model_disk scsi_debug)
+fi
+vblk=$(vblk_disk vblk0)
 floor="" irqfloor=""
 if modprobe hvkit_scsi_floor_test size_mb=$size 2>/dev/null; then
 	floor=$(model_disk scsi_floor)

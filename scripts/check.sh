@@ -137,11 +137,11 @@ fi
 section "guest selftests"
 krel=${krel_of_series[$primary]}
 # The early lane was the run's longest chain: its guest goes first when both
-# want a core (this suite at nice 5; the two chains now end close together). Two guests at once left the cores 5 to
-# 30% idle (sampled), which points at waits for vCPU wake-ups more than at
-# cycles. On 7 December 2026 util/kvp on the debug kernel took 64 s alone,
-# 95 s beside the stock net/ suite, 80 s beside it at nice 10; net/ took 365
-# and 378 s.
+# want a core (this suite at nice 5; the two chains now end close together).
+# Two guests at once left the cores 5 to 30% idle (sampled), which points at
+# waits for vCPU wake-ups more than at cycles. On 7 December 2026 util/kvp
+# on the debug kernel took 64 s alone, 95 s beside the stock net/ suite,
+# 80 s beside it at nice 10; net/ took 365 and 378 s.
 if [ -d "build/kmod/$krel" ]; then
 	nice -n "$([ -n "$early_pid" ] && echo 5 || echo 0)" \
 		selftests/run.sh --krel "$krel" ${T:+--tests "$T"} --results "$logs/guest.counts" \
